@@ -1,0 +1,74 @@
+package org.metagrad.spi;
+
+import org.metagrad.DType;
+import org.metagrad.Device;
+
+/**
+ * The compute-only contract every backend implements: no autograd, no broadcasting logic. Core
+ * resolves shapes (broadcast inputs arrive as stride-0 views) and calls these kernels; each returns a
+ * fresh contiguous buffer on the backend's device that nobody writes to again.
+ *
+ * <p>Inputs of one call share one dtype (core checks) except where stated. A backend that cannot run
+ * a dtype says so in {@link #supports(DType)}.
+ */
+public interface Backend {
+  /** Short name used in logs and the {@code metagrad.backend} property, e.g. {@code reference}. */
+  String name();
+
+  /** The device whose buffers this backend reads and writes. */
+  Device device();
+
+  /** Whether kernels accept this dtype. */
+  boolean supports(DType dtype);
+
+  /** Copies host values into a new buffer of the given dtype (FLOAT32 rounds). */
+  Buffer upload(double[] data, DType dtype);
+
+  /** Copies host floats into a new FLOAT32 buffer. */
+  Buffer upload(float[] data);
+
+  /** Copies the elements of a view, in row-major order, to the host as doubles. */
+  double[] downloadDouble(View v);
+
+  /** Copies the elements of a view, in row-major order, to the host as floats. */
+  float[] downloadFloat(View v);
+
+  /** A new buffer of {@code n} elements all equal to {@code value}. */
+  Buffer full(DType dtype, int n, double value);
+
+  /** Elementwise {@code op(x)}; {@code param} is POW's exponent and ignored otherwise. */
+  Buffer unary(UnaryOp op, double param, View x);
+
+  /** Elementwise {@code op(a, b)} over views of equal shape. */
+  Buffer binary(BinaryOp op, View a, View b);
+
+  /** Elementwise {@code cond != 0 ? a : b} over views of equal shape. */
+  Buffer where(View cond, View a, View b);
+
+  /**
+   * Reduces {@code x} to {@code outShape}, which has x's rank with 1 in every reduced dimension and
+   * x's size elsewhere.
+   */
+  Buffer reduce(ReduceOp op, View x, int[] outShape);
+
+  /** Materializes a view contiguously, converting to {@code to} (which may differ from x's dtype). */
+  Buffer copy(View x, DType to);
+
+  /** Zero padding: output dim k has size {@code before[k] + x.shape[k] + after[k]}. */
+  Buffer pad(View x, int[] before, int[] after);
+
+  /** Concatenation along {@code dim}; parts agree on every other dimension. */
+  Buffer concat(View[] parts, int dim);
+
+  /**
+   * Batched matrix product: {@code a [B, M, K]} times {@code b [B, K, N]} gives {@code [B, M, N]}.
+   * Any strides (transposed operands arrive as swapped strides; broadcast batches as stride 0).
+   */
+  Buffer matmul(View a, View b);
+
+  /** im2col: {@code x [n, c, h, w]} to columns {@code [n, c*kh*kw, oh*ow]} (zeros in the padding). */
+  Buffer unfold(View x, ConvGeometry g);
+
+  /** col2im, the adjoint of {@link #unfold}: columns back to {@code [n, c, h, w]}, summing overlaps. */
+  Buffer fold(View cols, ConvGeometry g);
+}

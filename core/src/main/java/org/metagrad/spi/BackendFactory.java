@@ -1,0 +1,27 @@
+package org.metagrad.spi;
+
+import java.util.List;
+import org.metagrad.Device;
+
+/**
+ * Entry point a backend module exposes to core's lookup. Core loads implementations by class name
+ * (never by a compile-time dependency), so a user who leaves a backend module off the class path simply
+ * does not get it. Implementations need a public no-argument constructor that does no heavy work.
+ */
+public interface BackendFactory {
+  /** Short name, e.g. {@code cpu-vector} or {@code opencl}. */
+  String name();
+
+  /** The device kind this factory serves. */
+  Device.Kind kind();
+
+  /**
+   * Opens the backend for a device of this factory's kind.
+   *
+   * @throws BackendException naming the reason when it cannot run here (no platform, module not readable)
+   */
+  Backend open(Device device);
+
+  /** Human-readable names of the devices this factory can open, in index order (empty if none). */
+  List<String> deviceNames();
+}

@@ -1,0 +1,215 @@
+package org.metagrad.spi;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+import org.metagrad.Device;
+
+/**
+ * Backend lookup, in the manner of Lucene's vectorization provider: walk an explicit order, load each
+ * candidate by class name inside try/catch, and log one line per fallback that says what to do.
+ *
+ * <p>CPU order: the system property {@code metagrad.backend} if set (one of {@code cpu-vector},
+ * {@code cpu-scalar}, {@code reference}), then {@code cpu-vector}, {@code cpu-scalar}, {@code reference}.
+ * OpenCL and CUDA devices are opened by their factories on first use.
+ *
+ * <p>The default device for new tensors is {@link Device#cpu()} unless the property
+ * {@code metagrad.device} says otherwise: {@code cpu}, {@code opencl:N}, {@code cuda:N}, or {@code auto}
+ * (first that opens of cuda:0, opencl:0, cpu).
+ */
+public final class Backends {
+  private static final Logger LOG = Logger.getLogger("org.metagrad");
+
+  /** Known factories by name, in fallback order within each kind. */
+  private static final Map<String, String> FACTORIES = new LinkedHashMap<>();
+
+  static {
+    FACTORIES.put("cuda", "org.metagrad.kernels.cuda.CudaBackendFactory");
+    FACTORIES.put("opencl", "org.metagrad.kernels.opencl.OpenClBackendFactory");
+    FACTORIES.put("cpu-vector", "org.metagrad.kernels.cpu.VectorBackendFactory");
+    FACTORIES.put("cpu-scalar", "org.metagrad.kernels.cpu.ScalarBackendFactory");
+  }
+
+  private static final Map<Device, Backend> OPEN = new ConcurrentHashMap<>();
+  private static final ThreadLocal<Backend> CPU_OVERRIDE = new ThreadLocal<>();
+  private static volatile Backend cpu;
+  private static volatile Device defaultDevice;
+
+  private Backends() {}
+
+  /** The backend that computes on host buffers for the calling thread. */
+  public static Backend cpu() {
+    Backend o = CPU_OVERRIDE.get();
+    if (o != null) {
+      return o;
+    }
+    Backend b = cpu;
+    if (b == null) {
+      synchronized (Backends.class) {
+        if (cpu == null) {
+          cpu = selectCpu();
+        }
+        b = cpu;
+      }
+    }
+    return b;
+  }
+
+  /** The backend for a device, opening it on first use. */
+  public static Backend forDevice(Device device) {
+    if (device.kind() == Device.Kind.CPU) {
+      return cpu();
+    }
+    return OPEN.computeIfAbsent(device, d -> {
+      BackendFactory f = factory(d.kind() == Device.Kind.OPENCL ? "opencl" : "cuda");
+      if (f == null) {
+        throw new BackendException(d + ": backend module not on the class path (add metagrad-kernels-"
+            + (d.kind() == Device.Kind.OPENCL ? "opencl" : "cuda") + ")");
+      }
+      return f.open(d);
+    });
+  }
+
+  /** Runs {@code body} with {@code backend} computing host tensors on this thread (tests, benchmarks). */
+  public static <T> T withCpuBackend(Backend backend, Supplier<T> body) {
+    if (backend.device().kind() != Device.Kind.CPU) {
+      throw new IllegalArgumentException("withCpuBackend: " + backend.name() + " is not a CPU backend");
+    }
+    Backend prev = CPU_OVERRIDE.get();
+    CPU_OVERRIDE.set(backend);
+    try {
+      return body.get();
+    } finally {
+      if (prev == null) {
+        CPU_OVERRIDE.remove();
+      } else {
+        CPU_OVERRIDE.set(prev);
+      }
+    }
+  }
+
+  /** Opens a CPU backend by name ({@code cpu-vector}, {@code cpu-scalar}, {@code reference}). */
+  public static Backend openCpu(String name) {
+    if (name.equals("reference")) {
+      return ReferenceBackend.INSTANCE;
+    }
+    BackendFactory f = factory(name);
+    if (f == null || f.kind() != Device.Kind.CPU) {
+      throw new BackendException(name + ": no such CPU backend on the class path");
+    }
+    return f.open(Device.cpu());
+  }
+
+  /** The device new tensors go to when none is named ({@code metagrad.device}, default cpu). */
+  public static Device defaultDevice() {
+    Device d = defaultDevice;
+    if (d == null) {
+      synchronized (Backends.class) {
+        if (defaultDevice == null) {
+          defaultDevice = selectDefaultDevice(System.getProperty("metagrad.device", "cpu"));
+        }
+        d = defaultDevice;
+      }
+    }
+    return d;
+  }
+
+  /** Every device that can be opened here, with its name, e.g. {@code opencl:0 -> pthread-...}. */
+  public static Map<Device, String> listDevices() {
+    Map<Device, String> out = new LinkedHashMap<>();
+    out.put(Device.cpu(), "cpu (" + cpu().name() + ")");
+    for (String kind : List.of("opencl", "cuda")) {
+      BackendFactory f = factory(kind);
+      if (f == null) {
+        continue;
+      }
+      try {
+        List<String> names = f.deviceNames();
+        for (int i = 0; i < names.size(); i++) {
+          out.put(kind.equals("opencl") ? Device.openCl(i) : Device.cuda(i), names.get(i));
+        }
+      } catch (RuntimeException | LinkageError e) {
+        LOG.info("metagrad: " + kind + " devices not listed: " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /** Parses {@code cpu}, {@code opencl:N}, {@code cuda:N}. */
+  public static Device parseDevice(String s) {
+    String t = s.trim().toLowerCase();
+    if (t.equals("cpu")) {
+      return Device.cpu();
+    }
+    int colon = t.indexOf(':');
+    String kind = colon < 0 ? t : t.substring(0, colon);
+    int idx;
+    try {
+      idx = colon < 0 ? 0 : Integer.parseInt(t.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("device: cannot parse '" + s + "' (expected cpu, opencl:N or cuda:N)");
+    }
+    return switch (kind) {
+      case "opencl" -> Device.openCl(idx);
+      case "cuda" -> Device.cuda(idx);
+      default -> throw new IllegalArgumentException("device: unknown kind in '" + s
+          + "' (expected cpu, opencl:N or cuda:N)");
+    };
+  }
+
+  private static Device selectDefaultDevice(String spec) {
+    if (!spec.equalsIgnoreCase("auto")) {
+      return parseDevice(spec);
+    }
+    for (Device d : List.of(Device.cuda(0), Device.openCl(0))) {
+      try {
+        forDevice(d);
+        return d;
+      } catch (RuntimeException | LinkageError e) {
+        LOG.info("metagrad: " + d + " unavailable (" + e.getMessage() + "); trying the next device");
+      }
+    }
+    return Device.cpu();
+  }
+
+  private static Backend selectCpu() {
+    List<String> order = new ArrayList<>();
+    String forced = System.getProperty("metagrad.backend");
+    if (forced != null && !forced.isBlank()) {
+      order.add(forced.trim());
+    }
+    for (String n : List.of("cpu-vector", "cpu-scalar", "reference")) {
+      if (!order.contains(n)) {
+        order.add(n);
+      }
+    }
+    for (String n : order) {
+      try {
+        return openCpu(n);
+      } catch (RuntimeException | LinkageError e) {
+        LOG.info("metagrad: CPU backend " + n + " unavailable: " + e.getMessage()
+            + (n.equals("cpu-vector") ? " (pass --add-modules jdk.incubator.vector and put metagrad-kernels-cpu"
+                + " on the class path for the vectorized kernels)" : "") + "; falling back");
+      }
+    }
+    return ReferenceBackend.INSTANCE;
+  }
+
+  private static BackendFactory factory(String name) {
+    String cls = FACTORIES.get(name);
+    if (cls == null) {
+      return null;
+    }
+    try {
+      return (BackendFactory) Class.forName(cls).getDeclaredConstructor().newInstance();
+    } catch (ClassNotFoundException e) {
+      return null;
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new BackendException(name + ": factory " + cls + " failed to load: " + e, e);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package org.metagrad.spi;
+
+/**
+ * Resolved sizes of a 2-d sliding window (im2col / col2im): input {@code [n, c, h, w]}, kernel
+ * {@code kh x kw}, stride, zero padding and dilation. Columns are {@code [n, c*kh*kw, oh*ow]} with the
+ * row index {@code (ci*kh + ki)*kw + kj}, the order PyTorch's {@code unfold} uses.
+ */
+public record ConvGeometry(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw,
+                           int dh, int dw) {
+
+  /** Validates sizes. */
+  public ConvGeometry {
+    if (n < 0 || c < 0 || h < 0 || w < 0 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0
+        || dh < 1 || dw < 1) {
+      throw new IllegalArgumentException("ConvGeometry: bad sizes " + describe(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw));
+    }
+    int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1;
+    int ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+    if (h + 2 * ph - dh * (kh - 1) - 1 < 0 || w + 2 * pw - dw * (kw - 1) - 1 < 0 || oh < 1 || ow < 1) {
+      throw new IllegalArgumentException("ConvGeometry: kernel " + kh + "x" + kw + " (dilation " + dh + "x" + dw
+          + ") does not fit input " + h + "x" + w + " with padding " + ph + "x" + pw);
+    }
+  }
+
+  private static String describe(int... v) {
+    return java.util.Arrays.toString(v);
+  }
+
+  /** Output height. */
+  public int oh() {
+    return (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1;
+  }
+
+  /** Output width. */
+  public int ow() {
+    return (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
+  }
+
+  /** Rows of the column matrix: c*kh*kw. */
+  public int rows() {
+    return c * kh * kw;
+  }
+
+  /** Columns per image: oh*ow. */
+  public int cols() {
+    return oh() * ow();
+  }
+}
