@@ -1,0 +1,108 @@
+package org.metagrad;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.metagrad.spi.ConvGeometry;
+
+/**
+ * Every backward rule, in one place, written with tensor ops only: with {@code createGraph} the
+ * gradient is itself recorded and can be differentiated again. The switch is exhaustive with no
+ * default, so a new primitive without a rule does not compile.
+ */
+final class Derivatives {
+  private Derivatives() {}
+
+  /** Gradients of the node's inputs given the gradient {@code g} of its output (null: no gradient). */
+  static List<Tensor> backward(Node n, Tensor g) {
+    Tensor x = n.in(0);
+    return switch (n.op) {
+      case NEG -> List.of(g.neg());
+      case EXP -> List.of(g.mul(n.out()));
+      case LOG -> List.of(g.div(x));
+      case SQRT -> List.of(g.div(n.out().mul(2.0)));
+      case TANH -> List.of(g.mul(n.out().mul(n.out()).neg().add(1.0)));
+      case POW -> {
+        double p = (Double) n.attr;
+        yield List.of(p == 0 ? g.mul(0.0) : g.mul(x.pow(p - 1).mul(p)));
+      }
+      case ADD -> List.of(g.sumTo(x.shapeRef()), g.sumTo(n.in(1).shapeRef()));
+      case SUB -> List.of(g.sumTo(x.shapeRef()), g.neg().sumTo(n.in(1).shapeRef()));
+      case MUL -> List.of(g.mul(n.in(1)).sumTo(x.shapeRef()), g.mul(x).sumTo(n.in(1).shapeRef()));
+      case DIV -> List.of(g.div(n.in(1)).sumTo(x.shapeRef()),
+          g.mul(n.out()).div(n.in(1)).neg().sumTo(n.in(1).shapeRef()));
+      case WHERE -> {
+        Tensor zero = g.scalarLike(0);
+        Tensor c = n.in(0);
+        yield Arrays.asList(null, Tensor.where(c, g, zero).sumTo(n.in(1).shapeRef()),
+            Tensor.where(c, zero, g).sumTo(n.in(2).shapeRef()));
+      }
+      case SUM -> List.of(keptGrad(n, g).expand(x.shapeRef()));
+      case MAX -> {
+        Tensor.ReduceAttr a = (Tensor.ReduceAttr) n.attr;
+        Tensor outKept = a.keepDim() ? n.out().detach() : n.out().detach().reshape(keptShape(x, a.dims()));
+        Tensor mask = x.eq(outKept);
+        Tensor count = mask.sum(a.dims(), true);
+        yield List.of(keptGrad(n, g).mul(mask).div(count));
+      }
+      case RESHAPE -> List.of(g.reshape(x.shapeRef()));
+      case PERMUTE -> {
+        int[] p = (int[]) n.attr;
+        int[] inv = new int[p.length];
+        for (int i = 0; i < p.length; i++) {
+          inv[p[i]] = i;
+        }
+        yield List.of(g.permute(inv));
+      }
+      case EXPAND -> List.of(g.sumTo(x.shapeRef()));
+      case SLICE -> {
+        int[] a = (int[]) n.attr;
+        int r = x.rank();
+        int[] before = new int[r];
+        int[] after = new int[r];
+        before[a[0]] = a[1];
+        after[a[0]] = x.shapeRef()[a[0]] - a[2];
+        yield List.of(g.pad(before, after));
+      }
+      case PAD -> {
+        int[][] a = (int[][]) n.attr;
+        Tensor s = g;
+        for (int d = 0; d < x.rank(); d++) {
+          s = s.slice(d, a[0][d], a[0][d] + x.shapeRef()[d]);
+        }
+        yield List.of(s);
+      }
+      case CONCAT -> {
+        int dim = (Integer) n.attr;
+        List<Tensor> out = new ArrayList<>(n.inputs.length);
+        int start = 0;
+        for (Tensor in : n.inputs) {
+          int len = in.shapeRef()[dim];
+          out.add(g.slice(dim, start, start + len));
+          start += len;
+        }
+        yield out;
+      }
+      case MATMUL -> List.of(g.matmul(n.in(1).mT()).sumTo(x.shapeRef()),
+          x.mT().matmul(g).sumTo(n.in(1).shapeRef()));
+      case UNFOLD -> List.of(g.fold((ConvGeometry) n.attr));
+      case FOLD -> List.of(g.unfold((ConvGeometry) n.attr));
+      case CAST -> List.of(g.to(x.dtype()));
+      case TRANSFER -> List.of(g.to(x.device()));
+    };
+  }
+
+  private static int[] keptShape(Tensor x, int[] dims) {
+    int[] k = x.shape();
+    for (int d : dims) {
+      k[d] = 1;
+    }
+    return k;
+  }
+
+  /** The output gradient reshaped to keep reduced dims as size 1. */
+  private static Tensor keptGrad(Node n, Tensor g) {
+    Tensor.ReduceAttr a = (Tensor.ReduceAttr) n.attr;
+    return a.keepDim() ? g : g.reshape(keptShape(n.in(0), a.dims()));
+  }
+}

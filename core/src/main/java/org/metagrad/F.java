@@ -1,0 +1,300 @@
+package org.metagrad;
+
+import java.util.Arrays;
+import java.util.List;
+import org.metagrad.spi.ConvGeometry;
+
+/**
+ * Composite operations built from the primitives of {@link Tensor}. None has backward code of its own:
+ * their gradients, of any order, come from the primitives'. Shapes follow PyTorch: images are
+ * {@code [N, C, H, W]}, conv weights {@code [out, in, kh, kw]}, linear weights {@code [out, in]}.
+ */
+public final class F {
+  private F() {}
+
+  /** Default epsilon of batch normalization, as PyTorch. */
+  public static final double BN_EPS = 1e-5;
+
+  /** {@code y = x W^T + b}: x {@code [..., in]}, w {@code [out, in]}, b {@code [out]} or null. */
+  public static Tensor linear(Tensor x, Tensor w, Tensor b) {
+    if (w.rank() != 2 || x.rank() < 1 || x.size(-1) != w.size(1)) {
+      throw new IllegalArgumentException("linear: input " + Shapes.str(x.shape()) + " does not match weight "
+          + Shapes.str(w.shape()) + " (expected [..., " + (w.rank() == 2 ? w.size(1) : "in") + "] and [out, in])");
+    }
+    Tensor y = x.matmul(w.mT());
+    return b == null ? y : y.add(b);
+  }
+
+  /**
+   * 2-d convolution (cross-correlation, as PyTorch): x {@code [N, C, H, W]}, w {@code [O, C, kh, kw]},
+   * b {@code [O]} or null, to {@code [N, O, oh, ow]}. Composed as {@code W . unfold(x)}.
+   */
+  public static Tensor conv2d(Tensor x, Tensor w, Tensor b, ConvSpec spec) {
+    if (x.rank() != 4 || w.rank() != 4 || x.size(1) != w.size(1)) {
+      throw new IllegalArgumentException("conv2d: input " + Shapes.str(x.shape()) + " and weight "
+          + Shapes.str(w.shape()) + " do not match (expected [N, C, H, W] and [O, C, kh, kw])");
+    }
+    if (b != null && (b.rank() != 1 || b.size(0) != w.size(0))) {
+      throw new IllegalArgumentException("conv2d: bias " + Shapes.str(b.shape()) + " does not match "
+          + w.size(0) + " output channels");
+    }
+    int n = x.size(0);
+    int o = w.size(0);
+    ConvGeometry g = new ConvGeometry(n, x.size(1), x.size(2), x.size(3), w.size(2), w.size(3), spec.strideH(),
+        spec.strideW(), spec.padH(), spec.padW(), spec.dilationH(), spec.dilationW());
+    Tensor cols = x.unfold(g);
+    Tensor y = w.reshape(o, g.rows()).matmul(cols).reshape(n, o, g.oh(), g.ow());
+    return b == null ? y : y.add(b.reshape(1, o, 1, 1));
+  }
+
+  /** Max pooling with a square window; padding counts as -infinity (as PyTorch). */
+  public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
+    checkPoolInput("maxPool2d", x, kernel, padding);
+    int n = x.size(0);
+    int c = x.size(1);
+    if (stride == kernel && padding == 0) {
+      int oh = (x.size(2) - kernel) / stride + 1;
+      int ow = (x.size(3) - kernel) / stride + 1;
+      if (oh < 1 || ow < 1) {
+        throw new IllegalArgumentException("maxPool2d: window " + kernel + " larger than input "
+            + Shapes.str(x.shape()));
+      }
+      Tensor t = x.slice(2, 0, oh * kernel).slice(3, 0, ow * kernel)
+          .reshape(n, c, oh, kernel, ow, kernel);
+      return t.max(new int[] {3, 5}, false);
+    }
+    Tensor xp = x;
+    if (padding > 0) {
+      int[] before = {0, 0, padding, padding};
+      int[] after = {0, 0, padding, padding};
+      xp = x.pad(before, after);
+      double[] m = new double[xp.numel()];
+      int hp = xp.size(2);
+      int wp = xp.size(3);
+      for (int i = 0; i < m.length; i++) {
+        int col = i % wp;
+        int row = (i / wp) % hp;
+        if (row < padding || row >= hp - padding || col < padding || col >= wp - padding) {
+          m[i] = Double.NEGATIVE_INFINITY;
+        }
+      }
+      xp = xp.add(Tensor.of(m, x.dtype(), xp.shape()).to(x.device()));
+    }
+    ConvGeometry g = new ConvGeometry(n * c, 1, xp.size(2), xp.size(3), kernel, kernel, stride, stride, 0, 0, 1, 1);
+    return xp.reshape(n * c, 1, xp.size(2), xp.size(3)).unfold(g).max(1, false).reshape(n, c, g.oh(), g.ow());
+  }
+
+  /** Average pooling with a square window; zero padding is counted in the mean (as PyTorch's default). */
+  public static Tensor avgPool2d(Tensor x, int kernel, int stride, int padding) {
+    checkPoolInput("avgPool2d", x, kernel, padding);
+    int n = x.size(0);
+    int c = x.size(1);
+    if (stride == kernel && padding == 0) {
+      int oh = (x.size(2) - kernel) / stride + 1;
+      int ow = (x.size(3) - kernel) / stride + 1;
+      if (oh < 1 || ow < 1) {
+        throw new IllegalArgumentException("avgPool2d: window " + kernel + " larger than input "
+            + Shapes.str(x.shape()));
+      }
+      return x.slice(2, 0, oh * kernel).slice(3, 0, ow * kernel).reshape(n, c, oh, kernel, ow, kernel)
+          .mean(new int[] {3, 5}, false);
+    }
+    ConvGeometry g = new ConvGeometry(n * c, 1, x.size(2), x.size(3), kernel, kernel, stride, stride, padding,
+        padding, 1, 1);
+    return x.reshape(n * c, 1, x.size(2), x.size(3)).unfold(g).mean(1, false).reshape(n, c, g.oh(), g.ow());
+  }
+
+  private static void checkPoolInput(String op, Tensor x, int kernel, int padding) {
+    if (x.rank() != 4) {
+      throw new IllegalArgumentException(op + ": expected [N, C, H, W], got " + Shapes.str(x.shape()));
+    }
+    if (kernel < 1 || padding < 0 || padding * 2 > kernel) {
+      throw new IllegalArgumentException(op + ": bad window " + kernel + " with padding " + padding
+          + " (padding must be at most half the window)");
+    }
+  }
+
+  private static int[] bnDims(String op, Tensor x) {
+    if (x.rank() < 2) {
+      throw new IllegalArgumentException(op + ": expected [N, C, ...], got " + Shapes.str(x.shape()));
+    }
+    int[] dims = new int[x.rank() - 1];
+    dims[0] = 0;
+    for (int i = 2; i < x.rank(); i++) {
+      dims[i - 1] = i;
+    }
+    return dims;
+  }
+
+  private static int[] channelShape(Tensor x) {
+    int[] s = new int[x.rank()];
+    Arrays.fill(s, 1);
+    s[1] = x.size(1);
+    return s;
+  }
+
+  /**
+   * Batch normalization with batch statistics (training mode): per channel (dim 1),
+   * {@code (x - mean) / sqrt(var + eps) * gamma + beta} with the biased batch variance. gamma/beta may be
+   * null. Works for {@code [N, C]}, {@code [N, C, L]} and {@code [N, C, H, W]}.
+   */
+  public static Tensor batchNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
+    int[] dims = bnDims("batchNorm", x);
+    Tensor mean = x.mean(dims, true);
+    Tensor xc = x.sub(mean);
+    Tensor var = xc.mul(xc).mean(dims, true);
+    return affine(xc.div(var.add(eps).sqrt()), gamma, beta, x);
+  }
+
+  /**
+   * Batch normalization with given statistics (evaluation mode): mean and var are {@code [C]}.
+   */
+  public static Tensor batchNorm(Tensor x, Tensor mean, Tensor var, Tensor gamma, Tensor beta, double eps) {
+    bnDims("batchNorm", x);
+    int[] cs = channelShape(x);
+    if (mean.numel() != x.size(1) || var.numel() != x.size(1)) {
+      throw new IllegalArgumentException("batchNorm: statistics " + Shapes.str(mean.shape()) + "/"
+          + Shapes.str(var.shape()) + " do not match " + x.size(1) + " channels of " + Shapes.str(x.shape()));
+    }
+    Tensor y = x.sub(mean.reshape(cs)).div(var.reshape(cs).add(eps).sqrt());
+    return affine(y, gamma, beta, x);
+  }
+
+  private static Tensor affine(Tensor y, Tensor gamma, Tensor beta, Tensor x) {
+    int[] cs = channelShape(x);
+    if (gamma != null) {
+      if (gamma.numel() != x.size(1)) {
+        throw new IllegalArgumentException("batchNorm: gamma " + Shapes.str(gamma.shape()) + " does not match "
+            + x.size(1) + " channels");
+      }
+      y = y.mul(gamma.reshape(cs));
+    }
+    if (beta != null) {
+      if (beta.numel() != x.size(1)) {
+        throw new IllegalArgumentException("batchNorm: beta " + Shapes.str(beta.shape()) + " does not match "
+            + x.size(1) + " channels");
+      }
+      y = y.add(beta.reshape(cs));
+    }
+    return y;
+  }
+
+  /** {@code x - logsumexp(x, dim)}, stabilised by the (detached, provably cancelling) max. */
+  public static Tensor logSoftmax(Tensor x, int dim) {
+    Tensor m = x.max(dim, true).detach();
+    Tensor s = x.sub(m);
+    return s.sub(s.exp().sum(dim, true).log());
+  }
+
+  /** {@code exp(x) / sum(exp(x))} along dim. */
+  public static Tensor softmax(Tensor x, int dim) {
+    return logSoftmax(x, dim).exp();
+  }
+
+  /** {@code log(sum(exp(x)))} along dim, stabilised. */
+  public static Tensor logSumExp(Tensor x, int dim, boolean keepDim) {
+    Tensor m = x.max(dim, true).detach();
+    Tensor r = x.sub(m).exp().sum(dim, true).log().add(m);
+    return keepDim ? r : r.squeeze(dim);
+  }
+
+  /** One-hot rows: {@code [labels.length, classes]}, a constant of the given dtype on the default device. */
+  public static Tensor oneHot(int[] labels, int classes, DType dtype) {
+    double[] v = new double[labels.length * classes];
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] >= classes) {
+        throw new IllegalArgumentException("oneHot: label " + labels[i] + " at position " + i
+            + " out of range [0, " + classes + ")");
+      }
+      v[i * classes + labels[i]] = 1;
+    }
+    return Tensor.of(v, dtype, labels.length, classes);
+  }
+
+  /**
+   * Mean cross-entropy of logits {@code [N, C]} against integer labels (length N, each in [0, C)).
+   */
+  public static Tensor crossEntropy(Tensor logits, int[] labels) {
+    if (logits.rank() != 2 || logits.size(0) != labels.length) {
+      throw new IllegalArgumentException("crossEntropy: logits " + Shapes.str(logits.shape()) + " do not match "
+          + labels.length + " labels (expected [N, C] with N = labels)");
+    }
+    int c = logits.size(1);
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] >= c) {
+        throw new IllegalArgumentException("crossEntropy: label " + labels[i] + " at position " + i
+            + " out of range [0, " + c + ") for logits " + Shapes.str(logits.shape()));
+      }
+    }
+    Tensor oh = oneHot(labels, c, logits.dtype()).to(logits.device());
+    return logSoftmax(logits, 1).mul(oh).sum().div(-(double) Math.max(labels.length, 1));
+  }
+
+  /** Mean squared error {@code mean((a - b)^2)}; shapes must match exactly. */
+  public static Tensor mse(Tensor a, Tensor b) {
+    if (!Arrays.equals(a.shape(), b.shape())) {
+      throw new IllegalArgumentException("mse: shapes " + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape())
+          + " differ");
+    }
+    Tensor d = a.sub(b);
+    return d.mul(d).mean();
+  }
+
+  /** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p). */
+  public static Tensor dropout(Tensor x, double p, Rng rng) {
+    if (p < 0 || p >= 1) {
+      throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
+    }
+    if (p == 0) {
+      return x;
+    }
+    double[] m = new double[x.numel()];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = rng.nextDouble() >= p ? 1.0 / (1 - p) : 0;
+    }
+    return x.mul(Tensor.of(m, x.dtype(), x.shape()).to(x.device()));
+  }
+
+  /** Squared Euclidean distances between rows: a {@code [N, D]}, b {@code [M, D]} to {@code [N, M]}. */
+  public static Tensor squaredDistances(Tensor a, Tensor b) {
+    if (a.rank() != 2 || b.rank() != 2 || a.size(1) != b.size(1)) {
+      throw new IllegalArgumentException("squaredDistances: expected [N, D] and [M, D], got "
+          + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape()));
+    }
+    Tensor d = a.unsqueeze(1).sub(b.unsqueeze(0));
+    return d.mul(d).sum(2, false);
+  }
+
+  /**
+   * Cosine similarity between rows: a {@code [N, D]}, b {@code [M, D]} to {@code [N, M]}, norms clamped
+   * below by eps.
+   */
+  public static Tensor cosineSimilarity(Tensor a, Tensor b, double eps) {
+    if (a.rank() != 2 || b.rank() != 2 || a.size(1) != b.size(1)) {
+      throw new IllegalArgumentException("cosineSimilarity: expected [N, D] and [M, D], got "
+          + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape()));
+    }
+    Tensor na = a.mul(a).sum(1, true).sqrt().clamp(eps, Double.MAX_VALUE);
+    Tensor nb = b.mul(b).sum(1, true).sqrt().clamp(eps, Double.MAX_VALUE);
+    return a.div(na).matmul(b.div(nb).mT());
+  }
+
+  /** Concatenation along dim (see {@link Tensor#concat}). */
+  public static Tensor concat(List<Tensor> parts, int dim) {
+    return Tensor.concat(parts, dim);
+  }
+
+  /** Stacking along a new dim (see {@link Tensor#stack}). */
+  public static Tensor stack(List<Tensor> parts, int dim) {
+    return Tensor.stack(parts, dim);
+  }
+
+  /** Zero padding of the last two dims of an image batch by p on each side. */
+  public static Tensor pad2d(Tensor x, int p) {
+    int r = x.rank();
+    int[] before = new int[r];
+    int[] after = new int[r];
+    before[r - 1] = after[r - 1] = before[r - 2] = after[r - 2] = p;
+    return x.pad(before, after);
+  }
+}

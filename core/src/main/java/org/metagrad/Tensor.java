@@ -1,0 +1,1141 @@
+package org.metagrad;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.metagrad.spi.Backend;
+import org.metagrad.spi.Backends;
+import org.metagrad.spi.BinaryOp;
+import org.metagrad.spi.Buffer;
+import org.metagrad.spi.ConvGeometry;
+import org.metagrad.spi.HeapBuffer;
+import org.metagrad.spi.ReduceOp;
+import org.metagrad.spi.UnaryOp;
+import org.metagrad.spi.View;
+
+/**
+ * An immutable n-dimensional array of FLOAT32 or FLOAT64 values on one {@link Device}, optionally
+ * recorded on the autograd graph. Every op returns a new tensor; views (reshape, permute, expand,
+ * slice, squeeze, unsqueeze) share memory and copy nothing. Binary ops broadcast like NumPy.
+ *
+ * <pre>{@code
+ * Tensor w = Tensor.of(new double[] {1, 2, 3}, 3).requiresGrad(true);
+ * Tensor loss = w.mul(w).sum();                       // 14
+ * Tensor g = Autograd.grad(loss, List.of(w)).get(0);  // [2, 4, 6]
+ * }</pre>
+ */
+public final class Tensor {
+  private final Buffer buffer;
+  private final int offset;
+  private final int[] shape;
+  private final int[] strides;
+  private final boolean requiresGrad;
+  final Node node;
+
+  private Tensor(Buffer buffer, int offset, int[] shape, int[] strides, boolean requiresGrad, Node node) {
+    this.buffer = buffer;
+    this.offset = offset;
+    this.shape = shape;
+    this.strides = strides;
+    this.requiresGrad = requiresGrad;
+    this.node = node;
+    if (node != null) {
+      node.out = this;
+    }
+  }
+
+  // ---------------------------------------------------------------- construction
+
+  /** Wraps a freshly produced contiguous buffer (backends and internal code; the buffer must not change). */
+  static Tensor wrap(Buffer buffer, int... shape) {
+    if (Shapes.numel(shape) != buffer.size()) {
+      throw new IllegalArgumentException("wrap: buffer of " + buffer.size() + " elements does not match shape "
+          + Shapes.str(shape));
+    }
+    TensorScope.track(buffer);
+    return new Tensor(buffer, 0, shape.clone(), View.contiguousStrides(shape), false, null);
+  }
+
+  /** A FLOAT64 tensor holding a copy of {@code data} with the given shape, on the default device. */
+  public static Tensor of(double[] data, int... shape) {
+    checkData("of", data.length, shape);
+    return onDefault(HeapBuffer.wrap(data.clone()), shape);
+  }
+
+  /** A FLOAT32 tensor holding a copy of {@code data} with the given shape, on the default device. */
+  public static Tensor of(float[] data, int... shape) {
+    checkData("of", data.length, shape);
+    return onDefault(HeapBuffer.wrap(data.clone()), shape);
+  }
+
+  /** A tensor of the given dtype holding {@code data} (rounded for FLOAT32), on the default device. */
+  public static Tensor of(double[] data, DType dtype, int... shape) {
+    checkData("of", data.length, shape);
+    return onDefault(org.metagrad.spi.ReferenceBackend.INSTANCE.upload(data, dtype), shape);
+  }
+
+  /** A 0-dimensional tensor. */
+  public static Tensor scalar(double value, DType dtype) {
+    return full(value, dtype);
+  }
+
+  /** A FLOAT64 0-dimensional tensor. */
+  public static Tensor scalar(double value) {
+    return full(value, DType.FLOAT64);
+  }
+
+  /** A tensor filled with {@code value}. */
+  public static Tensor full(double value, DType dtype, int... shape) {
+    checkShape("full", shape);
+    Device d = Backends.defaultDevice();
+    return wrap(Backends.forDevice(d).full(dtype, Shapes.numel(shape), value), shape);
+  }
+
+  /** Zeros of the given dtype. */
+  public static Tensor zeros(DType dtype, int... shape) {
+    return full(0, dtype, shape);
+  }
+
+  /** FLOAT32 zeros. */
+  public static Tensor zeros(int... shape) {
+    return full(0, DType.FLOAT32, shape);
+  }
+
+  /** Ones of the given dtype. */
+  public static Tensor ones(DType dtype, int... shape) {
+    return full(1, dtype, shape);
+  }
+
+  /** FLOAT32 ones. */
+  public static Tensor ones(int... shape) {
+    return full(1, DType.FLOAT32, shape);
+  }
+
+  /** {@code [start, start+step, ...)} below {@code end}, as a 1-d tensor. */
+  public static Tensor arange(double start, double end, double step, DType dtype) {
+    if (step == 0 || Double.isNaN(start + end + step)) {
+      throw new IllegalArgumentException("arange: step must be non-zero and bounds finite, got start " + start
+          + " end " + end + " step " + step);
+    }
+    int n = (int) Math.max(0, Math.ceil((end - start) / step));
+    double[] v = new double[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = start + i * step;
+    }
+    return of(v, dtype, n);
+  }
+
+  /** {@code [0, 1, ..., n-1]} as FLOAT32. */
+  public static Tensor arange(int n) {
+    return arange(0, n, 1, DType.FLOAT32);
+  }
+
+  /** The n x n identity matrix. */
+  public static Tensor eye(int n, DType dtype) {
+    checkShape("eye", new int[] {n});
+    double[] v = new double[n * n];
+    for (int i = 0; i < n; i++) {
+      v[i * n + i] = 1;
+    }
+    return of(v, dtype, n, n);
+  }
+
+  /** Uniform samples in [0, 1) from {@code rng}. */
+  public static Tensor rand(Rng rng, DType dtype, int... shape) {
+    checkShape("rand", shape);
+    double[] v = new double[Shapes.numel(shape)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = rng.nextDouble();
+    }
+    return of(v, dtype, shape);
+  }
+
+  /** Uniform samples in [lo, hi) from {@code rng}. */
+  public static Tensor uniform(Rng rng, double lo, double hi, DType dtype, int... shape) {
+    checkShape("uniform", shape);
+    double[] v = new double[Shapes.numel(shape)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = lo + (hi - lo) * rng.nextDouble();
+    }
+    return of(v, dtype, shape);
+  }
+
+  /** Standard normal samples from {@code rng}. */
+  public static Tensor randn(Rng rng, DType dtype, int... shape) {
+    checkShape("randn", shape);
+    double[] v = new double[Shapes.numel(shape)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = rng.nextGaussian();
+    }
+    return of(v, dtype, shape);
+  }
+
+  private static Tensor onDefault(Buffer host, int[] shape) {
+    Tensor t = wrap(host, shape);
+    Device d = Backends.defaultDevice();
+    return d.kind() == Device.Kind.CPU ? t : t.to(d);
+  }
+
+  private static void checkShape(String op, int[] shape) {
+    for (int d : shape) {
+      if (d < 0) {
+        throw new IllegalArgumentException(op + ": negative dimension in shape " + Shapes.str(shape));
+      }
+    }
+  }
+
+  private static void checkData(String op, int length, int[] shape) {
+    checkShape(op, shape);
+    if (Shapes.numel(shape) != length) {
+      throw new IllegalArgumentException(op + ": " + length + " values do not fill shape " + Shapes.str(shape)
+          + " (" + Shapes.numel(shape) + " elements)");
+    }
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  /** The shape (a copy). */
+  public int[] shape() {
+    return shape.clone();
+  }
+
+  /** Size of dimension {@code d} (negative counts from the end). */
+  public int size(int d) {
+    return shape[Shapes.normDim("size", d, shape.length)];
+  }
+
+  /** Number of dimensions. */
+  public int rank() {
+    return shape.length;
+  }
+
+  /** Number of elements. */
+  public int numel() {
+    return Shapes.numel(shape);
+  }
+
+  /** Element type. */
+  public DType dtype() {
+    return buffer.dtype();
+  }
+
+  /** The device that holds this tensor's memory. */
+  public Device device() {
+    return buffer.device();
+  }
+
+  /** Whether gradients flow to this tensor. */
+  public boolean requiresGrad() {
+    return requiresGrad;
+  }
+
+  /** True for tensors not produced by a recorded op (user-created or detached). */
+  public boolean isLeaf() {
+    return node == null;
+  }
+
+  /** A leaf sharing this tensor's memory with gradient tracking switched on or off. */
+  public Tensor requiresGrad(boolean on) {
+    return new Tensor(buffer, offset, shape, strides, on, null);
+  }
+
+  /** A leaf sharing memory, cut from the graph (no gradient flows through it). */
+  public Tensor detach() {
+    return new Tensor(buffer, offset, shape, strides, false, null);
+  }
+
+  /** The strided view kernels receive (SPI users only). */
+  public View view() {
+    return new View(buffer, offset, shape, strides);
+  }
+
+  /** True when elements are laid out row-major without gaps. */
+  public boolean isContiguous() {
+    return view().isContiguous();
+  }
+
+  Backend backend() {
+    return Backends.forDevice(buffer.device());
+  }
+
+  // ---------------------------------------------------------------- host access
+
+  /** All elements in row-major order as doubles. */
+  public double[] toDoubleArray() {
+    return backend().downloadDouble(view());
+  }
+
+  /** All elements in row-major order as floats. */
+  public float[] toFloatArray() {
+    return backend().downloadFloat(view());
+  }
+
+  /** The single value of a one-element tensor. */
+  public double item() {
+    if (numel() != 1) {
+      throw new IllegalArgumentException("item: tensor of shape " + Shapes.str(shape) + " has " + numel()
+          + " elements, not 1");
+    }
+    return toDoubleArray()[0];
+  }
+
+  /** Element at the given index. */
+  public double get(int... index) {
+    if (index.length != shape.length) {
+      throw new IllegalArgumentException("get: index of rank " + index.length + " for shape " + Shapes.str(shape));
+    }
+    int[] one = new int[shape.length];
+    Arrays.fill(one, 1);
+    int off = offset;
+    for (int i = 0; i < index.length; i++) {
+      if (index[i] < 0 || index[i] >= shape[i]) {
+        throw new IllegalArgumentException("get: index " + Arrays.toString(index) + " out of range for shape "
+            + Shapes.str(shape));
+      }
+      off += index[i] * strides[i];
+    }
+    return backend().downloadDouble(new View(buffer, off, new int[0], new int[0]))[0];
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("Tensor").append(Shapes.str(shape)).append(' ').append(dtype());
+    if (device().kind() != Device.Kind.CPU) {
+      sb.append(" on ").append(device());
+    }
+    if (requiresGrad) {
+      sb.append(" requiresGrad");
+    }
+    double[] v = toDoubleArray();
+    sb.append(' ');
+    format(sb, v, 0, 0);
+    return sb.toString();
+  }
+
+  private int format(StringBuilder sb, double[] v, int dim, int pos) {
+    if (shape.length == 0) {
+      sb.append(v.length == 1 ? fmt(v[0]) : "[]");
+      return pos + 1;
+    }
+    sb.append('[');
+    int n = shape[dim];
+    int stride = 1;
+    for (int d = dim + 1; d < shape.length; d++) {
+      stride *= shape[d];
+    }
+    for (int i = 0; i < n; i++) {
+      if (n > 6 && i == 3) {
+        sb.append("..., ");
+        i = n - 3;
+      }
+      if (dim == shape.length - 1) {
+        sb.append(fmt(v[pos + i]));
+      } else {
+        format(sb, v, dim + 1, pos + i * stride);
+      }
+      if (i < n - 1) {
+        sb.append(", ");
+      }
+    }
+    sb.append(']');
+    return pos;
+  }
+
+  private static String fmt(double x) {
+    return x == Math.rint(x) && Math.abs(x) < 1e15 ? String.valueOf((long) x) + "." : String.format("%.4g", x);
+  }
+
+  // ---------------------------------------------------------------- op plumbing
+
+  private static Tensor result(Buffer out, int[] shape, Op op, Object attr, Tensor... inputs) {
+    TensorScope.track(out);
+    boolean rg = false;
+    if (Autograd.isEnabled()) {
+      for (Tensor t : inputs) {
+        if (t.requiresGrad) {
+          rg = true;
+          break;
+        }
+      }
+    }
+    return new Tensor(out, 0, shape, View.contiguousStrides(shape), rg, rg ? new Node(op, inputs, attr) : null);
+  }
+
+  private Tensor viewResult(int newOffset, int[] newShape, int[] newStrides, Op op, Object attr) {
+    boolean rg = requiresGrad && Autograd.isEnabled();
+    return new Tensor(buffer, newOffset, newShape, newStrides, rg, rg ? new Node(op, new Tensor[] {this}, attr) : null);
+  }
+
+  private static Tensor constant(Buffer out, int[] shape) {
+    TensorScope.track(out);
+    return new Tensor(out, 0, shape, View.contiguousStrides(shape), false, null);
+  }
+
+  private void sameDeviceAndType(String op, Tensor o) {
+    if (!device().equals(o.device())) {
+      throw new IllegalArgumentException(op + ": tensors on different devices: " + device() + " and " + o.device());
+    }
+    if (dtype() != o.dtype()) {
+      throw new IllegalArgumentException(op + ": mixed dtypes " + dtype() + " and " + o.dtype() + " (shapes "
+          + Shapes.str(shape) + " and " + Shapes.str(o.shape) + "); cast one with to(DType)");
+    }
+  }
+
+  /** A 0-d constant of this tensor's dtype and device. */
+  Tensor scalarLike(double v) {
+    return constant(backend().full(dtype(), 1, v), new int[0]);
+  }
+
+  /** A constant of this tensor's dtype/device filled with v. */
+  Tensor fullLike(double v, int... shape) {
+    return constant(backend().full(dtype(), Shapes.numel(shape), v), shape);
+  }
+
+  /** Broadcast view without recording (kernels see stride 0). */
+  private View broadcastView(int[] target) {
+    int r = target.length;
+    int[] st = new int[r];
+    for (int i = 0; i < r; i++) {
+      int j = i - (r - shape.length);
+      st[i] = j < 0 || (shape[j] == 1 && target[i] != 1) ? 0 : strides[j];
+    }
+    return new View(buffer, offset, target, st);
+  }
+
+  // ---------------------------------------------------------------- unary primitives
+
+  private Tensor unary(Op op, UnaryOp k, double p) {
+    return result(backend().unary(k, p, view()), shape.clone(), op, op == Op.POW ? (Object) p : null, this);
+  }
+
+  /** Elementwise {@code -x}. */
+  public Tensor neg() {
+    return unary(Op.NEG, UnaryOp.NEG, 0);
+  }
+
+  /** Elementwise {@code e^x}. */
+  public Tensor exp() {
+    return unary(Op.EXP, UnaryOp.EXP, 0);
+  }
+
+  /** Elementwise natural logarithm. */
+  public Tensor log() {
+    return unary(Op.LOG, UnaryOp.LOG, 0);
+  }
+
+  /** Elementwise square root. */
+  public Tensor sqrt() {
+    return unary(Op.SQRT, UnaryOp.SQRT, 0);
+  }
+
+  /** Elementwise hyperbolic tangent. */
+  public Tensor tanh() {
+    return unary(Op.TANH, UnaryOp.TANH, 0);
+  }
+
+  /** Elementwise {@code x^p} for a scalar exponent. */
+  public Tensor pow(double p) {
+    if (p == 1) {
+      return this;
+    }
+    return unary(Op.POW, UnaryOp.POW, p);
+  }
+
+  /** Elementwise {@code a^b} for a tensor exponent, as {@code exp(b log a)} (a &gt; 0). */
+  public Tensor pow(Tensor b) {
+    return b.mul(log()).exp();
+  }
+
+  /** Elementwise sign (-1, 0, 1); a constant with no gradient. */
+  public Tensor sign() {
+    return constant(backend().unary(UnaryOp.SIGN, 0, view()), shape.clone());
+  }
+
+  /** Elementwise {@code |x|}, composed as {@code x * sign(x)} (gradient 0 at 0, like PyTorch). */
+  public Tensor abs() {
+    return mul(sign());
+  }
+
+  /** Elementwise {@code 1/x}. */
+  public Tensor reciprocal() {
+    return scalarLike(1).div(this);
+  }
+
+  /** Elementwise {@code x^2}. */
+  public Tensor square() {
+    return mul(this);
+  }
+
+  /** {@code max(x, 0)}, composed as {@code x * (x > 0)}. */
+  public Tensor relu() {
+    return mul(gt(0));
+  }
+
+  /** Logistic sigmoid, composed stably from {@code exp(-|x|)} (no overflow in either tail). */
+  public Tensor sigmoid() {
+    Tensor t = abs().neg().exp();
+    Tensor onePlus = t.add(1);
+    return where(ge(0), onePlus.reciprocal(), t.div(onePlus));
+  }
+
+  // ---------------------------------------------------------------- binary primitives
+
+  private Tensor binary(Op op, BinaryOp k, Tensor o) {
+    String name = k.name().toLowerCase();
+    sameDeviceAndType(name, o);
+    int[] out = Shapes.broadcast(name, shape, o.shape);
+    Buffer b = backend().binary(k, broadcastView(out), o.broadcastView(out));
+    if (op == null) {
+      return constant(b, out);
+    }
+    return result(b, out, op, null, this, o);
+  }
+
+  /** Elementwise sum with broadcasting. */
+  public Tensor add(Tensor o) {
+    return binary(Op.ADD, BinaryOp.ADD, o);
+  }
+
+  /** Adds a scalar. */
+  public Tensor add(double s) {
+    return add(scalarLike(s));
+  }
+
+  /** Elementwise difference with broadcasting. */
+  public Tensor sub(Tensor o) {
+    return binary(Op.SUB, BinaryOp.SUB, o);
+  }
+
+  /** Subtracts a scalar. */
+  public Tensor sub(double s) {
+    return sub(scalarLike(s));
+  }
+
+  /** Elementwise product with broadcasting. */
+  public Tensor mul(Tensor o) {
+    return binary(Op.MUL, BinaryOp.MUL, o);
+  }
+
+  /** Multiplies by a scalar. */
+  public Tensor mul(double s) {
+    return mul(scalarLike(s));
+  }
+
+  /** Elementwise quotient with broadcasting. */
+  public Tensor div(Tensor o) {
+    return binary(Op.DIV, BinaryOp.DIV, o);
+  }
+
+  /** Divides by a scalar. */
+  public Tensor div(double s) {
+    return div(scalarLike(s));
+  }
+
+  /** Elementwise maximum, composed with {@link #where}; ties send the gradient to {@code this}. */
+  public Tensor maximum(Tensor o) {
+    return where(ge(o), this, o);
+  }
+
+  /** Elementwise minimum, composed with {@link #where}; ties send the gradient to {@code this}. */
+  public Tensor minimum(Tensor o) {
+    return where(le(o), this, o);
+  }
+
+  /** Clamps into [lo, hi]. */
+  public Tensor clamp(double lo, double hi) {
+    return maximum(scalarLike(lo)).minimum(scalarLike(hi));
+  }
+
+  /** Mask {@code x > o} (1 or 0, this dtype, no gradient). */
+  public Tensor gt(Tensor o) {
+    return binary(null, BinaryOp.GT, o);
+  }
+
+  /** Mask {@code x >= o}. */
+  public Tensor ge(Tensor o) {
+    return binary(null, BinaryOp.GE, o);
+  }
+
+  /** Mask {@code x < o}. */
+  public Tensor lt(Tensor o) {
+    return binary(null, BinaryOp.LT, o);
+  }
+
+  /** Mask {@code x <= o}. */
+  public Tensor le(Tensor o) {
+    return binary(null, BinaryOp.LE, o);
+  }
+
+  /** Mask {@code x == o}. */
+  public Tensor eq(Tensor o) {
+    return binary(null, BinaryOp.EQ, o);
+  }
+
+  /** Mask {@code x != o}. */
+  public Tensor ne(Tensor o) {
+    return binary(null, BinaryOp.NE, o);
+  }
+
+  /** Mask {@code x > s}. */
+  public Tensor gt(double s) {
+    return gt(scalarLike(s));
+  }
+
+  /** Mask {@code x >= s}. */
+  public Tensor ge(double s) {
+    return ge(scalarLike(s));
+  }
+
+  /** Mask {@code x < s}. */
+  public Tensor lt(double s) {
+    return lt(scalarLike(s));
+  }
+
+  /** Mask {@code x <= s}. */
+  public Tensor le(double s) {
+    return le(scalarLike(s));
+  }
+
+  /** Mask {@code x == s}. */
+  public Tensor eq(double s) {
+    return eq(scalarLike(s));
+  }
+
+  /**
+   * Elementwise {@code cond != 0 ? a : b} with broadcasting of all three; no gradient flows to cond.
+   */
+  public static Tensor where(Tensor cond, Tensor a, Tensor b) {
+    a.sameDeviceAndType("where", b);
+    cond.sameDeviceAndType("where", a);
+    int[] out = Shapes.broadcast("where", Shapes.broadcast("where", cond.shape, a.shape), b.shape);
+    Buffer buf = a.backend().where(cond.broadcastView(out), a.broadcastView(out), b.broadcastView(out));
+    return result(buf, out, Op.WHERE, null, cond.detach(), a, b);
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  /** Sum of all elements (a 0-d tensor). */
+  public Tensor sum() {
+    return sum(Shapes.allDims(shape.length), false);
+  }
+
+  /** Sum over the given dims, keeping them as size 1 when {@code keepDim}. */
+  public Tensor sum(int[] dims, boolean keepDim) {
+    return reduce(Op.SUM, ReduceOp.SUM, "sum", dims, keepDim);
+  }
+
+  /** Sum over one dim. */
+  public Tensor sum(int dim, boolean keepDim) {
+    return sum(new int[] {dim}, keepDim);
+  }
+
+  /** Mean of all elements. */
+  public Tensor mean() {
+    return mean(Shapes.allDims(shape.length), false);
+  }
+
+  /** Mean over the given dims. */
+  public Tensor mean(int[] dims, boolean keepDim) {
+    int[] nd = Shapes.normDims("mean", dims, shape.length);
+    long count = 1;
+    for (int d : nd) {
+      count *= shape[d];
+    }
+    return sum(nd, keepDim).div((double) count);
+  }
+
+  /** Mean over one dim. */
+  public Tensor mean(int dim, boolean keepDim) {
+    return mean(new int[] {dim}, keepDim);
+  }
+
+  /** Maximum of all elements. */
+  public Tensor max() {
+    return max(Shapes.allDims(shape.length), false);
+  }
+
+  /** Maximum over the given dims; ties share the gradient equally. */
+  public Tensor max(int[] dims, boolean keepDim) {
+    return reduce(Op.MAX, ReduceOp.MAX, "max", dims, keepDim);
+  }
+
+  /** Maximum over one dim. */
+  public Tensor max(int dim, boolean keepDim) {
+    return max(new int[] {dim}, keepDim);
+  }
+
+  /** Minimum over dims, as {@code -max(-x)}. */
+  public Tensor min(int[] dims, boolean keepDim) {
+    return neg().max(dims, keepDim).neg();
+  }
+
+  /**
+   * Variance over dims with {@code correction} (0: biased, divide by n; 1: unbiased, n-1), composed as
+   * {@code sum((x - mean)^2) / (n - correction)}.
+   */
+  public Tensor var(int[] dims, boolean keepDim, int correction) {
+    int[] nd = Shapes.normDims("var", dims, shape.length);
+    long count = 1;
+    for (int d : nd) {
+      count *= shape[d];
+    }
+    Tensor c = sub(mean(nd, true));
+    return c.mul(c).sum(nd, keepDim).div((double) (count - correction));
+  }
+
+  private Tensor reduce(Op op, ReduceOp k, String name, int[] dims, boolean keepDim) {
+    int[] nd = Shapes.normDims(name, dims, shape.length);
+    int[] kept = shape.clone();
+    for (int d : nd) {
+      if (k == ReduceOp.MAX && shape[d] == 0) {
+        throw new IllegalArgumentException(name + ": cannot reduce zero-size dim " + d + " of shape "
+            + Shapes.str(shape));
+      }
+      kept[d] = 1;
+    }
+    Buffer b = backend().reduce(k, view(), kept);
+    int[] outShape = keepDim ? kept : dropDims(shape, nd);
+    return result(b, outShape, op, new ReduceAttr(nd, keepDim), this);
+  }
+
+  record ReduceAttr(int[] dims, boolean keepDim) {}
+
+  private static int[] dropDims(int[] shape, int[] sortedDims) {
+    int[] out = new int[shape.length - sortedDims.length];
+    int j = 0;
+    int k = 0;
+    for (int i = 0; i < shape.length; i++) {
+      if (k < sortedDims.length && sortedDims[k] == i) {
+        k++;
+      } else {
+        out[j++] = shape[i];
+      }
+    }
+    return out;
+  }
+
+  /** Sums this (broadcast) gradient down to {@code target}'s shape: the adjoint of broadcasting. */
+  Tensor sumTo(int[] target) {
+    if (Arrays.equals(shape, target)) {
+      return this;
+    }
+    int lead = shape.length - target.length;
+    if (lead < 0) {
+      throw new IllegalArgumentException("sumTo: cannot reduce " + Shapes.str(shape) + " to " + Shapes.str(target));
+    }
+    List<Integer> dims = new ArrayList<>();
+    for (int i = 0; i < shape.length; i++) {
+      if (i < lead || (target[i - lead] == 1 && shape[i] != 1)) {
+        dims.add(i);
+      }
+    }
+    Tensor s = dims.isEmpty() ? this : sum(dims.stream().mapToInt(Integer::intValue).toArray(), true);
+    return s.reshape(target);
+  }
+
+  // ---------------------------------------------------------------- movement
+
+  /** A tensor with the same elements in a new shape (one dim may be -1); a view when strides allow. */
+  public Tensor reshape(int... newShape) {
+    int[] ns = inferShape(newShape);
+    if (Arrays.equals(ns, shape)) {
+      return this;
+    }
+    int[] st = Shapes.viewStrides(shape, strides, ns);
+    if (st != null) {
+      return viewResult(offset, ns, st, Op.RESHAPE, null);
+    }
+    Buffer b = backend().copy(view(), dtype());
+    return result(b, ns, Op.RESHAPE, null, this);
+  }
+
+  /** Same as {@link #reshape}. */
+  public Tensor view(int... newShape) {
+    return reshape(newShape);
+  }
+
+  private int[] inferShape(int[] newShape) {
+    int infer = -1;
+    long known = 1;
+    for (int i = 0; i < newShape.length; i++) {
+      if (newShape[i] == -1) {
+        if (infer >= 0) {
+          throw new IllegalArgumentException("reshape: more than one -1 in " + Shapes.str(newShape));
+        }
+        infer = i;
+      } else if (newShape[i] < 0) {
+        throw new IllegalArgumentException("reshape: negative size in " + Shapes.str(newShape));
+      } else {
+        known *= newShape[i];
+      }
+    }
+    int n = numel();
+    int[] ns = newShape.clone();
+    if (infer >= 0) {
+      if (known == 0 || n % known != 0) {
+        throw new IllegalArgumentException("reshape: cannot reshape " + Shapes.str(shape) + " (" + n
+            + " elements) into " + Shapes.str(newShape));
+      }
+      ns[infer] = (int) (n / known);
+    } else if (known != n) {
+      throw new IllegalArgumentException("reshape: cannot reshape " + Shapes.str(shape) + " (" + n
+          + " elements) into " + Shapes.str(newShape) + " (" + known + " elements)");
+    }
+    return ns;
+  }
+
+  /** Flattens dims {@code start..end} (inclusive) into one. */
+  public Tensor flatten(int start, int end) {
+    if (shape.length == 0) {
+      return reshape(1);
+    }
+    int s = Shapes.normDim("flatten", start, shape.length);
+    int e = Shapes.normDim("flatten", end, shape.length);
+    if (s > e) {
+      throw new IllegalArgumentException("flatten: start dim " + start + " after end dim " + end);
+    }
+    int[] ns = new int[shape.length - (e - s)];
+    int j = 0;
+    for (int i = 0; i < s; i++) {
+      ns[j++] = shape[i];
+    }
+    int p = 1;
+    for (int i = s; i <= e; i++) {
+      p *= shape[i];
+    }
+    ns[j++] = p;
+    for (int i = e + 1; i < shape.length; i++) {
+      ns[j++] = shape[i];
+    }
+    return reshape(ns);
+  }
+
+  /** Reorders dims: output dim i is input dim {@code perm[i]}; a view. */
+  public Tensor permute(int... perm) {
+    if (perm.length != shape.length) {
+      throw new IllegalArgumentException("permute: " + Arrays.toString(perm) + " is not a permutation of "
+          + shape.length + " dims (shape " + Shapes.str(shape) + ")");
+    }
+    int[] p = new int[perm.length];
+    boolean[] seen = new boolean[perm.length];
+    for (int i = 0; i < perm.length; i++) {
+      p[i] = Shapes.normDim("permute", perm[i], shape.length);
+      if (seen[p[i]]) {
+        throw new IllegalArgumentException("permute: dim " + perm[i] + " repeated in " + Arrays.toString(perm));
+      }
+      seen[p[i]] = true;
+    }
+    int[] ns = new int[p.length];
+    int[] st = new int[p.length];
+    boolean identity = true;
+    for (int i = 0; i < p.length; i++) {
+      ns[i] = shape[p[i]];
+      st[i] = strides[p[i]];
+      identity &= p[i] == i;
+    }
+    return identity ? this : viewResult(offset, ns, st, Op.PERMUTE, p);
+  }
+
+  /** Swaps two dims; a view. */
+  public Tensor transpose(int d0, int d1) {
+    int a = Shapes.normDim("transpose", d0, shape.length);
+    int b = Shapes.normDim("transpose", d1, shape.length);
+    int[] p = Shapes.allDims(shape.length);
+    p[a] = b;
+    p[b] = a;
+    return permute(p);
+  }
+
+  /** Transposes the last two dims (matrix transpose, batched); a view. */
+  public Tensor mT() {
+    if (shape.length < 2) {
+      throw new IllegalArgumentException("mT: needs rank >= 2, got shape " + Shapes.str(shape));
+    }
+    return transpose(-2, -1);
+  }
+
+  /** Broadcasts to a larger shape (size-1 dims stretch, -1 keeps a size, new dims go in front); a view. */
+  public Tensor expand(int... target) {
+    int r = target.length;
+    if (r < shape.length) {
+      throw new IllegalArgumentException("expand: target " + Shapes.str(target) + " has fewer dims than "
+          + Shapes.str(shape));
+    }
+    int[] ns = new int[r];
+    for (int i = 0; i < r; i++) {
+      int j = i - (r - shape.length);
+      int t = target[i];
+      if (t == -1) {
+        if (j < 0) {
+          throw new IllegalArgumentException("expand: -1 not allowed for new leading dim " + i);
+        }
+        t = shape[j];
+      }
+      if (j >= 0 && shape[j] != 1 && shape[j] != t) {
+        throw new IllegalArgumentException("expand: cannot expand " + Shapes.str(shape) + " to "
+            + Shapes.str(target) + " (dim " + i + ": " + shape[j] + " vs " + t + ")");
+      }
+      ns[i] = t;
+    }
+    if (Arrays.equals(ns, shape)) {
+      return this;
+    }
+    View v = broadcastView(ns);
+    return viewResult(offset, ns, v.strides(), Op.EXPAND, null);
+  }
+
+  /** Elements {@code start..end-1} along {@code dim}; a view. Negative indices count from the end. */
+  public Tensor slice(int dim, int start, int end) {
+    int d = Shapes.normDim("slice", dim, shape.length);
+    int n = shape[d];
+    int s = start < 0 ? start + n : start;
+    int e = end < 0 ? end + n : Math.min(end, n);
+    if (s < 0 || s > n || e < s) {
+      throw new IllegalArgumentException("slice: range [" + start + ", " + end + ") invalid for dim " + dim
+          + " of size " + n + " (shape " + Shapes.str(shape) + ")");
+    }
+    if (s == 0 && e == n) {
+      return this;
+    }
+    int[] ns = shape.clone();
+    ns[d] = e - s;
+    return viewResult(offset + s * strides[d], ns, strides.clone(), Op.SLICE, new int[] {d, s, e});
+  }
+
+  /** Element {@code i} along {@code dim}, removing that dim; a view. */
+  public Tensor select(int dim, int i) {
+    int d = Shapes.normDim("select", dim, shape.length);
+    int idx = i < 0 ? i + shape[d] : i;
+    if (idx < 0 || idx >= shape[d]) {
+      throw new IllegalArgumentException("select: index " + i + " out of range for dim " + dim + " of size "
+          + shape[d]);
+    }
+    return slice(d, idx, idx + 1).squeeze(d);
+  }
+
+  /** Removes a size-1 dim; a view. */
+  public Tensor squeeze(int dim) {
+    int d = Shapes.normDim("squeeze", dim, shape.length);
+    if (shape[d] != 1) {
+      throw new IllegalArgumentException("squeeze: dim " + dim + " has size " + shape[d] + ", not 1 (shape "
+          + Shapes.str(shape) + ")");
+    }
+    int[] ns = dropDims(shape, new int[] {d});
+    return reshape(ns);
+  }
+
+  /** Inserts a size-1 dim at {@code dim} (0..rank); a view. */
+  public Tensor unsqueeze(int dim) {
+    int d = dim < 0 ? dim + shape.length + 1 : dim;
+    if (d < 0 || d > shape.length) {
+      throw new IllegalArgumentException("unsqueeze: dim " + dim + " out of range for rank " + shape.length);
+    }
+    int[] ns = new int[shape.length + 1];
+    for (int i = 0, j = 0; i < ns.length; i++) {
+      ns[i] = i == d ? 1 : shape[j++];
+    }
+    return reshape(ns);
+  }
+
+  /** Zero padding: {@code before[k]} and {@code after[k]} elements around dim k (one entry per dim). */
+  public Tensor pad(int[] before, int[] after) {
+    if (before.length != shape.length || after.length != shape.length) {
+      throw new IllegalArgumentException("pad: need " + shape.length + " before/after sizes for shape "
+          + Shapes.str(shape) + ", got " + before.length + " and " + after.length);
+    }
+    int[] ns = new int[shape.length];
+    boolean none = true;
+    for (int i = 0; i < shape.length; i++) {
+      if (before[i] < 0 || after[i] < 0) {
+        throw new IllegalArgumentException("pad: negative padding " + Arrays.toString(before) + " / "
+            + Arrays.toString(after));
+      }
+      none &= before[i] == 0 && after[i] == 0;
+      ns[i] = before[i] + shape[i] + after[i];
+    }
+    if (none) {
+      return this;
+    }
+    Buffer b = backend().pad(view(), before.clone(), after.clone());
+    return result(b, ns, Op.PAD, new int[][] {before.clone(), after.clone()}, this);
+  }
+
+  /** Concatenates along {@code dim}; all other dims must agree. */
+  public static Tensor concat(List<Tensor> parts, int dim) {
+    if (parts.isEmpty()) {
+      throw new IllegalArgumentException("concat: no tensors given");
+    }
+    Tensor first = parts.get(0);
+    int d = Shapes.normDim("concat", dim, first.rank());
+    int[] ns = first.shape.clone();
+    ns[d] = 0;
+    View[] views = new View[parts.size()];
+    for (int i = 0; i < parts.size(); i++) {
+      Tensor p = parts.get(i);
+      first.sameDeviceAndType("concat", p);
+      if (p.rank() != first.rank()) {
+        throw new IllegalArgumentException("concat: tensor " + i + " has shape " + Shapes.str(p.shape)
+            + ", rank differs from " + Shapes.str(first.shape));
+      }
+      for (int k = 0; k < ns.length; k++) {
+        if (k != d && p.shape[k] != first.shape[k]) {
+          throw new IllegalArgumentException("concat: tensor " + i + " has shape " + Shapes.str(p.shape)
+              + ", which differs from " + Shapes.str(first.shape) + " outside dim " + dim);
+        }
+      }
+      ns[d] += p.shape[d];
+      views[i] = p.view();
+    }
+    if (parts.size() == 1) {
+      return first;
+    }
+    Buffer b = first.backend().concat(views, d);
+    return result(b, ns, Op.CONCAT, d, parts.toArray(new Tensor[0]));
+  }
+
+  /** Stacks equal-shaped tensors along a new dim. */
+  public static Tensor stack(List<Tensor> parts, int dim) {
+    if (parts.isEmpty()) {
+      throw new IllegalArgumentException("stack: no tensors given");
+    }
+    List<Tensor> u = new ArrayList<>(parts.size());
+    for (Tensor t : parts) {
+      if (!Arrays.equals(t.shape, parts.get(0).shape)) {
+        throw new IllegalArgumentException("stack: shapes differ: " + Shapes.str(parts.get(0).shape) + " and "
+            + Shapes.str(t.shape));
+      }
+      u.add(t.unsqueeze(dim));
+    }
+    return concat(u, dim);
+  }
+
+  /** A contiguous copy (or this tensor if already contiguous). */
+  public Tensor contiguous() {
+    if (isContiguous() && offset == 0 && buffer.size() == numel()) {
+      return this;
+    }
+    return result(backend().copy(view(), dtype()), shape.clone(), Op.CAST, null, this);
+  }
+
+  /** Converts to another dtype (differentiable; the gradient is cast back). */
+  public Tensor to(DType dtype) {
+    if (dtype == dtype()) {
+      return this;
+    }
+    Backend be = backend();
+    if (!be.supports(dtype)) {
+      throw new IllegalArgumentException("to: backend " + be.name() + " on " + device() + " does not support "
+          + dtype);
+    }
+    return result(be.copy(view(), dtype), shape.clone(), Op.CAST, null, this);
+  }
+
+  /** Copies to another device (differentiable; the gradient is copied back). */
+  public Tensor to(Device target) {
+    if (target.equals(device())) {
+      return this;
+    }
+    Backend dst = Backends.forDevice(target);
+    if (!dst.supports(dtype())) {
+      throw new IllegalArgumentException("to: " + dst.name() + " on " + target + " does not support " + dtype());
+    }
+    Buffer b = dtype() == DType.FLOAT32 ? dst.upload(toFloatArray()) : dst.upload(toDoubleArray(), dtype());
+    return result(b, shape.clone(), Op.TRANSFER, null, this);
+  }
+
+  // ---------------------------------------------------------------- matmul and windows
+
+  /**
+   * Matrix product with NumPy semantics: {@code [..., M, K] x [..., K, N] -> [..., M, N]}, batch dims
+   * broadcast; a 1-d operand is treated as a row (left) or column (right) vector and its dim removed.
+   */
+  public Tensor matmul(Tensor o) {
+    sameDeviceAndType("matmul", o);
+    if (shape.length == 0 || o.shape.length == 0) {
+      throw new IllegalArgumentException("matmul: scalars have no matrix product (shapes " + Shapes.str(shape)
+          + " and " + Shapes.str(o.shape) + ")");
+    }
+    if (shape.length == 1) {
+      return unsqueeze(0).matmul(o).squeeze(-2);
+    }
+    if (o.shape.length == 1) {
+      return matmul(o.unsqueeze(1)).squeeze(-1);
+    }
+    int m = shape[shape.length - 2];
+    int k = shape[shape.length - 1];
+    int k2 = o.shape[o.shape.length - 2];
+    int n = o.shape[o.shape.length - 1];
+    if (k != k2) {
+      throw new IllegalArgumentException("matmul: cannot contract " + Shapes.str(shape) + " with "
+          + Shapes.str(o.shape) + " (" + k + " != " + k2 + ")");
+    }
+    int[] ba = Arrays.copyOf(shape, shape.length - 2);
+    int[] bb = Arrays.copyOf(o.shape, o.shape.length - 2);
+    int[] batch = Shapes.broadcast("matmul", ba, bb);
+    int bn = Shapes.numel(batch);
+    View va = collapseBatch(broadcastView(concatShape(batch, m, k)), bn);
+    View vb = o.collapseBatch(o.broadcastView(concatShape(batch, k, n)), bn);
+    Buffer out = backend().matmul(va, vb);
+    return result(out, concatShape(batch, m, n), Op.MATMUL, null, this, o);
+  }
+
+  private static int[] concatShape(int[] batch, int r, int c) {
+    int[] s = Arrays.copyOf(batch, batch.length + 2);
+    s[batch.length] = r;
+    s[batch.length + 1] = c;
+    return s;
+  }
+
+  /** Views a broadcast [batch..., r, c] as [B, r, c], copying only when strides cannot merge. */
+  private View collapseBatch(View v, int bn) {
+    int r = v.rank();
+    int[] sh = v.shape();
+    int[] st = v.strides();
+    int[] batchShape = Arrays.copyOf(sh, r - 2);
+    int[] batchStrides = Arrays.copyOf(st, r - 2);
+    int[] merged = Shapes.viewStrides(batchShape, batchStrides, new int[] {bn});
+    if (batchShape.length == 0) {
+      return new View(v.buffer(), v.offset(), new int[] {1, sh[r - 2], sh[r - 1]}, new int[] {0, st[r - 2], st[r - 1]});
+    }
+    if (merged != null) {
+      return new View(v.buffer(), v.offset(), new int[] {bn, sh[r - 2], sh[r - 1]},
+          new int[] {merged[0], st[r - 2], st[r - 1]});
+    }
+    Buffer b = backend().copy(v, dtype());
+    return View.contiguous(b, bn, sh[r - 2], sh[r - 1]);
+  }
+
+  /** im2col: {@code [n, c, h, w]} to {@code [n, c*kh*kw, oh*ow]} for the given window geometry. */
+  public Tensor unfold(ConvGeometry g) {
+    checkWindowInput("unfold", g);
+    Buffer b = backend().unfold(view(), g);
+    return result(b, new int[] {g.n(), g.rows(), g.cols()}, Op.UNFOLD, g, this);
+  }
+
+  /** col2im, the adjoint of unfold: {@code [n, c*kh*kw, oh*ow]} to {@code [n, c, h, w]}, summing overlaps. */
+  public Tensor fold(ConvGeometry g) {
+    if (shape.length != 3 || shape[0] != g.n() || shape[1] != g.rows() || shape[2] != g.cols()) {
+      throw new IllegalArgumentException("fold: expected columns of shape [" + g.n() + ", " + g.rows() + ", "
+          + g.cols() + "], got " + Shapes.str(shape));
+    }
+    Buffer b = backend().fold(view(), g);
+    return result(b, new int[] {g.n(), g.c(), g.h(), g.w()}, Op.FOLD, g, this);
+  }
+
+  private void checkWindowInput(String op, ConvGeometry g) {
+    if (shape.length != 4 || shape[0] != g.n() || shape[1] != g.c() || shape[2] != g.h() || shape[3] != g.w()) {
+      throw new IllegalArgumentException(op + ": expected input of shape [" + g.n() + ", " + g.c() + ", " + g.h()
+          + ", " + g.w() + "], got " + Shapes.str(shape));
+    }
+  }
+
+  // ---------------------------------------------------------------- internal access for Derivatives
+
+  int[] shapeRef() {
+    return shape;
+  }
+
+  Buffer buffer() {
+    return buffer;
+  }
+}
