@@ -26,16 +26,17 @@ final class Derivatives {
         double p = (Double) n.attr;
         yield List.of(p == 0 ? g.mul(0.0) : g.mul(x.pow(p - 1).mul(p)));
       }
-      case ADD -> List.of(g.sumTo(x.shapeRef()), g.sumTo(n.in(1).shapeRef()));
-      case SUB -> List.of(g.sumTo(x.shapeRef()), g.neg().sumTo(n.in(1).shapeRef()));
-      case MUL -> List.of(g.mul(n.in(1)).sumTo(x.shapeRef()), g.mul(x).sumTo(n.in(1).shapeRef()));
-      case DIV -> List.of(g.div(n.in(1)).sumTo(x.shapeRef()),
-          g.mul(n.out()).div(n.in(1)).neg().sumTo(n.in(1).shapeRef()));
+      case ADD -> pair(n.need(0) ? g.sumTo(x.shapeRef()) : null, n.need(1) ? g.sumTo(n.in(1).shapeRef()) : null);
+      case SUB -> pair(n.need(0) ? g.sumTo(x.shapeRef()) : null, n.need(1) ? g.neg().sumTo(n.in(1).shapeRef()) : null);
+      case MUL -> pair(n.need(0) ? g.mul(n.in(1)).sumTo(x.shapeRef()) : null,
+          n.need(1) ? g.mul(x).sumTo(n.in(1).shapeRef()) : null);
+      case DIV -> pair(n.need(0) ? g.div(n.in(1)).sumTo(x.shapeRef()) : null,
+          n.need(1) ? g.mul(n.out()).div(n.in(1)).neg().sumTo(n.in(1).shapeRef()) : null);
       case WHERE -> {
         Tensor zero = g.scalarLike(0);
         Tensor c = n.in(0);
-        yield Arrays.asList(null, Tensor.where(c, g, zero).sumTo(n.in(1).shapeRef()),
-            Tensor.where(c, zero, g).sumTo(n.in(2).shapeRef()));
+        yield Arrays.asList(null, n.need(1) ? Tensor.where(c, g, zero).sumTo(n.in(1).shapeRef()) : null,
+            n.need(2) ? Tensor.where(c, zero, g).sumTo(n.in(2).shapeRef()) : null);
       }
       case SUM -> List.of(keptGrad(n, g).expand(x.shapeRef()));
       case MAX -> {
@@ -78,18 +79,23 @@ final class Derivatives {
         int start = 0;
         for (Tensor in : n.inputs) {
           int len = in.shapeRef()[dim];
-          out.add(g.slice(dim, start, start + len));
+          out.add(in.requiresGrad() ? g.slice(dim, start, start + len) : null);
           start += len;
         }
         yield out;
       }
-      case MATMUL -> List.of(g.matmul(n.in(1).mT()).sumTo(x.shapeRef()),
-          x.mT().matmul(g).sumTo(n.in(1).shapeRef()));
+      case MATMUL -> pair(n.need(0) ? g.matmul(n.in(1).mT()).sumTo(x.shapeRef()) : null,
+          n.need(1) ? x.mT().matmul(g).sumTo(n.in(1).shapeRef()) : null);
       case UNFOLD -> List.of(g.fold((ConvGeometry) n.attr));
       case FOLD -> List.of(g.unfold((ConvGeometry) n.attr));
       case CAST -> List.of(g.to(x.dtype()));
       case TRANSFER -> List.of(g.to(x.device()));
     };
+  }
+
+  /** Two input gradients, either of which may be null (input needs no gradient). */
+  private static List<Tensor> pair(Tensor a, Tensor b) {
+    return Arrays.asList(a, b);
   }
 
   private static int[] keptShape(Tensor x, int[] dims) {

@@ -102,10 +102,8 @@ public final class GradCheck {
       xs.add(t.detach().requiresGrad(true));
     }
     Rng rng = new Rng(opt.seed());
-    Tensor out0;
-    try (Autograd.NoGrad g = Autograd.noGrad()) {
-      out0 = f.apply(xs);
-    }
+    // Not under noGrad: the user's function may itself take gradients (a MAML inner loop).
+    Tensor out0 = f.apply(xs);
     if (out0.dtype() != DType.FLOAT64) {
       throw new IllegalArgumentException("GradCheck: function output is " + out0.dtype() + ", expected FLOAT64");
     }

@@ -20,6 +20,11 @@ final class Node {
     return inputs[i];
   }
 
+  /** Whether input i wants a gradient (constants such as masks do not). */
+  boolean need(int i) {
+    return inputs[i].requiresGrad();
+  }
+
   Tensor out() {
     return out;
   }

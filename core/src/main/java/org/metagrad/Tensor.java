@@ -466,9 +466,9 @@ public final class Tensor {
     return mul(this);
   }
 
-  /** {@code max(x, 0)}, composed as {@code x * (x > 0)}. */
+  /** {@code max(x, 0)}, composed as {@code where(x > 0, x, 0)} (so relu(-2) is +0, as PyTorch). */
   public Tensor relu() {
-    return mul(gt(0));
+    return where(gt(0), this, scalarLike(0));
   }
 
   /** Logistic sigmoid, composed stably from {@code exp(-|x|)} (no overflow in either tail). */
