@@ -1,0 +1,170 @@
+package org.metagrad.meta.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The sampler on an in-memory pool whose pixels identify (class, image). */
+class EpisodeSamplerTest {
+
+  private static final int SIDE = 4;
+  private static final int P = SIDE * SIDE;
+
+  /** Image i of class c: pixel 0 = c*1000 + i + 1, the rest a class/image-specific ramp. */
+  private static ImageClasses pool(int classes, int images) {
+    List<CharacterId> ids = new ArrayList<>();
+    List<float[]> px = new ArrayList<>();
+    for (int c = 0; c < classes; c++) {
+      ids.add(new CharacterId(OmniglotSet.BACKGROUND, "A", String.format("character%02d", c + 1)));
+      float[] a = new float[images * P];
+      for (int i = 0; i < images; i++) {
+        for (int k = 0; k < P; k++) {
+          a[i * P + k] = c * 1000 + i + 1 + k * 0.001f;
+        }
+      }
+      px.add(a);
+    }
+    return ImageClasses.of(SIDE, ids, px);
+  }
+
+  private static void assertSameEpisode(Episode a, Episode b) {
+    assertThat(a.index()).isEqualTo(b.index());
+    assertThat(a.supportX()).containsExactly(b.supportX());
+    assertThat(a.supportY()).containsExactly(b.supportY());
+    assertThat(a.queryX()).containsExactly(b.queryX());
+    assertThat(a.queryY()).containsExactly(b.queryY());
+    assertThat(a.classIndices()).containsExactly(b.classIndices());
+    assertThat(a.rotations()).containsExactly(b.rotations());
+    assertThat(a.classIds()).isEqualTo(b.classIds());
+  }
+
+  @Test
+  void sameSeedSameEpisodesDifferentSeedDifferent() {
+    ImageClasses pool = pool(30, 20);
+    EpisodeSampler a = new EpisodeSampler(pool, TaskSpec.of(5, 1, 15), RotationMode.RANDOM_PER_TASK, 42);
+    EpisodeSampler b = new EpisodeSampler(pool, TaskSpec.of(5, 1, 15), RotationMode.RANDOM_PER_TASK, 42);
+    EpisodeSampler c = new EpisodeSampler(pool, TaskSpec.of(5, 1, 15), RotationMode.RANDOM_PER_TASK, 43);
+    try (EpisodeSource sa = a.sequential()) {
+      for (int i = 0; i < 20; i++) {
+        Episode e = sa.next();
+        assertSameEpisode(e, b.episode(i));
+        assertThat(e.index()).isEqualTo(i);
+      }
+    }
+    assertThat(a.episode(0).supportX()).isNotEqualTo(c.episode(0).supportX());
+    assertThat(a.episode(0).supportX()).isNotEqualTo(a.episode(1).supportX());
+  }
+
+  @Test
+  void layoutLabelsAndDisjointSupportAndQuery() {
+    ImageClasses pool = pool(12, 20);
+    TaskSpec spec = TaskSpec.of(5, 3, 4);
+    EpisodeSampler s = new EpisodeSampler(pool, spec, RotationMode.NONE, 7);
+    for (int e = 0; e < 50; e++) {
+      Episode ep = s.episode(e);
+      assertThat(ep.supportX()).hasSize(5 * 3 * P);
+      assertThat(ep.queryX()).hasSize(5 * 4 * P);
+      assertThat(ep.supportY()).containsExactly(0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4);
+      assertThat(ep.queryY())
+          .containsExactly(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4);
+      assertThat(ep.rotations()).containsOnly(0);
+      assertThat(new HashSet<>(ep.classIds())).hasSize(5);
+      Set<Float> seen = new HashSet<>();
+      for (int j = 0; j < 3 * 5; j++) {
+        float tag = ep.supportX()[j * P];
+        int cls = ep.classIndices()[ep.supportY()[j]];
+        assertThat((int) tag / 1000).isEqualTo(cls);
+        assertThat(seen.add(tag)).as("support images distinct").isTrue();
+      }
+      for (int j = 0; j < 4 * 5; j++) {
+        float tag = ep.queryX()[j * P];
+        int cls = ep.classIndices()[ep.queryY()[j]];
+        assertThat((int) tag / 1000).isEqualTo(cls);
+        assertThat(seen.add(tag)).as("query image disjoint from support and other queries").isTrue();
+      }
+      for (int n = 0; n < 5; n++) {
+        assertThat(ep.classIds().get(n)).isEqualTo(pool.id(ep.classIndices()[n]));
+      }
+    }
+  }
+
+  @Test
+  void rotationsAreAppliedConsistently() {
+    ImageClasses pool = pool(3, 6);
+    EpisodeSampler s = new EpisodeSampler(pool, TaskSpec.of(3, 2, 2), RotationMode.RANDOM_PER_TASK, 5);
+    Set<Integer> rotationsSeen = new HashSet<>();
+    for (int e = 0; e < 40; e++) {
+      Episode ep = s.episode(e);
+      for (int j = 0; j < 6; j++) {
+        int n = ep.supportY()[j];
+        float[] img = java.util.Arrays.copyOfRange(ep.supportX(), j * P, (j + 1) * P);
+        int rot = ep.rotations()[n];
+        rotationsSeen.add(rot);
+        float[] unrotated = Images.rotate(img, SIDE, -rot);
+        int i = (int) (unrotated[0] - ep.classIndices()[n] * 1000) - 1;
+        assertThat(unrotated).containsExactly(pool.image(ep.classIndices()[n], i));
+      }
+    }
+    assertThat(rotationsSeen).containsExactlyInAnyOrder(0, 1, 2, 3);
+  }
+
+  @Test
+  void rotationsAsNewClassesQuadrupleThePool() {
+    ImageClasses pool = pool(2, 5);
+    EpisodeSampler s = new EpisodeSampler(pool, TaskSpec.of(8, 1, 1), RotationMode.AS_NEW_CLASSES, 1);
+    assertThat(s.classCount()).isEqualTo(8);
+    Episode ep = s.episode(0);
+    Set<String> pairs = new HashSet<>();
+    for (int n = 0; n < 8; n++) {
+      pairs.add(ep.classIndices()[n] + "@" + ep.rotations()[n]);
+    }
+    assertThat(pairs).hasSize(8);
+    assertThatThrownBy(() -> new EpisodeSampler(pool, TaskSpec.of(9, 1, 1), RotationMode.AS_NEW_CLASSES, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("9-way task needs 9 classes but the pool has 8 (2 characters x 4 rotations)");
+  }
+
+  @Test
+  void clearErrorsForImpossibleTasks() {
+    ImageClasses pool = pool(4, 20);
+    assertThatThrownBy(() -> new EpisodeSampler(pool, TaskSpec.of(5, 1, 1), RotationMode.NONE, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("5-way task needs 5 classes but the pool has 4");
+    assertThatThrownBy(() -> new EpisodeSampler(pool, TaskSpec.of(2, 5, 16), RotationMode.NONE, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("need 21 images per class")
+        .hasMessageContaining("has 20");
+    assertThatThrownBy(() -> TaskSpec.of(0, 1, 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ways >= 1");
+  }
+
+  @Test
+  void prefetchingGivesTheSameOrderAndStopsOnClose() throws Exception {
+    ImageClasses pool = pool(20, 20);
+    EpisodeSampler s = new EpisodeSampler(pool, TaskSpec.of(5, 5, 5), RotationMode.RANDOM_PER_TASK, 99);
+    PrefetchingEpisodeSource pre = (PrefetchingEpisodeSource) s.prefetching(3);
+    try (EpisodeSource seq = s.sequential()) {
+      for (int i = 0; i < 60; i++) {
+        assertSameEpisode(pre.next(), seq.next());
+      }
+    }
+    pre.close();
+    assertThat(pre.workerStopped()).isTrue();
+    assertThatThrownBy(pre::next).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    pre.close(); // idempotent
+    assertThatThrownBy(() -> s.prefetching(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("capacity");
+  }
+
+  @Test
+  void episodeRejectsNegativeIndex() {
+    EpisodeSampler s = new EpisodeSampler(pool(3, 3), TaskSpec.of(2, 1, 1), RotationMode.NONE, 0);
+    assertThatThrownBy(() -> s.episode(-1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("index must be >= 0");
+  }
+}
