@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+"""PyTorch (CPU) peer benchmarks for Metagrad's end-to-end JMH workloads.
+
+Run with Debian's PyTorch (apt-get install python3-torch), which lives in /usr/bin/python3:
+    /usr/bin/python3 bench/python/torch_workloads.py --threads 2
+
+Workloads (all float32, seeded random inputs, torch.set_num_threads(--threads)):
+  conv4_fwd_bwd   conv4 Omniglot backbone on [100, 1, 28, 28]: 4 x [conv3x3 64ch pad 1, batch norm with
+                  batch statistics (F.batch_norm training=True, no running stats), ReLU, maxpool 2],
+                  flatten, linear to 5 classes, cross-entropy; forward + backward (autograd.grad
+                  w.r.t. all 18 parameters).
+  maml{1,2}_{1,5}step
+                  one MAML meta-step: 5-way 1-shot 15-query, meta-batch 4, inner lr 0.4, 1 or 5
+                  inner steps, the functional conv4 above; second order (2: inner gradients with
+                  create_graph=True) or first order (1: inner gradients detached); the meta-gradient
+                  of the mean query loss w.r.t. the initial parameters.
+  protonet_60w5s  ProtoNet episode, 60-way 5-shot 5-query (600 images 28x28) through conv4 without
+                  the linear head: prototypes = class means of support embeddings, logits = minus
+                  squared Euclidean distance, cross-entropy over 300 queries; forward + backward.
+  add_chain       per-op overhead: 10,000 chained adds y = y + x on [1, 10] tensors with
+                  requires_grad; forward time / 10,000 and backward (autograd.grad) time / 10,000.
+
+Timing: time.perf_counter around each whole iteration, after warm-up iterations; the median over
+the repeats (scaled by --repeat-scale, capped by --budget-s) is reported, with min and max, and
+the median process CPU time (time.process_time, all threads) as cpu_median_ms: on a shared machine
+wall time includes waiting for a core, CPU time does not (but it does include OpenMP spin-waiting).
+
+Threads: torch.set_num_threads(--threads). On a machine whose cores are shared with other jobs,
+libgomp's default spin-waiting can make 2 threads several times slower than 1;
+--omp-wait-policy PASSIVE sets OMP_WAIT_POLICY for the child processes.
+
+Memory: each workload runs in a fresh child process (this script re-invoked with --workload).
+peak_rss_delta_mib = ru_maxrss (peak resident set size, getrusage(RUSAGE_SELF), KiB on Linux)
+after the workload minus ru_maxrss after imports, parameter and input creation. It is the growth of
+the process's high-water mark, so it includes the CPU allocator's caching and autograd's saved
+tensors at their peak, and is an upper bound on live tensor memory. (tracemalloc does not see
+PyTorch's C++ allocations, and torch.cuda.max_memory_allocated is CUDA-only.)
+
+Sanity: every loss is checked to be finite with math.isfinite (no numpy). Output: one JSON line
+per workload, preceded by an environment line.
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+WORKLOADS = ["conv4_fwd_bwd", "maml2_1step", "maml1_1step", "maml2_5step", "maml1_5step", "protonet_60w5s", "add_chain"]
+
+
+# ----------------------------------------------------------------------------- the model
+
+def conv4_params(gen, ways=5, hidden=64, in_ch=1, head=True):
+    """Parameters of conv4 as a flat list: per block conv weight, conv bias, bn weight, bn bias."""
+    params = []
+    c = in_ch
+    for _ in range(4):
+        fan_in = c * 9
+        bound = 1.0 / math.sqrt(fan_in)
+        params.append((torch.rand(hidden, c, 3, 3, generator=gen) * 2 - 1) * bound)
+        params.append((torch.rand(hidden, generator=gen) * 2 - 1) * bound)
+        params.append(torch.ones(hidden))
+        params.append(torch.zeros(hidden))
+        c = hidden
+    if head:
+        bound = 1.0 / math.sqrt(hidden)
+        params.append((torch.rand(ways, hidden, generator=gen) * 2 - 1) * bound)
+        params.append((torch.rand(ways, generator=gen) * 2 - 1) * bound)
+    return [p.requires_grad_() for p in params]
+
+
+def conv4_forward(params, x, head=True):
+    """Functional conv4: 4 x [conv3x3 pad 1, batch norm (batch statistics), ReLU, maxpool 2]."""
+    for b in range(4):
+        w, bias, gamma, beta = params[4 * b: 4 * b + 4]
+        x = F.conv2d(x, w, bias, padding=1)
+        x = F.batch_norm(x, None, None, gamma, beta, training=True)
+        x = F.max_pool2d(F.relu(x), 2)
+    x = x.flatten(1)  # 28 -> 14 -> 7 -> 3 -> 1: [N, 64]
+    if head:
+        x = F.linear(x, params[16], params[17])
+    return x
+
+
+def check_finite(name, loss):
+    v = float(loss.detach())
+    if not math.isfinite(v):
+        raise SystemExit(f"{name}: loss is not finite ({v})")
+    return v
+
+
+# ----------------------------------------------------------------------------- workloads
+
+def make_conv4_fwd_bwd(gen):
+    params = conv4_params(gen)
+    x = torch.randn(100, 1, 28, 28, generator=gen)
+    y = torch.randint(0, 5, (100,), generator=gen)
+
+    def step():
+        loss = F.cross_entropy(conv4_forward(params, x), y)
+        grads = torch.autograd.grad(loss, params)
+        assert len(grads) == len(params)
+        return loss
+    return step
+
+
+def make_maml(gen, second_order, inner_steps, ways=5, shots=1, queries=15, meta_batch=4, inner_lr=0.4):
+    params = conv4_params(gen, ways=ways)
+    tasks = []
+    for _ in range(meta_batch):
+        xs = torch.randn(ways * shots, 1, 28, 28, generator=gen)
+        ys = torch.arange(ways).repeat_interleave(shots)
+        xq = torch.randn(ways * queries, 1, 28, 28, generator=gen)
+        yq = torch.arange(ways).repeat_interleave(queries)
+        tasks.append((xs, ys, xq, yq))
+
+    def step():
+        meta_loss = 0.0
+        for xs, ys, xq, yq in tasks:
+            fast = params
+            for _ in range(inner_steps):
+                loss = F.cross_entropy(conv4_forward(fast, xs), ys)
+                grads = torch.autograd.grad(loss, fast, create_graph=second_order)
+                fast = [p - inner_lr * g for p, g in zip(fast, grads)]
+            meta_loss = meta_loss + F.cross_entropy(conv4_forward(fast, xq), yq)
+        meta_loss = meta_loss / len(tasks)
+        meta_grads = torch.autograd.grad(meta_loss, params)
+        assert all(g is not None for g in meta_grads)
+        return meta_loss
+    return step
+
+
+def make_protonet(gen, ways=60, shots=5, queries=5):
+    params = conv4_params(gen, head=False)
+    support = torch.randn(ways * shots, 1, 28, 28, generator=gen)
+    query = torch.randn(ways * queries, 1, 28, 28, generator=gen)
+    x = torch.cat([support, query])  # 600 images, one forward pass as in the reference code
+    yq = torch.arange(ways).repeat_interleave(queries)
+
+    def step():
+        z = conv4_forward(params, x, head=False)
+        zs, zq = z[: ways * shots], z[ways * shots:]
+        protos = zs.reshape(ways, shots, -1).mean(1)
+        d = (zq.unsqueeze(1) - protos.unsqueeze(0)).pow(2).sum(-1)  # [300, 60]
+        loss = F.cross_entropy(-d, yq)
+        torch.autograd.grad(loss, params)
+        return loss
+    return step
+
+
+def run_add_chain(gen, repeats, length=10_000):
+    x = torch.randn(1, 10, generator=gen, requires_grad=True)
+    fwd, bwd = [], []
+    for i in range(repeats + 2):  # two warm-up rounds
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(length):
+            y = y + x
+        t1 = time.perf_counter()
+        loss = y.sum()
+        (g,) = torch.autograd.grad(loss, x)
+        t2 = time.perf_counter()
+        if abs(float(g[0, 0]) - (length + 1)) > 1e-3:
+            raise SystemExit(f"add_chain: gradient {float(g[0, 0])} != {length + 1}")
+        check_finite("add_chain", loss)
+        if i >= 2:
+            fwd.append((t1 - t0) / length)
+            bwd.append((t2 - t1) / length)
+    return {
+        "fwd_per_op_us": statistics.median(fwd) * 1e6,
+        "bwd_per_op_us": statistics.median(bwd) * 1e6,
+        "fwd_per_op_us_min": min(fwd) * 1e6,
+        "bwd_per_op_us_min": min(bwd) * 1e6,
+        "chain_length": length,
+        "repeats": len(fwd),
+    }
+
+
+def time_step(name, step, warmup, repeats, budget_s):
+    """Median wall and CPU time of step() after warm-up. The first warm-up call is timed; if
+    repeats calls of that length would exceed budget_s, fewer are made (at least 3)."""
+    t0 = time.perf_counter()
+    check_finite(name, step())
+    first = time.perf_counter() - t0
+    for _ in range(warmup - 1):
+        check_finite(name, step())
+    repeats = max(3, min(repeats, int(budget_s / max(first, 1e-6))))
+    wall, cpu, loss = [], [], None
+    for _ in range(repeats):
+        c0, t0 = time.process_time(), time.perf_counter()
+        loss = step()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        check_finite(name, loss)
+    return {
+        "median_ms": statistics.median(wall) * 1e3,
+        "min_ms": min(wall) * 1e3,
+        "max_ms": max(wall) * 1e3,
+        "cpu_median_ms": statistics.median(cpu) * 1e3,
+        "repeats": len(wall),
+        "loss": float(loss.detach()),
+    }
+
+
+def maxrss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def run_one(name, threads, repeat_scale, budget_s):
+    torch.set_num_threads(threads)
+    gen = torch.Generator().manual_seed(1234)
+    torch.manual_seed(1234)
+    r = lambda n: max(3, int(round(n * repeat_scale)))  # noqa: E731
+    if name == "add_chain":
+        base = maxrss_mib()
+        result = run_add_chain(gen, r(5))
+    else:
+        if name == "conv4_fwd_bwd":
+            step, warmup, repeats = make_conv4_fwd_bwd(gen), 3, r(20)
+        elif name.startswith("maml"):
+            order = int(name[4])
+            steps = int(name.split("_")[1][0])
+            step, warmup, repeats = make_maml(gen, second_order=(order == 2), inner_steps=steps), 2, r(10 if steps == 1 else 5)
+        elif name == "protonet_60w5s":
+            step, warmup, repeats = make_protonet(gen), 2, r(10)
+        else:
+            raise SystemExit(f"unknown workload {name}; choose from {WORKLOADS}")
+        base = maxrss_mib()
+        result = time_step(name, step, warmup, repeats, budget_s)
+    result["peak_rss_delta_mib"] = round(maxrss_mib() - base, 1)
+    result["peak_rss_mib"] = round(maxrss_mib(), 1)
+    return {"bench": name, "impl": "pytorch-cpu", "threads": torch.get_num_threads(), **result}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workload", help="run one workload in this process (used internally per child)")
+    p.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated subset of workloads")
+    p.add_argument("--repeat-scale", type=float, default=1.0, help="scale the number of timed repeats")
+    p.add_argument("--budget-s", type=float, default=60.0,
+                   help="cap on timed seconds per workload: fewer repeats (at least 3) for slow ones")
+    p.add_argument("--omp-wait-policy", choices=["PASSIVE", "ACTIVE"],
+                   help="set OMP_WAIT_POLICY in the child processes (libgomp reads it at start-up); "
+                        "PASSIVE avoids spinning threads stealing the cores on a shared machine")
+    args = p.parse_args()
+    if args.workload:
+        print(json.dumps(run_one(args.workload, args.threads, args.repeat_scale, args.budget_s)), flush=True)
+        return
+    torch.set_num_threads(args.threads)
+    print(json.dumps({
+        "bench": "env", "impl": "pytorch-cpu", "torch": torch.__version__, "python": sys.version.split()[0],
+        "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
+        "parallel_info": [l.strip() for l in torch.__config__.parallel_info().splitlines() if "backend" in l or "MKL" in l],
+        "memory_method": "peak RSS growth (getrusage ru_maxrss) in a fresh process per workload",
+        "omp_wait_policy": args.omp_wait_policy or os.environ.get("OMP_WAIT_POLICY"),
+    }), flush=True)
+    failed = False
+    for name in args.only.split(","):
+        cmd = [sys.executable, os.path.abspath(__file__), "--workload", name, "--threads", str(args.threads),
+               "--repeat-scale", str(args.repeat_scale), "--budget-s", str(args.budget_s)]
+        env = dict(os.environ)
+        if args.omp_wait_policy:
+            env["OMP_WAIT_POLICY"] = args.omp_wait_policy
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if out.returncode != 0:
+            failed = True
+            print(json.dumps({"bench": name, "error": (out.stderr or out.stdout).strip()[-2000:]}), flush=True)
+        else:
+            sys.stdout.write(out.stdout)
+            sys.stdout.flush()
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

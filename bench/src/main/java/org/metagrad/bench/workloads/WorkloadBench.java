@@ -1,0 +1,115 @@
+package org.metagrad.bench.workloads;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.metagrad.Rng;
+import org.metagrad.Tensor;
+import org.metagrad.spi.Backends;
+import org.metagrad.spi.ReferenceBackend;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * End-to-end workloads (a)-(c) of the benchmark issue, on the default CPU backend. Each state checks its
+ * workload once against the reference backend in {@code @Setup} and fails on a mismatch.
+ */
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 2, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx8g"})
+public class WorkloadBench {
+
+  static void checkAgainstReference(String what, Supplier<Double> workload, double rtol) {
+    double fast = workload.get();
+    double ref = Backends.withCpuBackend(ReferenceBackend.INSTANCE, workload);
+    if (!(Math.abs(fast - ref) <= rtol * Math.abs(ref))) {
+      throw new IllegalStateException(what + ": backend " + Backends.cpu().name() + " gives " + fast
+          + " but the reference backend gives " + ref);
+    }
+  }
+
+  /** (a) conv4 on a batch of 100 28x28 images, 5 classes. */
+  @State(Scope.Benchmark)
+  public static class Conv4State {
+    List<Tensor> params;
+    Tensor x;
+    int[] y;
+
+    @Setup
+    public void setup() {
+      Rng rng = new Rng(1);
+      params = Workloads.conv4Params(rng, 1, 64, 5);
+      x = Workloads.images(rng, 100);
+      y = Workloads.labels(5, 20);
+      checkAgainstReference("conv4", () -> Workloads.conv4ForwardBackward(params, x, y), 1e-3);
+    }
+  }
+
+  /** (b) MAML meta-step: Omniglot 5-way 1-shot 15-query, meta-batch 4, inner lr 0.4. */
+  @State(Scope.Benchmark)
+  public static class MamlState {
+    @Param({"second-1", "first-1", "second-5"})
+    public String variant;
+    List<Tensor> params;
+    List<Workloads.Task> tasks;
+    int steps;
+    boolean second;
+
+    @Setup
+    public void setup() {
+      Rng rng = new Rng(2);
+      params = Workloads.conv4Params(rng, 1, 64, 5);
+      tasks = Workloads.tasks(rng, 4, 5, 1, 15);
+      second = variant.startsWith("second");
+      steps = Integer.parseInt(variant.substring(variant.indexOf('-') + 1));
+      checkAgainstReference("maml " + variant, () -> Workloads.mamlMetaStep(params, tasks, steps, 0.4, second),
+          2e-3);
+    }
+  }
+
+  /** (c) ProtoNet episode: 60-way 5-shot 5-query on conv4 (600 images). */
+  @State(Scope.Benchmark)
+  public static class ProtoState {
+    List<Tensor> backbone;
+    Tensor support;
+    Tensor query;
+    int[] yq;
+
+    @Setup
+    public void setup() {
+      Rng rng = new Rng(3);
+      backbone = Workloads.conv4Params(rng, 1, 64, 0);
+      support = Workloads.images(rng, 300);
+      query = Workloads.images(rng, 300);
+      yq = Workloads.labels(60, 5);
+      checkAgainstReference("protonet", () -> Workloads.protoEpisode(backbone, support, 60, 5, query, yq), 1e-3);
+    }
+  }
+
+  @Benchmark
+  public double conv4ForwardBackward(Conv4State s) {
+    return Workloads.conv4ForwardBackward(s.params, s.x, s.y);
+  }
+
+  @Benchmark
+  public double mamlMetaStep(MamlState s) {
+    return Workloads.mamlMetaStep(s.params, s.tasks, s.steps, 0.4, s.second);
+  }
+
+  @Benchmark
+  public double protoNetEpisode(ProtoState s) {
+    return Workloads.protoEpisode(s.backbone, s.support, 60, 5, s.query, s.yq);
+  }
+
+}

@@ -1,0 +1,305 @@
+package org.metagrad.kernels.cpu;
+
+import org.metagrad.spi.BinaryOp;
+import org.metagrad.spi.UnaryOp;
+
+/**
+ * The hot inner loops of the CPU backends in plain Java: each works on one contiguous (or stride-0)
+ * run of elements, so the backend's dispatch code can hand it the innermost dimension of any view.
+ * {@link VectorKernels} overrides them with Vector API versions; this class is the whole scalar backend
+ * and also the reference for the vector one's semantics (float results are the double result rounded
+ * once, as in the reference backend).
+ */
+class ScalarKernels {
+  /** Micro-tile rows and columns of this kernel set's GEMM (float, then double). */
+  int mrF() {
+    return ScalarLoops.MRF;
+  }
+
+  int nrF() {
+    return ScalarLoops.NRF;
+  }
+
+  int mrD() {
+    return ScalarLoops.MRD;
+  }
+
+  int nrD() {
+    return ScalarLoops.NRD;
+  }
+
+  void binaryF(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n, int mode) {
+    ScalarLoops.binaryF(op, a, ao, b, bo, o, oo, n, mode);
+  }
+
+  void binaryD(BinaryOp op, double[] a, int ao, double[] b, int bo, double[] o, int oo, int n, int mode) {
+    ScalarLoops.binaryD(op, a, ao, b, bo, o, oo, n, mode);
+  }
+
+  /** Contiguous unary op; {@code p} is POW's exponent. */
+  void unaryF(UnaryOp op, double p, float[] x, int xo, float[] o, int oo, int n) {
+    switch (op) {
+      case NEG -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = -x[xo + i];
+        }
+      }
+      case EXP -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = (float) Math.exp(x[xo + i]);
+        }
+      }
+      case LOG -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = (float) Math.log(x[xo + i]);
+        }
+      }
+      case SQRT -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = (float) Math.sqrt(x[xo + i]);
+        }
+      }
+      case TANH -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = (float) Math.tanh(x[xo + i]);
+        }
+      }
+      case SIGN -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = Math.signum(x[xo + i]);
+        }
+      }
+      case POW -> {
+        if (p == 2) {
+          // A float times a float is exact in double, so rounding once gives the reference's value.
+          for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            o[oo + i] = v * v;
+          }
+        } else if (p == 1) {
+          System.arraycopy(x, xo, o, oo, n);
+        } else if (p == 0) {
+          java.util.Arrays.fill(o, oo, oo + n, 1f);
+        } else {
+          for (int i = 0; i < n; i++) {
+            o[oo + i] = (float) Math.pow(x[xo + i], p);
+          }
+        }
+      }
+    }
+  }
+
+  /** Contiguous unary op in double; {@code p} is POW's exponent. */
+  void unaryD(UnaryOp op, double p, double[] x, int xo, double[] o, int oo, int n) {
+    switch (op) {
+      case NEG -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = -x[xo + i];
+        }
+      }
+      case EXP -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = Math.exp(x[xo + i]);
+        }
+      }
+      case LOG -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = Math.log(x[xo + i]);
+        }
+      }
+      case SQRT -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = Math.sqrt(x[xo + i]);
+        }
+      }
+      case TANH -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = Math.tanh(x[xo + i]);
+        }
+      }
+      case SIGN -> {
+        for (int i = 0; i < n; i++) {
+          o[oo + i] = Math.signum(x[xo + i]);
+        }
+      }
+      case POW -> {
+        if (p == 2) {
+          for (int i = 0; i < n; i++) {
+            double v = x[xo + i];
+            o[oo + i] = v * v;
+          }
+        } else if (p == 1) {
+          System.arraycopy(x, xo, o, oo, n);
+        } else if (p == 0) {
+          java.util.Arrays.fill(o, oo, oo + n, 1d);
+        } else {
+          for (int i = 0; i < n; i++) {
+            o[oo + i] = Math.pow(x[xo + i], p);
+          }
+        }
+      }
+    }
+  }
+
+  /** {@code o[i] = c[i*sc] != 0 ? a[i*sa] : b[i*sb]} (offsets added) for strides >= 0. */
+  void whereF(float[] c, int co, int sc, float[] a, int ao, int sa, float[] b, int bo, int sb,
+      float[] o, int oo, int n) {
+    for (int i = 0; i < n; i++) {
+      o[oo + i] = c[co + i * sc] != 0 ? a[ao + i * sa] : b[bo + i * sb];
+    }
+  }
+
+  /** Double version of {@link #whereF}. */
+  void whereD(double[] c, int co, int sc, double[] a, int ao, int sa, double[] b, int bo, int sb,
+      double[] o, int oo, int n) {
+    for (int i = 0; i < n; i++) {
+      o[oo + i] = c[co + i * sc] != 0 ? a[ao + i * sa] : b[bo + i * sb];
+    }
+  }
+
+  /**
+   * Sum of a contiguous run. Blocks of {@link #SUM_BLOCK} are summed in float and the block sums in
+   * double: the error then grows with the block length, not with n, and the order depends only on n.
+   */
+  double sumF(float[] x, int xo, int n) {
+    double total = 0;
+    for (int s = 0; s < n; s += SUM_BLOCK) {
+      int e = Math.min(n, s + SUM_BLOCK);
+      // Four independent partial sums break the add latency chain.
+      float s0 = 0;
+      float s1 = 0;
+      float s2 = 0;
+      float s3 = 0;
+      int i = s;
+      for (; i + 3 < e; i += 4) {
+        s0 += x[xo + i];
+        s1 += x[xo + i + 1];
+        s2 += x[xo + i + 2];
+        s3 += x[xo + i + 3];
+      }
+      for (; i < e; i++) {
+        s0 += x[xo + i];
+      }
+      total += (double) ((s0 + s1) + (s2 + s3));
+    }
+    return total;
+  }
+
+  /** Elements summed in float before being added into a double. */
+  static final int SUM_BLOCK = 256;
+
+  /** Sum of a contiguous run of doubles. */
+  double sumD(double[] x, int xo, int n) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      s0 += x[xo + i];
+      s1 += x[xo + i + 1];
+      s2 += x[xo + i + 2];
+      s3 += x[xo + i + 3];
+    }
+    for (; i < n; i++) {
+      s0 += x[xo + i];
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  /** Maximum of a contiguous run (n >= 1), NaN if any element is NaN. */
+  float maxF(float[] x, int xo, int n) {
+    float m = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < n; i++) {
+      float v = x[xo + i];
+      if (v > m || v != v) {
+        m = v;
+        if (v != v) {
+          return v;
+        }
+      }
+    }
+    return m;
+  }
+
+  /** Double version of {@link #maxF}. */
+  double maxD(double[] x, int xo, int n) {
+    double m = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < n; i++) {
+      double v = x[xo + i];
+      if (v > m || v != v) {
+        m = v;
+        if (v != v) {
+          return v;
+        }
+      }
+    }
+    return m;
+  }
+
+  /** {@code acc[ao + j] += x[xo + j]} for j in [0, n). */
+  void addRowF(float[] acc, int ao, float[] x, int xo, int n) {
+    for (int j = 0; j < n; j++) {
+      acc[ao + j] += x[xo + j];
+    }
+  }
+
+  /** Double version of {@link #addRowF}. */
+  void addRowD(double[] acc, int ao, double[] x, int xo, int n) {
+    for (int j = 0; j < n; j++) {
+      acc[ao + j] += x[xo + j];
+    }
+  }
+
+  /** {@code acc[ao + j] = max(acc[ao + j], x[xo + j])} with NaN propagating. */
+  void maxRowF(float[] acc, int ao, float[] x, int xo, int n) {
+    for (int j = 0; j < n; j++) {
+      float v = x[xo + j];
+      float m = acc[ao + j];
+      if (v > m || v != v) {
+        acc[ao + j] = v;
+      }
+    }
+  }
+
+  /** Double version of {@link #maxRowF}. */
+  void maxRowD(double[] acc, int ao, double[] x, int xo, int n) {
+    for (int j = 0; j < n; j++) {
+      double v = x[xo + j];
+      double m = acc[ao + j];
+      if (v > m || v != v) {
+        acc[ao + j] = v;
+      }
+    }
+  }
+
+  /** {@code y[yo + j] += alpha * x[xo + j]}. */
+  void axpyF(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+    for (int j = 0; j < n; j++) {
+      y[yo + j] += alpha * x[xo + j];
+    }
+  }
+
+  /** Double version of {@link #axpyF}. */
+  void axpyD(double alpha, double[] x, int xo, double[] y, int yo, int n) {
+    for (int j = 0; j < n; j++) {
+      y[yo + j] += alpha * x[xo + j];
+    }
+  }
+
+  void tileF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
+    ScalarLoops.tileF(pa, pao, pb, pbo, kc, c, co, ldc);
+  }
+
+  void tileEdgeF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    ScalarLoops.tileEdgeF(pa, pao, pb, pbo, kc, t);
+  }
+
+  void tileD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] c, int co, int ldc) {
+    ScalarLoops.tileD(pa, pao, pb, pbo, kc, c, co, ldc);
+  }
+
+  void tileEdgeD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] t) {
+    ScalarLoops.tileEdgeD(pa, pao, pb, pbo, kc, t);
+  }
+}

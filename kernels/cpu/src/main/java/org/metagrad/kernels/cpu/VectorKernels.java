@@ -1,0 +1,447 @@
+package org.metagrad.kernels.cpu;
+
+import static org.metagrad.kernels.cpu.VectorLoops.DS;
+import static org.metagrad.kernels.cpu.VectorLoops.FS;
+import static org.metagrad.kernels.cpu.VectorLoops.VLD;
+import static org.metagrad.kernels.cpu.VectorLoops.VLF;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import org.metagrad.spi.BinaryOp;
+import org.metagrad.spi.UnaryOp;
+
+/**
+ * Vector API versions of the inner loops. Loaded only after {@link VectorBackendFactory} has checked
+ * that {@code jdk.incubator.vector} is in the boot layer, so a missing module never surfaces as a
+ * {@link LinkageError}. Every loop has a scalar tail with the semantics of {@link ScalarKernels}.
+ */
+final class VectorKernels extends ScalarKernels {
+  @Override
+  int mrF() {
+    return VectorLoops.MRF;
+  }
+
+  @Override
+  int nrF() {
+    return VectorLoops.NRF;
+  }
+
+  @Override
+  int mrD() {
+    return VectorLoops.MRD;
+  }
+
+  @Override
+  int nrD() {
+    return VectorLoops.NRD;
+  }
+
+  @Override
+  void binaryF(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n, int mode) {
+    if (n < VLF) {
+      super.binaryF(op, a, ao, b, bo, o, oo, n, mode);
+    } else {
+      VectorLoops.binaryF(op, a, ao, b, bo, o, oo, n, mode);
+    }
+  }
+
+  @Override
+  void binaryD(BinaryOp op, double[] a, int ao, double[] b, int bo, double[] o, int oo, int n, int mode) {
+    if (n < VLD) {
+      super.binaryD(op, a, ao, b, bo, o, oo, n, mode);
+    } else {
+      VectorLoops.binaryD(op, a, ao, b, bo, o, oo, n, mode);
+    }
+  }
+
+  @Override
+  void unaryF(UnaryOp op, double p, float[] x, int xo, float[] o, int oo, int n) {
+    int ub = FS.loopBound(n);
+    // POW with p in {0, 1, 2} and SIGN are exact in the scalar loop too; transcendental ops are where
+    // the lanes pay, and their results are within an ulp or two of the reference's.
+    if (ub == 0 || (op == UnaryOp.POW && (p == 0 || p == 1))) {
+      super.unaryF(op, p, x, xo, o, oo, n);
+      return;
+    }
+    int i = 0;
+    switch (op) {
+      case NEG -> {
+        for (; i < ub; i += VLF) {
+          FloatVector.fromArray(FS, x, xo + i).neg().intoArray(o, oo + i);
+        }
+      }
+      case EXP -> {
+        for (; i < ub; i += VLF) {
+          FloatVector.fromArray(FS, x, xo + i).lanewise(VectorOperators.EXP).intoArray(o, oo + i);
+        }
+      }
+      case LOG -> {
+        for (; i < ub; i += VLF) {
+          FloatVector.fromArray(FS, x, xo + i).lanewise(VectorOperators.LOG).intoArray(o, oo + i);
+        }
+      }
+      case SQRT -> {
+        for (; i < ub; i += VLF) {
+          FloatVector.fromArray(FS, x, xo + i).sqrt().intoArray(o, oo + i);
+        }
+      }
+      case TANH -> {
+        for (; i < ub; i += VLF) {
+          FloatVector.fromArray(FS, x, xo + i).lanewise(VectorOperators.TANH).intoArray(o, oo + i);
+        }
+      }
+      case SIGN -> {
+        FloatVector one = FloatVector.broadcast(FS, 1f);
+        FloatVector minusOne = FloatVector.broadcast(FS, -1f);
+        for (; i < ub; i += VLF) {
+          FloatVector v = FloatVector.fromArray(FS, x, xo + i);
+          // Zeros (either sign) and NaN pass through unchanged, as Math.signum does.
+          v.blend(one, v.compare(VectorOperators.GT, 0f)).blend(minusOne, v.compare(VectorOperators.LT, 0f))
+              .intoArray(o, oo + i);
+        }
+      }
+      case POW -> {
+        if (p == 2) {
+          for (; i < ub; i += VLF) {
+            FloatVector v = FloatVector.fromArray(FS, x, xo + i);
+            v.mul(v).intoArray(o, oo + i);
+          }
+        } else {
+          float pf = (float) p;
+          if (pf == p) {
+            for (; i < ub; i += VLF) {
+              FloatVector.fromArray(FS, x, xo + i).lanewise(VectorOperators.POW, pf).intoArray(o, oo + i);
+            }
+          }
+          // An exponent that is not a float (e.g. 1/3 in double) is left to the double-precision tail.
+        }
+      }
+    }
+    if (i < n) {
+      super.unaryF(op, p, x, xo + i, o, oo + i, n - i);
+    }
+  }
+
+  @Override
+  void unaryD(UnaryOp op, double p, double[] x, int xo, double[] o, int oo, int n) {
+    int ub = DS.loopBound(n);
+    if (ub == 0 || (op == UnaryOp.POW && (p == 0 || p == 1))) {
+      super.unaryD(op, p, x, xo, o, oo, n);
+      return;
+    }
+    int i = 0;
+    switch (op) {
+      case NEG -> {
+        for (; i < ub; i += VLD) {
+          DoubleVector.fromArray(DS, x, xo + i).neg().intoArray(o, oo + i);
+        }
+      }
+      case EXP -> {
+        for (; i < ub; i += VLD) {
+          DoubleVector.fromArray(DS, x, xo + i).lanewise(VectorOperators.EXP).intoArray(o, oo + i);
+        }
+      }
+      case LOG -> {
+        for (; i < ub; i += VLD) {
+          DoubleVector.fromArray(DS, x, xo + i).lanewise(VectorOperators.LOG).intoArray(o, oo + i);
+        }
+      }
+      case SQRT -> {
+        for (; i < ub; i += VLD) {
+          DoubleVector.fromArray(DS, x, xo + i).sqrt().intoArray(o, oo + i);
+        }
+      }
+      case TANH -> {
+        for (; i < ub; i += VLD) {
+          DoubleVector.fromArray(DS, x, xo + i).lanewise(VectorOperators.TANH).intoArray(o, oo + i);
+        }
+      }
+      case SIGN -> {
+        DoubleVector one = DoubleVector.broadcast(DS, 1d);
+        DoubleVector minusOne = DoubleVector.broadcast(DS, -1d);
+        for (; i < ub; i += VLD) {
+          DoubleVector v = DoubleVector.fromArray(DS, x, xo + i);
+          v.blend(one, v.compare(VectorOperators.GT, 0d)).blend(minusOne, v.compare(VectorOperators.LT, 0d))
+              .intoArray(o, oo + i);
+        }
+      }
+      case POW -> {
+        if (p == 2) {
+          for (; i < ub; i += VLD) {
+            DoubleVector v = DoubleVector.fromArray(DS, x, xo + i);
+            v.mul(v).intoArray(o, oo + i);
+          }
+        } else {
+          for (; i < ub; i += VLD) {
+            DoubleVector.fromArray(DS, x, xo + i).lanewise(VectorOperators.POW, p).intoArray(o, oo + i);
+          }
+        }
+      }
+    }
+    if (i < n) {
+      super.unaryD(op, p, x, xo + i, o, oo + i, n - i);
+    }
+  }
+
+  @Override
+  void whereF(float[] c, int co, int sc, float[] a, int ao, int sa, float[] b, int bo, int sb,
+      float[] o, int oo, int n) {
+    int ub = FS.loopBound(n);
+    if (sc != 1 || sa > 1 || sb > 1 || ub == 0) {
+      super.whereF(c, co, sc, a, ao, sa, b, bo, sb, o, oo, n);
+      return;
+    }
+    // Stride-0 operands (relu's zero, a broadcast constant) are loaded once as a broadcast.
+    // One loop per layout: a vector picked by a ternary inside the loop can defeat C2's scalarization.
+    int i = 0;
+    if (sa == 1 && sb == 1) {
+      for (; i < ub; i += VLF) {
+        VectorMask<Float> m = FloatVector.fromArray(FS, c, co + i).compare(VectorOperators.NE, 0f);
+        FloatVector.fromArray(FS, b, bo + i).blend(FloatVector.fromArray(FS, a, ao + i), m).intoArray(o, oo + i);
+      }
+    } else if (sa == 1) {
+      FloatVector vb = FloatVector.broadcast(FS, b[bo]);
+      for (; i < ub; i += VLF) {
+        VectorMask<Float> m = FloatVector.fromArray(FS, c, co + i).compare(VectorOperators.NE, 0f);
+        vb.blend(FloatVector.fromArray(FS, a, ao + i), m).intoArray(o, oo + i);
+      }
+    } else if (sb == 1) {
+      FloatVector va = FloatVector.broadcast(FS, a[ao]);
+      for (; i < ub; i += VLF) {
+        VectorMask<Float> m = FloatVector.fromArray(FS, c, co + i).compare(VectorOperators.NE, 0f);
+        FloatVector.fromArray(FS, b, bo + i).blend(va, m).intoArray(o, oo + i);
+      }
+    } else {
+      FloatVector va = FloatVector.broadcast(FS, a[ao]);
+      FloatVector vb = FloatVector.broadcast(FS, b[bo]);
+      for (; i < ub; i += VLF) {
+        VectorMask<Float> m = FloatVector.fromArray(FS, c, co + i).compare(VectorOperators.NE, 0f);
+        vb.blend(va, m).intoArray(o, oo + i);
+      }
+    }
+    super.whereF(c, co + i, sc, a, ao + i * sa, sa, b, bo + i * sb, sb, o, oo + i, n - i);
+  }
+
+  @Override
+  void whereD(double[] c, int co, int sc, double[] a, int ao, int sa, double[] b, int bo, int sb,
+      double[] o, int oo, int n) {
+    int ub = DS.loopBound(n);
+    if (sc != 1 || sa > 1 || sb > 1 || ub == 0) {
+      super.whereD(c, co, sc, a, ao, sa, b, bo, sb, o, oo, n);
+      return;
+    }
+    // One loop per layout: a vector picked by a ternary inside the loop can defeat C2's scalarization.
+    int i = 0;
+    if (sa == 1 && sb == 1) {
+      for (; i < ub; i += VLD) {
+        VectorMask<Double> m = DoubleVector.fromArray(DS, c, co + i).compare(VectorOperators.NE, 0d);
+        DoubleVector.fromArray(DS, b, bo + i).blend(DoubleVector.fromArray(DS, a, ao + i), m).intoArray(o, oo + i);
+      }
+    } else if (sa == 1) {
+      DoubleVector vb = DoubleVector.broadcast(DS, b[bo]);
+      for (; i < ub; i += VLD) {
+        VectorMask<Double> m = DoubleVector.fromArray(DS, c, co + i).compare(VectorOperators.NE, 0d);
+        vb.blend(DoubleVector.fromArray(DS, a, ao + i), m).intoArray(o, oo + i);
+      }
+    } else if (sb == 1) {
+      DoubleVector va = DoubleVector.broadcast(DS, a[ao]);
+      for (; i < ub; i += VLD) {
+        VectorMask<Double> m = DoubleVector.fromArray(DS, c, co + i).compare(VectorOperators.NE, 0d);
+        DoubleVector.fromArray(DS, b, bo + i).blend(va, m).intoArray(o, oo + i);
+      }
+    } else {
+      DoubleVector va = DoubleVector.broadcast(DS, a[ao]);
+      DoubleVector vb = DoubleVector.broadcast(DS, b[bo]);
+      for (; i < ub; i += VLD) {
+        VectorMask<Double> m = DoubleVector.fromArray(DS, c, co + i).compare(VectorOperators.NE, 0d);
+        vb.blend(va, m).intoArray(o, oo + i);
+      }
+    }
+    super.whereD(c, co + i, sc, a, ao + i * sa, sa, b, bo + i * sb, sb, o, oo + i, n - i);
+  }
+
+  @Override
+  double sumF(float[] x, int xo, int n) {
+    if (n < 4 * VLF) {
+      return super.sumF(x, xo, n);
+    }
+    double total = 0;
+    float[] lanes = new float[VLF];
+    int s = 0;
+    for (; s + 4 * VLF <= n; ) {
+      int e = Math.min(n, s + VECTOR_SUM_BLOCK) - 4 * VLF;
+      FloatVector a0 = FloatVector.zero(FS);
+      FloatVector a1 = FloatVector.zero(FS);
+      FloatVector a2 = FloatVector.zero(FS);
+      FloatVector a3 = FloatVector.zero(FS);
+      int i = s;
+      for (; i <= e; i += 4 * VLF) {
+        a0 = a0.add(FloatVector.fromArray(FS, x, xo + i));
+        a1 = a1.add(FloatVector.fromArray(FS, x, xo + i + VLF));
+        a2 = a2.add(FloatVector.fromArray(FS, x, xo + i + 2 * VLF));
+        a3 = a3.add(FloatVector.fromArray(FS, x, xo + i + 3 * VLF));
+      }
+      // reduceLanes(ADD) on floats has an unspecified order (the intrinsic and the interpreter may
+      // differ): sum the lanes in a fixed order so results are the same in every JVM state.
+      a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+      float block = 0;
+      for (int l = 0; l < VLF; l++) {
+        block += lanes[l];
+      }
+      total += block;
+      s = i;
+    }
+    return total + super.sumF(x, xo + s, n - s);
+  }
+
+  /** Elements a vector block sums in float before adding the block into the double total. */
+  private static final int VECTOR_SUM_BLOCK = 1024;
+
+  @Override
+  double sumD(double[] x, int xo, int n) {
+    if (n < 4 * VLD) {
+      return super.sumD(x, xo, n);
+    }
+    DoubleVector a0 = DoubleVector.zero(DS);
+    DoubleVector a1 = DoubleVector.zero(DS);
+    int i = 0;
+    for (int ub = n - 2 * VLD; i <= ub; i += 2 * VLD) {
+      a0 = a0.add(DoubleVector.fromArray(DS, x, xo + i));
+      a1 = a1.add(DoubleVector.fromArray(DS, x, xo + i + VLD));
+    }
+    double[] lanes = new double[VLD];
+    a0.add(a1).intoArray(lanes, 0);
+    double total = 0;
+    for (int l = 0; l < VLD; l++) {
+      total += lanes[l];
+    }
+    return total + super.sumD(x, xo + i, n - i);
+  }
+
+  @Override
+  float maxF(float[] x, int xo, int n) {
+    int ub = FS.loopBound(n);
+    if (ub == 0) {
+      return super.maxF(x, xo, n);
+    }
+    // MAX lanes propagate NaN like Math.max, which is the reference's NaN rule.
+    FloatVector m = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+    int i = 0;
+    for (; i < ub; i += VLF) {
+      m = m.lanewise(VectorOperators.MAX, FloatVector.fromArray(FS, x, xo + i));
+    }
+    float r = m.reduceLanes(VectorOperators.MAX);
+    if (i < n) {
+      float t = super.maxF(x, xo + i, n - i);
+      if (t > r || t != t) {
+        r = t;
+      }
+    }
+    return r;
+  }
+
+  @Override
+  double maxD(double[] x, int xo, int n) {
+    int ub = DS.loopBound(n);
+    if (ub == 0) {
+      return super.maxD(x, xo, n);
+    }
+    DoubleVector m = DoubleVector.broadcast(DS, Double.NEGATIVE_INFINITY);
+    int i = 0;
+    for (; i < ub; i += VLD) {
+      m = m.lanewise(VectorOperators.MAX, DoubleVector.fromArray(DS, x, xo + i));
+    }
+    double r = m.reduceLanes(VectorOperators.MAX);
+    if (i < n) {
+      double t = super.maxD(x, xo + i, n - i);
+      if (t > r || t != t) {
+        r = t;
+      }
+    }
+    return r;
+  }
+
+  @Override
+  void addRowF(float[] acc, int ao, float[] x, int xo, int n) {
+    int i = 0;
+    for (int ub = FS.loopBound(n); i < ub; i += VLF) {
+      FloatVector.fromArray(FS, acc, ao + i).add(FloatVector.fromArray(FS, x, xo + i)).intoArray(acc, ao + i);
+    }
+    super.addRowF(acc, ao + i, x, xo + i, n - i);
+  }
+
+  @Override
+  void addRowD(double[] acc, int ao, double[] x, int xo, int n) {
+    int i = 0;
+    for (int ub = DS.loopBound(n); i < ub; i += VLD) {
+      DoubleVector.fromArray(DS, acc, ao + i).add(DoubleVector.fromArray(DS, x, xo + i)).intoArray(acc, ao + i);
+    }
+    super.addRowD(acc, ao + i, x, xo + i, n - i);
+  }
+
+  @Override
+  void maxRowF(float[] acc, int ao, float[] x, int xo, int n) {
+    int i = 0;
+    for (int ub = FS.loopBound(n); i < ub; i += VLF) {
+      FloatVector.fromArray(FS, acc, ao + i).lanewise(VectorOperators.MAX, FloatVector.fromArray(FS, x, xo + i))
+          .intoArray(acc, ao + i);
+    }
+    super.maxRowF(acc, ao + i, x, xo + i, n - i);
+  }
+
+  @Override
+  void maxRowD(double[] acc, int ao, double[] x, int xo, int n) {
+    int i = 0;
+    for (int ub = DS.loopBound(n); i < ub; i += VLD) {
+      DoubleVector.fromArray(DS, acc, ao + i).lanewise(VectorOperators.MAX, DoubleVector.fromArray(DS, x, xo + i))
+          .intoArray(acc, ao + i);
+    }
+    super.maxRowD(acc, ao + i, x, xo + i, n - i);
+  }
+
+  @Override
+  void axpyF(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+    FloatVector va = FloatVector.broadcast(FS, alpha);
+    int i = 0;
+    for (int ub = FS.loopBound(n); i < ub; i += VLF) {
+      FloatVector.fromArray(FS, x, xo + i).fma(va, FloatVector.fromArray(FS, y, yo + i)).intoArray(y, yo + i);
+    }
+    for (; i < n; i++) {
+      y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]);
+    }
+  }
+
+  @Override
+  void axpyD(double alpha, double[] x, int xo, double[] y, int yo, int n) {
+    DoubleVector va = DoubleVector.broadcast(DS, alpha);
+    int i = 0;
+    for (int ub = DS.loopBound(n); i < ub; i += VLD) {
+      DoubleVector.fromArray(DS, x, xo + i).fma(va, DoubleVector.fromArray(DS, y, yo + i)).intoArray(y, yo + i);
+    }
+    for (; i < n; i++) {
+      y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]);
+    }
+  }
+
+  @Override
+  void tileF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
+    VectorLoops.tileF(pa, pao, pb, pbo, kc, c, co, ldc);
+  }
+
+  @Override
+  void tileEdgeF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    VectorLoops.tileEdgeF(pa, pao, pb, pbo, kc, t);
+  }
+
+  @Override
+  void tileD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] c, int co, int ldc) {
+    VectorLoops.tileD(pa, pao, pb, pbo, kc, c, co, ldc);
+  }
+
+  @Override
+  void tileEdgeD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] t) {
+    VectorLoops.tileEdgeD(pa, pao, pb, pbo, kc, t);
+  }
+}

@@ -1,0 +1,141 @@
+package org.metagrad.kernels.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.metagrad.kernels.cpu.TestViews.s;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.metagrad.DType;
+import org.metagrad.Device;
+import org.metagrad.kernels.cpu.TestViews.Layout;
+import org.metagrad.spi.Backend;
+import org.metagrad.spi.BackendException;
+import org.metagrad.spi.BinaryOp;
+import org.metagrad.spi.Buffer;
+import org.metagrad.spi.ConvGeometry;
+import org.metagrad.spi.HeapBuffer;
+import org.metagrad.spi.ReduceOp;
+import org.metagrad.spi.View;
+
+/**
+ * Thread-count determinism (same bits with 1 and 2 threads) on sizes that take the parallel paths, and
+ * the factories' contract, including the message when {@code jdk.incubator.vector} is missing.
+ */
+class DeterminismAndFactoryTest {
+
+  private static void assertSameBits(String what, Buffer x, Buffer y) {
+    HeapBuffer a = HeapBuffer.of(x);
+    HeapBuffer b = HeapBuffer.of(y);
+    assertThat(b.size()).as(what).isEqualTo(a.size());
+    for (int i = 0; i < a.size(); i++) {
+      if (a.dtype() == DType.FLOAT32) {
+        assertThat(Float.floatToRawIntBits(b.floats()[i])).as(what + " at " + i)
+            .isEqualTo(Float.floatToRawIntBits(a.floats()[i]));
+      } else {
+        assertThat(Double.doubleToRawLongBits(b.doubles()[i])).as(what + " at " + i)
+            .isEqualTo(Double.doubleToRawLongBits(a.doubles()[i]));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"cpu-scalar", "cpu-vector"})
+  void sameBitsForOneAndTwoThreads(String name) {
+    Backend one = TestViews.backend(name, 1);
+    Backend two = TestViews.backend(name, 2);
+    Backend four = TestViews.backend(name, 4);
+    for (DType dt : DType.values()) {
+      View a = TestViews.random(dt, Layout.CONTIGUOUS, s(1, 300, 517), 1, -1, 1);
+      View b = TestViews.random(dt, Layout.PERMUTED, s(1, 517, 333), 2, -1, 1);
+      View batchA = TestViews.random(dt, Layout.CONTIGUOUS, s(9, 64, 70), 3, -1, 1);
+      View batchB = new View(b.buffer(), 0, s(9, 70, 40), new int[] {0, 1, 517});
+      View x = TestViews.random(dt, Layout.CONTIGUOUS, s(513, 257), 4, -1, 1);
+      View xt = TestViews.random(dt, Layout.PERMUTED, s(513, 257), 5, -1, 1);
+      View img = TestViews.random(dt, Layout.CONTIGUOUS, s(8, 16, 28, 28), 6, -1, 1);
+      ConvGeometry g = new ConvGeometry(8, 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1);
+      View cols = View.contiguous(one.unfold(img, g), 8, 16 * 9, 28 * 28);
+      // Warm up first so both runs use compiled code (the Vector API's fallback may round differently).
+      for (int rep = 0; rep < 3; rep++) {
+        for (Backend be : List.of(one, two, four)) {
+          be.matmul(a, b);
+          be.reduce(ReduceOp.SUM, x, s(513, 1));
+        }
+      }
+      for (Backend be : List.of(two, four)) {
+        String w = name + " " + dt + " threads=" + ((CpuBackend) be).threads();
+        assertSameBits("matmul " + w, one.matmul(a, b), be.matmul(a, b));
+        assertSameBits("batched matmul " + w, one.matmul(batchA, batchB), be.matmul(batchA, batchB));
+        assertSameBits("sum rows " + w, one.reduce(ReduceOp.SUM, x, s(513, 1)), be.reduce(ReduceOp.SUM, x, s(513, 1)));
+        assertSameBits("sum cols " + w, one.reduce(ReduceOp.SUM, x, s(1, 257)), be.reduce(ReduceOp.SUM, x, s(1, 257)));
+        assertSameBits("sum all " + w, one.reduce(ReduceOp.SUM, xt, s(1, 1)), be.reduce(ReduceOp.SUM, xt, s(1, 1)));
+        assertSameBits("max cols " + w, one.reduce(ReduceOp.MAX, xt, s(1, 257)), be.reduce(ReduceOp.MAX, xt, s(1, 257)));
+        assertSameBits("mul " + w, one.binary(BinaryOp.MUL, x, xt), be.binary(BinaryOp.MUL, x, xt));
+        assertSameBits("unfold " + w, one.unfold(img, g), be.unfold(img, g));
+        assertSameBits("fold " + w, one.fold(cols, g), be.fold(cols, g));
+      }
+    }
+  }
+
+  @Test
+  void factoriesDescribeThemselves() {
+    ScalarBackendFactory sf = new ScalarBackendFactory();
+    VectorBackendFactory vf = new VectorBackendFactory();
+    assertThat(sf.name()).isEqualTo("cpu-scalar");
+    assertThat(vf.name()).isEqualTo("cpu-vector");
+    assertThat(sf.kind()).isEqualTo(Device.Kind.CPU);
+    assertThat(vf.kind()).isEqualTo(Device.Kind.CPU);
+    assertThat(sf.deviceNames()).containsExactly("host");
+    assertThat(vf.deviceNames()).containsExactly("host");
+    assertThat(sf.open(Device.cpu()).name()).isEqualTo("cpu-scalar");
+    assertThatThrownBy(() -> sf.open(Device.openCl(0))).isInstanceOf(BackendException.class)
+        .hasMessageContaining("opencl:0");
+  }
+
+  @Test
+  void moduleCheckNamesTheFlag() {
+    assertThatThrownBy(() -> VectorBackendFactory.checkVectorModule(ModuleLayer.empty()))
+        .isInstanceOf(BackendException.class)
+        .hasMessageContaining("cpu-vector")
+        .hasMessageContaining("--add-modules jdk.incubator.vector");
+  }
+
+  @Test
+  void vectorFactoryOpensWhenModulePresent() {
+    assumeTrue(VectorBackendFactory.vectorModuleAvailable(), "run with --add-modules jdk.incubator.vector");
+    Backend b = new VectorBackendFactory().open(Device.cpu());
+    assertThat(b.name()).isEqualTo("cpu-vector");
+    assertThat(((CpuBackend) b).threads()).isEqualTo(Parallel.configuredThreads());
+  }
+
+  /** CI also runs this module without --add-modules: then the factory must refuse with the flag's name. */
+  @Test
+  void vectorFactoryThrowsWhenModuleAbsent() {
+    assumeFalse(VectorBackendFactory.vectorModuleAvailable(), "only meaningful without the vector module");
+    assertThatThrownBy(() -> new VectorBackendFactory().open(Device.cpu()))
+        .isInstanceOf(BackendException.class)
+        .hasMessageContaining("--add-modules jdk.incubator.vector");
+  }
+
+  @Test
+  void threadPropertyIsParsed() {
+    String old = System.getProperty("metagrad.threads");
+    try {
+      System.setProperty("metagrad.threads", "3");
+      assertThat(Parallel.configuredThreads()).isEqualTo(3);
+      System.setProperty("metagrad.threads", "zero");
+      assertThatThrownBy(Parallel::configuredThreads).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("metagrad.threads");
+    } finally {
+      if (old == null) {
+        System.clearProperty("metagrad.threads");
+      } else {
+        System.setProperty("metagrad.threads", old);
+      }
+    }
+  }
+}
