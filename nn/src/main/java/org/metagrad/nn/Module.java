@@ -20,4 +20,19 @@ public interface Module {
 
   /** The output for input x with parameters p. */
   Tensor apply(Params p, Tensor x, Mode mode);
+
+  /**
+   * Writes this module's initial non-differentiable state into {@code state} under names relative to this
+   * module (BatchNorm: {@code running_mean} zeros, {@code running_var} ones, {@code num_batches_tracked}
+   * 0, as a fresh PyTorch module); modules without state write nothing. Layers that need state create
+   * missing entries on first use, so calling this matters mainly to checkpoint a model before training.
+   */
+  default void initState(State state, DType dtype) {}
+
+  /** A new {@link State} holding {@link #initState} entries: {@code model.apply(p, x, Mode.train().withState(model.newState(dt)))}. */
+  default State newState(DType dtype) {
+    State s = new State();
+    initState(s, dtype);
+    return s;
+  }
 }

@@ -54,4 +54,12 @@ public final class State {
       root.putAll(entries);
     }
   }
+
+  /**
+   * The monitor shared by this state and all its scoped views, for read-modify-write updates that must
+   * not interleave (BatchNorm's running statistics when tasks run in parallel).
+   */
+  public Object lock() {
+    return root;
+  }
 }
