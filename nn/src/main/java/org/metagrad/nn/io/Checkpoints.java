@@ -54,18 +54,18 @@ public final class Checkpoints {
       for (String n : template.names()) {
         Tensor want = template.get(n);
         if (!params.contains(n)) {
-          throw new CheckpointException("checkpoint has no parameter '" + n + "' (it has " + params.names() + ")", n);
+          throw new CheckpointException("checkpoint has no parameter '" + n + "' (it has " + params.names() + ")", n, null);
         }
         Tensor got = params.get(n);
         if (!Arrays.equals(got.shape(), want.shape())) {
           throw new CheckpointException("parameter '" + n + "' has shape " + Arrays.toString(got.shape())
-              + " in the checkpoint but " + Arrays.toString(want.shape()) + " in the model", n);
+              + " in the checkpoint but " + Arrays.toString(want.shape()) + " in the model", n, null);
         }
         out.put(n, got.to(want.dtype()));
         extra.remove(n);
       }
       if (!extra.isEmpty()) {
-        throw new CheckpointException("checkpoint has parameters the model lacks: " + extra, extra.iterator().next());
+        throw new CheckpointException("checkpoint has parameters the model lacks: " + extra, extra.iterator().next(), null);
       }
       return Params.of(out);
     }
@@ -159,7 +159,7 @@ public final class Checkpoints {
     for (int i = 0; i < shape.length; i++) {
       if (a.shape()[i] > Integer.MAX_VALUE) {
         throw new CheckpointException("tensor '" + a.name() + "' has a dimension of " + a.shape()[i]
-            + " elements, more than a Tensor can hold", a.name());
+            + " elements, more than a Tensor can hold", a.name(), null);
       }
       shape[i] = (int) a.shape()[i];
     }
