@@ -9,22 +9,24 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.metagrad.DType;
-import org.metagrad.F;
 import org.metagrad.GradCheck;
 import org.metagrad.Rng;
 import org.metagrad.Tensor;
 import org.metagrad.meta.report.LinePlot;
 import org.metagrad.meta.sine.SineMaml;
-import org.metagrad.meta.sine.SineTask;
+import org.metagrad.meta.task.RegressionTask;
+import org.metagrad.meta.task.SineWave;
+import org.metagrad.nn.Backbones;
 import org.metagrad.nn.Mode;
-import org.metagrad.nn.Module;
+import org.metagrad.nn.Network;
 import org.metagrad.nn.Params;
 import org.metagrad.spi.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The embedded default job: meta-trains a 1-40-40-1 ReLU network with second-order MAML on sine-wave
+ * The embedded default job: meta-trains the 1-40-40-1 ReLU network {@code Backbones.sineMlp()} with
+ * second-order MAML ({@link SineMaml}: {@code algo.Maml}, {@code train.MetaTrainer}, {@code nn.optim.Adam}) on sine-wave
  * tasks, reports query MSE before and after adaptation on held-out tasks, checks one meta-gradient
  * against finite differences in FLOAT64, and draws the fit before and after adaptation.
  */
@@ -58,33 +60,11 @@ public final class SineCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Output folder for the plots and metrics (default ${DEFAULT-VALUE}).")
   Path out = Path.of("runs", "sine-demo");
 
-  /** The sine network of the MAML paper: 1-40-40-1 with ReLU, PyTorch-style uniform initialization. */
-  static final class SineNet implements Module {
-    @Override
-    public Params init(Rng rng, DType dtype) {
-      Params p = Params.empty();
-      int[][] dims = {{40, 1}, {40, 40}, {1, 40}};
-      for (int i = 0; i < dims.length; i++) {
-        double bound = 1 / Math.sqrt(dims[i][1]);
-        p = p.with("fc" + i + ".weight", Tensor.uniform(rng, -bound, bound, dtype, dims[i]))
-            .with("fc" + i + ".bias", Tensor.uniform(rng, -bound, bound, dtype, dims[i][0]));
-      }
-      return p;
-    }
-
-    @Override
-    public Tensor apply(Params p, Tensor x, Mode mode) {
-      Tensor h = F.linear(x, p.get("fc0.weight"), p.get("fc0.bias")).relu();
-      h = F.linear(h, p.get("fc1.weight"), p.get("fc1.bias")).relu();
-      return F.linear(h, p.get("fc2.weight"), p.get("fc2.bias"));
-    }
-  }
-
   @Override
   public Integer call() {
     System.out.println("metagrad sine: second-order MAML on sine waves; CPU backend: " + Backends.cpu().name());
     SineMaml.Config cfg = new SineMaml.Config(iterations, metaBatch, shots, shots, innerSteps, innerLr, outerLr, seed);
-    Module net = new SineNet();
+    Network net = Backbones.sineMlp();
     SineMaml maml = new SineMaml(net, cfg);
     Params init = net.init(new Rng(seed), DType.FLOAT32);
     List<double[]> curve = new ArrayList<>();
@@ -107,15 +87,18 @@ public final class SineCommand implements Callable<Integer> {
     double before = 0;
     double after1 = 0;
     double after10 = 0;
-    SineTask shown = null;
+    SineWave shownWave = null;
+    RegressionTask shown = null;
     for (int i = 0; i < evalTasks; i++) {
-      SineTask t = SineTask.sample(evalRng, shots, 100, DType.FLOAT32);
+      SineWave w = SineWave.sample(evalRng);
+      RegressionTask t = w.task(evalRng, shots, 100, DType.FLOAT32);
       if (shown == null) {
         shown = t;
+        shownWave = w;
       }
-      before += maml.adaptedQueryLoss(learned.requiresGrad(true), t, 0, false).item();
-      after1 += maml.adaptedQueryLoss(learned.requiresGrad(true), t, 1, false).item();
-      after10 += maml.adaptedQueryLoss(learned.requiresGrad(true), t, 10, false).item();
+      before += maml.adaptedQueryLoss(learned, t, 0).item();
+      after1 += maml.adaptedQueryLoss(learned, t, 1).item();
+      after10 += maml.adaptedQueryLoss(learned, t, 10).item();
     }
     before /= evalTasks;
     after1 /= evalTasks;
@@ -130,13 +113,12 @@ public final class SineCommand implements Callable<Integer> {
 
     try {
       Files.createDirectories(out);
-      Tensor[] truth = shown.curve(200, DType.FLOAT32);
+      Tensor[] truth = shownWave.curve(200, DType.FLOAT32);
       double[] gx = truth[0].toDoubleArray();
       double[] pre = net.apply(learned, truth[0], Mode.EVAL).toDoubleArray();
-      double[] post = net.apply(maml.adapt(learned.requiresGrad(true), shown, 10, false).detach(), truth[0], Mode.EVAL)
-          .toDoubleArray();
-      new LinePlot(String.format(Locale.ROOT, "MAML sine fit (A=%.2f, phase=%.2f, K=%d)", shown.amplitude(),
-          shown.phase(), shots), "x", "y")
+      double[] post = net.apply(maml.adapt(learned, shown, 10), truth[0], Mode.EVAL).toDoubleArray();
+      new LinePlot(String.format(Locale.ROOT, "MAML sine fit (A=%.2f, phase=%.2f, K=%d)", shownWave.amplitude(),
+          shownWave.phase(), shots), "x", "y")
           .line("ground truth", gx, truth[1].toDoubleArray())
           .points("support points", shown.supportX().toDoubleArray(), shown.supportY().toDoubleArray())
           .line("before adaptation", gx, pre)

@@ -47,27 +47,15 @@ public record RegressionTask(Tensor supportX, Tensor supportY, Tensor queryX, Te
   /**
    * The sine-wave task family of MAML (Finn et al. 2017, sec. 5.1): {@code y = A sin(x - phase)} with
    * amplitude A uniform in [0.1, 5], phase uniform in [0, pi], and x uniform in [-5, 5]; shapes
-   * {@code [k, 1]} and {@code [q, 1]}.
+   * {@code [k, 1]} and {@code [q, 1]}. Same as {@code SineWave.sample(rng).task(rng, k, q, dtype)}.
+   *
+   * @throws IllegalArgumentException if k or q is below 1
    */
   public static RegressionTask sine(Rng rng, int k, int q, DType dtype) {
     if (k < 1 || q < 1) {
       throw new IllegalArgumentException("RegressionTask.sine: k and q must be >= 1, got " + k + ", " + q);
     }
-    double amp = 0.1 + 4.9 * rng.nextDouble();
-    double phase = Math.PI * rng.nextDouble();
-    double[][] xs = new double[2][];
-    double[][] ys = new double[2][];
-    int[] n = {k, q};
-    for (int s = 0; s < 2; s++) {
-      xs[s] = new double[n[s]];
-      ys[s] = new double[n[s]];
-      for (int i = 0; i < n[s]; i++) {
-        xs[s][i] = -5 + 10 * rng.nextDouble();
-        ys[s][i] = amp * Math.sin(xs[s][i] - phase);
-      }
-    }
-    return new RegressionTask(Tensor.of(xs[0], dtype, k, 1), Tensor.of(ys[0], dtype, k, 1),
-        Tensor.of(xs[1], dtype, q, 1), Tensor.of(ys[1], dtype, q, 1));
+    return SineWave.sample(rng).task(rng, k, q, dtype);
   }
 
   /** Mean squared error against the support targets. */

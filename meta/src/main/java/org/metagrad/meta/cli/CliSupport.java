@@ -1,0 +1,34 @@
+package org.metagrad.meta.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.metagrad.meta.data.DataPaths;
+
+/** Helpers shared by the subcommands. */
+final class CliSupport {
+  private CliSupport() {}
+
+  /**
+   * The data root: {@code --data} if given, else {@code $METAGRAD_DATA}.
+   *
+   * @throws IllegalArgumentException when neither is set or the folder does not exist
+   */
+  static Path dataRoot(Path option) {
+    Path root;
+    if (option != null) {
+      root = option;
+    } else {
+      String env = System.getenv(DataPaths.ENV);
+      if (env == null || env.isBlank()) {
+        throw new IllegalArgumentException("no data folder: set " + DataPaths.ENV
+            + " to the folder holding omniglot/ and omniglot-oneshot/, or pass --data DIR");
+      }
+      root = Path.of(env);
+    }
+    if (!Files.isDirectory(root)) {
+      throw new IllegalArgumentException("data folder not found: " + root.toAbsolutePath()
+          + (option != null ? " (from --data)" : " (from " + DataPaths.ENV + ")"));
+    }
+    return root;
+  }
+}

@@ -1,0 +1,126 @@
+package org.metagrad.meta.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.metagrad.meta.algo.MetaLearner;
+import org.metagrad.meta.data.ClassSplit;
+import org.metagrad.meta.data.ImageClasses;
+import org.metagrad.meta.data.OmniglotReader;
+import org.metagrad.meta.eval.EvalResult;
+import org.metagrad.meta.train.Experiment;
+import org.metagrad.meta.train.Json;
+import org.metagrad.meta.train.TaskSource;
+import org.metagrad.meta.train.TrainConfig;
+import org.metagrad.nn.Params;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code metagrad eval}: evaluates a trained run on test (or validation) episodes: mean accuracy and 95%
+ * confidence interval {@code 1.96 sigma / sqrt(n)}.
+ *
+ * <pre>{@code metagrad eval --run runs/protonet --ways 20 --shots 1 --episodes 1000}</pre>
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Evaluate a trained run (folder written by 'metagrad train') on few-shot episodes: mean query "
+        + "accuracy with a 95% confidence interval (1.96 * sigma / sqrt(n)).")
+public final class EvalCommand implements Callable<Integer> {
+  @Option(names = {"-r", "--run"}, required = true, paramLabel = "DIR", description = "Run folder holding"
+      + " config.json and the checkpoints.")
+  Path run;
+
+  @Option(names = "--checkpoint", paramLabel = "WHICH", description = "best, last or a checkpoint file"
+      + " (default ${DEFAULT-VALUE}).")
+  String checkpoint = "best";
+
+  @Option(names = "--data", paramLabel = "DIR", description = "Data root holding omniglot/ (default: $METAGRAD_DATA).")
+  Path data;
+
+  @Option(names = "--on", paramLabel = "SPLIT", description = "Which classes: test or val (default ${DEFAULT-VALUE}).")
+  String on = "test";
+
+  @Option(names = {"-n", "--ways"}, description = "Classes per task (default: the run's test ways).")
+  Integer ways;
+
+  @Option(names = {"-k", "--shots"}, description = "Support images per class (default: the run's test shots).")
+  Integer shots;
+
+  @Option(names = {"-q", "--queries"}, description = "Query images per class (default: the run's test queries).")
+  Integer queries;
+
+  @Option(names = {"-e", "--episodes"}, description = "Episodes, >= 600 for a reportable number"
+      + " (default ${DEFAULT-VALUE}).")
+  int episodes = 600;
+
+  @Option(names = "--test-inner-steps", description = "Inner gradient steps at test time, MAML family"
+      + " (default: the run's).")
+  Integer testInnerSteps;
+
+  @Option(names = "--seed", description = "Seed of the episodes (default: the run's test seed).")
+  Long seed;
+
+  @Option(names = {"-t", "--threads"}, description = "Worker threads (default ${DEFAULT-VALUE}).")
+  int threads = 1;
+
+  @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the result as JSON to this file.")
+  Path out;
+
+  @Option(names = "--no-progress", description = "Do not draw a progress bar on stderr.")
+  boolean noProgress;
+
+  @Override
+  public Integer call() {
+    if (!on.equals("test") && !on.equals("val")) {
+      throw new IllegalArgumentException("--on must be test or val, got '" + on + "'");
+    }
+    RunFolder rf = RunFolder.open(run, checkpoint);
+    TrainConfig trained = rf.config();
+    TrainConfig c = trained.toBuilder().data(CliSupport.dataRoot(data))
+        .testWays(ways == null ? trained.testWays() : ways).testShots(shots == null ? trained.testShots() : shots)
+        .testQueries(queries == null ? trained.testQueries() : queries)
+        .testInnerSteps(testInnerSteps == null ? trained.testInnerSteps() : testInnerSteps)
+        .testEpisodes(episodes).threads(threads).build();
+    Params params = Experiment.loadParams(trained, rf.checkpoint());
+    MetaLearner learner = Experiment.learner(c, Experiment.model(c));
+    OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);
+    ClassSplit split = Experiment.split(c, reader);
+    ImageClasses pool = reader.load(on.equals("test") ? split.test() : split.val());
+    long s = seed == null ? Experiment.testSeed(c) : seed;
+    TaskSource tasks = TaskSource.of(new org.metagrad.meta.data.EpisodeSampler(pool,
+        org.metagrad.meta.data.TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), c.rotation(), s));
+    EvalResult r = Experiment.evaluate(learner, params, tasks, episodes, threads, noProgress ? null : System.err);
+    System.out.printf(Locale.ROOT, "%s on %s classes of the %s split: %d-way %d-shot (%d queries): %s%n",
+        c.algorithm().cliName(), on, c.split(), c.testWays(), c.testShots(), c.testQueries(), r);
+    if (out != null) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("run", run.toString());
+      m.put("checkpoint", rf.checkpoint().toString());
+      m.put("algorithm", c.algorithm().cliName());
+      m.put("classes", on);
+      m.put("ways", c.testWays());
+      m.put("shots", c.testShots());
+      m.put("queries", c.testQueries());
+      m.put("test_inner_steps", c.algorithm().gradientBased() ? c.testInnerSteps() : 0);
+      m.put("episodes", r.episodes());
+      m.put("accuracy", r.mean());
+      m.put("ci95", r.ci95());
+      m.put("std", r.std());
+      try {
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        Files.writeString(out, Json.object(m));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,100 @@
+package org.metagrad.meta.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.metagrad.meta.algo.MetaLearner;
+import org.metagrad.meta.data.OneShotReader;
+import org.metagrad.meta.data.OneShotRun;
+import org.metagrad.meta.oneshot.OneShotChallenge;
+import org.metagrad.meta.train.Experiment;
+import org.metagrad.meta.train.Json;
+import org.metagrad.meta.train.TrainConfig;
+import org.metagrad.nn.Params;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code metagrad oneshot}: Lake et al.'s 20-way one-shot challenge with a trained run's model.
+ *
+ * <pre>{@code metagrad oneshot --run runs/protonet-background}</pre>
+ */
+@Command(name = "oneshot", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Lake et al.'s 20-way within-alphabet one-shot challenge: match each test drawing to one of 20 "
+        + "training drawings (nearest prototype in the model's embedding), per run and overall. For a fair "
+        + "result the model must be trained on images_background only (train --split background). "
+        + "Published: people 95.5%, convolutional Siamese nets 92.0%, BPL 96.7%.")
+public final class OneShotCommand implements Callable<Integer> {
+  @Option(names = {"-r", "--run"}, required = true, paramLabel = "DIR", description = "Trained run folder (config.json"
+      + " and checkpoints).")
+  Path run;
+
+  @Option(names = "--checkpoint", paramLabel = "WHICH", description = "best, last or a checkpoint file"
+      + " (default ${DEFAULT-VALUE}).")
+  String checkpoint = "best";
+
+  @Option(names = "--runs", paramLabel = "DIR", description = "Folder of runNN/ challenge runs"
+      + " (default: $METAGRAD_DATA/omniglot-oneshot).")
+  Path runs;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "Data root (default: $METAGRAD_DATA); used when --runs"
+      + " is not given.")
+  Path data;
+
+  @Option(names = "--allow-evaluation-trained", description = "Run even if the model was trained on a split that"
+      + " contains images_evaluation characters (the result is then not comparable with the published ones).")
+  boolean allowEvaluationTrained;
+
+  @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the report as JSON to this file.")
+  Path out;
+
+  @Override
+  public Integer call() {
+    RunFolder rf = RunFolder.open(run, checkpoint);
+    TrainConfig c = rf.config();
+    if (!c.split().equals("background") && !allowEvaluationTrained) {
+      throw new IllegalArgumentException("the run in " + run + " was trained on the '" + c.split() + "' split, which"
+          + " includes images_evaluation characters the challenge draws from; train with --split background, or"
+          + " pass --allow-evaluation-trained to run anyway");
+    }
+    Path folder = runs != null ? runs : CliSupport.dataRoot(data).resolve("omniglot-oneshot");
+    List<OneShotRun> all = OneShotReader.readAll(folder, c.side());
+    Params params = Experiment.loadParams(c, rf.checkpoint());
+    MetaLearner learner = Experiment.learner(c, Experiment.model(c));
+    OneShotChallenge.Report r = OneShotChallenge.run(learner, params, all);
+    System.out.println("one-shot challenge with " + c.algorithm().cliName() + " from " + rf.checkpoint() + ":");
+    System.out.println(r);
+    if (out != null) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("run", run.toString());
+      m.put("algorithm", c.algorithm().cliName());
+      m.put("split", c.split());
+      m.put("accuracy", r.accuracy());
+      m.put("error_rate_percent", r.errorRatePercent());
+      m.put("trials", r.trials());
+      m.put("correct", r.correct());
+      List<Object> per = new ArrayList<>();
+      for (OneShotChallenge.RunResult rr : r.runs()) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("name", rr.name());
+        e.put("trials", rr.trials());
+        e.put("correct", rr.correct());
+        e.put("accuracy", rr.accuracy());
+        per.add(e);
+      }
+      m.put("runs", per);
+      try {
+        Files.writeString(out, Json.object(m));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
+      }
+    }
+    return 0;
+  }
+}

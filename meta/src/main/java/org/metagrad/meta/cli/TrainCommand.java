@@ -1,0 +1,150 @@
+package org.metagrad.meta.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.metagrad.meta.data.RotationMode;
+import org.metagrad.meta.train.Algorithm;
+import org.metagrad.meta.train.Experiment;
+import org.metagrad.meta.train.TrainConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code metagrad train}: meta-trains an algorithm on Omniglot and evaluates it on test episodes; see
+ * {@link Experiment} for what is written.
+ *
+ * <pre>{@code metagrad train --algorithm protonet --ways 20 --shots 5 --queries 5 --test-ways 5 --test-shots 1
+ *     --iterations 2000 --out runs/protonet-5w1s}</pre>
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Meta-train an algorithm on Omniglot episodes, validate periodically, keep the best model, then "
+        + "report test accuracy with a 95% confidence interval. Writes config.json, metrics.csv, "
+        + "metrics.json, best.safetensors, last.safetensors, learning-curve.png and loss-curve.png into "
+        + "--out; a progress bar is drawn on stderr.")
+public final class TrainCommand implements Callable<Integer> {
+  @Option(names = {"-a", "--algorithm"}, paramLabel = "NAME", description = "Algorithm: ${COMPLETION-CANDIDATES}"
+      + " (default ${DEFAULT-VALUE}).", completionCandidates = AlgorithmNames.class)
+  String algorithm = "protonet";
+
+  @Option(names = "--data", paramLabel = "DIR", description = "Data root holding omniglot/ (default: $METAGRAD_DATA).")
+  Path data;
+
+  @Option(names = "--split", paramLabel = "NAME", description = "Class split: vinyals (ProtoNets/Matching nets),"
+      + " maml (Finn et al.'s sizes) or background (train on images_background, test on images_evaluation; for"
+      + " the one-shot challenge) (default ${DEFAULT-VALUE}).")
+  String split = "vinyals";
+
+  @Option(names = "--rotation", paramLabel = "MODE", description = "Rotations: NONE, AS_NEW_CLASSES (x4 classes, as"
+      + " ProtoNets) or RANDOM_PER_TASK (as MAML) (default ${DEFAULT-VALUE}).")
+  RotationMode rotation = RotationMode.AS_NEW_CLASSES;
+
+  @Option(names = "--side", description = "Image side in pixels (default ${DEFAULT-VALUE}).")
+  int side = 28;
+
+  @Option(names = {"-n", "--ways"}, description = "Classes per training task N (default ${DEFAULT-VALUE}).")
+  int ways = 20;
+
+  @Option(names = {"-k", "--shots"}, description = "Support images per class K in training (default ${DEFAULT-VALUE}).")
+  int shots = 5;
+
+  @Option(names = {"-q", "--queries"}, description = "Query images per class in training (default ${DEFAULT-VALUE}).")
+  int queries = 5;
+
+  @Option(names = "--test-ways", description = "Classes per validation/test task (default ${DEFAULT-VALUE}).")
+  int testWays = 5;
+
+  @Option(names = "--test-shots", description = "Support images per class at test time (default ${DEFAULT-VALUE}).")
+  int testShots = 1;
+
+  @Option(names = "--test-queries", description = "Query images per class at test time (default ${DEFAULT-VALUE}).")
+  int testQueries = 15;
+
+  @Option(names = {"-i", "--iterations"}, description = "Meta-iterations, i.e. outer Adam steps"
+      + " (default ${DEFAULT-VALUE}).")
+  int iterations = 1000;
+
+  @Option(names = {"-b", "--meta-batch"}, description = "Tasks per meta-iteration, processed in parallel threads"
+      + " (default ${DEFAULT-VALUE}).")
+  int metaBatch = 1;
+
+  @Option(names = "--outer-lr", description = "Adam learning rate of the meta-update (default ${DEFAULT-VALUE}).")
+  double outerLr = 1e-3;
+
+  @Option(names = "--schedule", paramLabel = "NAME", description = "Outer learning-rate schedule: constant, cosine"
+      + " (to 0 at the last iteration) or step (x --lr-gamma every --lr-step iterations) (default ${DEFAULT-VALUE}).")
+  String schedule = "constant";
+
+  @Option(names = "--lr-step", description = "Iterations between step decays (default ${DEFAULT-VALUE}).")
+  int lrStep = 2000;
+
+  @Option(names = "--lr-gamma", description = "Step decay factor (default ${DEFAULT-VALUE}).")
+  double lrGamma = 0.5;
+
+  @Option(names = "--inner-steps", description = "Inner gradient steps in training (MAML family)"
+      + " (default ${DEFAULT-VALUE}).")
+  int innerSteps = 1;
+
+  @Option(names = "--test-inner-steps", description = "Inner gradient steps at validation/test time (MAML family)"
+      + " (default ${DEFAULT-VALUE}).")
+  int testInnerSteps = 3;
+
+  @Option(names = "--inner-lr", description = "Inner step size (MAML family; Meta-SGD's initial one)"
+      + " (default ${DEFAULT-VALUE}).")
+  double innerLr = 0.4;
+
+  @Option(names = "--hidden", description = "Channels of the conv4 network (default ${DEFAULT-VALUE}).")
+  int hidden = 64;
+
+  @Option(names = "--seed", description = "Seed of initialisation and task sequences (default ${DEFAULT-VALUE}).")
+  long seed = 1;
+
+  @Option(names = {"-t", "--threads"}, description = "Worker threads for meta-batches and evaluation; results do"
+      + " not depend on it (default ${DEFAULT-VALUE}).")
+  int threads = 1;
+
+  @Option(names = "--val-every", description = "Validate every this many iterations; 0 = at the end only"
+      + " (default ${DEFAULT-VALUE}).")
+  int valEvery = 200;
+
+  @Option(names = "--val-episodes", description = "Validation episodes per validation (default ${DEFAULT-VALUE}).")
+  int valEpisodes = 100;
+
+  @Option(names = "--test-episodes", description = "Test episodes after training; >= 600 for a reportable"
+      + " number (default ${DEFAULT-VALUE}).")
+  int testEpisodes = 600;
+
+  @Option(names = "--checkpoint-every", description = "Write last.safetensors every this many iterations"
+      + " (default ${DEFAULT-VALUE}).")
+  int checkpointEvery = 200;
+
+  @Option(names = "--clip", description = "Clip the meta-gradient to this global norm; 0 = off"
+      + " (default ${DEFAULT-VALUE}).")
+  double clip = 0;
+
+  @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Output folder (default ${DEFAULT-VALUE}).")
+  Path out = Path.of("runs", "train");
+
+  @Option(names = "--resume", description = "Continue the interrupted run in --out from its last.safetensors; the"
+      + " result is bit-identical to an uninterrupted run.")
+  boolean resume;
+
+  @Option(names = "--no-progress", description = "Do not draw progress bars on stderr.")
+  boolean noProgress;
+
+  /** The configuration these options describe. */
+  TrainConfig config() {
+    return TrainConfig.builder().algorithm(Algorithm.parse(algorithm)).data(CliSupport.dataRoot(data)).split(split)
+        .rotation(rotation).side(side).ways(ways).shots(shots).queries(queries).testWays(testWays)
+        .testShots(testShots).testQueries(testQueries).iterations(iterations).metaBatch(metaBatch).outerLr(outerLr)
+        .schedule(schedule).lrStep(lrStep).lrGamma(lrGamma).innerSteps(innerSteps).testInnerSteps(testInnerSteps)
+        .innerLr(innerLr).hidden(hidden).seed(seed).threads(threads).valEvery(valEvery).valEpisodes(valEpisodes)
+        .testEpisodes(testEpisodes).checkpointEvery(checkpointEvery).clipNorm(clip).out(out).build();
+  }
+
+  @Override
+  public Integer call() {
+    TrainConfig c = config();
+    new Experiment(c, System.out, noProgress ? null : System.err).run(resume);
+    return 0;
+  }
+}

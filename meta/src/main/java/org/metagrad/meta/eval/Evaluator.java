@@ -1,0 +1,96 @@
+package org.metagrad.meta.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
+import org.metagrad.meta.algo.FewShotLearner;
+import org.metagrad.meta.task.Task;
+import org.metagrad.meta.train.TaskSource;
+import org.metagrad.nn.Params;
+
+/**
+ * Few-shot evaluation: the query accuracy of a learner after test-time adaptation
+ * ({@link FewShotLearner#evaluate}) on episodes {@code 0..n-1} of a {@link TaskSource}, computed in
+ * parallel threads and stored by episode index, so the result does not depend on the thread count.
+ * Test-time inner steps are the learner's (e.g. {@code maml.withTestInnerSteps(10)}).
+ *
+ * <pre>{@code
+ * EvalResult r = Evaluator.evaluate(protoNet, params, TaskSource.of(testSampler), 600, 2, null);
+ * System.out.println(r);   // 98.41% ± 0.23% (600 episodes)
+ * }</pre>
+ */
+public final class Evaluator {
+  private Evaluator() {}
+
+  /**
+   * Mean accuracy with a 95% confidence interval over {@code episodes} classification tasks.
+   *
+   * @param learner the algorithm
+   * @param params its (meta-)parameters
+   * @param tasks the test tasks (must be classification {@link Task}s)
+   * @param episodes the number of episodes, >= 1 (600 or more for a reportable number)
+   * @param threads worker threads, >= 1
+   * @param progress receives the number of finished episodes, or null
+   * @throws IllegalArgumentException for bad counts or a task that is not a classification task
+   */
+  public static EvalResult evaluate(FewShotLearner learner, Params params, TaskSource tasks, int episodes,
+                                    int threads, LongConsumer progress) {
+    if (episodes < 1) {
+      throw new IllegalArgumentException("Evaluator: episodes must be >= 1, got " + episodes);
+    }
+    if (threads < 1) {
+      throw new IllegalArgumentException("Evaluator: threads must be >= 1, got " + threads);
+    }
+    Params p = params.detach();
+    double[] acc = new double[episodes];
+    if (threads == 1) {
+      for (int i = 0; i < episodes; i++) {
+        acc[i] = one(learner, p, tasks, i);
+        if (progress != null) {
+          progress.accept(i + 1);
+        }
+      }
+      return EvalResult.of(acc);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "eval-worker");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<Double>> futures = new ArrayList<>(episodes);
+      for (int i = 0; i < episodes; i++) {
+        final int index = i;
+        futures.add(pool.submit(() -> one(learner, p, tasks, index)));
+      }
+      for (int i = 0; i < episodes; i++) {
+        acc[i] = futures.get(i).get();
+        if (progress != null) {
+          progress.accept(i + 1);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Evaluator: interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException("Evaluator: an episode failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+    return EvalResult.of(acc);
+  }
+
+  private static double one(FewShotLearner learner, Params p, TaskSource tasks, long index) {
+    if (!(tasks.task(index) instanceof Task t)) {
+      throw new IllegalArgumentException("Evaluator: episode " + index + " is not a classification task");
+    }
+    return learner.evaluate(p, t);
+  }
+}

@@ -1,0 +1,72 @@
+package org.metagrad.meta.train;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The meta-learning algorithms the trainer and the command line can build, with their command-line names.
+ *
+ * <pre>{@code Algorithm a = Algorithm.parse("protonet");   // PROTONET }</pre>
+ */
+public enum Algorithm {
+  /** Prototypical Networks, squared Euclidean distance (Snell et al. 2017). */
+  PROTONET("protonet", false),
+  /** Second-order MAML (Finn et al. 2017). */
+  MAML("maml", true),
+  /** First-order MAML. */
+  FOMAML("fomaml", true),
+  /** Meta-SGD: MAML with learned per-parameter inner step sizes (Li et al. 2017), second order. */
+  METASGD("metasgd", true),
+  /** ANIL: MAML adapting only the head (Raghu et al. 2020), second order. */
+  ANIL("anil", true),
+  /** Proto-MAML: MAML with a prototype-initialised head, first order (Triantafillou et al. 2020). */
+  PROTOMAML("protomaml", false),
+  /** Matching Networks without full context embeddings (Vinyals et al. 2016). */
+  MATCHINGNET("matchingnet", false),
+  /** A Siamese verification network used as a nearest-neighbour classifier (Koch et al. 2015). */
+  SIAMESE("siamese", false);
+
+  private final String cliName;
+  private final boolean fixedWays;
+
+  Algorithm(String cliName, boolean fixedWays) {
+    this.cliName = cliName;
+    this.fixedWays = fixedWays;
+  }
+
+  /** The command-line name, e.g. {@code protonet}. */
+  public String cliName() {
+    return cliName;
+  }
+
+  /** Whether the model has an N-way classifier head, so test tasks must have as many ways as training ones. */
+  public boolean fixedWays() {
+    return fixedWays;
+  }
+
+  /** Whether the algorithm adapts by gradient steps (so inner steps and inner learning rate apply). */
+  public boolean gradientBased() {
+    return this == MAML || this == FOMAML || this == METASGD || this == ANIL || this == PROTOMAML;
+  }
+
+  /** All command-line names, comma-separated. */
+  public static String names() {
+    return Arrays.stream(values()).map(Algorithm::cliName).collect(Collectors.joining(", "));
+  }
+
+  /**
+   * The algorithm with this command-line name (case-insensitive; {@code proto-net} style dashes ignored).
+   *
+   * @throws IllegalArgumentException naming the known algorithms when there is none
+   */
+  public static Algorithm parse(String name) {
+    String n = name == null ? "" : name.toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+    for (Algorithm a : values()) {
+      if (a.cliName.equals(n)) {
+        return a;
+      }
+    }
+    throw new IllegalArgumentException("unknown algorithm '" + name + "'; known: " + names());
+  }
+}

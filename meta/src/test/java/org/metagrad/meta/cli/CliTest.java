@@ -1,0 +1,159 @@
+package org.metagrad.meta.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.metagrad.meta.data.DataPaths;
+import org.metagrad.meta.train.TrainConfig;
+
+/** Command-line smoke tests; those touching Omniglot need METAGRAD_DATA and fail without it. */
+class CliTest {
+
+  /** Exit status, stdout and stderr of one command line. */
+  record Outcome(int status, String out, String err) {}
+
+  static synchronized Outcome run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int status = Main.run(args);
+      return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private static String data() {
+    return DataPaths.root().toString();
+  }
+
+  @Test
+  void everySubcommandExplainsItsOptions() {
+    Outcome top = run("--help");
+    assertThat(top.status()).isZero();
+    assertThat(top.out()).contains("train").contains("eval").contains("oneshot").contains("gradcheck")
+        .contains("sine").contains("METAGRAD_DATA");
+    Outcome train = run("train", "--help");
+    assertThat(train.status()).isZero();
+    assertThat(train.out()).contains("--algorithm", "protonet, maml, fomaml", "--data", "--ways", "--shots",
+        "--queries", "--iterations", "--meta-batch", "--outer-lr", "--inner-lr", "--inner-steps",
+        "--test-inner-steps", "--schedule", "--seed", "--out", "--resume", "--threads", "--val-every");
+    Outcome eval = run("eval", "--help");
+    assertThat(eval.status()).isZero();
+    assertThat(eval.out()).contains("--run", "--episodes", "--ways", "--shots", "--test-inner-steps", "95%");
+    Outcome oneshot = run("oneshot", "--help");
+    assertThat(oneshot.status()).isZero();
+    assertThat(oneshot.out()).contains("--run", "--runs", "images_background", "95.5%");
+    Outcome grad = run("gradcheck", "--help");
+    assertThat(grad.status()).isZero();
+    assertThat(grad.out()).contains("--algorithm", "--model", "--inner-steps", "--tolerance", "--synthetic");
+    assertThat(run("sine", "--help").status()).isZero();
+  }
+
+  @Test
+  void gradcheckOnATinyModelPassesAndReportsEveryTensor() {
+    Outcome maml = run("gradcheck", "--algorithm", "maml", "--synthetic", "--hidden", "2", "--inner-steps", "2",
+        "--max-elements", "3");
+    assertThat(maml.status()).as(maml.out() + maml.err()).isZero();
+    assertThat(maml.out()).contains("passed meta-gradient check").contains("features.0.weight")
+        .contains("features.10.weight").contains("head.weight").contains("worst rel");
+    Outcome fo = run("gradcheck", "--algorithm", "fomaml", "--synthetic", "--hidden", "2", "--max-elements", "2");
+    assertThat(fo.status()).as(fo.out() + fo.err()).isZero();
+    assertThat(fo.out()).contains("first-order approximation").contains("passed");
+    Outcome proto = run("gradcheck", "--algorithm", "protonet", "--data", data(), "--hidden", "2",
+        "--max-elements", "3");
+    assertThat(proto.status()).as(proto.out() + proto.err()).isZero();
+    assertThat(proto.out()).contains("Omniglot task").contains("passed").contains("features.12.weight");
+  }
+
+  @Test
+  void badArgumentsGiveAClearErrorAndANonZeroStatus(@TempDir Path tmp) {
+    Outcome unknown = run("train", "--algorithm", "nope", "--data", data(), "--out", tmp.toString());
+    assertThat(unknown.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(unknown.err()).contains("unknown algorithm 'nope'").contains("protonet");
+    Outcome oneWay = run("train", "--ways", "1", "--data", data(), "--out", tmp.toString());
+    assertThat(oneWay.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(oneWay.err()).contains("ways must be >= 2");
+    Outcome tooMany = run("train", "--shots", "15", "--queries", "10", "--data", data(), "--out", tmp.toString());
+    assertThat(tooMany.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(tooMany.err()).contains("shots + queries must be <= 20");
+    Outcome notNumber = run("train", "--ways", "abc");
+    assertThat(notNumber.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(notNumber.err()).contains("--ways").contains("abc");
+    Outcome noData = run("train", "--data", tmp.resolve("missing").toString());
+    assertThat(noData.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(noData.err()).contains("data folder not found").contains("missing");
+    Outcome noOmniglot = run("train", "--data", tmp.toString(), "--out", tmp.resolve("o").toString());
+    assertThat(noOmniglot.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(noOmniglot.err()).contains("Omniglot data folder not found").contains("METAGRAD_DATA");
+    Outcome mamlWays = run("train", "--algorithm", "maml", "--ways", "5", "--test-ways", "20", "--data", data());
+    assertThat(mamlWays.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(mamlWays.err()).contains("--test-ways (20) must equal --ways (5)");
+    Outcome noRun = run("eval", "--run", tmp.resolve("nothing").toString(), "--data", data());
+    assertThat(noRun.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(noRun.err()).contains("not a training run folder");
+    Outcome badModel = run("gradcheck", "--model", "transformer", "--synthetic");
+    assertThat(badModel.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(badModel.err()).contains("unknown model 'transformer'");
+    Outcome unknownOption = run("train", "--wayz", "5");
+    assertThat(unknownOption.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(unknownOption.err()).contains("--wayz");
+  }
+
+  @Test
+  void trainEvalOneshotAndResumeEndToEnd(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("run");
+    String[] train = {"train", "--algorithm", "protonet", "--data", data(), "--split", "background", "--hidden", "4",
+        "--ways", "5", "--shots", "1", "--queries", "2", "--test-ways", "5", "--test-shots", "1", "--test-queries", "2",
+        "--iterations", "4", "--val-every", "2", "--val-episodes", "2", "--test-episodes", "3", "--checkpoint-every",
+        "2", "--threads", "2", "--out", dir.toString()};
+    Outcome t = run(train);
+    assertThat(t.status()).as(t.out() + t.err()).isZero();
+    assertThat(t.out()).contains("validation accuracy").contains("test: 5-way 1-shot").contains("(3 episodes)");
+    assertThat(t.err()).contains("train [").contains("it/s").contains("ETA").contains("loss").contains("acc");
+    for (String f : new String[] {"config.json", "metrics.csv", "metrics.json", "best.safetensors", "last.safetensors",
+        "learning-curve.png", "loss-curve.png"}) {
+      assertThat(dir.resolve(f)).exists();
+    }
+    TrainConfig c = TrainConfig.fromJson(Files.readString(dir.resolve("config.json")));
+    assertThat(c.hidden()).isEqualTo(4);
+    assertThat(c.split()).isEqualTo("background");
+    assertThat(Files.readString(dir.resolve("metrics.json"))).contains("\"test_accuracy\"").contains("\"test_ci95\"");
+    assertThat(Files.readAllLines(dir.resolve("metrics.csv"))).hasSize(5);
+
+    Outcome e = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "3", "--ways", "3",
+        "--out", tmp.resolve("eval.json").toString());
+    assertThat(e.status()).as(e.out() + e.err()).isZero();
+    assertThat(e.out()).contains("3-way 1-shot").contains("\u00b1").contains("(3 episodes)");
+    assertThat(Files.readString(tmp.resolve("eval.json"))).contains("\"accuracy\"").contains("\"ci95\"");
+
+    Outcome o = run("oneshot", "--run", dir.toString(), "--data", data(), "--out", tmp.resolve("os.json").toString());
+    assertThat(o.status()).as(o.out() + o.err()).isZero();
+    assertThat(o.out()).contains("run01").contains("/20").contains("overall");
+    assertThat(Files.readString(tmp.resolve("os.json"))).contains("\"run01\"").contains("\"trials\": 20");
+
+    // Resuming with other settings than the run's is refused.
+    String[] other = train.clone();
+    other[java.util.Arrays.asList(train).indexOf("--hidden") + 1] = "8";
+    Outcome mismatch = run(append(other, "--resume"));
+    assertThat(mismatch.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(mismatch.err()).contains("settings differ");
+  }
+
+  private static String[] append(String[] a, String s) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + 1);
+    r[a.length] = s;
+    return r;
+  }
+}

@@ -1,0 +1,48 @@
+package org.metagrad.meta.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.metagrad.meta.data.RotationMode;
+
+class TrainConfigTest {
+
+  @Test
+  void jsonRoundTripKeepsEverySetting() {
+    TrainConfig c = TrainConfig.builder().algorithm(Algorithm.METASGD).data(Path.of("/d a/\"q\"")).split("maml")
+        .rotation(RotationMode.RANDOM_PER_TASK).ways(5).shots(1).queries(15).testWays(5).testShots(1).testQueries(3)
+        .iterations(123).metaBatch(4).outerLr(2.5e-4).schedule("step").lrStep(50).lrGamma(0.3).innerSteps(2)
+        .testInnerSteps(7).innerLr(0.05).hidden(16).seed(-9).threads(3).valEvery(10).valEpisodes(11)
+        .testEpisodes(601).checkpointEvery(20).clipNorm(5).out(Path.of("runs/x")).build();
+    TrainConfig back = TrainConfig.fromJson(c.toJson());
+    assertThat(back).isEqualTo(c);
+    assertThat(c.toJson()).contains("\"algorithm\": \"metasgd\"").contains("\"outer_lr\": 2.5E-4");
+    assertThat(back.fingerprint()).isEqualTo(c.toBuilder().threads(1).testEpisodes(5).build().fingerprint());
+    assertThat(back.fingerprint()).isNotEqualTo(c.toBuilder().seed(1).build().fingerprint());
+  }
+
+  @Test
+  void badValuesAreNamed() {
+    assertThatThrownBy(() -> TrainConfig.builder().shots(0).build()).hasMessageContaining("shots must be >= 1");
+    assertThatThrownBy(() -> TrainConfig.builder().split("imagenet").build()).hasMessageContaining("unknown split");
+    assertThatThrownBy(() -> TrainConfig.builder().schedule("linear").build()).hasMessageContaining("unknown schedule");
+    assertThatThrownBy(() -> TrainConfig.builder().side(8).build()).hasMessageContaining("side must be >= 16");
+    assertThatThrownBy(() -> TrainConfig.builder().outerLr(0).build()).hasMessageContaining("learning rates");
+    assertThatThrownBy(() -> TrainConfig.fromJson("{\"algorithm\": \"protonet\"}")).hasMessageContaining("missing entry");
+    assertThatThrownBy(() -> Algorithm.parse("reptile")).hasMessageContaining("unknown algorithm 'reptile'")
+        .hasMessageContaining("protonet, maml");
+    assertThat(Algorithm.parse("Proto-Net")).isEqualTo(Algorithm.PROTONET);
+  }
+
+  @Test
+  void progressBarShowsRateEtaAndExtras() {
+    ProgressBar bar = new ProgressBar(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), "train", 100);
+    bar.update(0, "");
+    String s = bar.render(40, 20.0, "loss 0.500  acc 0.900");
+    assertThat(s).startsWith("train [##########--------------]  40%  40/100  2.00 it/s  ETA 30s  loss 0.500  acc 0.900");
+    assertThat(ProgressBar.duration(3725)).isEqualTo("1h02m");
+    assertThat(ProgressBar.duration(387)).isEqualTo("6m27s");
+  }
+}
