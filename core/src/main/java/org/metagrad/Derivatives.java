@@ -44,7 +44,9 @@ final class Derivatives {
         Tensor outKept = a.keepDim() ? n.out().detach() : n.out().detach().reshape(keptShape(x, a.dims()));
         Tensor mask = x.eq(outKept);
         Tensor count = mask.sum(a.dims(), true);
-        yield List.of(keptGrad(n, g).mul(mask).div(count));
+        // Dividing the reduced-shape gradient by the count before broadcasting it against the mask
+        // saves a full-size pass; the mask is exactly 0 or 1, so the values are bit-identical.
+        yield List.of(keptGrad(n, g).div(count).mul(mask));
       }
       case RESHAPE -> List.of(g.reshape(x.shapeRef()));
       case PERMUTE -> {
@@ -84,13 +86,28 @@ final class Derivatives {
         }
         yield out;
       }
-      case MATMUL -> pair(n.need(0) ? g.matmul(n.in(1).mT()).sumTo(x.shapeRef()) : null,
+      case MATMUL -> pair(n.need(0) ? leftMatmulGrad(n, g) : null,
           n.need(1) ? x.mT().matmul(g).sumTo(n.in(1).shapeRef()) : null);
       case UNFOLD -> List.of(g.fold((ConvGeometry) n.attr));
       case FOLD -> List.of(g.unfold((ConvGeometry) n.attr));
       case CAST -> List.of(g.to(x.dtype()));
       case TRANSFER -> List.of(g.to(x.device()));
     };
+  }
+
+  /**
+   * Gradient of a matmul's left operand. A matrix shared by a batch (a conv weight, rank 2, against
+   * [B, K, N] columns) gets {@code sum_p g[p] @ in1[p]^T}; when the gradient is not recorded the
+   * backend computes that sum in one pass instead of B products and a reduction over the batch.
+   */
+  private static Tensor leftMatmulGrad(Node n, Tensor g) {
+    Tensor x = n.in(0);
+    Tensor b = n.in(1);
+    if (!Autograd.isEnabled() && x.rank() == 2 && g.rank() == 3 && b.rank() == 3
+        && g.shapeRef()[0] == b.shapeRef()[0]) {
+      return g.matmulSumBatch(b.mT());
+    }
+    return g.matmul(b.mT()).sumTo(x.shapeRef());
   }
 
   /** Two input gradients, either of which may be null (input needs no gradient). */

@@ -1079,6 +1079,17 @@ public final class Tensor {
     return result(out, concatShape(batch, m, n), Op.MATMUL, null, this, o);
   }
 
+  /**
+   * {@code sum_p this[p] @ o[p]} for {@code [B, M, K]} and {@code [B, K, N]}, as a constant {@code [M, N]}:
+   * the same value as {@code matmul(o).sumTo([M, N])} up to rounding, without the {@code [B, M, N]}
+   * products. Not recorded, so only for gradients computed without {@code createGraph}.
+   */
+  Tensor matmulSumBatch(Tensor o) {
+    sameDeviceAndType("matmul", o);
+    int[] s = concatShape(new int[0], shape[1], o.shape[2]);
+    return constant(backend().matmulSumBatch(view(), o.view()), s);
+  }
+
   private static int[] concatShape(int[] batch, int r, int c) {
     int[] s = Arrays.copyOf(batch, batch.length + 2);
     s[batch.length] = r;

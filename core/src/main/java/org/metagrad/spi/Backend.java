@@ -66,6 +66,23 @@ public interface Backend {
    */
   Buffer matmul(View a, View b);
 
+  /**
+   * Batched product summed over the batch: {@code c[i, j] = sum_p sum_q a[p, i, q] * b[p, q, j]}, from
+   * {@code a [B, M, K]} and {@code b [B, K, N]} to a contiguous {@code [M, N]} (the weight gradient of a
+   * weight shared by a batch, e.g. a convolution's). The default is {@link #matmul} then a {@link #reduce}
+   * over the batch; a backend may fuse the two and never hold the {@code [B, M, N]} products.
+   */
+  default Buffer matmulSumBatch(View a, View b) {
+    int[] as = a.shape();
+    int[] bs = b.shape();
+    Buffer c = matmul(a, b);
+    try {
+      return reduce(ReduceOp.SUM, View.contiguous(c, as[0], as[1], bs[2]), new int[] {1, as[1], bs[2]});
+    } finally {
+      c.release(); // the [B, M, N] products never reach a Tensor, so no scope would free device memory
+    }
+  }
+
   /** im2col: {@code x [n, c, h, w]} to columns {@code [n, c*kh*kw, oh*ow]} (zeros in the padding). */
   Buffer unfold(View x, ConvGeometry g);
 

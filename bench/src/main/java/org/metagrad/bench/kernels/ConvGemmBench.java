@@ -4,6 +4,7 @@ import java.util.concurrent.TimeUnit;
 import org.metagrad.spi.Backend;
 import org.metagrad.spi.Buffer;
 import org.metagrad.spi.ConvGeometry;
+import org.metagrad.spi.HeapBuffer;
 import org.metagrad.spi.ReferenceBackend;
 import org.metagrad.spi.View;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -68,6 +69,33 @@ public class ConvGemmBench {
     cols = perm;
     w = KernelBenchSupport.randomFloats(4, 1, 64, k);
     KernelBenchSupport.checkGemmSamples("conv gemm", w, cols, be.matmul(w, cols), 64, k, batch * 784);
+    // conv2d's own call: the weight broadcast over the batch (stride 0) against [batch, K, 784] columns.
+    batchedW = new View(w.buffer(), 0, new int[] {batch, 64, k}, new int[] {0, k, 1});
+    batchedCols = View.contiguous(unfolded, batch, k, 784);
+    Buffer bc = be.matmul(batchedW, batchedCols);
+    Buffer wide = be.matmul(w, cols);
+    float[] x = HeapBuffer.of(bc).floats();
+    float[] y = HeapBuffer.of(wide).floats();
+    for (int p = 0; p < batch; p++) {
+      for (int i = 0; i < 64; i++) {
+        for (int j = 0; j < 784; j += 97) {
+          float u = x[(p * 64 + i) * 784 + j];
+          float v = y[i * batch * 784 + p * 784 + j];
+          if (Math.abs(u - v) > 1e-4f * (1 + Math.abs(v))) {
+            throw new IllegalStateException("batched conv gemm: " + u + " != " + v + " at " + p + "," + i + "," + j);
+          }
+        }
+      }
+    }
+  }
+
+  private View batchedW;
+  private View batchedCols;
+
+  /** The product as conv2d issues it: one weight, batch of per-image columns. */
+  @Benchmark
+  public Buffer batchedGemm() {
+    return be.matmul(batchedW, batchedCols);
   }
 
   /** Weights times columns. */

@@ -24,8 +24,13 @@ import org.metagrad.spi.View;
  * below a threshold never leaves the calling thread.
  */
 final class CpuBackend implements Backend {
-  /** Elements below which elementwise work stays on the calling thread. */
-  static final int PARALLEL_ELEMENTS = 1 << 15;
+  /**
+   * Elements below which elementwise work stays on the calling thread. A memory-bound pass over 128K
+   * floats takes tens of microseconds; below that a handoff gains little, and on a loaded machine a
+   * helper preempted inside its chunk stalls the caller for a whole time slice (seen as 5-10 ms spikes
+   * on 250K-element ops in the MAML profile at 1 << 15).
+   */
+  static final int PARALLEL_ELEMENTS = 1 << 17;
 
   private final String name;
   private final ScalarKernels k;
@@ -200,7 +205,8 @@ final class CpuBackend implements Backend {
   }
 
   @Override
-  public Buffer unary(UnaryOp op, double param, View x) {
+  public Buffer unary(UnaryOp op, double param, View x0) {
+    View x = densify(x0.shape(), new View[] {x0})[0];
     int n = x.numel();
     // Transcendental ops cost tens of cycles per element, so they pay for threads sooner.
     int par = op == UnaryOp.NEG || op == UnaryOp.SIGN || (op == UnaryOp.POW && param == 2)
@@ -241,7 +247,9 @@ final class CpuBackend implements Backend {
   public Buffer binary(BinaryOp op, View a, View b) {
     checkSameShape(op.name().toLowerCase(), a, b);
     int n = a.numel();
-    View[] ins = {a, b};
+    View[] ins = densify(a.shape(), new View[] {a, b});
+    a = ins[0];
+    b = ins[1];
     if (a.dtype() == DType.FLOAT32) {
       float[] fa = HeapBuffer.of(a.buffer()).floats();
       float[] fb = HeapBuffer.of(b.buffer()).floats();
@@ -286,7 +294,10 @@ final class CpuBackend implements Backend {
       cond = View.contiguous(copy(cond, a.dtype()), cond.shape());
     }
     int n = a.numel();
-    View[] ins = {cond, a, b};
+    View[] ins = densify(a.shape(), new View[] {cond, a, b});
+    cond = ins[0];
+    a = ins[1];
+    b = ins[2];
     if (a.dtype() == DType.FLOAT32) {
       float[] fc = HeapBuffer.of(cond.buffer()).floats();
       float[] fa = HeapBuffer.of(a.buffer()).floats();
@@ -371,6 +382,10 @@ final class CpuBackend implements Backend {
     }
     View src = x;
     if (!block || !x.isContiguous()) {
+      Buffer direct = reduceStrided(op, x, outShape, outN);
+      if (direct != null) {
+        return direct;
+      }
       // Move kept dims first, reduced dims last, and materialize: then every output is one row.
       int[] perm = new int[r];
       int p = 0;
@@ -398,6 +413,170 @@ final class CpuBackend implements Backend {
     return dt == DType.FLOAT32
         ? reduceF(op, HeapBuffer.of(src.buffer()).floats(), src.offset(), (int) o, (int) red, (int) in)
         : reduceD(op, HeapBuffer.of(src.buffer()).doubles(), src.offset(), (int) o, (int) red, (int) in);
+  }
+
+  /**
+   * Float reduction of a view whose reduced dims do not form one block (batch norm's N, H, W around C;
+   * a pooling window [.., 2, .., 2]) without the permuted copy: each output walks its reduced elements
+   * in place, contiguous runs through the kernel's sum/max. Null when the reduced dims' innermost run is
+   * strided and long (then the copy, whose rows are contiguous, is faster) or for float64.
+   */
+  private Buffer reduceStrided(ReduceOp op, View x, int[] outShape, int outN) {
+    if (x.dtype() != DType.FLOAT32) {
+      return null;
+    }
+    int r = x.rank();
+    int[] xs = x.shape();
+    int[] xst = x.strides();
+    int nk = 0;
+    int nr = 0;
+    for (int d = 0; d < r; d++) {
+      if (xs[d] != 1) {
+        if (outShape[d] == 1) {
+          nr++;
+        } else {
+          nk++;
+        }
+      }
+    }
+    int[] ks = new int[nk];
+    int[] kst = new int[nk];
+    int[] rs = new int[nr];
+    int[] rst = new int[nr];
+    for (int d = 0, i = 0, j = 0; d < r; d++) {
+      if (xs[d] == 1) {
+        continue;
+      }
+      if (outShape[d] == 1) {
+        rs[j] = xs[d];
+        rst[j++] = xst[d];
+      } else {
+        ks[i] = xs[d];
+        kst[i++] = xst[d];
+      }
+    }
+    Strides red = new Strides(rs, new int[][] {rst});
+    int len = red.inner();
+    int is = red.innerStride(0);
+    if (red.rank > 2 || (is != 1 && len > 4)) {
+      return null;
+    }
+    int n1 = red.rank == 2 ? red.shape[0] : 1;
+    int s1 = red.rank == 2 ? red.strides[0][0] : 0;
+    float[] in = HeapBuffer.of(x.buffer()).floats();
+    float[] out = new float[outN];
+    long work = (long) outN * n1 * len;
+    int th = work < PARALLEL_ELEMENTS ? 1 : threads;
+    boolean sum = op == ReduceOp.SUM;
+    int kept = nk;
+    Parallel.forRange(th, outN, (int) Math.max(1, PARALLEL_ELEMENTS / 2 / Math.max(1, n1 * len)), (lo, hi) -> {
+      // Odometer over the kept dims, in output order.
+      int[] idx = new int[kept];
+      int base = x.offset();
+      int rem = lo;
+      for (int d = kept - 1; d >= 0; d--) {
+        idx[d] = rem % ks[d];
+        rem /= ks[d];
+        base += idx[d] * kst[d];
+      }
+      // Runs of outputs along the innermost kept dim need no odometer step per output.
+      int last = kept - 1;
+      int runStride = last >= 0 ? kst[last] : 0;
+      for (int o = lo; o < hi; ) {
+        int run = last >= 0 ? Math.min(hi - o, ks[last] - idx[last]) : hi - o;
+        if (n1 == 2 && len == 2 && is == 1) {
+          // A 2x2 pooling window, unrolled; same order (and so same bits) as the general loops.
+          for (int e = 0, b0 = base; e < run; e++, b0 += runStride) {
+            float v0 = in[b0];
+            float v1 = in[b0 + 1];
+            float v2 = in[b0 + s1];
+            float v3 = in[b0 + s1 + 1];
+            out[o + e] = sum ? (float) ((((0.0 + v0) + v1) + v2) + v3) : max4(v0, v1, v2, v3);
+          }
+        } else {
+          for (int e = 0, b0 = base; e < run; e++, b0 += runStride) {
+            out[o + e] = sum ? sumWindow(in, b0, n1, s1, len, is) : maxWindow(in, b0, n1, s1, len, is);
+          }
+        }
+        o += run;
+        if (last >= 0) {
+          base += run * runStride;
+          idx[last] += run;
+          for (int d = last; d >= 0 && idx[d] == ks[d]; d--) {
+            base -= kst[d] * ks[d];
+            idx[d] = 0;
+            if (d > 0) {
+              base += kst[d - 1];
+              idx[d - 1]++;
+            }
+          }
+        }
+      }
+    });
+    return HeapBuffer.wrap(out);
+  }
+
+  /** Sum of an n1 x len window (strides s1, is) accumulated in double; long unit-stride rows by the kernel. */
+  private double sumWindowD(float[] in, int base, int n1, int s1, int len, int is) {
+    double acc = 0;
+    for (int i1 = 0, ro = base; i1 < n1; i1++, ro += s1) {
+      if (is == 1 && len >= 16) {
+        acc += k.sumF(in, ro, len);
+      } else {
+        for (int i = 0; i < len; i++) {
+          acc += in[ro + i * is];
+        }
+      }
+    }
+    return acc;
+  }
+
+  private float sumWindow(float[] in, int base, int n1, int s1, int len, int is) {
+    return (float) sumWindowD(in, base, n1, s1, len, is);
+  }
+
+  /** {@link #maxWindow} of four values in order: the first NaN if any, else the largest. */
+  private static float max4(float v0, float v1, float v2, float v3) {
+    if (v0 != v0) {
+      return v0;
+    }
+    float m = v0;
+    if (v1 > m || v1 != v1) {
+      if (v1 != v1) {
+        return v1;
+      }
+      m = v1;
+    }
+    if (v2 > m || v2 != v2) {
+      if (v2 != v2) {
+        return v2;
+      }
+      m = v2;
+    }
+    if (v3 > m || v3 != v3) {
+      if (v3 != v3) {
+        return v3;
+      }
+      m = v3;
+    }
+    return m;
+  }
+
+  /** Maximum of an n1 x len window, the first NaN if any (as {@link ScalarKernels#maxF}). */
+  private static float maxWindow(float[] in, int base, int n1, int s1, int len, int is) {
+    float m = Float.NEGATIVE_INFINITY;
+    for (int i1 = 0, ro = base; i1 < n1; i1++, ro += s1) {
+      for (int i = 0; i < len; i++) {
+        float v = in[ro + i * is];
+        if (v > m || v != v) {
+          m = v;
+          if (v != v) {
+            return v;
+          }
+        }
+      }
+    }
+    return m;
   }
 
   private Buffer reduceF(ReduceOp op, float[] x, int off, int o, int rn, int in) {
@@ -506,9 +685,61 @@ final class CpuBackend implements Backend {
     int ds = s.innerStride(1);
     Strides.Cursor c = s.cursor(new int[] {src.offset(), dOff}, 0);
     int rows = s.rows();
+    if (len < SHORT_RUN && s.rank >= 2 && sa instanceof float[] f && dst instanceof float[] g) {
+      // Short runs (pooling windows, broadcast scalars): the two innermost dims are walked here, so the
+      // cursor steps once per block instead of once per run of a few elements.
+      int d1 = s.rank - 2;
+      int n1 = s.shape[d1];
+      int ss1 = s.strides[0][d1];
+      int ds1 = s.strides[1][d1];
+      for (int r = 0; r < rows; r += n1, c.next(1)) {
+        int so = c.off[0];
+        int dof = c.off[1];
+        for (int i1 = 0; i1 < n1; i1++, so += ss1, dof += ds1) {
+          for (int i = 0; i < len; i++) {
+            g[dof + i * ds] = f[so + i * ss];
+          }
+        }
+      }
+      return;
+    }
     for (int r = 0; r < rows; r++, c.next()) {
       copyRow(sa, c.off[0], ss, dst, c.off[1], ds, len);
     }
+  }
+
+  /** Strided runs shorter than this are copied to contiguous memory before elementwise work. */
+  static final int SHORT_RUN = 32;
+
+  /**
+   * The operands of an elementwise op, with every strided one replaced by a contiguous copy when the
+   * collapsed iteration has short inner runs (a 2x2 pooling window broadcast over its outputs): one fast
+   * copy and a vectorized contiguous loop beat a call per run of two elements. Otherwise unchanged.
+   */
+  private View[] densify(int[] shape, View[] ins) {
+    boolean contiguous = true;
+    for (View v : ins) {
+      contiguous &= v.isContiguous();
+    }
+    if (contiguous) {
+      return ins;
+    }
+    int[][] st = new int[ins.length + 1][];
+    for (int i = 0; i < ins.length; i++) {
+      st[i] = ins[i].strides();
+    }
+    st[ins.length] = View.contiguousStrides(shape);
+    Strides s = new Strides(shape, st);
+    if (s.rank < 2 || s.inner() >= SHORT_RUN) {
+      return ins;
+    }
+    View[] out = ins.clone();
+    for (int i = 0; i < ins.length; i++) {
+      if (!ins[i].isContiguous()) {
+        out[i] = View.contiguous(copy(ins[i], ins[i].dtype()), shape);
+      }
+    }
+    return out;
   }
 
   private static void copyRow(Object src, int so, int ss, Object dst, int dOff, int ds, int len) {
@@ -648,6 +879,28 @@ final class CpuBackend implements Backend {
     double[] c = new double[batch * m * n];
     GemmD.gemm(k, threads, HeapBuffer.of(a.buffer()).doubles(), a.offset(), sa[0], sa[1], sa[2],
         HeapBuffer.of(b.buffer()).doubles(), b.offset(), sb[0], sb[1], sb[2], c, batch, m, n, kk);
+    return HeapBuffer.wrap(c);
+  }
+
+  @Override
+  public Buffer matmulSumBatch(View a, View b) {
+    int[] as = a.shape();
+    int[] bs = b.shape();
+    if (as.length != 3 || bs.length != 3 || as[0] != bs[0] || as[2] != bs[1]) {
+      throw new IllegalArgumentException("matmulSumBatch: cannot multiply " + Arrays.toString(as) + " by "
+          + Arrays.toString(bs) + " (expected [B, M, K] and [B, K, N])");
+    }
+    if (a.dtype() != b.dtype()) {
+      throw new IllegalArgumentException("matmulSumBatch: dtypes differ: " + a.dtype() + " vs " + b.dtype());
+    }
+    if (a.dtype() != DType.FLOAT32) {
+      return Backend.super.matmulSumBatch(a, b);
+    }
+    int[] sa = a.strides();
+    int[] sb = b.strides();
+    float[] c = new float[as[1] * bs[2]];
+    GemmF.gemmSumBatch(k, threads, HeapBuffer.of(a.buffer()).floats(), a.offset(), sa[0], sa[1], sa[2],
+        HeapBuffer.of(b.buffer()).floats(), b.offset(), sb[0], sb[1], sb[2], c, as[0], as[1], bs[2], as[2]);
     return HeapBuffer.wrap(c);
   }
 

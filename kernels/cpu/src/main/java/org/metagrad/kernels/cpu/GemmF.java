@@ -10,12 +10,15 @@ package org.metagrad.kernels.cpu;
  * micro-kernel on zero-padded panels, so their arithmetic is identical to full tiles.
  */
 final class GemmF {
-  /** Depth of a packed block: a kc x NR panel of B (16 KiB for kc 256, NR 16) stays in L1. */
-  static final int KC = 256;
+  /**
+   * Depth of a packed block. 128 rather than 256 since A is packed pre-broadcast (8 copies per value):
+   * an mr x kc panel of A is then 24 KiB and stays in L1 next to a kc x NR panel of B (8 KiB).
+   */
+  static final int KC = 128;
   /** Below this many multiply-adds per matrix the packing costs more than it saves. */
   static final long DIRECT_LIMIT = 1L << 15;
   /** Below this many multiply-adds in total the call stays on the calling thread. */
-  static final long PARALLEL_LIMIT = 1L << 18;
+  static final long PARALLEL_LIMIT = 1L << 20;
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -68,8 +71,15 @@ final class GemmF {
       });
       return;
     }
+    // One A for the whole batch (a conv weight against every image's columns), small enough to stay
+    // packed in L2: pack it once and split the batch's column panels over the threads.
+    if ((aBs == 0 && batch > 1 && (long) m * kk <= (1L << 20))
+        || (batch == 1 && (long) m * Math.min(kk, KC) <= SHARED_A_LIMIT)) {
+      sharedA(k, th, a, aOff, aRs, aCs, b, bOff, bBs, bRs, bCs, c, batch, m, n, kk);
+      return;
+    }
     // Many mid-size matrices: one matrix per thread beats splitting each one (fewer handoffs).
-    if (th > 1 && batch >= 2 * th && perMatrix < (1L << 22)) {
+    if (th > 1 && batch >= 2 * th && perMatrix < (1L << 24)) {
       Parallel.forRange(th, batch, 1, (lo, hi) -> {
         for (int p = lo; p < hi; p++) {
           packed(k, 1, a, aOff + p * aBs, aRs, aCs, b, bOff + p * bBs, bRs, bCs, c, p * m * n, m, n, kk);
@@ -80,6 +90,171 @@ final class GemmF {
     for (int p = 0; p < batch; p++) {
       packed(k, th, a, aOff + p * aBs, aRs, aCs, b, bOff + p * bBs, bRs, bCs, c, p * m * n, m, n, kk);
     }
+  }
+
+  /** Largest m x kc block of A (in values, before the lanes copies) that {@link #sharedA} packs whole. */
+  static final long SHARED_A_LIMIT = 64 * KC;
+  /** Column panels one {@link #sharedA} task packs and runs against each row panel of A. */
+  static final int GROUP_PANELS = 8;
+
+  /**
+   * Batched product with one A (batch stride 0, or a single matrix) of at most {@link #SHARED_A_LIMIT}
+   * values per depth block: A is packed once for every depth block, then groups of column panels of all
+   * matrices are split over the threads. A task packs its group's kc x NR panels of B (L2) and runs each
+   * row panel of A (L1) against all of them. One fork-join per call instead of one per matrix and block;
+   * per output the arithmetic is that of {@link #packed}: kc blocks in order, each added into C.
+   */
+  private static void sharedA(ScalarKernels k, int threads, float[] a, int aOff, int aRs, int aCs,
+      float[] b, int bOff, int bBs, int bRs, int bCs, float[] c, int batch, int m, int n, int kk) {
+    final int mr = k.mrF();
+    final int nr = k.nrF();
+    final int mPanels = (m + mr - 1) / mr;
+    final int nPanels = (n + nr - 1) / nr;
+    final int panels = batch * nPanels;
+    // Pre-broadcast A costs lanes times the packing and pays only when a panel meets several B panels.
+    final boolean pre = panels >= 4;
+    final int lanes = pre ? k.aLanesF() : 1;
+    // Block pc of packed A starts at pc * mPanels * mr * lanes: every earlier block has depth KC.
+    final float[] pa = SCRATCH.get().a(mPanels * mr * kk * lanes);
+    for (int pc = 0; pc < kk; pc += KC) {
+      int kc = Math.min(KC, kk - pc);
+      for (int ip = 0; ip < mPanels; ip++) {
+        packA(a, aOff, aRs, aCs, m, pc, kc, ip, mr, pa, pc * mPanels * mr * lanes, lanes);
+      }
+    }
+    final int groups = (panels + GROUP_PANELS - 1) / GROUP_PANELS;
+    Parallel.forRange(threads, groups, 1, (lo, hi) -> {
+      Scratch s = SCRATCH.get();
+      float[] pb = s.b(GROUP_PANELS * nr * Math.min(KC, kk));
+      float[] tile = s.t(mr * nr);
+      for (int g = lo; g < hi; g++) {
+        int t0 = g * GROUP_PANELS;
+        int t1 = Math.min(panels, t0 + GROUP_PANELS);
+        for (int pc = 0; pc < kk; pc += KC) {
+          int kc = Math.min(KC, kk - pc);
+          if (bCs == 1) {
+            // Row by row across the group: each row of B is read as one sequential run of up to
+            // GROUP_PANELS * NR values, which the prefetchers follow (B is often far larger than L3).
+            for (int q = 0; q < kc; q++) {
+              for (int t = t0; t < t1; t++) {
+                int j0 = (t % nPanels) * nr;
+                int nv = Math.min(nr, n - j0);
+                int src = bOff + (t / nPanels) * bBs + (pc + q) * bRs + j0;
+                int dst = ((t - t0) * kc + q) * nr;
+                System.arraycopy(b, src, pb, dst, nv);
+                for (int j = nv; j < nr; j++) {
+                  pb[dst + j] = 0;
+                }
+              }
+            }
+          } else {
+            for (int t = t0; t < t1; t++) {
+              int jp = t % nPanels;
+              packB(b, bOff + (t / nPanels) * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, ((t - t0) - jp) * nr * kc);
+            }
+          }
+          int paBlock = pc * mPanels * mr * lanes;
+          for (int ip = 0; ip < mPanels; ip++) {
+            int i0 = ip * mr;
+            int mv = Math.min(mr, m - i0);
+            int pao = paBlock + ip * mr * kc * lanes;
+            for (int t = t0; t < t1; t++) {
+              int p = t / nPanels;
+              int j0 = (t % nPanels) * nr;
+              int nv = Math.min(nr, n - j0);
+              int pbo = (t - t0) * nr * kc;
+              int co = p * m * n + i0 * n + j0;
+              if (mv == mr && nv == nr) {
+                if (pre) {
+                  k.tilePF(pa, pao, pb, pbo, kc, c, co, n);
+                } else {
+                  k.tileF(pa, pao, pb, pbo, kc, c, co, n);
+                }
+              } else {
+                if (pre) {
+                  k.tileEdgePF(pa, pao, pb, pbo, kc, tile);
+                } else {
+                  k.tileEdgeF(pa, pao, pb, pbo, kc, tile);
+                }
+                for (int i = 0; i < mv; i++) {
+                  for (int j = 0; j < nv; j++) {
+                    c[co + i * n + j] += tile[i * nr + j];
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * {@code c[i, j] = sum_p sum_q a[p, i, q] * b[p, q, j]}; c is zero-filled, contiguous {@code [m, n]}.
+   * Threads split the columns of C, each task owning its columns for the whole batch, so every output
+   * accumulates in the same order (matrix p, then depth block) for any thread count. Each task packs
+   * A[p] itself (redundant across tasks, but A is m x k against the task's many columns).
+   */
+  static void gemmSumBatch(ScalarKernels k, int threads, float[] a, int aOff, int aBs, int aRs, int aCs,
+      float[] b, int bOff, int bBs, int bRs, int bCs, float[] c, int batch, int m, int n, int kk) {
+    if (batch == 0 || m == 0 || n == 0 || kk == 0) {
+      return;
+    }
+    final int mr = k.mrF();
+    final int nr = k.nrF();
+    final int mPanels = (m + mr - 1) / mr;
+    final int nPanels = (n + nr - 1) / nr;
+    int th = (long) batch * m * n * kk < PARALLEL_LIMIT ? 1 : threads;
+    int grain = Math.max(4, (nPanels + th - 1) / th);
+    Parallel.forRange(th, nPanels, grain, (lo, hi) -> {
+      Scratch s = SCRATCH.get();
+      boolean pre = hi - lo >= 4;
+      int lanes = pre ? k.aLanesF() : 1;
+      int kcMax = Math.min(KC, kk);
+      float[] pa = s.a(mPanels * mr * kcMax * lanes);
+      float[] pb = s.b((hi - lo) * nr * kcMax);
+      float[] tile = s.t(mr * nr);
+      for (int p = 0; p < batch; p++) {
+        for (int pc = 0; pc < kk; pc += KC) {
+          int kc = Math.min(KC, kk - pc);
+          for (int ip = 0; ip < mPanels; ip++) {
+            packA(a, aOff + p * aBs, aRs, aCs, m, pc, kc, ip, mr, pa, 0, lanes);
+          }
+          for (int jp = lo; jp < hi; jp++) {
+            packB(b, bOff + p * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, -lo * nr * kc);
+          }
+          for (int ip = 0; ip < mPanels; ip++) {
+            int i0 = ip * mr;
+            int mv = Math.min(mr, m - i0);
+            int pao = ip * mr * kc * lanes;
+            for (int jp = lo; jp < hi; jp++) {
+              int j0 = jp * nr;
+              int nv = Math.min(nr, n - j0);
+              int pbo = (jp - lo) * nr * kc;
+              int co = i0 * n + j0;
+              if (mv == mr && nv == nr) {
+                if (pre) {
+                  k.tilePF(pa, pao, pb, pbo, kc, c, co, n);
+                } else {
+                  k.tileF(pa, pao, pb, pbo, kc, c, co, n);
+                }
+              } else {
+                if (pre) {
+                  k.tileEdgePF(pa, pao, pb, pbo, kc, tile);
+                } else {
+                  k.tileEdgeF(pa, pao, pb, pbo, kc, tile);
+                }
+                for (int i = 0; i < mv; i++) {
+                  for (int j = 0; j < nv; j++) {
+                    c[co + i * n + j] += tile[i * nr + j];
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    });
   }
 
   /** Unpacked path for small products: row i of C accumulates a[i, q] * row q of B. */
@@ -112,14 +287,18 @@ final class GemmF {
     final int nr = k.nrF();
     final int mPanels = (m + mr - 1) / mr;
     final int nPanels = (n + nr - 1) / nr;
-    // mc about 96 rows (A block of 96 KiB in L2), nc about 512 columns per task.
-    final int mcPanels = Math.max(1, 96 / mr);
-    final int ncPanels = Math.max(1, 512 / nr);
+    // Pre-broadcast A costs lanes times the packing and pays only when a panel meets several B panels.
+    final boolean pre = nPanels >= 4;
+    final int lanes = pre ? k.aLanesF() : 1;
+    // A task takes mc of about 48 rows by nc of about 256 columns: with pre-broadcast A one row panel
+    // (mr x kc x lanes, 24 KiB) stays in L1 while the task's B panels (128 KiB) stream from L2.
+    final int mcPanels = Math.max(1, 48 / mr);
+    final int ncPanels = Math.max(1, 256 / nr);
     final int mBlocks = (mPanels + mcPanels - 1) / mcPanels;
     final int nBlocks = (nPanels + ncPanels - 1) / ncPanels;
     final int kcMax = Math.min(KC, kk);
     Scratch s = SCRATCH.get();
-    final float[] pa = s.a(mPanels * mr * kcMax);
+    final float[] pa = s.a(mPanels * mr * kcMax * lanes);
     final float[] pb = s.b(nPanels * nr * kcMax);
     for (int pc = 0; pc < kk; pc += KC) {
       final int kc = Math.min(KC, kk - pc);
@@ -127,9 +306,9 @@ final class GemmF {
       Parallel.forRange(threads, mPanels + nPanels, 8, (lo, hi) -> {
         for (int t = lo; t < hi; t++) {
           if (t < mPanels) {
-            packA(a, aOff, aRs, aCs, m, q0, kc, t, mr, pa);
+            packA(a, aOff, aRs, aCs, m, q0, kc, t, mr, pa, 0, lanes);
           } else {
-            packB(b, bOff, bRs, bCs, n, q0, kc, t - mPanels, nr, pb);
+            packB(b, bOff, bRs, bCs, n, q0, kc, t - mPanels, nr, pb, 0);
           }
         }
       });
@@ -142,19 +321,27 @@ final class GemmF {
           int ip1 = Math.min(mPanels, ip0 + mcPanels);
           int jp0 = nb * ncPanels;
           int jp1 = Math.min(nPanels, jp0 + ncPanels);
-          for (int jp = jp0; jp < jp1; jp++) {
-            int j0 = jp * nr;
-            int nv = Math.min(nr, n - j0);
-            int pbo = jp * nr * kc;
-            for (int ip = ip0; ip < ip1; ip++) {
-              int i0 = ip * mr;
-              int mv = Math.min(mr, m - i0);
-              int pao = ip * mr * kc;
+          for (int ip = ip0; ip < ip1; ip++) {
+            int i0 = ip * mr;
+            int mv = Math.min(mr, m - i0);
+            int pao = ip * mr * kc * lanes;
+            for (int jp = jp0; jp < jp1; jp++) {
+              int j0 = jp * nr;
+              int nv = Math.min(nr, n - j0);
+              int pbo = jp * nr * kc;
               int co = cOff + i0 * n + j0;
               if (mv == mr && nv == nr) {
-                k.tileF(pa, pao, pb, pbo, kc, c, co, n);
+                if (pre) {
+                  k.tilePF(pa, pao, pb, pbo, kc, c, co, n);
+                } else {
+                  k.tileF(pa, pao, pb, pbo, kc, c, co, n);
+                }
               } else {
-                k.tileEdgeF(pa, pao, pb, pbo, kc, tile);
+                if (pre) {
+                  k.tileEdgePF(pa, pao, pb, pbo, kc, tile);
+                } else {
+                  k.tileEdgeF(pa, pao, pb, pbo, kc, tile);
+                }
                 for (int i = 0; i < mv; i++) {
                   for (int j = 0; j < nv; j++) {
                     c[co + i * n + j] += tile[i * nr + j];
@@ -168,46 +355,57 @@ final class GemmF {
     }
   }
 
-  /** Packs rows [ip*mr, ip*mr+mr) x depth [q0, q0+kc) of A as kc groups of mr values, zero-padded. */
+  /** Packs rows [ip*mr, ip*mr+mr) x depth [q0, q0+kc) of A as kc groups of mr values (each repeated lanes times), zero-padded, at paOff + ip*mr*kc*lanes. */
   private static void packA(float[] a, int aOff, int aRs, int aCs, int m, int q0, int kc, int ip, int mr,
-      float[] pa) {
+      float[] pa, int paOff, int lanes) {
     int i0 = ip * mr;
     int mv = Math.min(mr, m - i0);
-    int base = ip * mr * kc;
+    int base = paOff + ip * mr * kc * lanes;
     int src = aOff + i0 * aRs + q0 * aCs;
-    if (aCs == 1) {
-      // A row-major (N): each row is contiguous along q.
-      for (int i = 0; i < mv; i++) {
-        int r = src + i * aRs;
-        for (int q = 0; q < kc; q++) {
-          pa[base + q * mr + i] = a[r + q];
-        }
-      }
-    } else {
-      // A transposed (T) or general strides: walk q outer so rows are read with stride aRs.
-      for (int q = 0; q < kc; q++) {
-        int r = src + q * aCs;
-        int d = base + q * mr;
+    if (lanes == 1) {
+      if (aCs == 1) {
+        // A row-major (N): each row is contiguous along q.
         for (int i = 0; i < mv; i++) {
-          pa[d + i] = a[r + i * aRs];
+          int r = src + i * aRs;
+          for (int q = 0; q < kc; q++) {
+            pa[base + q * mr + i] = a[r + q];
+          }
+        }
+      } else {
+        // A transposed (T) or general strides: walk q outer so rows are read with stride aRs.
+        for (int q = 0; q < kc; q++) {
+          int r = src + q * aCs;
+          int d = base + q * mr;
+          for (int i = 0; i < mv; i++) {
+            pa[d + i] = a[r + i * aRs];
+          }
         }
       }
-    }
-    if (mv < mr) {
-      for (int q = 0; q < kc; q++) {
+      for (int q = 0; q < kc && mv < mr; q++) {
         for (int i = mv; i < mr; i++) {
           pa[base + q * mr + i] = 0;
+        }
+      }
+      return;
+    }
+    for (int q = 0; q < kc; q++) {
+      int r = src + q * aCs;
+      int d = base + q * mr * lanes;
+      for (int i = 0; i < mr; i++, d += lanes) {
+        float v = i < mv ? a[r + i * aRs] : 0;
+        for (int l = 0; l < lanes; l++) {
+          pa[d + l] = v;
         }
       }
     }
   }
 
-  /** Packs depth [q0, q0+kc) x columns [jp*nr, jp*nr+nr) of B as kc rows of nr values, zero-padded. */
+  /** Packs depth [q0, q0+kc) x columns [jp*nr, jp*nr+nr) of B as kc rows of nr values, zero-padded, at pbOff + jp*nr*kc. */
   private static void packB(float[] b, int bOff, int bRs, int bCs, int n, int q0, int kc, int jp, int nr,
-      float[] pb) {
+      float[] pb, int pbOff) {
     int j0 = jp * nr;
     int nv = Math.min(nr, n - j0);
-    int base = jp * nr * kc;
+    int base = pbOff + jp * nr * kc;
     int src = bOff + q0 * bRs + j0 * bCs;
     if (bCs == 1) {
       for (int q = 0; q < kc; q++) {

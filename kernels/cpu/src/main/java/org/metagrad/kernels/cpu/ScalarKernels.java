@@ -28,6 +28,11 @@ class ScalarKernels {
     return ScalarLoops.NRD;
   }
 
+  /** Copies of each A value in an A panel packed for {@link #tilePF}: 1 here, the vector length there. */
+  int aLanesF() {
+    return 1;
+  }
+
   void binaryF(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n, int mode) {
     ScalarLoops.binaryF(op, a, ao, b, bo, o, oo, n, mode);
   }
@@ -293,6 +298,16 @@ class ScalarKernels {
 
   void tileEdgeF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
     ScalarLoops.tileEdgeF(pa, pao, pb, pbo, kc, t);
+  }
+
+  /** {@link #tileF} on an A panel packed with {@link #aLanesF} copies per value. */
+  void tilePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
+    tileF(pa, pao, pb, pbo, kc, c, co, ldc);
+  }
+
+  /** {@link #tileEdgeF} on an A panel packed with {@link #aLanesF} copies per value. */
+  void tileEdgePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    tileEdgeF(pa, pao, pb, pbo, kc, t);
   }
 
   void tileD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] c, int co, int ldc) {

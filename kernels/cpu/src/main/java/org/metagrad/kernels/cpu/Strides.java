@@ -105,7 +105,15 @@ final class Strides {
 
     /** Moves to the next row. */
     void next() {
-      for (int d = s.rank - 2; d >= 0; d--) {
+      next(0);
+    }
+
+    /**
+     * Moves on by a whole block of the {@code level} dims above the inner run (0: one row; 1: the
+     * second-innermost dim, whose index must be 0, and so on), for callers that walk those dims themselves.
+     */
+    void next(int level) {
+      for (int d = s.rank - 2 - level; d >= 0; d--) {
         idx[d]++;
         for (int v = 0; v < off.length; v++) {
           off[v] += s.strides[v][d];

@@ -34,6 +34,11 @@ final class VectorKernels extends ScalarKernels {
   }
 
   @Override
+  int aLanesF() {
+    return VLF;
+  }
+
+  @Override
   int nrD() {
     return VectorLoops.NRD;
   }
@@ -433,6 +438,16 @@ final class VectorKernels extends ScalarKernels {
   @Override
   void tileEdgeF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
     VectorLoops.tileEdgeF(pa, pao, pb, pbo, kc, t);
+  }
+
+  @Override
+  void tilePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
+    VectorLoops.tilePF(pa, pao, pb, pbo, kc, c, co, ldc);
+  }
+
+  @Override
+  void tileEdgePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    VectorLoops.tileEdgePF(pa, pao, pb, pbo, kc, t);
   }
 
   @Override

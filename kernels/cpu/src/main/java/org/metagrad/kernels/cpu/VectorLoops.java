@@ -14,7 +14,7 @@ final class VectorLoops {
   static final int VLD = DS.length();
   /** Rows of a float micro-tile. */
   static final int MRF = 6;
-  /** Columns of a float micro-tile: two vectors. */
+  /** Columns of a float micro-tile: 2 vectors. */
   static final int NRF = 2 * VLF;
   /** Rows of a double micro-tile. */
   static final int MRD = 6;
@@ -1139,6 +1139,93 @@ final class VectorLoops {
     c41.intoArray(t, 4 * 2 * VLD + VLD);
     c50.intoArray(t, 5 * 2 * VLD);
     c51.intoArray(t, 5 * 2 * VLD + VLD);
+  }
+
+  /** Micro-kernel: {@code C[6 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; A packed pre-broadcast, VL copies per value. */
+  static void tilePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * (6 * VLF);
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.fromArray(FS, pa, ap);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.fromArray(FS, pa, ap + VLF);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.fromArray(FS, pa, ap + 2 * VLF);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.fromArray(FS, pa, ap + 3 * VLF);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.fromArray(FS, pa, ap + 4 * VLF);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.fromArray(FS, pa, ap + 5 * VLF);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+    }
+    FloatVector.fromArray(FS, c, co).add(c00).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c01).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c10).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c11).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c20).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c21).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c30).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c31).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c40).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c41).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c50).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
+  }
+
+  /** Micro-kernel: {@code t[6 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge); A packed pre-broadcast, VL copies per value. */
+  static void tileEdgePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * (6 * VLF);
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.fromArray(FS, pa, ap);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.fromArray(FS, pa, ap + VLF);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.fromArray(FS, pa, ap + 2 * VLF);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.fromArray(FS, pa, ap + 3 * VLF);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.fromArray(FS, pa, ap + 4 * VLF);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.fromArray(FS, pa, ap + 5 * VLF);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c41.intoArray(t, 4 * 2 * VLF + VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c51.intoArray(t, 5 * 2 * VLF + VLF);
   }
 
 }

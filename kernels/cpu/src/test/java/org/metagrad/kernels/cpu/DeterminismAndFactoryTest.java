@@ -59,6 +59,12 @@ class DeterminismAndFactoryTest {
       View img = TestViews.random(dt, Layout.CONTIGUOUS, s(8, 16, 28, 28), 6, -1, 1);
       ConvGeometry g = new ConvGeometry(8, 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1);
       View cols = View.contiguous(one.unfold(img, g), 8, 16 * 9, 28 * 28);
+      // Batch norm's statistics (N, H, W around C) and a 2x2 pooling window: the in-place strided reductions.
+      View act = TestViews.random(dt, Layout.CONTIGUOUS, s(16, 16, 28, 28), 7, -1, 1);
+      View win = new View(act.buffer(), 0, s(16, 16, 14, 2, 14, 2), new int[] {12544, 784, 56, 28, 2, 1});
+      // One weight against a batch of columns (batch stride 0): the shared-A GEMM path.
+      View weight = new View(TestViews.random(dt, Layout.CONTIGUOUS, s(1, 64, 144), 8, -1, 1).buffer(), 0,
+          s(8, 64, 144), new int[] {0, 144, 1});
       // Warm up first so both runs use compiled code (the Vector API's fallback may round differently).
       for (int rep = 0; rep < 3; rep++) {
         for (Backend be : List.of(one, two, four)) {
@@ -76,6 +82,24 @@ class DeterminismAndFactoryTest {
         assertSameBits("max cols " + w, one.reduce(ReduceOp.MAX, xt, s(1, 257)), be.reduce(ReduceOp.MAX, xt, s(1, 257)));
         assertSameBits("mul " + w, one.binary(BinaryOp.MUL, x, xt), be.binary(BinaryOp.MUL, x, xt));
         assertSameBits("unfold " + w, one.unfold(img, g), be.unfold(img, g));
+        assertSameBits("sum N,H,W " + w, one.reduce(ReduceOp.SUM, act, s(1, 16, 1, 1)),
+            be.reduce(ReduceOp.SUM, act, s(1, 16, 1, 1)));
+        assertSameBits("max windows " + w, one.reduce(ReduceOp.MAX, win, s(16, 16, 14, 1, 14, 1)),
+            be.reduce(ReduceOp.MAX, win, s(16, 16, 14, 1, 14, 1)));
+        assertSameBits("sum windows " + w, one.reduce(ReduceOp.SUM, win, s(16, 16, 14, 1, 14, 1)),
+            be.reduce(ReduceOp.SUM, win, s(16, 16, 14, 1, 14, 1)));
+        assertSameBits("shared-A matmul " + w, one.matmul(weight, cols), be.matmul(weight, cols));
+        View g2 = TestViews.random(dt, Layout.CONTIGUOUS, s(8, 64, 784), 9, -1, 1);
+        View colsT = new View(cols.buffer(), 0, s(8, 784, 144), new int[] {144 * 784, 1, 784});
+        assertSameBits("matmul summed over the batch " + w, one.matmulSumBatch(g2, colsT),
+            be.matmulSumBatch(g2, colsT));
+        // The fused sum against the reference's matmul-then-reduce (the SPI default).
+        HeapBuffer fused = HeapBuffer.of(be.matmulSumBatch(g2, colsT));
+        HeapBuffer ref = HeapBuffer.of(org.metagrad.spi.ReferenceBackend.INSTANCE.matmulSumBatch(g2, colsT));
+        for (int i = 0; i < ref.size(); i++) {
+          assertThat(fused.get(i)).as("matmulSumBatch " + w + " at " + i)
+              .isCloseTo(ref.get(i), org.assertj.core.data.Offset.offset(1e-3 * (1 + Math.abs(ref.get(i)))));
+        }
         assertSameBits("fold " + w, one.fold(cols, g), be.fold(cols, g));
       }
     }

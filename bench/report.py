@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Prints the side-by-side table of a bench/run.sh output directory (markdown, stdlib only).
+
+Metagrad figures are JMH SampleTime medians (p50 over all samples of all forks); peers are the
+medians that gemm_numpy.py and torch_workloads.py print. Ratio = Metagrad time / peer time
+(below 1: Metagrad faster). Memory: peak RSS growth in a fresh process for both.
+"""
+import glob
+import json
+import os
+import sys
+
+
+def load_jmh(d):
+    res = {}
+    for f in glob.glob(os.path.join(d, "jmh-*.json")):
+        try:
+            data = json.load(open(f))
+        except ValueError:
+            continue
+        for r in data:
+            name = r["benchmark"].split(".")[-2] + "." + r["benchmark"].split(".")[-1]
+            params = tuple(sorted((r.get("params") or {}).items()))
+            pm = r["primaryMetric"]
+            p50 = pm.get("scorePercentiles", {}).get("50.0", pm["score"])
+            res[(name, params)] = (p50, pm["scoreUnit"], r.get("forks"))
+    return res
+
+
+def to_ms(v, unit):
+    return v * {"ms/op": 1.0, "us/op": 1e-3, "ns/op": 1e-6, "s/op": 1e3}[unit]
+
+
+def load_lines(path):
+    out = []
+    if os.path.exists(path):
+        for line in open(path):
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass
+    return out
+
+
+def main():
+    d = sys.argv[1]
+    jmh = load_jmh(d)
+    peers = load_lines(os.path.join(d, "peers.jsonl"))
+    mem = load_lines(os.path.join(d, "memory.jsonl"))
+    torch = {p["bench"]: p for p in peers if p.get("impl") == "pytorch-cpu"}
+    numpy = {(p["n"], p["threads"]): p for p in peers if p.get("bench") == "sgemm"}
+
+    def get(name, **params):
+        key = (name, tuple(sorted((k, str(v)) for k, v in params.items())))
+        if key not in jmh:
+            return None
+        v, unit, _ = jmh[key]
+        return to_ms(v, unit)
+
+    print(f"# Side-by-side results ({os.path.basename(os.path.normpath(d))})\n")
+    print("## SGEMM float32, n x n (Metagrad cpu-vector vs numpy/OpenBLAS)\n")
+    print("| n | threads | Metagrad ms | GFLOP/s | numpy ms | GFLOP/s | ratio (time) | speed vs OpenBLAS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for t in (1, 2):
+        for n in (64, 128, 256, 512, 1024, 2048):
+            m = get("GemmBench.gemm", n=n, threads=t, backend="cpu-vector")
+            p = numpy.get((n, t))
+            if m is None:
+                continue
+            gf = 2 * n ** 3 / (m / 1e3) / 1e9
+            if p:
+                pm = p["median_s"] * 1e3
+                print(f"| {n} | {t} | {m:.3f} | {gf:.1f} | {pm:.3f} | {p['gflops']:.1f} | {m / pm:.2f} | {pm / m:.2f}x |")
+            else:
+                print(f"| {n} | {t} | {m:.3f} | {gf:.1f} | - | - | - | - |")
+
+    print("\n## Workloads, 2 threads (Metagrad cpu-vector vs PyTorch CPU)\n")
+    print("| workload | Metagrad median ms | PyTorch median ms | ratio | target | result |")
+    print("|---|---|---|---|---|---|")
+    rows = [
+        ("(a) conv4 fwd+bwd, batch 100", get("WorkloadBench.conv4ForwardBackward"), "conv4_fwd_bwd"),
+        ("(b) MAML 2nd order, 1 step", get("WorkloadBench.mamlMetaStep", variant="second-1"), "maml2_1step"),
+        ("(b) MAML 1st order, 1 step", get("WorkloadBench.mamlMetaStep", variant="first-1"), "maml1_1step"),
+        ("(b) MAML 2nd order, 5 steps", get("WorkloadBench.mamlMetaStep", variant="second-5"), "maml2_5step"),
+        ("(c) ProtoNet 60w5s5q", get("WorkloadBench.protoNetEpisode"), "protonet_60w5s"),
+    ]
+    for label, m, tk in rows:
+        p = torch.get(tk)
+        pm = p["median_ms"] if p else None
+        ratio = m / pm if (m and pm) else None
+        res = "-" if ratio is None else ("pass" if ratio <= 1.0 else f"miss by {100 * (ratio - 1):.0f}%")
+        ms = f"{m:.1f}" if m else "-"
+        pms = f"{pm:.1f}" if pm else "-"
+        rs = f"{ratio:.2f}" if ratio else "-"
+        print(f"| {label} | {ms} | {pms} | {rs} | <= 1.0 | {res} |")
+    fwd = get("OpOverheadBench.forwardPerOp")
+    fb = get("OpOverheadBench.forwardBackwardPerOp")
+    ac = torch.get("add_chain")
+    if fwd is not None and fb is not None:
+        fwd_us, bwd_us = fwd * 1e3, (fb - fwd) * 1e3
+        tf = ac["fwd_per_op_us"] if ac else None
+        tb = ac["bwd_per_op_us"] if ac else None
+        for label, m, p in (("(d) per-op forward (us)", fwd_us, tf), ("(d) per-op backward (us)", bwd_us, tb)):
+            ratio = m / p if p else None
+            res = "-" if ratio is None else ("pass" if ratio <= 1.0 else f"miss by {100 * (ratio - 1):.0f}%")
+            print(f"| {label} | {m:.3f} | {p if p is None else round(p, 3)} | {ratio and round(ratio, 2)} | <= 1.0 | {res} |")
+
+    print("\n## Peak memory, fresh process per workload (MiB)\n")
+    print("| workload | Metagrad peak RSS growth | Metagrad -Xmx | smallest -Xmx that completes | PyTorch peak RSS growth |")
+    print("|---|---|---|---|---|")
+    names = {"conv4": "conv4_fwd_bwd", "maml2_1step": "maml2_1step", "maml1_1step": "maml1_1step",
+             "maml2_5step": "maml2_5step", "maml1_5step": "maml1_5step", "protonet": "protonet_60w5s"}
+    for w, tk in names.items():
+        runs = [m for m in mem if m.get("workload") == w and "peak_rss_delta_mib" in m]
+        mins = [m["min_heap"] for m in mem if m.get("workload") == w and "min_heap" in m]
+        p = torch.get(tk)
+        r = runs[0] if runs else {}
+        print(f"| {w} | {r.get('peak_rss_delta_mib', '-')} | {r.get('max_heap_mib', '-')} | "
+              f"{mins[0] if mins else '-'} | {p['peak_rss_delta_mib'] if p else '-'} |")
+
+    conv = [(k, v) for k, v in jmh.items() if k[0].startswith(("ConvGemmBench", "ElementwiseBench", "ReduceBench", "OpenCl"))]
+    if conv:
+        print("\n## Kernel micro-benchmarks (Metagrad, medians; OpenCl* run on PoCL, i.e. this CPU)\n")
+        print("| benchmark | params | median | GFLOP/s (conv GEMMs) |")
+        print("|---|---|---|---|")
+        for (name, params), (v, unit, _) in sorted(conv):
+            pd = dict(params)
+            gf = ""
+            if name.startswith("ConvGemmBench") and "gemm" in name.split(".")[-1].lower():
+                flops = 2 * 64 * int(pd["k"]) * 784 * int(pd["batch"])
+                gf = f"{flops / (to_ms(v, unit) / 1e3) / 1e9:.1f}"
+            elif name == "OpenClGemmBench.gemm":
+                gf = f"{2 * int(pd['n']) ** 3 / (to_ms(v, unit) / 1e3) / 1e9:.1f}"
+            ps = ", ".join(f"{k}={v}" for k, v in params if k != "backend")
+            print(f"| {name} | {ps} | {v:.3f} {unit} | {gf} |")
+
+
+if __name__ == "__main__":
+    main()
