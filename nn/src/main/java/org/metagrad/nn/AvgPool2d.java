@@ -10,11 +10,7 @@ import org.metagrad.Tensor;
  *
  * <pre>{@code new AvgPool2d(2).apply(Params.empty(), x, Mode.TRAIN)  // [N, C, 28, 28] -> [N, C, 14, 14]}</pre>
  */
-public final class AvgPool2d extends Stateless {
-  private final int kernel;
-  private final int stride;
-  private final int padding;
-
+public final class AvgPool2d extends Pool2d {
   /** Window {@code kernel}, stride = kernel, no padding (PyTorch's defaults). */
   public AvgPool2d(int kernel) {
     this(kernel, kernel, 0);
@@ -22,36 +18,11 @@ public final class AvgPool2d extends Stateless {
 
   /** Window, stride and padding (at most half the window). */
   public AvgPool2d(int kernel, int stride, int padding) {
-    this.kernel = Layers.positive("AvgPool2d", "kernel", kernel);
-    this.stride = Layers.positive("AvgPool2d", "stride", stride);
-    if (padding < 0 || 2 * padding > kernel) {
-      throw new IllegalArgumentException("AvgPool2d: padding must be in [0, kernel/2], got " + padding
-          + " for kernel " + kernel);
-    }
-    this.padding = padding;
+    super("AvgPool2d", kernel, stride, padding);
   }
 
-  /** Output size for input size h. */
-  public int outputSize(int h) {
-    return Math.floorDiv(h + 2 * padding - kernel, stride) + 1;
-  }
-
-  /** The pooled input. */
   @Override
-  public Tensor apply(Params p, Tensor x, Mode mode) {
-    if (x.rank() != 4) {
-      throw Layers.badInput(toString(), "[N, C, H, W]", x);
-    }
-    if (outputSize(x.size(2)) < 1 || outputSize(x.size(3)) < 1) {
-      throw new IllegalArgumentException(this + ": input " + Layers.str(x.shape()) + " is smaller than the window");
-    }
+  Tensor pool(Tensor x) {
     return F.avgPool2d(x, kernel, stride, padding);
-  }
-
-  /** {@code AvgPool2d(k=2)} (plus stride/padding when not default). */
-  @Override
-  public String toString() {
-    return "AvgPool2d(k=" + kernel + (stride != kernel ? ", stride=" + stride : "")
-        + (padding != 0 ? ", pad=" + padding : "") + ")";
   }
 }
