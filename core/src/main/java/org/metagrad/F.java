@@ -53,15 +53,7 @@ public final class F {
     int n = x.size(0);
     int c = x.size(1);
     if (stride == kernel && padding == 0) {
-      int oh = (x.size(2) - kernel) / stride + 1;
-      int ow = (x.size(3) - kernel) / stride + 1;
-      if (oh < 1 || ow < 1) {
-        throw new IllegalArgumentException("maxPool2d: window " + kernel + " larger than input "
-            + Shapes.str(x.shape()));
-      }
-      Tensor t = x.slice(2, 0, oh * kernel).slice(3, 0, ow * kernel)
-          .reshape(n, c, oh, kernel, ow, kernel);
-      return t.max(new int[] {3, 5}, false);
+      return tiledWindows("maxPool2d", x, kernel).max(new int[] {3, 5}, false);
     }
     Tensor xp = x;
     if (padding > 0) {
@@ -90,18 +82,24 @@ public final class F {
     int n = x.size(0);
     int c = x.size(1);
     if (stride == kernel && padding == 0) {
-      int oh = (x.size(2) - kernel) / stride + 1;
-      int ow = (x.size(3) - kernel) / stride + 1;
-      if (oh < 1 || ow < 1) {
-        throw new IllegalArgumentException("avgPool2d: window " + kernel + " larger than input "
-            + Shapes.str(x.shape()));
-      }
-      return x.slice(2, 0, oh * kernel).slice(3, 0, ow * kernel).reshape(n, c, oh, kernel, ow, kernel)
-          .mean(new int[] {3, 5}, false);
+      return tiledWindows("avgPool2d", x, kernel).mean(new int[] {3, 5}, false);
     }
     ConvGeometry g = new ConvGeometry(n * c, 1, x.size(2), x.size(3), kernel, kernel, stride, stride, padding,
         padding, 1, 1);
     return x.reshape(n * c, 1, x.size(2), x.size(3)).unfold(g).mean(1, false).reshape(n, c, g.oh(), g.ow());
+  }
+
+  /**
+   * Non-overlapping k x k windows as dims 3 and 5 of a {@code [n, c, oh, k, ow, k]} view (floor mode drops
+   * the remainder rows and columns), so pooling is a plain reduction without im2col.
+   */
+  private static Tensor tiledWindows(String op, Tensor x, int kernel) {
+    int oh = x.size(2) / kernel;
+    int ow = x.size(3) / kernel;
+    if (oh < 1 || ow < 1) {
+      throw new IllegalArgumentException(op + ": window " + kernel + " larger than input " + Shapes.str(x.shape()));
+    }
+    return x.slice(2, 0, oh * kernel).slice(3, 0, ow * kernel).reshape(x.size(0), x.size(1), oh, kernel, ow, kernel);
   }
 
   private static void checkPoolInput(String op, Tensor x, int kernel, int padding) {
