@@ -47,8 +47,24 @@ public final class F {
     return b == null ? y : y.add(b.reshape(1, o, 1, 1));
   }
 
-  /** Max pooling with a square window; padding counts as -infinity (as PyTorch). */
+  /**
+   * Max pooling with a square window; padding counts as -infinity (as PyTorch). Non-overlapping windows
+   * (stride == kernel, no padding) run as one fused op with the same values and derivatives of every
+   * order as the composite (ties share the gradient equally).
+   */
   public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
+    checkPoolInput("maxPool2d", x, kernel, padding);
+    if (stride == kernel && padding == 0) {
+      tiledWindows("maxPool2d", x, kernel); // checks the window fits
+      if (x.numel() > 0) {
+        return FusedOps.maxPool2d(x, kernel);
+      }
+    }
+    return maxPool2dComposite(x, kernel, stride, padding);
+  }
+
+  /** The composite definition of {@link #maxPool2d} (the fused op's derivatives and test oracle). */
+  static Tensor maxPool2dComposite(Tensor x, int kernel, int stride, int padding) {
     checkPoolInput("maxPool2d", x, kernel, padding);
     int n = x.size(0);
     int c = x.size(1);
@@ -134,9 +150,24 @@ public final class F {
   /**
    * Batch normalization with batch statistics (training mode): per channel (dim 1),
    * {@code (x - mean) / sqrt(var + eps) * gamma + beta} with the biased batch variance. gamma/beta may be
-   * null. Works for {@code [N, C]}, {@code [N, C, L]} and {@code [N, C, H, W]}.
+   * null. Works for {@code [N, C]}, {@code [N, C, L]} and {@code [N, C, H, W]}. Runs as one fused op (two
+   * passes over x forward, two backward) whose derivatives of every order are those of the composite
+   * definition (mean, centred square, mean, add, sqrt, div, affine).
    */
   public static Tensor batchNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
+    bnDims("batchNorm", x);
+    checkAffine(x, gamma, beta);
+    if (x.numel() == 0) {
+      return batchNormComposite(x, gamma, beta, eps);
+    }
+    return FusedOps.batchNorm(x, gamma, beta, eps);
+  }
+
+  /**
+   * The composite definition of batch normalization with batch statistics (the fused op's derivatives of
+   * every order and its test oracle).
+   */
+  static Tensor batchNormComposite(Tensor x, Tensor gamma, Tensor beta, double eps) {
     int[] dims = bnDims("batchNorm", x);
     Tensor mean = x.mean(dims, true);
     Tensor xc = x.sub(mean);
@@ -156,6 +187,28 @@ public final class F {
     }
     Tensor y = x.sub(mean.reshape(cs)).div(var.reshape(cs).add(eps).sqrt());
     return affine(y, gamma, beta, x);
+  }
+
+  /** The checks {@link #affine} makes (and the ones its mul/add would), before a fused kernel runs. */
+  private static void checkAffine(Tensor x, Tensor gamma, Tensor beta) {
+    for (Tensor p : new Tensor[] {gamma, beta}) {
+      if (p == null) {
+        continue;
+      }
+      String what = p == gamma ? "gamma " : "beta ";
+      if (p.numel() != x.size(1)) {
+        throw new IllegalArgumentException("batchNorm: " + what + Shapes.str(p.shape()) + " does not match "
+            + x.size(1) + " channels");
+      }
+      if (p.dtype() != x.dtype()) {
+        throw new IllegalArgumentException("batchNorm: mixed dtypes " + x.dtype() + " and " + p.dtype() + " (input "
+            + Shapes.str(x.shape()) + ", " + what + Shapes.str(p.shape()) + "); cast one with to(DType)");
+      }
+      if (!p.device().equals(x.device())) {
+        throw new IllegalArgumentException("batchNorm: tensors on different devices: " + x.device() + " and "
+            + p.device());
+      }
+    }
   }
 
   private static Tensor affine(Tensor y, Tensor gamma, Tensor beta, Tensor x) {

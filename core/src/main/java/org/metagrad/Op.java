@@ -12,5 +12,7 @@ enum Op {
   RESHAPE, PERMUTE, EXPAND, SLICE, PAD, CONCAT,
   MATMUL,
   UNFOLD, FOLD,
-  CAST, TRANSFER
+  CAST, TRANSFER,
+  /** A fused composite (batch norm, pooling): attr is a {@link Fused}; see there for its derivatives. */
+  FUSED
 }

@@ -361,6 +361,16 @@ public final class Tensor {
     return new Tensor(out, 0, shape, View.contiguousStrides(shape), rg, rg ? new Node(op, inputs, attr) : null);
   }
 
+  /** The output of a fused op (see {@link Fused}): recorded as one FUSED node with f as its attribute. */
+  static Tensor fusedResult(Buffer out, int[] shape, Fused f, Tensor... inputs) {
+    return result(out, shape, Op.FUSED, f, inputs);
+  }
+
+  /** A recorded identity view (same buffer, a RESHAPE node of the same shape): a distinct graph vertex. */
+  Tensor alias() {
+    return viewResult(offset, shape, strides, Op.RESHAPE, null);
+  }
+
   private Tensor viewResult(int newOffset, int[] newShape, int[] newStrides, Op op, Object attr) {
     boolean rg = requiresGrad && Autograd.isEnabled();
     return new Tensor(buffer, newOffset, newShape, newStrides, rg, rg ? new Node(op, new Tensor[] {this}, attr) : null);

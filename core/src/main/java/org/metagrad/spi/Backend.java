@@ -88,4 +88,46 @@ public interface Backend {
 
   /** col2im, the adjoint of {@link #unfold}: columns back to {@code [n, c, h, w]}, summing overlaps. */
   Buffer fold(View cols, ConvGeometry g);
+
+  /**
+   * Batch normalization with batch statistics, fused: for {@code x [N, C, ...]} (rank at least 2) and
+   * per channel c over the other dims ({@code M = numel / C} elements), {@code mean = sum(x) / M},
+   * {@code var = sum((x - mean)^2) / M} (biased), {@code invStd = 1 / sqrt(var + eps)} and
+   * {@code y = (x - mean) * invStd * gamma + beta}. gamma and beta are rank-1 views of length C, or null
+   * (then 1 and 0). Returns {@code {y [x's shape], mean [C], invStd [C]}}, all contiguous. The default
+   * composes the other kernels; a backend may override it with one or two passes over x.
+   */
+  default Buffer[] batchNormTrain(View x, View gamma, View beta, double eps) {
+    return FusedDefaults.batchNormTrain(this, x, gamma, beta, eps);
+  }
+
+  /**
+   * The backward of {@link #batchNormTrain} (not differentiable again: core only calls it when the
+   * gradient is not recorded): from the output gradient {@code g} (x's shape), x, and the saved
+   * {@code mean}, {@code invStd} ([C]), with {@code xhat = (x - mean) * invStd}, returns
+   * {@code {gx, gGamma [C], gBeta [C]}} where {@code gBeta = sum(g)}, {@code gGamma = sum(g * xhat)} and
+   * {@code gx = gamma * invStd * (g - gBeta / M - xhat * gGamma / M)}; gamma may be null (1).
+   */
+  default Buffer[] batchNormBackward(View g, View x, View mean, View invStd, View gamma) {
+    return FusedDefaults.batchNormBackward(this, g, x, mean, invStd, gamma);
+  }
+
+  /**
+   * Max pooling over non-overlapping {@code k x k} windows (stride k, no padding, floor mode: trailing
+   * rows and columns that do not fill a window are dropped): {@code x [N, C, H, W]} to
+   * {@code [N, C, H / k, W / k]}. NaN propagates as in {@link #reduce}.
+   */
+  default Buffer maxPool2dTiled(View x, int k) {
+    return FusedDefaults.maxPool2dTiled(this, x, k);
+  }
+
+  /**
+   * The backward of {@link #maxPool2dTiled}: from x, its pooled output {@code out} and the output
+   * gradient {@code g} ({@code [N, C, H / k, W / k]}), the gradient of x ({@code [N, C, H, W]}): every
+   * element of a window equal to the window's maximum gets {@code g / count} (count: how many are equal,
+   * so ties share the gradient equally), every other element and the dropped remainder 0.
+   */
+  default Buffer maxPool2dTiledBackward(View x, View out, View g, int k) {
+    return FusedDefaults.maxPool2dTiledBackward(this, x, out, g, k);
+  }
 }

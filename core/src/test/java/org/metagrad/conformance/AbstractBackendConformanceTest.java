@@ -132,10 +132,70 @@ public abstract class AbstractBackendConformanceTest {
     l.add(new Case("conv2d + batchNorm + pools", x -> F.maxPool2d(F.batchNorm(F.conv2d(x.get(0), x.get(1), x.get(2),
         ConvSpec.padding(1)), null, null, F.BN_EPS).relu(), 2, 2, 0).add(F.avgPool2d(x.get(0), 3, 2, 1).sum()),
         dt -> List.of(rnd(new Rng(1), dt, 3, 2, 13, 13), rnd(new Rng(2), dt, 4, 2, 3, 3), rnd(new Rng(3), dt, 4))));
+    // Fused batch norm (batch statistics) and tiled max pooling: values, fused backward kernels (first order)
+    // and, through the recorded composite, second order; odd sizes, strided (permuted) inputs, ties.
+    for (int n : new int[] {1, 3, 7, 13, 65}) {
+      l.add(new Case("fused batchNorm rank 2 n=" + n, x -> bnAndGrads(x.get(0), x.get(1), x.get(2), x.get(3)),
+          dt -> List.of(rnd(new Rng(n), dt, n, 5), pos(new Rng(n + 1), dt, 5), rnd(new Rng(n + 2), dt, 5),
+              rnd(new Rng(n + 3), dt, n, 5))));
+      l.add(new Case("fused batchNorm rank 4 strided n=" + n,
+          x -> bnAndGrads(x.get(0).permute(0, 2, 1, 3), x.get(1), null, x.get(2)),
+          dt -> List.of(rnd(new Rng(n), dt, Math.min(n, 13), 7, 3, n), pos(new Rng(n + 1), dt, 3),
+              rnd(new Rng(n + 3), dt, Math.min(n, 13), 3, 7, n))));
+      l.add(new Case("fused batchNorm rank 3 no affine n=" + n, x -> bnAndGrads(x.get(0), null, null, x.get(1)),
+          dt -> List.of(rnd(new Rng(n), dt, 2, n, 13), rnd(new Rng(n + 3), dt, 2, n, 13))));
+      int k = n == 1 ? 1 : n == 3 ? 3 : 2;
+      l.add(new Case("fused maxPool k=" + k + " n=" + n, x -> poolAndGrads(x.get(0), k, x.get(1)),
+          dt -> List.of(rnd(new Rng(n), dt, 2, 3, n, n + 2), rnd(new Rng(n + 1), dt, 2, 3, n / k, (n + 2) / k))));
+      l.add(new Case("fused maxPool strided ties k=" + k + " n=" + n,
+          x -> poolAndGrads(x.get(0).mT().sign(), k, x.get(1)),
+          dt -> List.of(rnd(new Rng(n), dt, 3, 2, n + 2, n), rnd(new Rng(n + 1), dt, 3, 2, n / k, (n + 2) / k))));
+    }
+    l.add(new Case("fused maxPool k=3 remainder 7x13", x -> poolAndGrads(x.get(0), 3, x.get(1)),
+        dt -> List.of(rnd(new Rng(4), dt, 1, 4, 7, 13), rnd(new Rng(5), dt, 1, 4, 2, 4))));
+    l.add(new Case("fused batchNorm + maxPool second order", x -> {
+      Tensor a = x.get(0).requiresGrad(true);
+      Tensor gamma = x.get(1).requiresGrad(true);
+      Tensor y = F.maxPool2d(F.batchNorm(a, gamma, null, F.BN_EPS).tanh(), 2, 2, 0).pow(2).sum();
+      List<Tensor> gr = Autograd.grad(y, List.of(a, gamma), GradOptions.createGraph(true));
+      Tensor s = gr.get(0).pow(2).sum().add(gr.get(1).pow(2).sum());
+      return flat(Autograd.grad(s, List.of(a, gamma)));
+    }, dt -> List.of(rnd(new Rng(6), dt, 3, 2, 7, 5), pos(new Rng(7), dt, 2))));
     l.add(new Case("logSoftmax + crossEntropy", x -> F.logSoftmax(x.get(0), 1).sum(0, false)
         .add(F.crossEntropy(x.get(0), new int[] {0, 4, 2, 1, 3, 3, 0})),
         dt -> List.of(rnd(new Rng(1), dt, 7, 5))));
     return l;
+  }
+
+  /** Flattened concatenation of tensors (a case's several results as one). */
+  private static Tensor flat(List<Tensor> ts) {
+    List<Tensor> f = new ArrayList<>();
+    for (Tensor t : ts) {
+      f.add(t.reshape(-1));
+    }
+    return Tensor.concat(f, 0);
+  }
+
+  /** batchNorm's output and the gradients of sum(y * w) with respect to x, gamma, beta. */
+  private static Tensor bnAndGrads(Tensor x, Tensor gamma, Tensor beta, Tensor w) {
+    List<Tensor> leaves = new ArrayList<>();
+    for (Tensor t : new Tensor[] {x, gamma, beta}) {
+      if (t != null) {
+        leaves.add(t.requiresGrad(true));
+      }
+    }
+    Tensor y = F.batchNorm(leaves.get(0), gamma == null ? null : leaves.get(1),
+        beta == null ? null : leaves.get(leaves.size() - 1), F.BN_EPS);
+    List<Tensor> out = new ArrayList<>(Autograd.grad(y.mul(w).sum(), leaves));
+    out.add(0, y);
+    return flat(out);
+  }
+
+  /** maxPool2d(x, k, k, 0) and the gradient of sum(y * w) with respect to x. */
+  private static Tensor poolAndGrads(Tensor x, int k, Tensor w) {
+    Tensor a = x.requiresGrad(true);
+    Tensor y = F.maxPool2d(a, k, k, 0);
+    return flat(List.of(y, Autograd.grad(y.mul(w).sum(), List.of(a)).get(0)));
   }
 
   static Stream<Arguments> opArgs() {

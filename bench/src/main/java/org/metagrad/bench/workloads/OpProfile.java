@@ -123,4 +123,21 @@ public final class OpProfile implements Backend {
   @Override public Buffer fold(View x, ConvGeometry g) {
     return time("fold " + v(x) + " k" + g.kh(), () -> d.fold(x, g));
   }
+
+  @Override public Buffer[] batchNormTrain(View x, View gamma, View beta, double eps) {
+    return time("batchNormTrain " + v(x), () -> d.batchNormTrain(x, gamma, beta, eps));
+  }
+
+  @Override public Buffer[] batchNormBackward(View g, View x, View mean, View invStd, View gamma) {
+    return time("batchNormBackward " + v(g) + " " + v(x), () -> d.batchNormBackward(g, x, mean, invStd, gamma));
+  }
+
+  @Override public Buffer maxPool2dTiled(View x, int k) {
+    return time("maxPool2dTiled " + v(x) + " k" + k, () -> d.maxPool2dTiled(x, k));
+  }
+
+  @Override public Buffer maxPool2dTiledBackward(View x, View out, View g, int k) {
+    return time("maxPool2dTiledBackward " + v(x) + " " + v(g) + " k" + k,
+        () -> d.maxPool2dTiledBackward(x, out, g, k));
+  }
 }

@@ -35,6 +35,7 @@ final class CpuBackend implements Backend {
   private final String name;
   private final ScalarKernels k;
   private final int threads;
+  private final CpuFused fused;
 
   CpuBackend(String name, ScalarKernels kernels, int threads) {
     if (threads < 1) {
@@ -43,6 +44,29 @@ final class CpuBackend implements Backend {
     this.name = name;
     this.k = kernels;
     this.threads = threads;
+    this.fused = new CpuFused(this, kernels, threads);
+  }
+
+  // ------------------------------------------------------------------------------- fused kernels
+
+  @Override
+  public Buffer[] batchNormTrain(View x, View gamma, View beta, double eps) {
+    return fused.batchNormTrain(x, gamma, beta, eps);
+  }
+
+  @Override
+  public Buffer[] batchNormBackward(View g, View x, View mean, View invStd, View gamma) {
+    return fused.batchNormBackward(g, x, mean, invStd, gamma);
+  }
+
+  @Override
+  public Buffer maxPool2dTiled(View x, int k) {
+    return fused.maxPool2dTiled(x, k);
+  }
+
+  @Override
+  public Buffer maxPool2dTiledBackward(View x, View out, View g, int k) {
+    return fused.maxPool2dTiledBackward(x, out, g, k);
   }
 
   /** Threads this backend splits large work over. */

@@ -278,6 +278,152 @@ class ScalarKernels {
     }
   }
 
+  // ------------------------------------------------------------------ fused batch norm runs
+
+  /** {@code sum (x - m)^2} over a contiguous run, in float blocks folded into a double (as sumF). */
+  double sumSqDevF(float[] x, int xo, int n, float m) {
+    double total = 0;
+    for (int s = 0; s < n; s += SUM_BLOCK) {
+      int e = Math.min(n, s + SUM_BLOCK);
+      float s0 = 0;
+      float s1 = 0;
+      int i = s;
+      for (; i + 1 < e; i += 2) {
+        float d0 = x[xo + i] - m;
+        float d1 = x[xo + i + 1] - m;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+      }
+      for (; i < e; i++) {
+        float d0 = x[xo + i] - m;
+        s0 += d0 * d0;
+      }
+      total += (double) (s0 + s1);
+    }
+    return total;
+  }
+
+  /** Double version of {@link #sumSqDevF}. */
+  double sumSqDevD(double[] x, int xo, int n, double m) {
+    double s0 = 0;
+    double s1 = 0;
+    int i = 0;
+    for (; i + 1 < n; i += 2) {
+      double d0 = x[xo + i] - m;
+      double d1 = x[xo + i + 1] - m;
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+    }
+    for (; i < n; i++) {
+      double d0 = x[xo + i] - m;
+      s0 += d0 * d0;
+    }
+    return s0 + s1;
+  }
+
+  /** {@code sum g * (x - m)} over two contiguous runs, in float blocks folded into a double. */
+  double dotDevF(float[] g, int go, float[] x, int xo, int n, float m) {
+    double total = 0;
+    for (int s = 0; s < n; s += SUM_BLOCK) {
+      int e = Math.min(n, s + SUM_BLOCK);
+      float s0 = 0;
+      float s1 = 0;
+      int i = s;
+      for (; i + 1 < e; i += 2) {
+        s0 += g[go + i] * (x[xo + i] - m);
+        s1 += g[go + i + 1] * (x[xo + i + 1] - m);
+      }
+      for (; i < e; i++) {
+        s0 += g[go + i] * (x[xo + i] - m);
+      }
+      total += (double) (s0 + s1);
+    }
+    return total;
+  }
+
+  /** Double version of {@link #dotDevF}. */
+  double dotDevD(double[] g, int go, double[] x, int xo, int n, double m) {
+    double s0 = 0;
+    double s1 = 0;
+    int i = 0;
+    for (; i + 1 < n; i += 2) {
+      s0 += g[go + i] * (x[xo + i] - m);
+      s1 += g[go + i + 1] * (x[xo + i + 1] - m);
+    }
+    for (; i < n; i++) {
+      s0 += g[go + i] * (x[xo + i] - m);
+    }
+    return s0 + s1;
+  }
+
+  /** {@code o = (x - m) * s + b} over a contiguous run. */
+  void normF(float[] x, int xo, float[] o, int oo, int n, float m, float s, float b) {
+    for (int i = 0; i < n; i++) {
+      o[oo + i] = (x[xo + i] - m) * s + b;
+    }
+  }
+
+  /** Double version of {@link #normF}. */
+  void normD(double[] x, int xo, double[] o, int oo, int n, double m, double s, double b) {
+    for (int i = 0; i < n; i++) {
+      o[oo + i] = (x[xo + i] - m) * s + b;
+    }
+  }
+
+  /** {@code o = g * a + (x - m) * b + c} over contiguous runs (batch norm's input gradient). */
+  void bnBackF(float[] g, int go, float[] x, int xo, float[] o, int oo, int n, float m, float a, float b, float c) {
+    for (int i = 0; i < n; i++) {
+      o[oo + i] = g[go + i] * a + (x[xo + i] - m) * b + c;
+    }
+  }
+
+  /** Double version of {@link #bnBackF}. */
+  void bnBackD(double[] g, int go, double[] x, int xo, double[] o, int oo, int n, double m, double a, double b,
+               double c) {
+    for (int i = 0; i < n; i++) {
+      o[oo + i] = g[go + i] * a + (x[xo + i] - m) * b + c;
+    }
+  }
+
+  /**
+   * One output row of 2x2 max pooling: {@code o[oo + j] = max(x[r0 + 2j], x[r0 + 2j + 1], x[r1 + 2j],
+   * x[r1 + 2j + 1])} for j in [0, ow), NaN winning; the running max visits the window row by row, as the
+   * reference reduction does.
+   */
+  void maxPool2RowF(float[] x, int r0, int r1, float[] o, int oo, int ow) {
+    for (int j = 0; j < ow; j++) {
+      float m = x[r0 + 2 * j];
+      float v = x[r0 + 2 * j + 1];
+      m = v > m || v != v ? v : m;
+      v = x[r1 + 2 * j];
+      m = v > m || v != v ? v : m;
+      v = x[r1 + 2 * j + 1];
+      o[oo + j] = v > m || v != v ? v : m;
+    }
+  }
+
+  /**
+   * One output row of the 2x2 max pooling backward: for window j (rows r0, r1 of x and of the result
+   * {@code r}, columns 2j, 2j + 1) with maximum {@code out[oo + j]}, each element equal to the maximum
+   * gets {@code g[go + j] / count}, times its 0/1 mask as the composite computes it (so a NaN maximum gives
+   * NaN); the others 0.
+   */
+  void maxPool2BackRowF(float[] x, int r0, int r1, float[] out, int oo, float[] g, int go, float[] r, int q0, int q1,
+                        int ow) {
+    for (int j = 0; j < ow; j++) {
+      float m = out[oo + j];
+      float e00 = x[r0 + 2 * j] == m ? 1f : 0f;
+      float e01 = x[r0 + 2 * j + 1] == m ? 1f : 0f;
+      float e10 = x[r1 + 2 * j] == m ? 1f : 0f;
+      float e11 = x[r1 + 2 * j + 1] == m ? 1f : 0f;
+      float gd = g[go + j] / ((e00 + e01) + (e10 + e11));
+      r[q0 + 2 * j] = gd * e00;
+      r[q0 + 2 * j + 1] = gd * e01;
+      r[q1 + 2 * j] = gd * e10;
+      r[q1 + 2 * j + 1] = gd * e11;
+    }
+  }
+
   /** {@code y[yo + j] += alpha * x[xo + j]}. */
   void axpyF(float alpha, float[] x, int xo, float[] y, int yo, int n) {
     for (int j = 0; j < n; j++) {

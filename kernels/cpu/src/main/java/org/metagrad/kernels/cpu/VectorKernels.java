@@ -9,6 +9,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import org.metagrad.spi.BinaryOp;
 import org.metagrad.spi.UnaryOp;
 
@@ -404,6 +405,185 @@ final class VectorKernels extends ScalarKernels {
           .intoArray(acc, ao + i);
     }
     super.maxRowD(acc, ao + i, x, xo + i, n - i);
+  }
+
+  @Override
+  double sumSqDevF(float[] x, int xo, int n, float m) {
+    if (n < 2 * VLF) {
+      return super.sumSqDevF(x, xo, n, m);
+    }
+    FloatVector vm = FloatVector.broadcast(FS, m);
+    float[] lanes = new float[VLF];
+    double total = 0;
+    int s = 0;
+    for (; s + 2 * VLF <= n; ) {
+      int e = Math.min(n, s + VECTOR_SUM_BLOCK) - 2 * VLF;
+      FloatVector a0 = FloatVector.zero(FS);
+      FloatVector a1 = FloatVector.zero(FS);
+      int i = s;
+      for (; i <= e; i += 2 * VLF) {
+        FloatVector d0 = FloatVector.fromArray(FS, x, xo + i).sub(vm);
+        FloatVector d1 = FloatVector.fromArray(FS, x, xo + i + VLF).sub(vm);
+        a0 = d0.fma(d0, a0);
+        a1 = d1.fma(d1, a1);
+      }
+      total += fixedSum(a0.add(a1), lanes);
+      s = i;
+    }
+    return total + super.sumSqDevF(x, xo + s, n - s, m);
+  }
+
+  @Override
+  double dotDevF(float[] g, int go, float[] x, int xo, int n, float m) {
+    if (n < 2 * VLF) {
+      return super.dotDevF(g, go, x, xo, n, m);
+    }
+    FloatVector vm = FloatVector.broadcast(FS, m);
+    float[] lanes = new float[VLF];
+    double total = 0;
+    int s = 0;
+    for (; s + 2 * VLF <= n; ) {
+      int e = Math.min(n, s + VECTOR_SUM_BLOCK) - 2 * VLF;
+      FloatVector a0 = FloatVector.zero(FS);
+      FloatVector a1 = FloatVector.zero(FS);
+      int i = s;
+      for (; i <= e; i += 2 * VLF) {
+        a0 = FloatVector.fromArray(FS, x, xo + i).sub(vm).fma(FloatVector.fromArray(FS, g, go + i), a0);
+        a1 = FloatVector.fromArray(FS, x, xo + i + VLF).sub(vm).fma(FloatVector.fromArray(FS, g, go + i + VLF), a1);
+      }
+      total += fixedSum(a0.add(a1), lanes);
+      s = i;
+    }
+    return total + super.dotDevF(g, go + s, x, xo + s, n - s, m);
+  }
+
+  /** The lanes summed in a fixed order (reduceLanes' order is unspecified). */
+  private static double fixedSum(FloatVector v, float[] lanes) {
+    v.intoArray(lanes, 0);
+    float block = 0;
+    for (int l = 0; l < VLF; l++) {
+      block += lanes[l];
+    }
+    return block;
+  }
+
+  @Override
+  void normF(float[] x, int xo, float[] o, int oo, int n, float m, float sc, float b) {
+    FloatVector vm = FloatVector.broadcast(FS, m);
+    FloatVector vs = FloatVector.broadcast(FS, sc);
+    FloatVector vb = FloatVector.broadcast(FS, b);
+    int i = 0;
+    for (int ub = FS.loopBound(n); i < ub; i += VLF) {
+      FloatVector.fromArray(FS, x, xo + i).sub(vm).fma(vs, vb).intoArray(o, oo + i);
+    }
+    for (; i < n; i++) {
+      o[oo + i] = Math.fma(x[xo + i] - m, sc, b);
+    }
+  }
+
+  @Override
+  void normD(double[] x, int xo, double[] o, int oo, int n, double m, double sc, double b) {
+    DoubleVector vm = DoubleVector.broadcast(DS, m);
+    DoubleVector vs = DoubleVector.broadcast(DS, sc);
+    DoubleVector vb = DoubleVector.broadcast(DS, b);
+    int i = 0;
+    for (int ub = DS.loopBound(n); i < ub; i += VLD) {
+      DoubleVector.fromArray(DS, x, xo + i).sub(vm).fma(vs, vb).intoArray(o, oo + i);
+    }
+    for (; i < n; i++) {
+      o[oo + i] = Math.fma(x[xo + i] - m, sc, b);
+    }
+  }
+
+  @Override
+  void bnBackF(float[] g, int go, float[] x, int xo, float[] o, int oo, int n, float m, float a, float b, float c) {
+    FloatVector vm = FloatVector.broadcast(FS, m);
+    FloatVector va = FloatVector.broadcast(FS, a);
+    FloatVector vb = FloatVector.broadcast(FS, b);
+    FloatVector vc = FloatVector.broadcast(FS, c);
+    int i = 0;
+    for (int ub = FS.loopBound(n); i < ub; i += VLF) {
+      FloatVector t = FloatVector.fromArray(FS, x, xo + i).sub(vm).fma(vb, vc);
+      FloatVector.fromArray(FS, g, go + i).fma(va, t).intoArray(o, oo + i);
+    }
+    for (; i < n; i++) {
+      o[oo + i] = Math.fma(g[go + i], a, Math.fma(x[xo + i] - m, b, c));
+    }
+  }
+
+  @Override
+  void bnBackD(double[] g, int go, double[] x, int xo, double[] o, int oo, int n, double m, double a, double b,
+               double c) {
+    DoubleVector vm = DoubleVector.broadcast(DS, m);
+    DoubleVector va = DoubleVector.broadcast(DS, a);
+    DoubleVector vb = DoubleVector.broadcast(DS, b);
+    DoubleVector vc = DoubleVector.broadcast(DS, c);
+    int i = 0;
+    for (int ub = DS.loopBound(n); i < ub; i += VLD) {
+      DoubleVector t = DoubleVector.fromArray(DS, x, xo + i).sub(vm).fma(vb, vc);
+      DoubleVector.fromArray(DS, g, go + i).fma(va, t).intoArray(o, oo + i);
+    }
+    for (; i < n; i++) {
+      o[oo + i] = Math.fma(g[go + i], a, Math.fma(x[xo + i] - m, b, c));
+    }
+  }
+
+  /** Swaps lanes 2i and 2i + 1: brings each window's right column next to its left one. */
+  private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(FS, i -> i ^ 1);
+
+  /**
+   * Vector 2x2 pooling: the two rows' lanewise maximum, then each lane pair's. The maximum is the
+   * reference's (NaN winning) except that among equal zeros of opposite sign either may be returned.
+   */
+  @Override
+  void maxPool2RowF(float[] x, int r0, int r1, float[] o, int oo, int ow) {
+    int half = VLF / 2;
+    int j = 0;
+    if (VLF >= 4 && ow >= half) {
+      float[] lanes = new float[VLF];
+      for (; j + half <= ow; j += half) {
+        FloatVector a = FloatVector.fromArray(FS, x, r0 + 2 * j);
+        FloatVector b = FloatVector.fromArray(FS, x, r1 + 2 * j);
+        FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
+        FloatVector s = m.rearrange(SWAP_PAIRS);
+        m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN))).intoArray(lanes, 0);
+        for (int l = 0; l < half; l++) {
+          o[oo + j + l] = lanes[2 * l];
+        }
+      }
+    }
+    super.maxPool2RowF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, ow - j);
+  }
+
+  /** Lane i holds element i / 2 of a half-length block: each window's value over its two columns. */
+  private static final VectorShuffle<Float> DUP_PAIRS = VectorShuffle.fromOp(FS, i -> i / 2);
+
+  /** Vector 2x2 pooling backward, the same operations per element as the scalar loop (identical bits). */
+  @Override
+  void maxPool2BackRowF(float[] x, int r0, int r1, float[] out, int oo, float[] g, int go, float[] r, int q0, int q1,
+                        int ow) {
+    int half = VLF / 2;
+    int j = 0;
+    // Loads VLF outputs and gradients of which the first half are used: the rest may run past the row
+    // (into the next one) but not past the arrays.
+    if (VLF >= 4) {
+      FloatVector one = FloatVector.broadcast(FS, 1f);
+      FloatVector zero = FloatVector.zero(FS);
+      int end = Math.min(ow - half, Math.min(out.length - oo, g.length - go) - VLF);
+      for (; j <= end; j += half) {
+        FloatVector m = FloatVector.fromArray(FS, out, oo + j).rearrange(DUP_PAIRS);
+        FloatVector gv = FloatVector.fromArray(FS, g, go + j).rearrange(DUP_PAIRS);
+        FloatVector e0 = zero.blend(one, FloatVector.fromArray(FS, x, r0 + 2 * j).compare(VectorOperators.EQ, m));
+        FloatVector e1 = zero.blend(one, FloatVector.fromArray(FS, x, r1 + 2 * j).compare(VectorOperators.EQ, m));
+        // Per window ((e00 + e01) + (e10 + e11)) in both of its lanes, in the scalar loop's order.
+        FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
+        FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
+        FloatVector gd = gv.div(top.add(bottom));
+        gd.mul(e0).intoArray(r, q0 + 2 * j);
+        gd.mul(e1).intoArray(r, q1 + 2 * j);
+      }
+    }
+    super.maxPool2BackRowF(x, r0 + 2 * j, r1 + 2 * j, out, oo + j, g, go + j, r, q0 + 2 * j, q1 + 2 * j, ow - j);
   }
 
   @Override

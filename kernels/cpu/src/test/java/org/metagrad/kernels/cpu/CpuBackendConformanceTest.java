@@ -363,4 +363,96 @@ class CpuBackendConformanceTest {
     assertThatThrownBy(() -> be.unfold(a, new ConvGeometry(1, 1, 2, 3, 1, 1, 1, 1, 0, 0, 1, 1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unfold");
   }
+
+  /** Fused batch norm (forward and backward, with and without gamma/beta) against the reference's composition. */
+  @ParameterizedTest
+  @MethodSource("backendsAndTypes")
+  void fusedBatchNormMatchesReference(String name, DType dt) {
+    Backend be = TestViews.backend(name, 2);
+    double tol = dt == DType.FLOAT32 ? 3e-5 : 1e-11;
+    long seed = 100;
+    List<int[]> shapes = new ArrayList<>();
+    for (int n : new int[] {1, 3, 7, 13, 65}) {
+      shapes.add(s(n, 5));
+      shapes.add(s(2, 3, n));
+      shapes.add(s(1, 2, n, 7));
+      shapes.add(s(3, n % 5 + 1, 13, 13));
+    }
+    for (int[] shape : shapes) {
+      int c = shape[1];
+      for (Layout layout : new Layout[] {Layout.CONTIGUOUS, Layout.OFFSET, Layout.PERMUTED}) {
+        View x = TestViews.random(dt, layout, shape, seed++, -2, 3);
+        View g = TestViews.random(dt, layout, shape, seed++, -1, 1);
+        View gamma = TestViews.random(dt, Layout.OFFSET, s(c), seed++, 0.5, 1.5);
+        View beta = TestViews.random(dt, Layout.CONTIGUOUS, s(c), seed++, -1, 1);
+        for (int affine = 0; affine < 4; affine++) {
+          View ga = (affine & 1) != 0 ? gamma : null;
+          View bt = (affine & 2) != 0 ? beta : null;
+          String what = name + " " + dt + " " + layout + " " + java.util.Arrays.toString(shape) + " affine=" + affine;
+          Buffer[] e = REF.batchNormTrain(x, ga, bt, 1e-5);
+          Buffer[] a = be.batchNormTrain(x, ga, bt, 1e-5);
+          assertClose(what + " y", get(e[0], shape), get(a[0], shape), tol, tol);
+          assertClose(what + " mean", get(e[1], c), get(a[1], c), tol, tol);
+          assertClose(what + " invStd", get(e[2], c), get(a[2], c), tol, tol);
+          View mean = View.contiguous(a[1], c);
+          View inv = View.contiguous(a[2], c);
+          Buffer[] eb = REF.batchNormBackward(g, x, mean, inv, ga);
+          Buffer[] ab = be.batchNormBackward(g, x, mean, inv, ga);
+          // N * S up to 65 * 13: gradient sums carry a little more float rounding.
+          double btol = tol * 10;
+          assertClose(what + " gx", get(eb[0], shape), get(ab[0], shape), btol, btol);
+          assertClose(what + " gGamma", get(eb[1], c), get(ab[1], c), btol, btol * 10);
+          assertClose(what + " gBeta", get(eb[2], c), get(ab[2], c), btol, btol * 10);
+        }
+      }
+    }
+  }
+
+  /** Fused tiled max pooling (forward, backward with ties and NaN) against the reference's composition. */
+  @ParameterizedTest
+  @MethodSource("backendsAndTypes")
+  void fusedMaxPoolMatchesReference(String name, DType dt) {
+    Backend be = TestViews.backend(name, 2);
+    long seed = 200;
+    for (int n : new int[] {1, 3, 7, 13, 65}) {
+      for (int k : new int[] {1, 2, 3}) {
+        if (k > n) {
+          continue;
+        }
+        int[] shape = s(2, 3, n, n + 2);
+        int[] ps = s(2, 3, n / k, (n + 2) / k);
+        for (Layout layout : Layout.values()) {
+          for (boolean ties : new boolean[] {false, true}) {
+            View x = ties ? TestViews.integers(dt, layout, shape, seed++, true)
+                : TestViews.random(dt, layout, shape, seed++, -3, 3);
+            String what = name + " " + dt + " " + layout + " n=" + n + " k=" + k + " ties=" + ties;
+            Buffer e = REF.maxPool2dTiled(x, k);
+            Buffer a = be.maxPool2dTiled(x, k);
+            assertClose(what + " forward", get(e, ps), get(a, ps), 0, 0);
+            View g = TestViews.random(dt, Layout.PERMUTED, ps, seed++, -1, 1);
+            View out = View.contiguous(a, ps);
+            // Same operations in the same order as the composition: identical values (NaN where the max is NaN).
+            assertClose(what + " backward", get(REF.maxPool2dTiledBackward(x, out, g, k), shape),
+                get(be.maxPool2dTiledBackward(x, out, g, k), shape), 0, 0);
+          }
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"cpu-scalar", "cpu-vector"})
+  void fusedKernelsRejectBadShapes(String name) {
+    Backend be = TestViews.backend(name, 1);
+    View x = TestViews.random(DType.FLOAT32, Layout.CONTIGUOUS, s(2, 3, 4, 4), 1, -1, 1);
+    View c2 = TestViews.random(DType.FLOAT32, Layout.CONTIGUOUS, s(2), 2, -1, 1);
+    assertThatThrownBy(() -> be.batchNormTrain(x, c2, null, 1e-5)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("batchNormTrain").hasMessageContaining("[2]").hasMessageContaining("[2, 3, 4, 4]");
+    assertThatThrownBy(() -> be.batchNormTrain(c2, null, null, 1e-5)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("batchNormTrain: expected [N, C, ...], got [2]");
+    assertThatThrownBy(() -> be.maxPool2dTiled(x, 5)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxPool2dTiled: window 5 larger than input [2, 3, 4, 4]");
+    assertThatThrownBy(() -> be.maxPool2dTiled(c2, 1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxPool2dTiled: expected [N, C, H, W], got [2]");
+  }
 }

@@ -89,6 +89,25 @@ class DeterminismAndFactoryTest {
         assertSameBits("sum windows " + w, one.reduce(ReduceOp.SUM, win, s(16, 16, 14, 1, 14, 1)),
             be.reduce(ReduceOp.SUM, win, s(16, 16, 14, 1, 14, 1)));
         assertSameBits("shared-A matmul " + w, one.matmul(weight, cols), be.matmul(weight, cols));
+        // Fused batch norm (per-channel tasks) and tiled max pooling (per-plane tasks), forward and backward.
+        View gamma = TestViews.random(dt, Layout.CONTIGUOUS, s(16), 10, 0.5, 1.5);
+        View beta = TestViews.random(dt, Layout.CONTIGUOUS, s(16), 11, -1, 1);
+        Buffer[] bn1 = one.batchNormTrain(act, gamma, beta, 1e-5);
+        Buffer[] bnW = be.batchNormTrain(act, gamma, beta, 1e-5);
+        for (int i = 0; i < 3; i++) {
+          assertSameBits("batchNormTrain " + i + " " + w, bn1[i], bnW[i]);
+        }
+        View gy = TestViews.random(dt, Layout.CONTIGUOUS, s(16, 16, 28, 28), 12, -1, 1);
+        Buffer[] bb1 = one.batchNormBackward(gy, act, View.contiguous(bn1[1], 16), View.contiguous(bn1[2], 16), gamma);
+        Buffer[] bbW = be.batchNormBackward(gy, act, View.contiguous(bn1[1], 16), View.contiguous(bn1[2], 16), gamma);
+        for (int i = 0; i < 3; i++) {
+          assertSameBits("batchNormBackward " + i + " " + w, bb1[i], bbW[i]);
+        }
+        View pooled = View.contiguous(one.maxPool2dTiled(act, 2), 16, 16, 14, 14);
+        assertSameBits("maxPool2dTiled " + w, pooled.buffer(), be.maxPool2dTiled(act, 2));
+        View gp = TestViews.random(dt, Layout.CONTIGUOUS, s(16, 16, 14, 14), 13, -1, 1);
+        assertSameBits("maxPool2dTiledBackward " + w, one.maxPool2dTiledBackward(act, pooled, gp, 2),
+            be.maxPool2dTiledBackward(act, pooled, gp, 2));
         View g2 = TestViews.random(dt, Layout.CONTIGUOUS, s(8, 64, 784), 9, -1, 1);
         View colsT = new View(cols.buffer(), 0, s(8, 784, 144), new int[] {144 * 784, 1, 784});
         assertSameBits("matmul summed over the batch " + w, one.matmulSumBatch(g2, colsT),

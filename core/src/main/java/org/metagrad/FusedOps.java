@@ -1,0 +1,84 @@
+package org.metagrad;
+
+import java.util.Arrays;
+import java.util.List;
+import org.metagrad.spi.Buffer;
+import org.metagrad.spi.View;
+
+/**
+ * The fused functions behind {@link F#batchNorm(Tensor, Tensor, Tensor, double)} (batch statistics)
+ * and non-overlapping {@link F#maxPool2d}: one {@link Op#FUSED} node each, whose composite is the
+ * definition in {@link F} (see {@link Fused}).
+ */
+final class FusedOps {
+  private FusedOps() {}
+
+  /** gamma or beta as a rank-1 view of C elements, not recorded. */
+  private static View channelView(Tensor t, int c) {
+    return t == null ? null : t.detach().reshape(c).view();
+  }
+
+  /** Batch normalization with batch statistics; arguments already checked by F. */
+  static Tensor batchNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
+    int c = x.size(1);
+    Buffer[] r = x.backend().batchNormTrain(x.view(), channelView(gamma, c), channelView(beta, c), eps);
+    Tensor mean = Tensor.wrap(r[1], c);
+    Tensor invStd = Tensor.wrap(r[2], c);
+    BatchNormFn fn = new BatchNormFn(eps, gamma != null, beta != null, mean, invStd);
+    Tensor[] ins = gamma == null && beta == null ? new Tensor[] {x}
+        : gamma == null ? new Tensor[] {x, beta} : beta == null ? new Tensor[] {x, gamma} : new Tensor[] {x, gamma, beta};
+    return Tensor.fusedResult(r[0], x.shape(), fn, ins);
+  }
+
+  /** Non-overlapping k x k max pooling of [N, C, H, W] (floor mode); arguments already checked by F. */
+  static Tensor maxPool2d(Tensor x, int k) {
+    Buffer b = x.backend().maxPool2dTiled(x.view(), k);
+    return Tensor.fusedResult(b, new int[] {x.size(0), x.size(1), x.size(2) / k, x.size(3) / k},
+        new MaxPoolFn(k), x);
+  }
+
+  /** Inputs {@code [x, gamma?, beta?]}; saves the batch mean and 1 / sqrt(var + eps) of the forward. */
+  record BatchNormFn(double eps, boolean hasGamma, boolean hasBeta, Tensor mean, Tensor invStd) implements Fused {
+    @Override
+    public Tensor composite(Tensor[] in) {
+      Tensor gamma = hasGamma ? in[1] : null;
+      Tensor beta = hasBeta ? in[hasGamma ? 2 : 1] : null;
+      return F.batchNormComposite(in[0], gamma, beta, eps);
+    }
+
+    @Override
+    public List<Tensor> backward(Node n, Tensor g) {
+      Tensor x = n.in(0);
+      int c = x.size(1);
+      Tensor gamma = hasGamma ? n.in(1) : null;
+      Buffer[] r = x.backend().batchNormBackward(g.view(), x.view(), mean.view(), invStd.view(),
+          channelView(gamma, c));
+      Tensor[] out = new Tensor[n.inputs.length];
+      out[0] = n.need(0) ? Tensor.wrap(r[0], x.shape()) : null;
+      int i = 1;
+      if (hasGamma) {
+        out[i] = n.need(i) ? Tensor.wrap(r[1], c).reshape(n.in(i).shape()) : null;
+        i++;
+      }
+      if (hasBeta) {
+        out[i] = n.need(i) ? Tensor.wrap(r[2], c).reshape(n.in(i).shape()) : null;
+      }
+      return Arrays.asList(out);
+    }
+  }
+
+  /** Input {@code [x]}; the window size. */
+  record MaxPoolFn(int k) implements Fused {
+    @Override
+    public Tensor composite(Tensor[] in) {
+      return F.maxPool2dComposite(in[0], k, k, 0);
+    }
+
+    @Override
+    public List<Tensor> backward(Node n, Tensor g) {
+      Tensor x = n.in(0);
+      Buffer b = x.backend().maxPool2dTiledBackward(x.view(), n.out().view(), g.view(), k);
+      return Arrays.asList(Tensor.wrap(b, x.shape()));
+    }
+  }
+}

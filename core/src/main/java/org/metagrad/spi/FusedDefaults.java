@@ -1,0 +1,172 @@
+package org.metagrad.spi;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.metagrad.DType;
+
+/**
+ * The default fused kernels of {@link Backend}, composed from its other kernels, so that a backend
+ * without its own fused loops (the reference, OpenCL) runs them unchanged. Intermediates are released
+ * as soon as they are dead (device backends hold device memory).
+ */
+final class FusedDefaults {
+  private FusedDefaults() {}
+
+  /** Buffers made along the way, released at the end unless returned. */
+  private static final class Temps implements AutoCloseable {
+    private final List<Buffer> list = new ArrayList<>();
+
+    Buffer add(Buffer b) {
+      list.add(b);
+      return b;
+    }
+
+    Buffer keep(Buffer b) {
+      list.remove(b);
+      return b;
+    }
+
+    @Override
+    public void close() {
+      for (Buffer b : list) {
+        b.release();
+      }
+    }
+  }
+
+  /** A rank-1 view of C elements broadcast along dim 1 of {@code shape}. */
+  private static View channel(View c, int[] shape) {
+    int[] st = new int[shape.length];
+    st[1] = c.strides()[0];
+    return new View(c.buffer(), c.offset(), shape, st);
+  }
+
+  private static View vec(Buffer b, int c) {
+    return View.contiguous(b, c);
+  }
+
+  private static View scalar(Buffer b, int c) {
+    return new View(b, 0, new int[] {c}, new int[] {0});
+  }
+
+  static void checkBatchNorm(String op, View x, View gamma, View beta) {
+    if (x.rank() < 2) {
+      throw new IllegalArgumentException(op + ": expected [N, C, ...], got " + java.util.Arrays.toString(x.shape()));
+    }
+    int c = x.shape()[1];
+    for (View v : new View[] {gamma, beta}) {
+      if (v != null && (v.rank() != 1 || v.shape()[0] != c)) {
+        throw new IllegalArgumentException(op + ": per-channel parameter " + java.util.Arrays.toString(v.shape())
+            + " does not match " + c + " channels of " + java.util.Arrays.toString(x.shape()));
+      }
+    }
+  }
+
+  static Buffer[] batchNormTrain(Backend be, View x, View gamma, View beta, double eps) {
+    checkBatchNorm("batchNormTrain", x, gamma, beta);
+    int[] xs = x.shape();
+    int c = xs[1];
+    double m = c == 0 ? 0 : (double) x.numel() / c;
+    int[] kept = new int[xs.length];
+    java.util.Arrays.fill(kept, 1);
+    kept[1] = c;
+    DType dt = x.dtype();
+    try (Temps t = new Temps()) {
+      View cnt = scalar(t.add(be.full(dt, 1, m)), c);
+      Buffer mean = t.add(be.binary(BinaryOp.DIV, vec(t.add(be.reduce(ReduceOp.SUM, x, kept)), c), cnt));
+      View xc = View.contiguous(t.add(be.binary(BinaryOp.SUB, x, channel(vec(mean, c), xs))), xs);
+      View sq = View.contiguous(t.add(be.binary(BinaryOp.MUL, xc, xc)), xs);
+      View var = vec(t.add(be.binary(BinaryOp.DIV, vec(t.add(be.reduce(ReduceOp.SUM, sq, kept)), c), cnt)), c);
+      View ve = vec(t.add(be.binary(BinaryOp.ADD, var, scalar(t.add(be.full(dt, 1, eps)), c))), c);
+      View std = vec(t.add(be.unary(UnaryOp.SQRT, 0, ve)), c);
+      Buffer invStd = t.add(be.binary(BinaryOp.DIV, scalar(t.add(be.full(dt, 1, 1)), c), std));
+      Buffer y = t.add(be.binary(BinaryOp.DIV, xc, channel(std, xs)));
+      if (gamma != null) {
+        y = t.add(be.binary(BinaryOp.MUL, View.contiguous(y, xs), channel(gamma, xs)));
+      }
+      if (beta != null) {
+        y = t.add(be.binary(BinaryOp.ADD, View.contiguous(y, xs), channel(beta, xs)));
+      }
+      return new Buffer[] {t.keep(y), t.keep(mean), t.keep(invStd)};
+    }
+  }
+
+  static Buffer[] batchNormBackward(Backend be, View g, View x, View mean, View invStd, View gamma) {
+    checkBatchNorm("batchNormBackward", x, gamma, null);
+    int[] xs = x.shape();
+    int c = xs[1];
+    double m = c == 0 ? 0 : (double) x.numel() / c;
+    int[] kept = new int[xs.length];
+    java.util.Arrays.fill(kept, 1);
+    kept[1] = c;
+    DType dt = x.dtype();
+    try (Temps t = new Temps()) {
+      View cnt = scalar(t.add(be.full(dt, 1, m)), c);
+      View xc = View.contiguous(t.add(be.binary(BinaryOp.SUB, x, channel(mean, xs))), xs);
+      View xhat = View.contiguous(t.add(be.binary(BinaryOp.MUL, xc, channel(invStd, xs))), xs);
+      Buffer gBeta = t.add(be.reduce(ReduceOp.SUM, g, kept));
+      View gx = View.contiguous(t.add(be.binary(BinaryOp.MUL, g, xhat)), xs);
+      Buffer gGamma = t.add(be.reduce(ReduceOp.SUM, gx, kept));
+      View a = vec(t.add(be.binary(BinaryOp.DIV, vec(gBeta, c), cnt)), c);
+      View b = vec(t.add(be.binary(BinaryOp.DIV, vec(gGamma, c), cnt)), c);
+      View k = gamma == null ? invStd : vec(t.add(be.binary(BinaryOp.MUL, invStd, gamma)), c);
+      View t1 = View.contiguous(t.add(be.binary(BinaryOp.MUL, xhat, channel(b, xs))), xs);
+      View t2 = View.contiguous(t.add(be.binary(BinaryOp.SUB, g, channel(a, xs))), xs);
+      View t3 = View.contiguous(t.add(be.binary(BinaryOp.SUB, t2, t1)), xs);
+      Buffer out = t.add(be.binary(BinaryOp.MUL, t3, channel(k, xs)));
+      return new Buffer[] {t.keep(out), t.keep(gGamma), t.keep(gBeta)};
+    }
+  }
+
+  static void checkPool(String op, View x, int k) {
+    if (x.rank() != 4) {
+      throw new IllegalArgumentException(op + ": expected [N, C, H, W], got " + java.util.Arrays.toString(x.shape()));
+    }
+    if (k < 1 || x.shape()[2] < k || x.shape()[3] < k) {
+      throw new IllegalArgumentException(op + ": window " + k + " larger than input "
+          + java.util.Arrays.toString(x.shape()));
+    }
+  }
+
+  /** x as {@code [N, C, oh, k, ow, k]} (remainder dropped). */
+  static View tiles(View x, int k) {
+    int[] s = x.shape();
+    int[] st = x.strides();
+    return new View(x.buffer(), x.offset(), new int[] {s[0], s[1], s[2] / k, k, s[3] / k, k},
+        new int[] {st[0], st[1], st[2] * k, st[2], st[3] * k, st[3]});
+  }
+
+  /** A pooled [N, C, oh, ow] view broadcast over the windows of {@link #tiles}. */
+  private static View overTiles(View p, int k) {
+    int[] s = p.shape();
+    int[] st = p.strides();
+    return new View(p.buffer(), p.offset(), new int[] {s[0], s[1], s[2], k, s[3], k},
+        new int[] {st[0], st[1], st[2], 0, st[3], 0});
+  }
+
+  static Buffer maxPool2dTiled(Backend be, View x, int k) {
+    checkPool("maxPool2dTiled", x, k);
+    int[] s = x.shape();
+    return be.reduce(ReduceOp.MAX, tiles(x, k), new int[] {s[0], s[1], s[2] / k, 1, s[3] / k, 1});
+  }
+
+  static Buffer maxPool2dTiledBackward(Backend be, View x, View out, View g, int k) {
+    checkPool("maxPool2dTiledBackward", x, k);
+    int[] s = x.shape();
+    int oh = s[2] / k;
+    int ow = s[3] / k;
+    int[] ts = {s[0], s[1], oh, k, ow, k};
+    try (Temps t = new Temps()) {
+      View mask = View.contiguous(t.add(be.binary(BinaryOp.EQ, tiles(x, k), overTiles(out, k))), ts);
+      Buffer count = t.add(be.reduce(ReduceOp.SUM, mask, new int[] {s[0], s[1], oh, 1, ow, 1}));
+      View gd = View.contiguous(t.add(be.binary(BinaryOp.DIV, g, View.contiguous(count, s[0], s[1], oh, ow))),
+          s[0], s[1], oh, ow);
+      Buffer gt = t.add(be.binary(BinaryOp.MUL, overTiles(gd, k), mask));
+      if (oh * k == s[2] && ow * k == s[3]) {
+        return t.keep(gt);
+      }
+      return t.keep(t.add(be.pad(View.contiguous(gt, s[0], s[1], oh * k, ow * k), new int[4],
+          new int[] {0, 0, s[2] - oh * k, s[3] - ow * k})));
+    }
+  }
+}

@@ -1,0 +1,284 @@
+package org.metagrad;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The fused batch norm and max pooling against their composite definitions (the oracle): forward
+ * values, first-order gradients (fused backward kernel) and second-order gradients (the recorded
+ * composite VJP, reached re-entrantly from inside a backward walk), both dtypes, odd shapes, ties,
+ * with and without gamma/beta; gradcheck at orders 1 and 2; bad input.
+ */
+class FusedOpsTest {
+
+  private static Tensor rnd(long seed, DType dt, int... shape) {
+    return Tensor.randn(new Rng(seed), dt, shape);
+  }
+
+  /** Small integers: many exact ties inside pooling windows. */
+  private static Tensor ties(long seed, DType dt, int... shape) {
+    Rng r = new Rng(seed);
+    double[] v = new double[Shapes.numel(shape)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Math.floor(r.nextDouble() * 3);
+    }
+    return Tensor.of(v, dt, shape);
+  }
+
+  private static void close(Tensor a, Tensor b, double tol, String what) {
+    assertThat(a.shape()).as(what + " shape").isEqualTo(b.shape());
+    double[] x = a.toDoubleArray();
+    double[] y = b.toDoubleArray();
+    double scale = 1;
+    for (double v : y) {
+      scale = Math.max(scale, Math.abs(v));
+    }
+    for (int i = 0; i < x.length; i++) {
+      assertThat(Math.abs(x[i] - y[i])).as(what + " at " + i + ": " + x[i] + " vs " + y[i]).isLessThanOrEqualTo(tol * scale);
+    }
+  }
+
+  /**
+   * Checks f (fused) against g (composite) on the given leaves: values, first-order gradients of
+   * sum(f * w), and second-order gradients of sum(grad_i * v_i) over every leaf.
+   */
+  private static void agree(Function<List<Tensor>, Tensor> fused, Function<List<Tensor>, Tensor> composite,
+                            List<Tensor> inputs, double tol) {
+    DType dt = inputs.get(0).dtype();
+    List<Tensor> leaves = inputs.stream().map(t -> t.requiresGrad(true)).toList();
+    Tensor yf = fused.apply(leaves);
+    Tensor yc = composite.apply(leaves);
+    assertThat(yf.node.op).isEqualTo(Op.FUSED);
+    close(yf, yc, tol, "forward");
+    Tensor w = rnd(99, dt, yf.shape());
+    List<Tensor> g1f = Autograd.grad(yf.mul(w).sum(), leaves);
+    List<Tensor> g1c = Autograd.grad(yc.mul(w).sum(), leaves);
+    for (int i = 0; i < leaves.size(); i++) {
+      close(g1f.get(i), g1c.get(i), tol, "grad " + i);
+    }
+    GradOptions cg = GradOptions.createGraph(true);
+    List<Tensor> g2f = second(Autograd.grad(fused.apply(leaves).mul(w).sum(), leaves, cg), leaves);
+    List<Tensor> g2c = second(Autograd.grad(composite.apply(leaves).mul(w).sum(), leaves, cg), leaves);
+    for (int i = 0; i < leaves.size(); i++) {
+      close(g2f.get(i), g2c.get(i), tol * 10, "grad of grad " + i);
+    }
+  }
+
+  private static List<Tensor> second(List<Tensor> g, List<Tensor> leaves) {
+    Tensor s = null;
+    for (int i = 0; i < g.size(); i++) {
+      Tensor t = g.get(i).mul(rnd(200 + i, g.get(i).dtype(), g.get(i).shape())).sum();
+      // A nonlinear term too, so the second derivative of the composite (not only a linear map) counts.
+      t = t.add(g.get(i).pow(2).sum().mul(0.5));
+      s = s == null ? t : s.add(t);
+    }
+    return Autograd.grad(s, leaves, GradOptions.defaults().allowUnused(true));
+  }
+
+  static Stream<Arguments> bnCases() {
+    List<Arguments> l = new ArrayList<>();
+    int[][] shapes = {{5, 3}, {1, 4}, {1, 2, 7, 13}, {3, 2, 5}, {2, 3, 7, 7}, {4, 1, 1, 1}};
+    for (DType dt : DType.values()) {
+      for (int[] s : shapes) {
+        for (int affine = 0; affine < 4; affine++) {
+          l.add(Arguments.of(dt, s, (affine & 1) != 0, (affine & 2) != 0));
+        }
+      }
+    }
+    return l.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1} gamma={2} beta={3}")
+  @MethodSource("bnCases")
+  void batchNormMatchesComposite(DType dt, int[] shape, boolean withGamma, boolean withBeta) {
+    int c = shape[1];
+    List<Tensor> in = new ArrayList<>();
+    in.add(rnd(1, dt, shape).mul(2).add(0.5));
+    if (withGamma) {
+      in.add(Tensor.uniform(new Rng(2), 0.5, 1.5, dt, c));
+    }
+    if (withBeta) {
+      in.add(rnd(3, dt, c));
+    }
+    Function<List<Tensor>, Tensor[]> split = xs -> new Tensor[] {xs.get(0), withGamma ? xs.get(1) : null,
+        withBeta ? xs.get(withGamma ? 2 : 1) : null};
+    double tol = dt == DType.FLOAT64 ? 1e-10 : 2e-4;
+    // N=1 rank 2 has zero variance: gradients are dominated by 1/sqrt(eps), so compare relatively.
+    agree(xs -> {
+      Tensor[] a = split.apply(xs);
+      return F.batchNorm(a[0], a[1], a[2], F.BN_EPS);
+    }, xs -> {
+      Tensor[] a = split.apply(xs);
+      return F.batchNormComposite(a[0], a[1], a[2], F.BN_EPS);
+    }, in, tol);
+  }
+
+  static Stream<Arguments> poolCases() {
+    List<Arguments> l = new ArrayList<>();
+    for (DType dt : DType.values()) {
+      l.add(Arguments.of(dt, new int[] {2, 3, 7, 13}, 2, false));
+      l.add(Arguments.of(dt, new int[] {1, 1, 7, 13}, 3, false));
+      l.add(Arguments.of(dt, new int[] {3, 2, 8, 8}, 2, true));
+      l.add(Arguments.of(dt, new int[] {1, 2, 13, 7}, 3, true));
+      l.add(Arguments.of(dt, new int[] {2, 2, 5, 5}, 1, false));
+      l.add(Arguments.of(dt, new int[] {1, 1, 4, 4}, 4, true));
+    }
+    return l.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1} k={2} ties={3}")
+  @MethodSource("poolCases")
+  void maxPoolMatchesComposite(DType dt, int[] shape, int k, boolean withTies) {
+    Tensor x = withTies ? ties(5, dt, shape) : rnd(5, dt, shape);
+    double tol = dt == DType.FLOAT64 ? 1e-12 : 1e-6;
+    agree(xs -> F.maxPool2d(xs.get(0), k, k, 0), xs -> F.maxPool2dComposite(xs.get(0), k, k, 0), List.of(x), tol);
+  }
+
+  @Test
+  void maxPoolTiesShareTheGradientEqually() {
+    Tensor x = Tensor.full(2.0, DType.FLOAT64, 1, 1, 5, 4).requiresGrad(true);
+    Tensor g = Autograd.grad(F.maxPool2d(x, 2, 2, 0).sum(), List.of(x)).get(0);
+    double[] v = g.toDoubleArray();
+    for (int r = 0; r < 5; r++) {
+      for (int c = 0; c < 4; c++) {
+        assertThat(v[r * 4 + c]).isEqualTo(r < 4 ? 0.25 : 0.0);
+      }
+    }
+  }
+
+  @Test
+  void fusedBackwardIsBitIdenticalToCompositeForMaxPool() {
+    for (DType dt : DType.values()) {
+      Tensor x = ties(7, dt, 3, 4, 9, 11).requiresGrad(true);
+      Tensor w = rnd(8, dt, 3, 4, 3, 3);
+      Tensor a = Autograd.grad(F.maxPool2d(x, 3, 3, 0).mul(w).sum(), List.of(x)).get(0);
+      Tensor b = Autograd.grad(F.maxPool2dComposite(x, 3, 3, 0).mul(w).sum(), List.of(x)).get(0);
+      assertThat(a.toDoubleArray()).containsExactly(b.toDoubleArray());
+    }
+  }
+
+  @Test
+  void gradCheckOrdersOneAndTwo() {
+    GradCheck.assertOrders12(x -> F.batchNorm(x.get(0), x.get(1), x.get(2), F.BN_EPS).pow(3),
+        List.of(rnd(11, DType.FLOAT64, 3, 2, 3, 5), Tensor.uniform(new Rng(12), 0.5, 1.5, DType.FLOAT64, 2),
+            rnd(13, DType.FLOAT64, 2)));
+    GradCheck.assertOrders12(x -> F.batchNorm(x.get(0), null, null, F.BN_EPS).mul(x.get(0)),
+        List.of(rnd(14, DType.FLOAT64, 6, 3)));
+    // Distinct values, so no window is at a kink.
+    Rng r = new Rng(15);
+    double[] v = new double[2 * 2 * 7 * 5];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = i * 0.01 + r.nextDouble();
+    }
+    GradCheck.assertOrders12(x -> F.maxPool2d(x.get(0), 2, 2, 0).pow(2),
+        List.of(Tensor.of(v, DType.FLOAT64, 2, 2, 7, 5)));
+    GradCheck.assertOrders12(
+        x -> F.maxPool2d(F.batchNorm(x.get(0), x.get(1), null, F.BN_EPS).tanh(), 2, 2, 0).pow(2),
+        List.of(Tensor.of(v, DType.FLOAT64, 2, 2, 7, 5), Tensor.uniform(new Rng(16), 0.5, 1.5, DType.FLOAT64, 2)));
+  }
+
+  @Test
+  void innerGradientIsLocalWhenOneInputDependsOnAnother() {
+    // x is computed from gamma: the fused node's recorded VJP must not count the path through x twice.
+    Tensor gamma = Tensor.uniform(new Rng(21), 0.5, 1.5, DType.FLOAT64, 3).requiresGrad(true);
+    Tensor base = rnd(22, DType.FLOAT64, 4, 3, 2);
+    Function<Function<Tensor[], Tensor>, List<Tensor>> run = bn -> {
+      Tensor x = base.mul(gamma.reshape(1, 3, 1)).exp();
+      Tensor y = bn.apply(new Tensor[] {x, gamma}).pow(2).sum();
+      Tensor g = Autograd.grad(y, List.of(gamma), GradOptions.createGraph(true)).get(0);
+      return List.of(g, Autograd.grad(g.pow(2).sum(), List.of(gamma)).get(0));
+    };
+    List<Tensor> f = run.apply(a -> F.batchNorm(a[0], a[1], null, F.BN_EPS));
+    List<Tensor> c = run.apply(a -> F.batchNormComposite(a[0], a[1], null, F.BN_EPS));
+    close(f.get(0), c.get(0), 1e-10, "first");
+    close(f.get(1), c.get(1), 1e-9, "second");
+  }
+
+  @Test
+  void thirdOrderThroughFusedOpsMatchesComposite() {
+    Tensor x = rnd(31, DType.FLOAT64, 2, 2, 4, 4).requiresGrad(true);
+    Function<Function<Tensor, Tensor>, Tensor> run = net -> {
+      Tensor y = net.apply(x).pow(3).sum();
+      Tensor g1 = Autograd.grad(y, List.of(x), GradOptions.createGraph(true)).get(0);
+      Tensor g2 = Autograd.grad(g1.pow(2).sum(), List.of(x), GradOptions.createGraph(true)).get(0);
+      return Autograd.grad(g2.tanh().sum(), List.of(x)).get(0);
+    };
+    Tensor f = run.apply(t -> F.maxPool2d(F.batchNorm(t, null, null, F.BN_EPS), 2, 2, 0));
+    Tensor c = run.apply(t -> F.maxPool2dComposite(F.batchNormComposite(t, null, null, F.BN_EPS), 2, 2, 0));
+    close(f, c, 1e-8, "third order");
+  }
+
+  /** Conv + batch norm + relu + pool + linear, fused or composite: the second-order MAML meta-gradients agree. */
+  @Test
+  void secondOrderMamlMetaGradientMatchesComposite() {
+    Rng r = new Rng(41);
+    List<Tensor> params = List.of(Tensor.randn(r, DType.FLOAT64, 3, 1, 3, 3).mul(0.5), Tensor.randn(r, DType.FLOAT64, 3),
+        Tensor.uniform(r, 0.5, 1.5, DType.FLOAT64, 3), Tensor.randn(r, DType.FLOAT64, 3),
+        Tensor.randn(r, DType.FLOAT64, 2, 3 * 3 * 3), Tensor.randn(r, DType.FLOAT64, 2));
+    Tensor xs = Tensor.randn(r, DType.FLOAT64, 4, 1, 7, 7);
+    Tensor xq = Tensor.randn(r, DType.FLOAT64, 5, 1, 7, 7);
+    List<Tensor> f = metaGrad(params, xs, xq, false);
+    List<Tensor> c = metaGrad(params, xs, xq, true);
+    for (int i = 0; i < f.size(); i++) {
+      close(f.get(i), c.get(i), 1e-9, "meta-gradient " + i);
+    }
+  }
+
+  private static List<Tensor> metaGrad(List<Tensor> params, Tensor xs, Tensor xq, boolean composite) {
+    List<Tensor> p = params.stream().map(t -> t.requiresGrad(true)).toList();
+    List<Tensor> fast = p;
+    for (int s = 0; s < 2; s++) {
+      Tensor loss = F.crossEntropy(convNet(fast, xs, composite), new int[] {0, 1, 1, 0});
+      List<Tensor> g = Autograd.grad(loss, fast, GradOptions.createGraph(true));
+      List<Tensor> next = new ArrayList<>();
+      for (int i = 0; i < fast.size(); i++) {
+        next.add(fast.get(i).sub(g.get(i).mul(0.4)));
+      }
+      fast = next;
+    }
+    return Autograd.grad(F.crossEntropy(convNet(fast, xq, composite), new int[] {1, 0, 1, 0, 1}), p);
+  }
+
+  private static Tensor convNet(List<Tensor> p, Tensor x, boolean composite) {
+    Tensor h = F.conv2d(x, p.get(0), p.get(1), ConvSpec.padding(1));
+    h = (composite ? F.batchNormComposite(h, p.get(2), p.get(3), F.BN_EPS) : F.batchNorm(h, p.get(2), p.get(3),
+        F.BN_EPS)).relu();
+    h = composite ? F.maxPool2dComposite(h, 2, 2, 0) : F.maxPool2d(h, 2, 2, 0);
+    return F.linear(h.flatten(1, 3), p.get(4), p.get(5));
+  }
+
+  @Test
+  void badInputNamesOpAndShapes() {
+    Tensor x = Tensor.zeros(DType.FLOAT64, 2, 3, 4, 4);
+    assertThatThrownBy(() -> F.batchNorm(Tensor.zeros(DType.FLOAT64, 3), null, null, 1e-5))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchNorm: expected [N, C, ...], got [3]");
+    assertThatThrownBy(() -> F.batchNorm(x, Tensor.zeros(DType.FLOAT64, 2), null, 1e-5))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchNorm: gamma [2] does not match 3 channels");
+    assertThatThrownBy(() -> F.batchNorm(x, null, Tensor.zeros(DType.FLOAT64, 4), 1e-5))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchNorm: beta [4] does not match 3 channels");
+    assertThatThrownBy(() -> F.batchNorm(x, Tensor.zeros(DType.FLOAT32, 3), null, 1e-5))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchNorm: mixed dtypes");
+    assertThatThrownBy(() -> F.maxPool2d(Tensor.zeros(DType.FLOAT64, 2, 4, 4), 2, 2, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxPool2d: expected [N, C, H, W], got [2, 4, 4]");
+    assertThatThrownBy(() -> F.maxPool2d(Tensor.zeros(DType.FLOAT64, 1, 1, 3, 5), 4, 4, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxPool2d: window 4 larger than input [1, 1, 3, 5]");
+  }
+
+  @Test
+  void zeroSizeBatchFallsBackToComposite() {
+    Tensor x = Tensor.zeros(DType.FLOAT64, 0, 3, 4, 4);
+    assertThat(F.maxPool2d(x, 2, 2, 0).shape()).isEqualTo(new int[] {0, 3, 2, 2});
+    assertThat(F.batchNorm(x, null, null, 1e-5).shape()).isEqualTo(new int[] {0, 3, 4, 4});
+    assertThat(Arrays.toString(F.batchNorm(x, null, null, 1e-5).shape())).isEqualTo("[0, 3, 4, 4]");
+  }
+}
