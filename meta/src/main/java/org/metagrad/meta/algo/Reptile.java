@@ -15,7 +15,9 @@ import org.metagrad.nn.Params;
  *
  * <p>Reptile is not a gradient method: {@code phi - theta} is not the gradient of any loss (for k &gt; 1 its
  * expectation approximates a mix of the MAML gradient and the joint-training gradient), so this class
- * deliberately offers no {@code metaLoss}; use {@link #reptileDelta} and {@link #outerStep}.
+ * deliberately offers no {@code metaLoss}; use {@link #reptileDelta} and {@link #outerStep}, or
+ * {@link #surrogateStep} to hand the Reptile direction to a gradient-based optimiser (what
+ * {@code metagrad train --algorithm reptile} does).
  *
  * <pre>{@code
  * Reptile r = new Reptile(model, 5, 0.01);
@@ -85,6 +87,38 @@ public final class Reptile implements FewShotLearner {
       Params next = theta.zip(sum, (t, d) -> t.add(d.mul(scale)).detach().requiresGrad(t.requiresGrad()));
       return next;
     }
+  }
+
+  /**
+   * One task's contribution for a gradient-based outer optimiser such as the trainer's Adam: a scalar whose
+   * <em>value</em> is the query loss of the adapted weights {@code phi} (for progress reports; nothing is
+   * differentiated through it) and whose <em>gradient</em> with respect to {@code theta} is exactly
+   * {@code theta - phi}, the negated Reptile direction. A minimiser therefore moves theta towards phi; with
+   * plain SGD at step size epsilon this is the serial Reptile update, and handing the direction to Adam
+   * instead is the variant Nichol et al. (2018, section 3) suggest. The scalar is
+   * {@code L_q(phi) + sum_i <theta_i, d_i> - sum_i <sg(theta_i), d_i>} with {@code d_i = sg(theta_i - phi_i)},
+   * where sg stops gradients: the last two terms cancel in value and leave gradient {@code d}.
+   *
+   * <p>It is not a loss of theta (its finite differences are not theta - phi), so meta-gradient checks do
+   * not apply to Reptile.
+   */
+  public MetaStep surrogateStep(Params theta, FewShotTask task) {
+    Params phi = InnerLoop.run("Reptile", model::apply, theta, theta.names(), (n, g) -> g.mul(innerLr), innerSteps,
+        InnerLoop.Graph.NONE, task, mode).detach();
+    Tensor queryLoss;
+    double accuracy;
+    try (Autograd.NoGrad g = Autograd.noGrad()) {
+      Tensor out = model.apply(phi, task.queryX(), mode.withStep(InnerLoop.lastStep(innerSteps)));
+      queryLoss = task.queryLoss(out).detach();
+      accuracy = task.queryAccuracy(out);
+    }
+    Tensor surrogate = queryLoss;
+    for (String n : theta.names()) {
+      Tensor t = theta.get(n);
+      Tensor d = t.detach().sub(phi.get(n));
+      surrogate = surrogate.add(t.mul(d).sum().sub(t.detach().mul(d).sum()));
+    }
+    return new MetaStep(surrogate, accuracy);
   }
 
   /** The weights after the test-time SGD steps, detached. */

@@ -152,6 +152,34 @@ public final class TransferBaseline implements FewShotLearner {
   }
 
   /**
+   * The pre-training loss of a labelled batch (differentiable, as {@link #pretrainLoss}) with the classifier's
+   * accuracy on it, as one item of {@code MetaTrainer}'s pre-training objective.
+   */
+  public MetaStep pretrainStep(Params params, Tensor x, int[] labels) {
+    Tensor logits = headLogits(params, CLASSIFIER, features(params, x));
+    double acc;
+    try (Autograd.NoGrad g = Autograd.noGrad()) {
+      acc = Task.accuracy(logits.detach(), labels);
+    }
+    return new MetaStep(F.crossEntropy(logits, labels), acc);
+  }
+
+  /** The head: linear (Baseline) or cosine (Baseline++). */
+  public Head head() {
+    return head;
+  }
+
+  /** Fine-tuning steps per task. */
+  public int finetuneSteps() {
+    return finetuneSteps;
+  }
+
+  /** Fine-tuning learning rate. */
+  public double finetuneLr() {
+    return finetuneLr;
+  }
+
+  /**
    * Pre-training: {@code steps} optimizer updates on {@link #pretrainLoss} of {@code batches.apply(step)};
    * returns leaves with {@code requiresGrad(true)}.
    */

@@ -10,7 +10,7 @@
  * {@link org.metagrad.meta.algo.MetaSgd} (Li et al. 2017), {@link org.metagrad.meta.algo.Anil} (Raghu et
  * al. 2020), {@link org.metagrad.meta.algo.Reptile} (Nichol et al. 2018, not a gradient method).
  * Metric-based: {@link org.metagrad.meta.algo.ProtoNet} (Snell et al. 2017),
- * {@link org.metagrad.meta.algo.MatchingNet} (Vinyals et al. 2016, without full-context embeddings),
+ * {@link org.metagrad.meta.algo.MatchingNet} (Vinyals et al. 2016, optionally with full-context embeddings),
  * {@link org.metagrad.meta.algo.Siamese} (Koch et al. 2015). Hybrid: {@link org.metagrad.meta.algo.ProtoMaml}
  * (Triantafillou et al. 2020). Transfer: {@link org.metagrad.meta.algo.TransferBaseline} (Baseline and
  * Baseline++ of Chen et al. 2019). {@link org.metagrad.meta.algo.MetaGradCheck} verifies meta-gradients

@@ -9,6 +9,17 @@ final class CliSupport {
   private CliSupport() {}
 
   /**
+   * Refuses a transfer-only option given to another algorithm.
+   *
+   * @throws IllegalArgumentException when {@code value} is not null
+   */
+  static void transferOnly(org.metagrad.meta.train.Algorithm a, String option, Object value) {
+    if (value != null) {
+      throw new IllegalArgumentException(option + " applies only to --algorithm transfer, not " + a.cliName());
+    }
+  }
+
+  /**
    * The data root: {@code --data} if given, else {@code $METAGRAD_DATA}.
    *
    * @throws IllegalArgumentException when neither is set or the folder does not exist

@@ -8,11 +8,15 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.metagrad.meta.algo.MetaLearner;
+import org.metagrad.meta.algo.FewShotLearner;
+import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.ClassSplit;
+import org.metagrad.meta.data.EpisodeSampler;
 import org.metagrad.meta.data.ImageClasses;
 import org.metagrad.meta.data.OmniglotReader;
+import org.metagrad.meta.data.TaskSpec;
 import org.metagrad.meta.eval.EvalResult;
+import org.metagrad.meta.train.Algorithm;
 import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.Json;
 import org.metagrad.meta.train.TaskSource;
@@ -29,7 +33,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Evaluate a trained run (folder written by 'metagrad train') on few-shot episodes: mean query "
-        + "accuracy with a 95% confidence interval (1.96 * sigma / sqrt(n)).")
+        + "accuracy with a 95%% confidence interval (1.96 * sigma / sqrt(n)). For a transfer run, a new head is"
+        + " fine-tuned on each episode's support set (--finetune-steps, --finetune-lr).")
 public final class EvalCommand implements Callable<Integer> {
   @Option(names = {"-r", "--run"}, required = true, paramLabel = "DIR", description = "Run folder holding"
       + " config.json and the checkpoints.")
@@ -62,6 +67,19 @@ public final class EvalCommand implements Callable<Integer> {
       + " (default: the run's).")
   Integer testInnerSteps;
 
+  @Option(names = "--finetune-steps", description = "Transfer runs only: gradient steps fine-tuning the new head on"
+      + " each episode's support set (default: the run's).")
+  Integer finetuneSteps;
+
+  @Option(names = "--finetune-lr", description = "Transfer runs only: step size of that fine-tuning (default: the"
+      + " run's).")
+  Double finetuneLr;
+
+  @Option(names = "--grouping", paramLabel = "G", description = "Which classes one episode may mix: ANY (the whole"
+      + " split, the usual benchmark) or SAME_ALPHABET (all N classes from one alphabet, like Lake et al.'s one-shot"
+      + " runs, a harder task) (default ${DEFAULT-VALUE}).")
+  ClassGrouping grouping = ClassGrouping.ANY;
+
   @Option(names = "--seed", description = "Seed of the episodes (default: the run's test seed).")
   Long seed;
 
@@ -81,32 +99,47 @@ public final class EvalCommand implements Callable<Integer> {
     }
     RunFolder rf = RunFolder.open(run, checkpoint);
     TrainConfig trained = rf.config();
+    if (trained.algorithm() != Algorithm.TRANSFER) {
+      CliSupport.transferOnly(trained.algorithm(), "--finetune-steps", finetuneSteps);
+      CliSupport.transferOnly(trained.algorithm(), "--finetune-lr", finetuneLr);
+    }
     TrainConfig c = trained.toBuilder().data(CliSupport.dataRoot(data))
         .testWays(ways == null ? trained.testWays() : ways).testShots(shots == null ? trained.testShots() : shots)
         .testQueries(queries == null ? trained.testQueries() : queries)
         .testInnerSteps(testInnerSteps == null ? trained.testInnerSteps() : testInnerSteps)
+        .finetuneSteps(finetuneSteps == null ? trained.finetuneSteps() : finetuneSteps)
+        .finetuneLr(finetuneLr == null ? trained.finetuneLr() : finetuneLr)
         .testEpisodes(episodes).threads(threads).build();
     Params params = Experiment.loadParams(trained, rf.checkpoint());
-    MetaLearner learner = Experiment.learner(c, Experiment.model(c));
+    FewShotLearner learner = Experiment.fewShotLearner(c, Experiment.model(c));
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);
     ClassSplit split = Experiment.split(c, reader);
     ImageClasses pool = reader.load(on.equals("test") ? split.test() : split.val());
     long s = seed == null ? Experiment.testSeed(c) : seed;
-    TaskSource tasks = TaskSource.of(new org.metagrad.meta.data.EpisodeSampler(pool,
-        org.metagrad.meta.data.TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), c.rotation(), s));
+    TaskSource tasks = TaskSource.of(new EpisodeSampler(pool,
+        TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), c.rotation(), grouping, s));
     EvalResult r = Experiment.evaluate(learner, params, tasks, episodes, threads, noProgress ? null : System.err);
-    System.out.printf(Locale.ROOT, "%s on %s classes of the %s split: %d-way %d-shot (%d queries): %s%n",
-        c.algorithm().cliName(), on, c.split(), c.testWays(), c.testShots(), c.testQueries(), r);
+    String what = c.algorithm() == Algorithm.TRANSFER ? "transfer (" + c.head() + " head, fine-tuned "
+        + c.finetuneSteps() + " steps at lr " + c.finetuneLr() + ")" : c.algorithm().cliName();
+    System.out.printf(Locale.ROOT, "%s on %s classes of the %s split%s: %d-way %d-shot (%d queries): %s%n",
+        what, on, c.split(), grouping == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
+        c.testWays(), c.testShots(), c.testQueries(), r);
     if (out != null) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("run", run.toString());
       m.put("checkpoint", rf.checkpoint().toString());
       m.put("algorithm", c.algorithm().cliName());
       m.put("classes", on);
+      m.put("grouping", grouping.name());
       m.put("ways", c.testWays());
       m.put("shots", c.testShots());
       m.put("queries", c.testQueries());
       m.put("test_inner_steps", c.algorithm().gradientBased() ? c.testInnerSteps() : 0);
+      if (c.algorithm() == Algorithm.TRANSFER) {
+        m.put("head", c.head());
+        m.put("finetune_steps", c.finetuneSteps());
+        m.put("finetune_lr", c.finetuneLr());
+      }
       m.put("episodes", r.episodes());
       m.put("accuracy", r.mean());
       m.put("ci95", r.ci95());

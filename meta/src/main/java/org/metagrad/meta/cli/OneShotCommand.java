@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.metagrad.meta.algo.MetaLearner;
+import org.metagrad.meta.algo.FewShotLearner;
 import org.metagrad.meta.data.OneShotReader;
 import org.metagrad.meta.data.OneShotRun;
 import org.metagrad.meta.oneshot.OneShotChallenge;
@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
     description = "Lake et al.'s 20-way within-alphabet one-shot challenge: match each test drawing to one of 20 "
         + "training drawings (nearest prototype in the model's embedding), per run and overall. For a fair "
         + "result the model must be trained on images_background only (train --split background). "
-        + "Published: people 95.5%, convolutional Siamese nets 92.0%, BPL 96.7%.")
+        + "Published: people 95.5%%, convolutional Siamese nets 92.0%%, BPL 96.7%%.")
 public final class OneShotCommand implements Callable<Integer> {
   @Option(names = {"-r", "--run"}, required = true, paramLabel = "DIR", description = "Trained run folder (config.json"
       + " and checkpoints).")
@@ -66,7 +66,7 @@ public final class OneShotCommand implements Callable<Integer> {
     Path folder = runs != null ? runs : CliSupport.dataRoot(data).resolve("omniglot-oneshot");
     List<OneShotRun> all = OneShotReader.readAll(folder, c.side());
     Params params = Experiment.loadParams(c, rf.checkpoint());
-    MetaLearner learner = Experiment.learner(c, Experiment.model(c));
+    FewShotLearner learner = Experiment.fewShotLearner(c, Experiment.model(c));
     OneShotChallenge.Report r = OneShotChallenge.run(learner, params, all);
     System.out.println("one-shot challenge with " + c.algorithm().cliName() + " from " + rf.checkpoint() + ":");
     System.out.println(r);

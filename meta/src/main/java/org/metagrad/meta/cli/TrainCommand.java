@@ -18,9 +18,14 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Meta-train an algorithm on Omniglot episodes, validate periodically, keep the best model, then "
-        + "report test accuracy with a 95% confidence interval. Writes config.json, metrics.csv, "
+        + "report test accuracy with a 95%% confidence interval. Writes config.json, metrics.csv, "
         + "metrics.json, best.safetensors, last.safetensors, learning-curve.png and loss-curve.png into "
-        + "--out; a progress bar is drawn on stderr.")
+        + "--out; a progress bar is drawn on stderr. With --algorithm transfer (Chen et al. 2019's baselines), "
+        + "training instead pre-trains a classifier over ALL training classes of the split on labelled minibatches"
+        + " (--batch-size images, --iterations Adam steps), and validation/test fine-tune a new --head (linear ="
+        + " Baseline, cosine = Baseline++) on each episode's support set (--finetune-steps at --finetune-lr) on the"
+        + " frozen embedding. With --algorithm reptile (Nichol et al. 2018), each task runs --inner-steps SGD steps"
+        + " at --inner-lr on its support set and the outer Adam step moves the weights towards the adapted ones.")
 public final class TrainCommand implements Callable<Integer> {
   @Option(names = {"-a", "--algorithm"}, paramLabel = "NAME", description = "Algorithm: ${COMPLETION-CANDIDATES}"
       + " (default ${DEFAULT-VALUE}).", completionCandidates = AlgorithmNames.class)
@@ -59,12 +64,12 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--test-queries", description = "Query images per class at test time (default ${DEFAULT-VALUE}).")
   int testQueries = 15;
 
-  @Option(names = {"-i", "--iterations"}, description = "Meta-iterations, i.e. outer Adam steps"
-      + " (default ${DEFAULT-VALUE}).")
+  @Option(names = {"-i", "--iterations"}, description = "Meta-iterations, i.e. outer Adam steps; for transfer the"
+      + " pre-training steps (default ${DEFAULT-VALUE}).")
   int iterations = 1000;
 
-  @Option(names = {"-b", "--meta-batch"}, description = "Tasks per meta-iteration, processed in parallel threads"
-      + " (default ${DEFAULT-VALUE}).")
+  @Option(names = {"-b", "--meta-batch"}, description = "Tasks per meta-iteration, processed in parallel threads;"
+      + " for transfer the minibatches of --batch-size images per step (default ${DEFAULT-VALUE}).")
   int metaBatch = 1;
 
   @Option(names = "--outer-lr", description = "Adam learning rate of the meta-update (default ${DEFAULT-VALUE}).")
@@ -80,15 +85,15 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--lr-gamma", description = "Step decay factor (default ${DEFAULT-VALUE}).")
   double lrGamma = 0.5;
 
-  @Option(names = "--inner-steps", description = "Inner gradient steps in training (MAML family)"
+  @Option(names = "--inner-steps", description = "Inner gradient steps in training (MAML family, Reptile)"
       + " (default ${DEFAULT-VALUE}).")
   int innerSteps = 1;
 
-  @Option(names = "--test-inner-steps", description = "Inner gradient steps at validation/test time (MAML family)"
+  @Option(names = "--test-inner-steps", description = "Inner gradient steps at validation/test time (MAML family, Reptile)"
       + " (default ${DEFAULT-VALUE}).")
   int testInnerSteps = 3;
 
-  @Option(names = "--inner-lr", description = "Inner step size (MAML family; Meta-SGD's initial one)"
+  @Option(names = "--inner-lr", description = "Inner step size (MAML family, Reptile; Meta-SGD's initial one)"
       + " (default ${DEFAULT-VALUE}).")
   double innerLr = 0.4;
 
@@ -121,6 +126,32 @@ public final class TrainCommand implements Callable<Integer> {
       + " (default ${DEFAULT-VALUE}).")
   double clip = 0;
 
+  @Option(names = "--head", paramLabel = "HEAD", description = "Transfer only: the classifier head, linear"
+      + " (Baseline: W z + b) or cosine (Baseline++: 10 * cos(z, w_k)), used in pre-training and fine-tuned anew per"
+      + " task (default: linear).")
+  String head;
+
+  @Option(names = "--batch-size", description = "Transfer only: images per pre-training minibatch, each drawn from"
+      + " all training classes of the split (x4 with AS_NEW_CLASSES rotation) (default: 64).")
+  Integer batchSize;
+
+  @Option(names = "--finetune-steps", description = "Transfer only: gradient steps fine-tuning the new head on each"
+      + " validation/test episode's support set, embedding frozen (default: 100).")
+  Integer finetuneSteps;
+
+  @Option(names = "--finetune-lr", description = "Transfer only: step size of that fine-tuning (full-batch gradient"
+      + " descent) (default: 0.1).")
+  Double finetuneLr;
+
+  @Option(names = "--fce", description = "Matchingnet only: full-context embeddings (Vinyals et al. 2016, appendix"
+      + " A.2): a bidirectional LSTM over the support set (in the episode's order) and an attention LSTM reading"
+      + " the support set for each query; their parameters are trained and checkpointed with the embedding.")
+  boolean fce;
+
+  @Option(names = "--fce-steps", paramLabel = "K", description = "With --fce: read steps K of the attention LSTM"
+      + " (default: 5).")
+  Integer fceSteps;
+
   @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Output folder (default ${DEFAULT-VALUE}).")
   Path out = Path.of("runs", "train");
 
@@ -133,7 +164,34 @@ public final class TrainCommand implements Callable<Integer> {
 
   /** The configuration these options describe. */
   TrainConfig config() {
-    return TrainConfig.builder().algorithm(Algorithm.parse(algorithm)).data(CliSupport.dataRoot(data)).split(split)
+    Algorithm a = Algorithm.parse(algorithm);
+    if (a != Algorithm.TRANSFER) {
+      CliSupport.transferOnly(a, "--head", head);
+      CliSupport.transferOnly(a, "--batch-size", batchSize);
+      CliSupport.transferOnly(a, "--finetune-steps", finetuneSteps);
+      CliSupport.transferOnly(a, "--finetune-lr", finetuneLr);
+    }
+    TrainConfig.Builder b = TrainConfig.builder().head(head);
+    if (batchSize != null) {
+      b.batchSize(batchSize);
+    }
+    if (finetuneSteps != null) {
+      b.finetuneSteps(finetuneSteps);
+    }
+    if (finetuneLr != null) {
+      b.finetuneLr(finetuneLr);
+    }
+    if (fceSteps != null && !fce) {
+      throw new IllegalArgumentException("--fce-steps needs --fce");
+    }
+    if (fce) {
+      int k = fceSteps == null ? org.metagrad.meta.algo.MatchingNet.DEFAULT_FCE_STEPS : fceSteps;
+      if (k < 1) {
+        throw new IllegalArgumentException("--fce-steps must be >= 1, got " + k);
+      }
+      b.fceSteps(k);
+    }
+    return b.algorithm(a).data(CliSupport.dataRoot(data)).split(split)
         .rotation(rotation).side(side).ways(ways).shots(shots).queries(queries).testWays(testWays)
         .testShots(testShots).testQueries(testQueries).iterations(iterations).metaBatch(metaBatch).outerLr(outerLr)
         .schedule(schedule).lrStep(lrStep).lrGamma(lrGamma).innerSteps(innerSteps).testInnerSteps(testInnerSteps)

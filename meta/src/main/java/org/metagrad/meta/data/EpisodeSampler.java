@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
  * never from global state. So the same seed gives the same episodes, on any thread, with or
  * without {@link #prefetching prefetching}. For each episode: N distinct classes are drawn
  * uniformly without replacement (the "classes" being the pool's classes, or for
- * {@link RotationMode#AS_NEW_CLASSES} its (class, rotation) pairs); for each, K + Q distinct images
+ * {@link RotationMode#AS_NEW_CLASSES} its (class, rotation) pairs; with {@link ClassGrouping#SAME_ALPHABET}
+ * only those of one alphabet, drawn first); for each, K + Q distinct images
  * are drawn without replacement, the first K going to the support set and the rest to the query
  * set; labels are the draw order {@code 0..N-1}.
  *
@@ -31,6 +32,9 @@ public final class EpisodeSampler {
   private final RotationMode rotation;
   private final long seed;
   private final int classCount;
+  private final ClassGrouping grouping;
+  /** For {@link ClassGrouping#SAME_ALPHABET}: the sampler's class numbers of each eligible alphabet. */
+  private final int[][] groups;
 
   /**
    * Creates a sampler and checks that the pool can serve the task shape.
@@ -43,6 +47,23 @@ public final class EpisodeSampler {
    *     {@link RotationMode#AS_NEW_CLASSES}) or some class has fewer than K + Q images
    */
   public EpisodeSampler(ImageClasses pool, TaskSpec spec, RotationMode rotation, long seed) {
+    this(pool, spec, rotation, ClassGrouping.ANY, seed);
+  }
+
+  /**
+   * Creates a sampler whose tasks group their classes as {@code grouping} says. With
+   * {@link ClassGrouping#ANY} the episodes are those of the four-argument constructor.
+   *
+   * @param pool the classes to draw from
+   * @param spec N, K and Q
+   * @param rotation how rotations are used
+   * @param grouping which classes may share a task
+   * @param seed the seed of the whole episode sequence
+   * @throws IllegalArgumentException as the four-argument constructor, and for
+   *     {@link ClassGrouping#SAME_ALPHABET} when no alphabet of the pool has N classes
+   */
+  public EpisodeSampler(ImageClasses pool, TaskSpec spec, RotationMode rotation, ClassGrouping grouping, long seed) {
+    this.grouping = java.util.Objects.requireNonNull(grouping, "grouping");
     this.pool = java.util.Objects.requireNonNull(pool, "pool");
     this.spec = java.util.Objects.requireNonNull(spec, "spec");
     this.rotation = java.util.Objects.requireNonNull(rotation, "rotation");
@@ -62,6 +83,56 @@ public final class EpisodeSampler {
                 + pool.imageCount(c));
       }
     }
+    this.groups = grouping == ClassGrouping.SAME_ALPHABET ? alphabetGroups(pool, rotation, spec.ways()) : null;
+  }
+
+  /** Sampler class numbers (rotations expanded as {@code 4c + r}) per alphabet with at least {@code ways}. */
+  private static int[][] alphabetGroups(ImageClasses pool, RotationMode rotation, int ways) {
+    java.util.Map<String, List<Integer>> byAlphabet = new java.util.TreeMap<>();
+    for (int c = 0; c < pool.size(); c++) {
+      CharacterId id = pool.id(c);
+      List<Integer> g = byAlphabet.computeIfAbsent(id.set() + "/" + id.alphabet(), a -> new ArrayList<>());
+      if (rotation == RotationMode.AS_NEW_CLASSES) {
+        for (int r = 0; r < 4; r++) {
+          g.add(4 * c + r);
+        }
+      } else {
+        g.add(c);
+      }
+    }
+    List<int[]> eligible = new ArrayList<>();
+    int largest = 0;
+    for (List<Integer> g : byAlphabet.values()) {
+      largest = Math.max(largest, g.size());
+      if (g.size() >= ways) {
+        eligible.add(g.stream().mapToInt(Integer::intValue).toArray());
+      }
+    }
+    if (eligible.isEmpty()) {
+      throw new IllegalArgumentException("EpisodeSampler: a " + ways + "-way within-alphabet task needs an alphabet with "
+          + ways + " classes but the largest of the pool's " + byAlphabet.size() + " alphabets has " + largest
+          + (rotation == RotationMode.AS_NEW_CLASSES ? " (characters x 4 rotations)" : ""));
+    }
+    return eligible.toArray(new int[0][]);
+  }
+
+  /**
+   * Returns which classes may share a task.
+   *
+   * @return the grouping
+   */
+  public ClassGrouping grouping() {
+    return grouping;
+  }
+
+  /**
+   * Returns how many alphabets tasks are drawn from under {@link ClassGrouping#SAME_ALPHABET} (those
+   * with at least N classes), or 0 for {@link ClassGrouping#ANY}.
+   *
+   * @return the number of eligible alphabets
+   */
+  public int alphabetCount() {
+    return groups == null ? 0 : groups.length;
   }
 
   /**
@@ -109,7 +180,16 @@ public final class EpisodeSampler {
     int q = spec.queries();
     int side = pool.side();
     int p = side * side;
-    int[] chosen = drawDistinct(rng, classCount, n);
+    int[] chosen;
+    if (groups == null) {
+      chosen = drawDistinct(rng, classCount, n);
+    } else {
+      int[] group = groups[rng.nextInt(groups.length)];
+      chosen = drawDistinct(rng, group.length, n);
+      for (int j = 0; j < n; j++) {
+        chosen[j] = group[chosen[j]];
+      }
+    }
     int[] classIndices = new int[n];
     int[] rotations = new int[n];
     List<CharacterId> ids = new ArrayList<>(n);

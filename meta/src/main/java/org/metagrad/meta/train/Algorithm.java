@@ -20,12 +20,23 @@ public enum Algorithm {
   METASGD("metasgd", true),
   /** ANIL: MAML adapting only the head (Raghu et al. 2020), second order. */
   ANIL("anil", true),
+  /**
+   * Reptile (Nichol et al. 2018): k SGD steps on the support set, then theta moves towards the adapted weights;
+   * the direction theta - phi is handed to the outer Adam (see {@code Reptile.surrogateStep}). Not a gradient
+   * method, so there is no meta-gradient to check.
+   */
+  REPTILE("reptile", true),
   /** Proto-MAML: MAML with a prototype-initialised head, first order (Triantafillou et al. 2020). */
   PROTOMAML("protomaml", false),
-  /** Matching Networks without full context embeddings (Vinyals et al. 2016). */
+  /** Matching Networks (Vinyals et al. 2016); full-context embeddings with {@code --fce}. */
   MATCHINGNET("matchingnet", false),
   /** A Siamese verification network used as a nearest-neighbour classifier (Koch et al. 2015). */
-  SIAMESE("siamese", false);
+  SIAMESE("siamese", false),
+  /**
+   * Transfer baselines (Chen et al. 2019): pre-train a classifier on all meta-training classes, then fine-tune
+   * a new linear (Baseline) or cosine (Baseline++) head on each task's support set. Not a meta-learner.
+   */
+  TRANSFER("transfer", false);
 
   private final String cliName;
   private final boolean fixedWays;
@@ -47,7 +58,8 @@ public enum Algorithm {
 
   /** Whether the algorithm adapts by gradient steps (so inner steps and inner learning rate apply). */
   public boolean gradientBased() {
-    return this == MAML || this == FOMAML || this == METASGD || this == ANIL || this == PROTOMAML;
+    return this == MAML || this == FOMAML || this == METASGD || this == ANIL || this == REPTILE
+        || this == PROTOMAML;
   }
 
   /** All command-line names, comma-separated. */

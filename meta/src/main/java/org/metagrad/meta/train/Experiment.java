@@ -13,6 +13,7 @@ import java.util.Map;
 import org.metagrad.DType;
 import org.metagrad.Rng;
 import org.metagrad.meta.algo.Anil;
+import org.metagrad.meta.algo.FewShotLearner;
 import org.metagrad.meta.algo.Maml;
 import org.metagrad.meta.algo.MatchingNet;
 import org.metagrad.meta.algo.MetaLearner;
@@ -20,7 +21,9 @@ import org.metagrad.meta.algo.MetaSgd;
 import org.metagrad.meta.algo.Order;
 import org.metagrad.meta.algo.ProtoMaml;
 import org.metagrad.meta.algo.ProtoNet;
+import org.metagrad.meta.algo.Reptile;
 import org.metagrad.meta.algo.Siamese;
+import org.metagrad.meta.algo.TransferBaseline;
 import org.metagrad.meta.data.CharacterId;
 import org.metagrad.meta.data.ClassSplit;
 import org.metagrad.meta.data.EpisodeSampler;
@@ -96,11 +99,20 @@ public final class Experiment {
         : Backbones.conv4(1, c.hidden(), c.side(), 0, BnMode.BATCH_STATS);
   }
 
-  /** The learner of the configuration, with its test-time inner steps. */
+  /**
+   * The meta-learner of the configuration, with its test-time inner steps.
+   *
+   * @throws IllegalArgumentException for {@code transfer}, which is not a meta-learner (see {@link #fewShotLearner})
+   */
   public static MetaLearner learner(TrainConfig c, Network model) {
     return switch (c.algorithm()) {
+      case TRANSFER -> throw new IllegalArgumentException("transfer is not a meta-learner (it has no meta-loss);"
+          + " this command supports the meta-learning algorithms only");
+      case REPTILE -> throw new IllegalArgumentException("reptile is not a gradient method (theta - phi is not the"
+          + " gradient of any loss), so it has no meta-loss; this command supports the other meta-learners");
       case PROTONET -> ProtoNet.euclidean(model);
-      case MATCHINGNET -> new MatchingNet(model, 1.0);
+      case MATCHINGNET -> c.fceSteps() > 0 ? new MatchingNet(model, 1.0).withFce(model.featureDim(), c.fceSteps())
+          : new MatchingNet(model, 1.0);
       case SIAMESE -> new Siamese(model, model.featureDim());
       case MAML -> new Maml(model, c.innerSteps(), c.innerLr(), Order.SECOND).withTestInnerSteps(c.testInnerSteps());
       case FOMAML -> new Maml(model, c.innerSteps(), c.innerLr(), Order.FIRST).withTestInnerSteps(c.testInnerSteps());
@@ -109,6 +121,41 @@ public final class Experiment {
       case ANIL -> new Anil(model, c.innerSteps(), c.innerLr(), Order.SECOND).withTestInnerSteps(c.testInnerSteps());
       case PROTOMAML -> new ProtoMaml(model, c.innerSteps(), c.innerLr(), Order.FIRST, ProtoMaml.Scope.ALL)
           .withTestInnerSteps(c.testInnerSteps());
+    };
+  }
+
+  /** The learner used for validation and testing: the transfer baseline, or the meta-learner. */
+  public static FewShotLearner fewShotLearner(TrainConfig c, Network model) {
+    return switch (c.algorithm()) {
+      case TRANSFER -> transfer(c, model);
+      case REPTILE -> reptile(c, model);
+      default -> learner(c, model);
+    };
+  }
+
+  /** Reptile with the configuration's inner steps and step size (SGD) and its test-time inner steps. */
+  public static Reptile reptile(TrainConfig c, Network model) {
+    return new Reptile(model, c.innerSteps(), c.innerLr()).withTestInnerSteps(c.testInnerSteps());
+  }
+
+  /** The transfer baseline of the configuration: its head and fine-tuning schedule on the conv4 embedding. */
+  public static TransferBaseline transfer(TrainConfig c, Network model) {
+    TransferBaseline b = c.head().equals("cosine") ? TransferBaseline.baselinePlusPlus(model, model.featureDim())
+        : TransferBaseline.baseline(model, model.featureDim());
+    return b.withFinetune(c.finetuneSteps(), c.finetuneLr());
+  }
+
+  /** The initial transfer parameters: the embedding's initialisation plus a classifier over {@code classes}. */
+  static Params transferInit(TrainConfig c, Network model, int classes) {
+    Rng rng = new Rng(c.seed());
+    return transfer(c, model).initPretrain(model.init(rng, DType.FLOAT32), classes, rng);
+  }
+
+  /** The pre-training objective of a transfer baseline: item {@code i} is the classifier's loss on batch {@code i}. */
+  public static MetaTrainer.Objective pretrainObjective(TransferBaseline b, PretrainBatches batches) {
+    return (p, i) -> {
+      org.metagrad.nn.train.Batch mb = batches.batch(i);
+      return b.pretrainStep(p, mb.x(), mb.y());
     };
   }
 
@@ -221,16 +268,36 @@ public final class Experiment {
         c.side(), c.side(), (System.nanoTime() - tl) / 1e9);
 
     Network model = model(c);
-    MetaLearner learner = learner(c, model);
-    Params init = initialParams(c, model, learner);
+    FewShotLearner learner = fewShotLearner(c, model);
+    Params init;
+    MetaTrainer.Objective objective;
+    if (c.algorithm() == Algorithm.TRANSFER) {
+      // Pre-training: each item of a meta-batch is a labelled minibatch drawn from all training classes.
+      TransferBaseline b = (TransferBaseline) learner;
+      PretrainBatches batches = new PretrainBatches(train, c.rotation(), c.batchSize(), c.seed());
+      init = transferInit(c, model, batches.classes());
+      objective = pretrainObjective(b, batches);
+      out.printf(Locale.ROOT, "pre-training classifier over %d classes (%d characters, rotation %s)%n",
+          batches.classes(), train.size(), c.rotation());
+    } else {
+      TaskSource tasks = TaskSource.of(new EpisodeSampler(train, TaskSpec.of(c.ways(), c.shots(), c.queries()),
+          c.rotation(), c.seed()));
+      if (learner instanceof Reptile reptile) {
+        // Adam minimises a surrogate whose gradient is theta - phi: theta moves towards the adapted weights.
+        init = model.init(new Rng(c.seed()), DType.FLOAT32);
+        objective = (p, i) -> reptile.surrogateStep(p, tasks.task(i));
+      } else {
+        MetaLearner ml = (MetaLearner) learner;
+        init = initialParams(c, model, ml);
+        objective = MetaTrainer.Objective.of(ml, tasks);
+      }
+    }
     out.printf(Locale.ROOT, "model: %s, %d parameters; algorithm: %s%n", model, init.numel(), learner);
     out.println("training: " + c);
-    TaskSource trainTasks = TaskSource.of(new EpisodeSampler(train, TaskSpec.of(c.ways(), c.shots(), c.queries()),
-        c.rotation(), c.seed()));
     TaskSource valTasks = testTasks(c, val, valSeed(c));
     MetaTrainer.Options opt = MetaTrainer.Options.of(c.iterations(), c.metaBatch()).threads(c.threads())
         .validateEvery(c.valEvery()).checkpointEvery(c.checkpointEvery()).clipNorm(c.clipNorm()).outDir(dir);
-    MetaTrainer trainer = new MetaTrainer(learner, trainTasks, Adam.of(c.outerLr()), schedule(c), opt);
+    MetaTrainer trainer = new MetaTrainer(objective, Adam.of(c.outerLr()), schedule(c), opt);
     ProgressListener listener = new ProgressListener(progress, c.iterations(), out);
     MetaTrainer.Result r = trainer.train(init,
         p -> Evaluator.evaluate(learner, p, valTasks, c.valEpisodes(), c.threads(), null).mean(), resumeFrom,
@@ -250,7 +317,7 @@ public final class Experiment {
   }
 
   /** Evaluates with a progress bar on {@code progress} (if not null). */
-  public static EvalResult evaluate(MetaLearner learner, Params params, TaskSource tasks, int episodes, int threads,
+  public static EvalResult evaluate(FewShotLearner learner, Params params, TaskSource tasks, int episodes, int threads,
                                     PrintStream progress) {
     ProgressBar bar = progress == null ? null : new ProgressBar(progress, "test ", episodes);
     EvalResult res = Evaluator.evaluate(learner, params, tasks, episodes, threads,
@@ -264,10 +331,20 @@ public final class Experiment {
   /** Loads the parameters of a checkpoint written by a run of this configuration. */
   public static Params loadParams(TrainConfig c, Path checkpoint) {
     Network model = model(c);
-    MetaLearner learner = learner(c, model);
-    Params template = initialParams(c, model, learner);
     try {
-      return Checkpoints.load(checkpoint).paramsLike(template);
+      Checkpoints.Loaded loaded = Checkpoints.load(checkpoint);
+      Params template;
+      if (c.algorithm() == Algorithm.TRANSFER) {
+        // The classifier's class count depends on the split's data; take it from the checkpoint.
+        String w = TransferBaseline.CLASSIFIER + "weight";
+        int classes = loaded.params().contains(w) ? loaded.params().get(w).size(0) : 1;
+        template = transferInit(c, model, classes);
+      } else if (c.algorithm() == Algorithm.REPTILE) {
+        template = model.init(new Rng(c.seed()), DType.FLOAT32);
+      } else {
+        template = initialParams(c, model, learner(c, model));
+      }
+      return loaded.paramsLike(template);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read checkpoint " + checkpoint + ": " + e.getMessage(), e);
     }
@@ -277,7 +354,9 @@ public final class Experiment {
     Path dir = c.out();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("algorithm", c.algorithm().cliName());
-    m.put("train_task", c.ways() + "-way " + c.shots() + "-shot " + c.queries() + "-query");
+    m.put("train_task", c.algorithm() == Algorithm.TRANSFER
+        ? "pre-training: " + c.metaBatch() + " x " + c.batchSize() + " images per step over all training classes"
+        : c.ways() + "-way " + c.shots() + "-shot " + c.queries() + "-query");
     m.put("test_task", c.testWays() + "-way " + c.testShots() + "-shot " + c.testQueries() + "-query");
     m.put("iterations", c.iterations());
     m.put("meta_batch", c.metaBatch());
@@ -290,6 +369,12 @@ public final class Experiment {
     m.put("test_std", test.std());
     m.put("test_episodes", test.episodes());
     m.put("test_inner_steps", c.algorithm().gradientBased() ? c.testInnerSteps() : 0);
+    if (c.algorithm() == Algorithm.TRANSFER) {
+      m.put("head", c.head());
+      m.put("batch_size", c.batchSize());
+      m.put("finetune_steps", c.finetuneSteps());
+      m.put("finetune_lr", c.finetuneLr());
+    }
     List<MetaTrainer.Row> h = r.history();
     if (!h.isEmpty()) {
       m.put("final_train_loss", smoothed(h, false)[h.size() - 1]);
@@ -311,9 +396,11 @@ public final class Experiment {
       return;
     }
     double[] x = h.stream().mapToDouble(MetaTrainer.Row::iteration).toArray();
+    boolean pretrain = name.equals(Algorithm.TRANSFER.cliName());
+    String train = pretrain ? "pre-training batch" : "train query";
     List<MetaTrainer.Row> v = h.stream().filter(row -> !Double.isNaN(row.valAccuracy())).toList();
     LinePlot acc = new LinePlot(name + ": accuracy", "iteration", "accuracy")
-        .line("train query accuracy (EMA)", x, smoothed(h, true));
+        .line(train + " accuracy (EMA)", x, smoothed(h, true));
     if (!v.isEmpty()) {
       double[] vx = v.stream().mapToDouble(MetaTrainer.Row::iteration).toArray();
       double[] vy = v.stream().mapToDouble(MetaTrainer.Row::valAccuracy).toArray();
@@ -324,8 +411,9 @@ public final class Experiment {
       }
     }
     acc.write(dir.resolve("learning-curve.png"));
-    new LinePlot(name + ": meta-training loss", "iteration", "query loss")
-        .line("train query loss (EMA)", x, smoothed(h, false)).write(dir.resolve("loss-curve.png"));
+    new LinePlot(name + (pretrain ? ": pre-training loss" : ": meta-training loss"), "iteration",
+        pretrain ? "cross-entropy" : "query loss").line(train + " loss (EMA)", x, smoothed(h, false))
+        .write(dir.resolve("loss-curve.png"));
   }
 
   /** Exponential moving average (0.95) of the log's accuracy or loss. */

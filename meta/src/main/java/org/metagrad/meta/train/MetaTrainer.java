@@ -19,7 +19,6 @@ import org.metagrad.GradOptions;
 import org.metagrad.Tensor;
 import org.metagrad.meta.algo.MetaLearner;
 import org.metagrad.meta.algo.MetaStep;
-import org.metagrad.meta.task.FewShotTask;
 import org.metagrad.nn.Params;
 import org.metagrad.nn.io.Checkpoints;
 import org.metagrad.nn.optim.Adam;
@@ -131,6 +130,25 @@ public final class MetaTrainer {
     }
   }
 
+  /**
+   * What one unit of a meta-batch contributes: the loss of item {@code index} (a task, or for pre-training a
+   * labelled minibatch), differentiable with respect to {@code params}. Must be a pure function of
+   * {@code (params, index)} so that threads and resumption do not change the bits.
+   */
+  @FunctionalInterface
+  public interface Objective {
+    /** The loss (and accuracy) of item {@code index} under {@code params}. */
+    MetaStep loss(Params params, long index);
+
+    /** The meta-loss of a learner on the tasks of a source: {@code learner.metaLoss(params, tasks.task(index))}. */
+    static Objective of(MetaLearner learner, TaskSource tasks) {
+      if (learner == null || tasks == null) {
+        throw new IllegalArgumentException("MetaTrainer: learner and tasks are required");
+      }
+      return (params, index) -> learner.metaLoss(params, tasks.task(index));
+    }
+  }
+
   /** Scores parameters on validation tasks (higher is better), e.g. mean accuracy. */
   @FunctionalInterface
   public interface Validator {
@@ -173,8 +191,7 @@ public final class MetaTrainer {
   public record Result(Params last, Params best, double bestScore, long bestIteration,
                        OptimizerState optimizerState, List<Row> history, double seconds) {}
 
-  private final MetaLearner learner;
-  private final TaskSource tasks;
+  private final Objective objective;
   private final Adam adam;
   private final LrSchedule schedule;
   private final Options options;
@@ -189,11 +206,23 @@ public final class MetaTrainer {
    * @param options loop settings
    */
   public MetaTrainer(MetaLearner learner, TaskSource tasks, Adam adam, LrSchedule schedule, Options options) {
-    if (learner == null || tasks == null || adam == null || schedule == null || options == null) {
+    this(Objective.of(learner, tasks), adam, schedule, options);
+  }
+
+  /**
+   * A trainer of any per-item {@link Objective}, e.g. the pre-training loss of a transfer baseline on
+   * labelled minibatches; item {@code (t-1)*B + b} is the b-th of iteration t's meta-batch.
+   *
+   * @param objective the loss of one item
+   * @param adam the optimizer (its own lr is replaced by the schedule's at every step)
+   * @param schedule the learning rate as a function of the step count
+   * @param options loop settings
+   */
+  public MetaTrainer(Objective objective, Adam adam, LrSchedule schedule, Options options) {
+    if (objective == null || adam == null || schedule == null || options == null) {
       throw new IllegalArgumentException("MetaTrainer: learner, tasks, optimizer, schedule and options are required");
     }
-    this.learner = learner;
-    this.tasks = tasks;
+    this.objective = objective;
     this.adam = adam;
     this.schedule = schedule;
     this.options = options;
@@ -369,8 +398,7 @@ public final class MetaTrainer {
   }
 
   private TaskGrad taskGrad(Params params, long index) {
-    FewShotTask task = tasks.task(index);
-    MetaStep s = learner.metaLoss(params, task);
+    MetaStep s = objective.loss(params, index);
     List<Tensor> g = Autograd.grad(s.loss(), params.values(), GradOptions.defaults().allowUnused(true));
     List<Tensor> detached = new ArrayList<>(g.size());
     for (Tensor t : g) {

@@ -46,16 +46,25 @@ import org.metagrad.meta.data.RotationMode;
  * @param checkpointEvery write {@code last.safetensors} every this many iterations (0: at the end only)
  * @param clipNorm global-norm clipping of the meta-gradient (0: off)
  * @param out the output folder
+ * @param head transfer only: the classifier head, {@code linear} (Baseline) or {@code cosine} (Baseline++);
+ *     {@code none} for the other algorithms (null picks the default: {@code linear} resp. {@code none})
+ * @param batchSize transfer only: images per pre-training minibatch (a meta-batch of B is B minibatches)
+ * @param finetuneSteps transfer only: gradient steps fine-tuning the new head on each task's support set
+ * @param finetuneLr transfer only: the step size of that fine-tuning (plain full-batch gradient descent)
+ * @param fceSteps matchingnet only: read steps K of the full-context embeddings' attention LSTM; 0 = no FCE
  */
 public record TrainConfig(Algorithm algorithm, Path data, String split, int side, RotationMode rotation,
                           int ways, int shots, int queries, int testWays, int testShots, int testQueries,
                           int iterations, int metaBatch, double outerLr, String schedule, int lrStep,
                           double lrGamma, int innerSteps, int testInnerSteps, double innerLr, int hidden,
                           long seed, int threads, int valEvery, int valEpisodes, int testEpisodes,
-                          int checkpointEvery, double clipNorm, Path out) {
+                          int checkpointEvery, double clipNorm, Path out, String head, int batchSize,
+                          int finetuneSteps, double finetuneLr, int fceSteps) {
 
   /** The split names. */
   public static final String[] SPLITS = {"vinyals", "maml", "background"};
+  /** The transfer heads. */
+  public static final String[] HEADS = {"linear", "cosine"};
   /** The schedule names. */
   public static final String[] SCHEDULES = {"constant", "cosine", "step"};
 
@@ -73,6 +82,28 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     }
     if (!java.util.List.of(SCHEDULES).contains(schedule)) {
       throw new IllegalArgumentException("unknown schedule '" + schedule + "'; known: constant, cosine, step");
+    }
+    boolean transfer = algorithm == Algorithm.TRANSFER;
+    if (head == null) {
+      head = transfer ? "linear" : "none";
+    }
+    if (!transfer && !head.equals("none")) {
+      throw new IllegalArgumentException("--head " + head + " applies only to --algorithm transfer, not "
+          + algorithm.cliName());
+    }
+    if (transfer && !java.util.List.of(HEADS).contains(head)) {
+      throw new IllegalArgumentException("unknown head '" + head + "'; known: linear (Baseline), cosine (Baseline++)");
+    }
+    positive("batch size", batchSize);
+    if (finetuneSteps < 0 || !(finetuneLr >= 0) || Double.isInfinite(finetuneLr)) {
+      throw new IllegalArgumentException("fine-tune steps must be >= 0 and the fine-tune learning rate finite and"
+          + " >= 0; got " + finetuneSteps + " and " + finetuneLr);
+    }
+    if (fceSteps < 0) {
+      throw new IllegalArgumentException("--fce-steps must be >= 1, got " + fceSteps);
+    }
+    if (fceSteps > 0 && algorithm != Algorithm.MATCHINGNET) {
+      throw new IllegalArgumentException("--fce applies only to --algorithm matchingnet, not " + algorithm.cliName());
     }
     positive("ways", ways);
     positive("shots", shots);
@@ -159,6 +190,11 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     b.checkpointEvery = checkpointEvery;
     b.clipNorm = clipNorm;
     b.out = out;
+    b.head = head;
+    b.batchSize = batchSize;
+    b.finetuneSteps = finetuneSteps;
+    b.finetuneLr = finetuneLr;
+    b.fceSteps = fceSteps;
     return b;
   }
 
@@ -194,6 +230,15 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     m.put("checkpoint_every", checkpointEvery);
     m.put("clip_norm", clipNorm);
     m.put("out", out.toString());
+    if (algorithm == Algorithm.TRANSFER) {
+      m.put("head", head);
+      m.put("batch_size", batchSize);
+      m.put("finetune_steps", finetuneSteps);
+      m.put("finetune_lr", finetuneLr);
+    }
+    if (fceSteps > 0) {
+      m.put("fce_steps", fceSteps);
+    }
     return m;
   }
 
@@ -258,6 +303,13 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       b.checkpointEvery = Integer.parseInt(get(m, "checkpoint_every"));
       b.clipNorm = Double.parseDouble(get(m, "clip_norm"));
       b.out = Path.of(get(m, "out"));
+      // Transfer-only entries (absent for the other algorithms and in configurations of older versions).
+      b.head = m.get("head");
+      b.batchSize = m.containsKey("batch_size") ? Integer.parseInt(m.get("batch_size")) : b.batchSize;
+      b.finetuneSteps = m.containsKey("finetune_steps") ? Integer.parseInt(m.get("finetune_steps")) : b.finetuneSteps;
+      b.finetuneLr = m.containsKey("finetune_lr") ? Double.parseDouble(m.get("finetune_lr")) : b.finetuneLr;
+      // Matching-net full-context embeddings (absent without FCE).
+      b.fceSteps = m.containsKey("fce_steps") ? Integer.parseInt(m.get("fce_steps")) : 0;
       return b.build();
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("config.json: malformed number: " + e.getMessage(), e);
@@ -274,6 +326,11 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
 
   @Override
   public String toString() {
+    if (algorithm == Algorithm.TRANSFER) {
+      return String.format(Locale.ROOT, "transfer (%s head) pre-trained on %d x %d images per step, %d steps;"
+          + " fine-tune %d steps at lr %s -> test %d-way %d-shot", head, metaBatch, batchSize, iterations,
+          finetuneSteps, finetuneLr, testWays, testShots);
+    }
     return String.format(Locale.ROOT, "%s %d-way %d-shot (%d queries) -> test %d-way %d-shot, %d iterations x %d",
         algorithm.cliName(), ways, shots, queries, testWays, testShots, iterations, metaBatch);
   }
@@ -309,6 +366,11 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     private int checkpointEvery = 0;
     private double clipNorm = 0;
     private Path out = Path.of("runs", "train");
+    private String head = null;
+    private int batchSize = 64;
+    private int finetuneSteps = 100;
+    private double finetuneLr = 0.1;
+    private int fceSteps = 0;
 
     private Builder() {}
 
@@ -480,6 +542,36 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       return this;
     }
 
+    /** Sets the transfer head ({@code linear} or {@code cosine}; null for the algorithm's default). */
+    public Builder head(String v) {
+      head = v;
+      return this;
+    }
+
+    /** Sets the images per pre-training minibatch (transfer). */
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    /** Sets the fine-tuning steps per task (transfer). */
+    public Builder finetuneSteps(int v) {
+      finetuneSteps = v;
+      return this;
+    }
+
+    /** Sets the fine-tuning learning rate (transfer). */
+    public Builder finetuneLr(double v) {
+      finetuneLr = v;
+      return this;
+    }
+
+    /** Sets the full-context-embedding read steps of matchingnet (0: no FCE). */
+    public Builder fceSteps(int v) {
+      fceSteps = v;
+      return this;
+    }
+
     /** Sets the output folder. */
     public Builder out(Path v) {
       out = v;
@@ -494,7 +586,8 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     public TrainConfig build() {
       return new TrainConfig(algorithm, data, split, side, rotation, ways, shots, queries, testWays, testShots,
           testQueries, iterations, metaBatch, outerLr, schedule, lrStep, lrGamma, innerSteps, testInnerSteps,
-          innerLr, hidden, seed, threads, valEvery, valEpisodes, testEpisodes, checkpointEvery, clipNorm, out);
+          innerLr, hidden, seed, threads, valEvery, valEpisodes, testEpisodes, checkpointEvery, clipNorm, out, head,
+          batchSize, finetuneSteps, finetuneLr, fceSteps);
     }
   }
 }

@@ -58,6 +58,30 @@ class ReptileTest {
     assertThat(after).isFinite().isLessThan(before);
   }
 
+  @Test
+  void surrogateHasTheAdaptedQueryLossAsValueAndThetaMinusPhiAsGradient() {
+    Reptile r = new Reptile(mlp, 3, 0.2);
+    Params theta = mlp.init(new Rng(6), D).requiresGrad(true);
+    Task t = task(7);
+    MetaStep s = r.surrogateStep(theta, t);
+    Params delta = r.reptileDelta(theta, t);
+    List<Tensor> g = Autograd.grad(s.loss(), theta.values());
+    for (int i = 0; i < g.size(); i++) {
+      // d(surrogate)/d(theta) = theta - phi = -delta, exactly: the two cancelling terms differ only in sg.
+      assertThat(Fixtures.maxAbsDiff(g.get(i), delta.values().get(i).neg())).isLessThan(1e-14);
+    }
+    Params phi = theta.detach().zip(delta, Tensor::add);
+    Tensor out = mlp.apply(phi, t.queryX(), Mode.train().withStep(InnerLoop.lastStep(3)));
+    assertThat(s.lossValue()).isCloseTo(t.queryLoss(out).item(), org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(s.accuracy()).isEqualTo(t.queryAccuracy(out));
+    // A plain SGD step of size epsilon on the surrogate is the serial Reptile update.
+    Params sgd = theta.detach().zip(g.stream().map(x -> x.mul(0.5)).toList(), Tensor::sub);
+    Params reptile = Reptile.outerStep(theta, List.of(delta), 0.5);
+    for (String n : theta.names()) {
+      assertThat(Fixtures.maxAbsDiff(sgd.get(n), reptile.get(n))).as(n).isLessThan(1e-14);
+    }
+  }
+
   private static double meanLoss(Reptile r, Params theta, List<Task> tasks) {
     double s = 0;
     for (Task t : tasks) {

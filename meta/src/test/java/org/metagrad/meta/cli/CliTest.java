@@ -51,7 +51,12 @@ class CliTest {
         "--test-inner-steps", "--schedule", "--seed", "--out", "--resume", "--threads", "--val-every");
     Outcome eval = run("eval", "--help");
     assertThat(eval.status()).isZero();
-    assertThat(eval.out()).contains("--run", "--episodes", "--ways", "--shots", "--test-inner-steps", "95%");
+    assertThat(eval.out()).contains("--run", "--episodes", "--ways", "--shots", "--test-inner-steps", "--grouping",
+        "SAME_ALPHABET", "95%");
+    // A '%' that is not escaped as '%%' in a description makes picocli print a warning instead of the text.
+    for (Outcome help : new Outcome[] {top, train, eval}) {
+      assertThat(help.out() + help.err()).doesNotContain("picocli WARN");
+    }
     Outcome oneshot = run("oneshot", "--help");
     assertThat(oneshot.status()).isZero();
     assertThat(oneshot.out()).contains("--run", "--runs", "images_background", "95.5%");
@@ -137,6 +142,11 @@ class CliTest {
     assertThat(e.status()).as(e.out() + e.err()).isZero();
     assertThat(e.out()).contains("3-way 1-shot").contains("\u00b1").contains("(3 episodes)");
     assertThat(Files.readString(tmp.resolve("eval.json"))).contains("\"accuracy\"").contains("\"ci95\"");
+    Outcome within = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "3", "--ways", "20",
+        "--queries", "1", "--grouping", "same_alphabet", "--out", tmp.resolve("within.json").toString());
+    assertThat(within.status()).as(within.out() + within.err()).isZero();
+    assertThat(within.out()).contains("within one alphabet").contains("20-way 1-shot").contains("(3 episodes)");
+    assertThat(Files.readString(tmp.resolve("within.json"))).contains("\"grouping\": \"SAME_ALPHABET\"");
 
     Outcome o = run("oneshot", "--run", dir.toString(), "--data", data(), "--out", tmp.resolve("os.json").toString());
     assertThat(o.status()).as(o.out() + o.err()).isZero();

@@ -129,6 +129,59 @@ class EpisodeSamplerTest {
         .hasMessageContaining("9-way task needs 9 classes but the pool has 8 (2 characters x 4 rotations)");
   }
 
+  /** Alphabets A (3 characters), B (6), C (8): class c belongs to the alphabet named at its index. */
+  private static ImageClasses alphabets() {
+    String[] names = {"A", "A", "A", "B", "B", "B", "B", "B", "B", "C", "C", "C", "C", "C", "C", "C", "C"};
+    List<CharacterId> ids = new ArrayList<>();
+    List<float[]> px = new ArrayList<>();
+    for (int c = 0; c < names.length; c++) {
+      ids.add(new CharacterId(OmniglotSet.EVALUATION, names[c], String.format("character%02d", c + 1)));
+      float[] a = new float[3 * P];
+      java.util.Arrays.fill(a, c);
+      px.add(a);
+    }
+    return ImageClasses.of(SIDE, ids, px);
+  }
+
+  @Test
+  void sameAlphabetTasksStayInsideOneEligibleAlphabet() {
+    ImageClasses pool = alphabets();
+    EpisodeSampler s = new EpisodeSampler(pool, TaskSpec.of(5, 1, 2), RotationMode.NONE, ClassGrouping.SAME_ALPHABET, 9);
+    assertThat(s.grouping()).isEqualTo(ClassGrouping.SAME_ALPHABET);
+    assertThat(s.alphabetCount()).isEqualTo(2); // A has only 3 characters
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 200; i++) {
+      Episode e = s.episode(i);
+      Set<String> alphabets = new HashSet<>();
+      Set<Integer> classes = new HashSet<>();
+      for (int n = 0; n < 5; n++) {
+        alphabets.add(e.classIds().get(n).alphabet());
+        classes.add(e.classIndices()[n]);
+        // every image of the class carries the class's value: support and queries really are that class
+        assertThat(e.supportX()[n * P]).isEqualTo((float) e.classIndices()[n]);
+        assertThat(e.queryX()[2 * n * P]).isEqualTo((float) e.classIndices()[n]);
+      }
+      assertThat(alphabets).hasSize(1);
+      assertThat(classes).hasSize(5);
+      seen.addAll(alphabets);
+      assertSameEpisode(e, new EpisodeSampler(pool, TaskSpec.of(5, 1, 2), RotationMode.NONE,
+          ClassGrouping.SAME_ALPHABET, 9).episode(i));
+    }
+    assertThat(seen).containsExactlyInAnyOrder("B", "C");
+    // with rotations as classes, A's 3 characters make 12 classes and become eligible
+    EpisodeSampler r = new EpisodeSampler(pool, TaskSpec.of(10, 1, 1), RotationMode.AS_NEW_CLASSES,
+        ClassGrouping.SAME_ALPHABET, 9);
+    assertThat(r.alphabetCount()).isEqualTo(3);
+    // ANY keeps the four-argument constructor's sequence exactly
+    EpisodeSampler any = new EpisodeSampler(pool, TaskSpec.of(5, 1, 2), RotationMode.NONE, ClassGrouping.ANY, 9);
+    assertSameEpisode(any.episode(3), new EpisodeSampler(pool, TaskSpec.of(5, 1, 2), RotationMode.NONE, 9).episode(3));
+    assertThat(any.alphabetCount()).isZero();
+    assertThatThrownBy(() -> new EpisodeSampler(pool, TaskSpec.of(9, 1, 1), RotationMode.NONE,
+        ClassGrouping.SAME_ALPHABET, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("9-way within-alphabet task needs an alphabet with 9 classes but the largest of the pool's 3 alphabets has 8");
+  }
+
   @Test
   void clearErrorsForImpossibleTasks() {
     ImageClasses pool = pool(4, 20);
