@@ -120,6 +120,20 @@ def main():
         print(f"| {w} | {r.get('peak_rss_delta_mib', '-')} | {r.get('max_heap_mib', '-')} | "
               f"{mins[0] if mins else '-'} | {p['peak_rss_delta_mib'] if p else '-'} |")
 
+    fused = {}
+    for (name, params), (v, unit, _) in jmh.items():
+        if name.startswith("FusedOpBench."):
+            fused[(name.split(".")[1], dict(params)["side"])] = to_ms(v, unit)
+    if fused:
+        print("\n## Fused batch norm / 2x2 max pool vs their composites, forward + backward, [100,64,s,s] float32 (ms)\n")
+        print("| op | side | fused ms | composite ms | composite / fused |")
+        print("|---|---|---|---|---|")
+        for op in ("batchNorm", "maxPool"):
+            for side in ("28", "14"):
+                f, c = fused.get((op + "Fused", side)), fused.get((op + "Composite", side))
+                if f and c:
+                    print(f"| {op} | {side} | {f:.2f} | {c:.2f} | {c / f:.2f}x |")
+
     conv = [(k, v) for k, v in jmh.items() if k[0].startswith(("ConvGemmBench", "ElementwiseBench", "ReduceBench", "OpenCl"))]
     if conv:
         print("\n## Kernel micro-benchmarks (Metagrad, medians; OpenCl* run on PoCL, i.e. this CPU)\n")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark run on this machine: Metagrad's JMH suite (GEMM, conv GEMMs, elementwise,
-# reductions, workloads (a)-(d)), fresh-JVM memory runs of the workloads, and the same workloads in
-# numpy (GEMM) and PyTorch; then a table of medians and ratios (Metagrad time / peer time).
+# reductions, fused batch-norm/max-pool vs their composites, workloads (a)-(d)), fresh-JVM memory
+# runs of the workloads, and the same workloads in numpy (GEMM) and PyTorch; then a table of medians and ratios (Metagrad time / peer time).
 #
 #   bench/run.sh [OUT_DIR]          (default bench/results/<date>)
 #
@@ -65,6 +65,7 @@ if [ -z "${SKIP_JMH:-}" ]; then
     jmh conv "$KFORKS" '^org.metagrad.bench.kernels.ConvGemmBench' 2 1 3 1 -p threads="$THREADS"
     jmh elementwise "$KFORKS" '^org.metagrad.bench.kernels.ElementwiseBench' 1 1 2 1
     jmh reduce "$KFORKS" '^org.metagrad.bench.kernels.ReduceBench' 1 1 2 1
+    jmh fused "$KFORKS" '^org.metagrad.bench.kernels.FusedOpBench' 3 1 5 1
     # OpenCL through PoCL: on this machine PoCL's device is this same CPU (pthread), not a GPU.
     jmh opencl "$KFORKS" '^org.metagrad.bench.opencl' 1 1 3 1 || true
   fi

@@ -64,7 +64,7 @@ public final class F {
   }
 
   /** The composite definition of {@link #maxPool2d} (the fused op's derivatives and test oracle). */
-  static Tensor maxPool2dComposite(Tensor x, int kernel, int stride, int padding) {
+  public static Tensor maxPool2dComposite(Tensor x, int kernel, int stride, int padding) {
     checkPoolInput("maxPool2d", x, kernel, padding);
     int n = x.size(0);
     int c = x.size(1);
@@ -167,7 +167,7 @@ public final class F {
    * The composite definition of batch normalization with batch statistics (the fused op's derivatives of
    * every order and its test oracle).
    */
-  static Tensor batchNormComposite(Tensor x, Tensor gamma, Tensor beta, double eps) {
+  public static Tensor batchNormComposite(Tensor x, Tensor gamma, Tensor beta, double eps) {
     int[] dims = bnDims("batchNorm", x);
     Tensor mean = x.mean(dims, true);
     Tensor xc = x.sub(mean);
