@@ -31,8 +31,9 @@ class TrainConfigTest {
     assertThatThrownBy(() -> TrainConfig.builder().side(8).build()).hasMessageContaining("side must be >= 16");
     assertThatThrownBy(() -> TrainConfig.builder().outerLr(0).build()).hasMessageContaining("learning rates");
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"algorithm\": \"protonet\"}")).hasMessageContaining("missing entry");
-    assertThatThrownBy(() -> Algorithm.parse("reptile")).hasMessageContaining("unknown algorithm 'reptile'")
-        .hasMessageContaining("protonet, maml");
+    assertThatThrownBy(() -> Algorithm.parse("imaml")).hasMessageContaining("unknown algorithm 'imaml'")
+        .hasMessageContaining("protonet, maml").hasMessageContaining("reptile");
+    assertThat(Algorithm.parse("Reptile")).isEqualTo(Algorithm.REPTILE);
     assertThat(Algorithm.parse("Proto-Net")).isEqualTo(Algorithm.PROTONET);
   }
 
