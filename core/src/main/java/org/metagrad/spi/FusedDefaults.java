@@ -62,14 +62,20 @@ final class FusedDefaults {
     }
   }
 
+  /** The shape a per-channel reduction of {@code xs} keeps: 1 everywhere but the channel dim. */
+  private static int[] channelKept(int[] xs) {
+    int[] kept = new int[xs.length];
+    java.util.Arrays.fill(kept, 1);
+    kept[1] = xs[1];
+    return kept;
+  }
+
   static Buffer[] batchNormTrain(Backend be, View x, View gamma, View beta, double eps) {
     checkBatchNorm("batchNormTrain", x, gamma, beta);
     int[] xs = x.shape();
     int c = xs[1];
     double m = c == 0 ? 0 : (double) x.numel() / c;
-    int[] kept = new int[xs.length];
-    java.util.Arrays.fill(kept, 1);
-    kept[1] = c;
+    int[] kept = channelKept(xs);
     DType dt = x.dtype();
     try (Temps t = new Temps()) {
       View cnt = scalar(t.add(be.full(dt, 1, m)), c);
@@ -96,9 +102,7 @@ final class FusedDefaults {
     int[] xs = x.shape();
     int c = xs[1];
     double m = c == 0 ? 0 : (double) x.numel() / c;
-    int[] kept = new int[xs.length];
-    java.util.Arrays.fill(kept, 1);
-    kept[1] = c;
+    int[] kept = channelKept(xs);
     DType dt = x.dtype();
     try (Temps t = new Temps()) {
       View cnt = scalar(t.add(be.full(dt, 1, m)), c);
