@@ -10,11 +10,12 @@ package org.metagrad.kernels.cpu;
  * micro-kernel on zero-padded panels, so their arithmetic is identical to full tiles.
  */
 final class GemmF {
-  /**
-   * Depth of a packed block. 128 rather than 256 since A is packed pre-broadcast (8 copies per value):
-   * an mr x kc panel of A is then 24 KiB and stays in L1 next to a kc x NR panel of B (8 KiB).
+  /*
+   * Depth of a packed block: ScalarKernels.kcF(), one constant per kernel set. 128 with pre-broadcast A
+   * (8 copies per value: an mr x kc panel of A is then 24 KiB and stays in L1 next to a kc x NR panel
+   * of B, 8 KiB); 256 with the wide AVX-512 kernels, whose plain A panel is 12 KiB, so that C, often far
+   * larger than L2, is read and written half as often.
    */
-  static final int KC = 128;
   /** Below this many multiply-adds per matrix the packing costs more than it saves. */
   static final long DIRECT_LIMIT = 1L << 15;
   /** Below this many multiply-adds in total the call stays on the calling thread. */
@@ -74,7 +75,7 @@ final class GemmF {
     // One A for the whole batch (a conv weight against every image's columns), small enough to stay
     // packed in L2: pack it once and split the batch's column panels over the threads.
     if ((aBs == 0 && batch > 1 && (long) m * kk <= (1L << 20))
-        || (batch == 1 && (long) m * Math.min(kk, KC) <= SHARED_A_LIMIT)) {
+        || (batch == 1 && (long) m * Math.min(kk, k.kcF()) <= sharedALimit(k))) {
       sharedA(k, th, a, aOff, aRs, aCs, b, bOff, bBs, bRs, bCs, c, batch, m, n, kk);
       return;
     }
@@ -93,12 +94,14 @@ final class GemmF {
   }
 
   /** Largest m x kc block of A (in values, before the lanes copies) that {@link #sharedA} packs whole. */
-  static final long SHARED_A_LIMIT = 64 * KC;
+  static long sharedALimit(ScalarKernels k) {
+    return 64L * k.kcF();
+  }
   /** Column panels one {@link #sharedA} task packs and runs against each row panel of A. */
   static final int GROUP_PANELS = 8;
 
   /**
-   * Batched product with one A (batch stride 0, or a single matrix) of at most {@link #SHARED_A_LIMIT}
+   * Batched product with one A (batch stride 0, or a single matrix) of at most {@link #sharedALimit}
    * values per depth block: A is packed once for every depth block, then groups of column panels of all
    * matrices are split over the threads. A task packs its group's kc x NR panels of B (L2) and runs each
    * row panel of A (L1) against all of them. One fork-join per call instead of one per matrix and block;
@@ -106,6 +109,7 @@ final class GemmF {
    */
   private static void sharedA(ScalarKernels k, int threads, float[] a, int aOff, int aRs, int aCs,
       float[] b, int bOff, int bBs, int bRs, int bCs, float[] c, int batch, int m, int n, int kk) {
+    final int kcb = k.kcF();
     final int mr = k.mrF();
     final int nr = k.nrF();
     final int mPanels = (m + mr - 1) / mr;
@@ -114,10 +118,10 @@ final class GemmF {
     // Pre-broadcast A costs lanes times the packing and pays only when a panel meets several B panels.
     final boolean pre = panels >= 4;
     final int lanes = pre ? k.aLanesF() : 1;
-    // Block pc of packed A starts at pc * mPanels * mr * lanes: every earlier block has depth KC.
+    // Block pc of packed A starts at pc * mPanels * mr * lanes: every earlier block has depth kcb.
     final float[] pa = SCRATCH.get().a(mPanels * mr * kk * lanes);
-    for (int pc = 0; pc < kk; pc += KC) {
-      int kc = Math.min(KC, kk - pc);
+    for (int pc = 0; pc < kk; pc += kcb) {
+      int kc = Math.min(kcb, kk - pc);
       for (int ip = 0; ip < mPanels; ip++) {
         packA(a, aOff, aRs, aCs, m, pc, kc, ip, mr, pa, pc * mPanels * mr * lanes, lanes);
       }
@@ -125,13 +129,13 @@ final class GemmF {
     final int groups = (panels + GROUP_PANELS - 1) / GROUP_PANELS;
     Parallel.forRange(threads, groups, 1, (lo, hi) -> {
       Scratch s = SCRATCH.get();
-      float[] pb = s.b(GROUP_PANELS * nr * Math.min(KC, kk));
+      float[] pb = s.b(GROUP_PANELS * nr * Math.min(kcb, kk));
       float[] tile = s.t(mr * nr);
       for (int g = lo; g < hi; g++) {
         int t0 = g * GROUP_PANELS;
         int t1 = Math.min(panels, t0 + GROUP_PANELS);
-        for (int pc = 0; pc < kk; pc += KC) {
-          int kc = Math.min(KC, kk - pc);
+        for (int pc = 0; pc < kk; pc += kcb) {
+          int kc = Math.min(kcb, kk - pc);
           if (bCs == 1) {
             // Row by row across the group: each row of B is read as one sequential run of up to
             // GROUP_PANELS * NR values, which the prefetchers follow (B is often far larger than L3).
@@ -197,6 +201,7 @@ final class GemmF {
    */
   static void gemmSumBatch(ScalarKernels k, int threads, float[] a, int aOff, int aBs, int aRs, int aCs,
       float[] b, int bOff, int bBs, int bRs, int bCs, float[] c, int batch, int m, int n, int kk) {
+    final int kcb = k.kcF();
     if (batch == 0 || m == 0 || n == 0 || kk == 0) {
       return;
     }
@@ -210,13 +215,13 @@ final class GemmF {
       Scratch s = SCRATCH.get();
       boolean pre = hi - lo >= 4;
       int lanes = pre ? k.aLanesF() : 1;
-      int kcMax = Math.min(KC, kk);
+      int kcMax = Math.min(kcb, kk);
       float[] pa = s.a(mPanels * mr * kcMax * lanes);
       float[] pb = s.b((hi - lo) * nr * kcMax);
       float[] tile = s.t(mr * nr);
       for (int p = 0; p < batch; p++) {
-        for (int pc = 0; pc < kk; pc += KC) {
-          int kc = Math.min(KC, kk - pc);
+        for (int pc = 0; pc < kk; pc += kcb) {
+          int kc = Math.min(kcb, kk - pc);
           for (int ip = 0; ip < mPanels; ip++) {
             packA(a, aOff + p * aBs, aRs, aCs, m, pc, kc, ip, mr, pa, 0, lanes);
           }
@@ -283,6 +288,7 @@ final class GemmF {
   /** One matrix through the packed, blocked path, split over up to {@code threads} threads. */
   private static void packed(ScalarKernels k, int threads, float[] a, int aOff, int aRs, int aCs,
       float[] b, int bOff, int bRs, int bCs, float[] c, int cOff, int m, int n, int kk) {
+    final int kcb = k.kcF();
     final int mr = k.mrF();
     final int nr = k.nrF();
     final int mPanels = (m + mr - 1) / mr;
@@ -296,12 +302,12 @@ final class GemmF {
     final int ncPanels = Math.max(1, 256 / nr);
     final int mBlocks = (mPanels + mcPanels - 1) / mcPanels;
     final int nBlocks = (nPanels + ncPanels - 1) / ncPanels;
-    final int kcMax = Math.min(KC, kk);
+    final int kcMax = Math.min(kcb, kk);
     Scratch s = SCRATCH.get();
     final float[] pa = s.a(mPanels * mr * kcMax * lanes);
     final float[] pb = s.b(nPanels * nr * kcMax);
-    for (int pc = 0; pc < kk; pc += KC) {
-      final int kc = Math.min(KC, kk - pc);
+    for (int pc = 0; pc < kk; pc += kcb) {
+      final int kc = Math.min(kcb, kk - pc);
       final int q0 = pc;
       Parallel.forRange(threads, mPanels + nPanels, 8, (lo, hi) -> {
         for (int t = lo; t < hi; t++) {

@@ -28,6 +28,11 @@ class ScalarKernels {
     return ScalarLoops.NRD;
   }
 
+  /** Depth of a packed float GEMM block (see {@link GemmF}). */
+  int kcF() {
+    return 128;
+  }
+
   /** Copies of each A value in an A panel packed for {@link #tilePF}: 1 here, the vector length there. */
   int aLanesF() {
     return 1;

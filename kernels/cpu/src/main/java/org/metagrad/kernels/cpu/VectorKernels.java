@@ -9,7 +9,9 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 import org.metagrad.spi.BinaryOp;
 import org.metagrad.spi.UnaryOp;
 
@@ -19,9 +21,23 @@ import org.metagrad.spi.UnaryOp;
  * {@link LinkageError}. Every loop has a scalar tail with the semantics of {@link ScalarKernels}.
  */
 final class VectorKernels extends ScalarKernels {
+  /**
+   * 512-bit vectors (AVX-512): the wide {@code MRW}-row micro-kernels with A broadcast from memory.
+   * Narrower vectors (AVX2) keep the 6-row kernels, and for floats the pre-broadcast A panels measured
+   * faster there (16 registers; broadcasts competed with the FMAs for the FP ports on that machine).
+   */
+  static final boolean WIDE = VLF >= 16;
+
+  /**
+   * Half-width float species for the tails of short rows: with 16 lanes a 14-wide image row (conv4's
+   * second block) or a 7-wide pooled row would otherwise run entirely in the scalar loop.
+   */
+  static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(128, FS.vectorBitSize() / 2)));
+  static final int VLH = FH.length();
+
   @Override
   int mrF() {
-    return VectorLoops.MRF;
+    return WIDE ? VectorLoops.MRW : VectorLoops.MRF;
   }
 
   @Override
@@ -31,12 +47,17 @@ final class VectorKernels extends ScalarKernels {
 
   @Override
   int mrD() {
-    return VectorLoops.MRD;
+    return WIDE ? VectorLoops.MRW : VectorLoops.MRD;
+  }
+
+  @Override
+  int kcF() {
+    return WIDE ? 256 : 128;
   }
 
   @Override
   int aLanesF() {
-    return VLF;
+    return WIDE ? 1 : VLF;
   }
 
   @Override
@@ -375,6 +396,10 @@ final class VectorKernels extends ScalarKernels {
     for (int ub = FS.loopBound(n); i < ub; i += VLF) {
       FloatVector.fromArray(FS, acc, ao + i).add(FloatVector.fromArray(FS, x, xo + i)).intoArray(acc, ao + i);
     }
+    if (VLH < VLF && n - i >= VLH) {
+      FloatVector.fromArray(FH, acc, ao + i).add(FloatVector.fromArray(FH, x, xo + i)).intoArray(acc, ao + i);
+      i += VLH;
+    }
     super.addRowF(acc, ao + i, x, xo + i, n - i);
   }
 
@@ -530,6 +555,7 @@ final class VectorKernels extends ScalarKernels {
 
   /** Swaps lanes 2i and 2i + 1: brings each window's right column next to its left one. */
   private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(FS, i -> i ^ 1);
+  private static final VectorShuffle<Float> SWAP_PAIRS_H = VectorShuffle.fromOp(FH, i -> i ^ 1);
 
   /**
    * Vector 2x2 pooling: the two rows' lanewise maximum, then each lane pair's. The maximum is the
@@ -552,11 +578,26 @@ final class VectorKernels extends ScalarKernels {
         }
       }
     }
+    int halfH = VLH / 2;
+    if (VLH < VLF && ow - j >= halfH) {
+      float[] lanes = new float[VLH];
+      for (; j + halfH <= ow; j += halfH) {
+        FloatVector a = FloatVector.fromArray(FH, x, r0 + 2 * j);
+        FloatVector b = FloatVector.fromArray(FH, x, r1 + 2 * j);
+        FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
+        FloatVector sw = m.rearrange(SWAP_PAIRS_H);
+        m.blend(sw, sw.compare(VectorOperators.GT, m).or(sw.test(VectorOperators.IS_NAN))).intoArray(lanes, 0);
+        for (int l = 0; l < halfH; l++) {
+          o[oo + j + l] = lanes[2 * l];
+        }
+      }
+    }
     super.maxPool2RowF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, ow - j);
   }
 
   /** Lane i holds element i / 2 of a half-length block: each window's value over its two columns. */
   private static final VectorShuffle<Float> DUP_PAIRS = VectorShuffle.fromOp(FS, i -> i / 2);
+  private static final VectorShuffle<Float> DUP_PAIRS_H = VectorShuffle.fromOp(FH, i -> i / 2);
 
   /** Vector 2x2 pooling backward, the same operations per element as the scalar loop (identical bits). */
   @Override
@@ -578,6 +619,23 @@ final class VectorKernels extends ScalarKernels {
         // Per window ((e00 + e01) + (e10 + e11)) in both of its lanes, in the scalar loop's order.
         FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
         FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
+        FloatVector gd = gv.div(top.add(bottom));
+        gd.mul(e0).intoArray(r, q0 + 2 * j);
+        gd.mul(e1).intoArray(r, q1 + 2 * j);
+      }
+    }
+    int halfH = VLH / 2;
+    if (VLH < VLF) {
+      FloatVector one = FloatVector.broadcast(FH, 1f);
+      FloatVector zero = FloatVector.zero(FH);
+      int end = Math.min(ow - halfH, Math.min(out.length - oo, g.length - go) - VLH);
+      for (; j <= end; j += halfH) {
+        FloatVector m = FloatVector.fromArray(FH, out, oo + j).rearrange(DUP_PAIRS_H);
+        FloatVector gv = FloatVector.fromArray(FH, g, go + j).rearrange(DUP_PAIRS_H);
+        FloatVector e0 = zero.blend(one, FloatVector.fromArray(FH, x, r0 + 2 * j).compare(VectorOperators.EQ, m));
+        FloatVector e1 = zero.blend(one, FloatVector.fromArray(FH, x, r1 + 2 * j).compare(VectorOperators.EQ, m));
+        FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS_H));
+        FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS_H));
         FloatVector gd = gv.div(top.add(bottom));
         gd.mul(e0).intoArray(r, q0 + 2 * j);
         gd.mul(e1).intoArray(r, q1 + 2 * j);
@@ -612,31 +670,56 @@ final class VectorKernels extends ScalarKernels {
 
   @Override
   void tileF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
-    VectorLoops.tileF(pa, pao, pb, pbo, kc, c, co, ldc);
+    if (WIDE) {
+      VectorLoops.tileWF(pa, pao, pb, pbo, kc, c, co, ldc);
+    } else {
+      VectorLoops.tileF(pa, pao, pb, pbo, kc, c, co, ldc);
+    }
   }
 
   @Override
   void tileEdgeF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
-    VectorLoops.tileEdgeF(pa, pao, pb, pbo, kc, t);
+    if (WIDE) {
+      VectorLoops.tileEdgeWF(pa, pao, pb, pbo, kc, t);
+    } else {
+      VectorLoops.tileEdgeF(pa, pao, pb, pbo, kc, t);
+    }
   }
 
   @Override
   void tilePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
-    VectorLoops.tilePF(pa, pao, pb, pbo, kc, c, co, ldc);
+    if (WIDE) {
+      // aLanesF() is 1 here: the "pre-broadcast" panel is an ordinary one.
+      VectorLoops.tileWF(pa, pao, pb, pbo, kc, c, co, ldc);
+    } else {
+      VectorLoops.tilePF(pa, pao, pb, pbo, kc, c, co, ldc);
+    }
   }
 
   @Override
   void tileEdgePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
-    VectorLoops.tileEdgePF(pa, pao, pb, pbo, kc, t);
+    if (WIDE) {
+      VectorLoops.tileEdgeWF(pa, pao, pb, pbo, kc, t);
+    } else {
+      VectorLoops.tileEdgePF(pa, pao, pb, pbo, kc, t);
+    }
   }
 
   @Override
   void tileD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] c, int co, int ldc) {
-    VectorLoops.tileD(pa, pao, pb, pbo, kc, c, co, ldc);
+    if (WIDE) {
+      VectorLoops.tileWD(pa, pao, pb, pbo, kc, c, co, ldc);
+    } else {
+      VectorLoops.tileD(pa, pao, pb, pbo, kc, c, co, ldc);
+    }
   }
 
   @Override
   void tileEdgeD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] t) {
-    VectorLoops.tileEdgeD(pa, pao, pb, pbo, kc, t);
+    if (WIDE) {
+      VectorLoops.tileEdgeWD(pa, pao, pb, pbo, kc, t);
+    } else {
+      VectorLoops.tileEdgeD(pa, pao, pb, pbo, kc, t);
+    }
   }
 }

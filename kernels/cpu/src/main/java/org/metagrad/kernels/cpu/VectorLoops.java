@@ -20,6 +20,13 @@ final class VectorLoops {
   static final int MRD = 6;
   /** Columns of a double micro-tile: two vectors. */
   static final int NRD = 2 * VLD;
+  /**
+   * Rows of the wide micro-tiles ({@code tileW*}), used where vectors have 512 bits: 32 vector
+   * registers hold {@value} x 2 accumulators, and a broadcast from memory costs a load, not an FP
+   * port (measured on the AVX-512 machine: 12 x 32 floats 156 GFLOP/s per core in L1, 6 x 32 140,
+   * 6 x 32 with pre-broadcast A 48, its 16-fold A panel no longer fitting L1).
+   */
+  static final int MRW = 12;
 
   private VectorLoops() {}
 
@@ -1139,6 +1146,312 @@ final class VectorLoops {
     c41.intoArray(t, 4 * 2 * VLD + VLD);
     c50.intoArray(t, 5 * 2 * VLD);
     c51.intoArray(t, 5 * 2 * VLD + VLD);
+  }
+
+  /** Micro-kernel: {@code C[12 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc. */
+  static void tileWF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, pa[ap + 4]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, pa[ap + 5]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+      a = FloatVector.broadcast(FS, pa[ap + 6]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(FS, pa[ap + 7]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = FloatVector.broadcast(FS, pa[ap + 8]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = FloatVector.broadcast(FS, pa[ap + 9]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = FloatVector.broadcast(FS, pa[ap + 10]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = FloatVector.broadcast(FS, pa[ap + 11]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
+    FloatVector.fromArray(FS, c, co).add(c00).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c01).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c10).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c11).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c20).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c21).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c30).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c31).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c40).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c41).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c50).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c60).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c61).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c70).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c71).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c80).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c81).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c90).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c91).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c100).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c101).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c110).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c111).intoArray(c, co + VLF);
+  }
+
+  /** Micro-kernel: {@code t[12 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge). */
+  static void tileEdgeWF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, pa[ap + 4]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, pa[ap + 5]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+      a = FloatVector.broadcast(FS, pa[ap + 6]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(FS, pa[ap + 7]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = FloatVector.broadcast(FS, pa[ap + 8]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = FloatVector.broadcast(FS, pa[ap + 9]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = FloatVector.broadcast(FS, pa[ap + 10]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = FloatVector.broadcast(FS, pa[ap + 11]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c41.intoArray(t, 4 * 2 * VLF + VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c51.intoArray(t, 5 * 2 * VLF + VLF);
+    c60.intoArray(t, 6 * 2 * VLF);
+    c61.intoArray(t, 6 * 2 * VLF + VLF);
+    c70.intoArray(t, 7 * 2 * VLF);
+    c71.intoArray(t, 7 * 2 * VLF + VLF);
+    c80.intoArray(t, 8 * 2 * VLF);
+    c81.intoArray(t, 8 * 2 * VLF + VLF);
+    c90.intoArray(t, 9 * 2 * VLF);
+    c91.intoArray(t, 9 * 2 * VLF + VLF);
+    c100.intoArray(t, 10 * 2 * VLF);
+    c101.intoArray(t, 10 * 2 * VLF + VLF);
+    c110.intoArray(t, 11 * 2 * VLF);
+    c111.intoArray(t, 11 * 2 * VLF + VLF);
+  }
+
+  /** Micro-kernel: {@code C[12 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc. */
+  static void tileWD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] c, int co, int ldc) {
+    DoubleVector c00 = DoubleVector.zero(DS); DoubleVector c01 = DoubleVector.zero(DS);
+    DoubleVector c10 = DoubleVector.zero(DS); DoubleVector c11 = DoubleVector.zero(DS);
+    DoubleVector c20 = DoubleVector.zero(DS); DoubleVector c21 = DoubleVector.zero(DS);
+    DoubleVector c30 = DoubleVector.zero(DS); DoubleVector c31 = DoubleVector.zero(DS);
+    DoubleVector c40 = DoubleVector.zero(DS); DoubleVector c41 = DoubleVector.zero(DS);
+    DoubleVector c50 = DoubleVector.zero(DS); DoubleVector c51 = DoubleVector.zero(DS);
+    DoubleVector c60 = DoubleVector.zero(DS); DoubleVector c61 = DoubleVector.zero(DS);
+    DoubleVector c70 = DoubleVector.zero(DS); DoubleVector c71 = DoubleVector.zero(DS);
+    DoubleVector c80 = DoubleVector.zero(DS); DoubleVector c81 = DoubleVector.zero(DS);
+    DoubleVector c90 = DoubleVector.zero(DS); DoubleVector c91 = DoubleVector.zero(DS);
+    DoubleVector c100 = DoubleVector.zero(DS); DoubleVector c101 = DoubleVector.zero(DS);
+    DoubleVector c110 = DoubleVector.zero(DS); DoubleVector c111 = DoubleVector.zero(DS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = pbo + q * (2 * VLD);
+      DoubleVector b0 = DoubleVector.fromArray(DS, pb, bp);
+      DoubleVector b1 = DoubleVector.fromArray(DS, pb, bp + VLD);
+      DoubleVector a;
+      a = DoubleVector.broadcast(DS, pa[ap]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = DoubleVector.broadcast(DS, pa[ap + 1]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = DoubleVector.broadcast(DS, pa[ap + 2]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = DoubleVector.broadcast(DS, pa[ap + 3]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = DoubleVector.broadcast(DS, pa[ap + 4]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = DoubleVector.broadcast(DS, pa[ap + 5]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+      a = DoubleVector.broadcast(DS, pa[ap + 6]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = DoubleVector.broadcast(DS, pa[ap + 7]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = DoubleVector.broadcast(DS, pa[ap + 8]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = DoubleVector.broadcast(DS, pa[ap + 9]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = DoubleVector.broadcast(DS, pa[ap + 10]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = DoubleVector.broadcast(DS, pa[ap + 11]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
+    DoubleVector.fromArray(DS, c, co).add(c00).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c01).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c10).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c11).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c20).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c21).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c30).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c31).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c40).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c41).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c50).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c51).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c60).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c61).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c70).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c71).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c80).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c81).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c90).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c91).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c100).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c101).intoArray(c, co + VLD);
+    co += ldc;
+    DoubleVector.fromArray(DS, c, co).add(c110).intoArray(c, co);
+    DoubleVector.fromArray(DS, c, co + VLD).add(c111).intoArray(c, co + VLD);
+  }
+
+  /** Micro-kernel: {@code t[12 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge). */
+  static void tileEdgeWD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] t) {
+    DoubleVector c00 = DoubleVector.zero(DS); DoubleVector c01 = DoubleVector.zero(DS);
+    DoubleVector c10 = DoubleVector.zero(DS); DoubleVector c11 = DoubleVector.zero(DS);
+    DoubleVector c20 = DoubleVector.zero(DS); DoubleVector c21 = DoubleVector.zero(DS);
+    DoubleVector c30 = DoubleVector.zero(DS); DoubleVector c31 = DoubleVector.zero(DS);
+    DoubleVector c40 = DoubleVector.zero(DS); DoubleVector c41 = DoubleVector.zero(DS);
+    DoubleVector c50 = DoubleVector.zero(DS); DoubleVector c51 = DoubleVector.zero(DS);
+    DoubleVector c60 = DoubleVector.zero(DS); DoubleVector c61 = DoubleVector.zero(DS);
+    DoubleVector c70 = DoubleVector.zero(DS); DoubleVector c71 = DoubleVector.zero(DS);
+    DoubleVector c80 = DoubleVector.zero(DS); DoubleVector c81 = DoubleVector.zero(DS);
+    DoubleVector c90 = DoubleVector.zero(DS); DoubleVector c91 = DoubleVector.zero(DS);
+    DoubleVector c100 = DoubleVector.zero(DS); DoubleVector c101 = DoubleVector.zero(DS);
+    DoubleVector c110 = DoubleVector.zero(DS); DoubleVector c111 = DoubleVector.zero(DS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = pbo + q * (2 * VLD);
+      DoubleVector b0 = DoubleVector.fromArray(DS, pb, bp);
+      DoubleVector b1 = DoubleVector.fromArray(DS, pb, bp + VLD);
+      DoubleVector a;
+      a = DoubleVector.broadcast(DS, pa[ap]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = DoubleVector.broadcast(DS, pa[ap + 1]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = DoubleVector.broadcast(DS, pa[ap + 2]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = DoubleVector.broadcast(DS, pa[ap + 3]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = DoubleVector.broadcast(DS, pa[ap + 4]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = DoubleVector.broadcast(DS, pa[ap + 5]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+      a = DoubleVector.broadcast(DS, pa[ap + 6]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = DoubleVector.broadcast(DS, pa[ap + 7]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = DoubleVector.broadcast(DS, pa[ap + 8]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = DoubleVector.broadcast(DS, pa[ap + 9]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = DoubleVector.broadcast(DS, pa[ap + 10]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = DoubleVector.broadcast(DS, pa[ap + 11]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
+    c00.intoArray(t, 0 * 2 * VLD);
+    c01.intoArray(t, 0 * 2 * VLD + VLD);
+    c10.intoArray(t, 1 * 2 * VLD);
+    c11.intoArray(t, 1 * 2 * VLD + VLD);
+    c20.intoArray(t, 2 * 2 * VLD);
+    c21.intoArray(t, 2 * 2 * VLD + VLD);
+    c30.intoArray(t, 3 * 2 * VLD);
+    c31.intoArray(t, 3 * 2 * VLD + VLD);
+    c40.intoArray(t, 4 * 2 * VLD);
+    c41.intoArray(t, 4 * 2 * VLD + VLD);
+    c50.intoArray(t, 5 * 2 * VLD);
+    c51.intoArray(t, 5 * 2 * VLD + VLD);
+    c60.intoArray(t, 6 * 2 * VLD);
+    c61.intoArray(t, 6 * 2 * VLD + VLD);
+    c70.intoArray(t, 7 * 2 * VLD);
+    c71.intoArray(t, 7 * 2 * VLD + VLD);
+    c80.intoArray(t, 8 * 2 * VLD);
+    c81.intoArray(t, 8 * 2 * VLD + VLD);
+    c90.intoArray(t, 9 * 2 * VLD);
+    c91.intoArray(t, 9 * 2 * VLD + VLD);
+    c100.intoArray(t, 10 * 2 * VLD);
+    c101.intoArray(t, 10 * 2 * VLD + VLD);
+    c110.intoArray(t, 11 * 2 * VLD);
+    c111.intoArray(t, 11 * 2 * VLD + VLD);
   }
 
   /** Micro-kernel: {@code C[6 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; A packed pre-broadcast, VL copies per value. */
