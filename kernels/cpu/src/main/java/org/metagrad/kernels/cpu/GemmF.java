@@ -201,10 +201,14 @@ final class GemmF {
    */
   static void gemmSumBatch(ScalarKernels k, int threads, float[] a, int aOff, int aBs, int aRs, int aCs,
       float[] b, int bOff, int bBs, int bRs, int bCs, float[] c, int batch, int m, int n, int kk) {
-    final int kcb = k.kcF();
     if (batch == 0 || m == 0 || n == 0 || kk == 0) {
       return;
     }
+    if (aCs == 1 && bRs == 1 && n <= DOT_MAX_N && kk >= DOT_MIN_K) {
+      dotSumBatch(k, threads, a, aOff, aBs, aRs, b, bOff, bBs, bCs, c, batch, m, n, kk);
+      return;
+    }
+    final int kcb = k.kcF();
     final int mr = k.mrF();
     final int nr = k.nrF();
     final int mPanels = (m + mr - 1) / mr;
@@ -256,6 +260,39 @@ final class GemmF {
                 }
               }
             }
+          }
+        }
+      }
+    });
+  }
+
+  /** At most this many columns of C: {@link #gemmSumBatch} runs as dot products (a micro-tile would be mostly padding). */
+  static final int DOT_MAX_N = 16;
+  /** At least this depth for the dot-product path (shorter rows leave the vector lanes idle). */
+  static final int DOT_MIN_K = 32;
+
+  /**
+   * {@link #gemmSumBatch} for few columns (a first conv layer's weight gradient: n = 9 kernel taps,
+   * k = 784 pixels) when the rows of A and the columns of B are both contiguous along the depth:
+   * {@code c[i, j] += dot(a[p, i, :], b[p, :, j])} for p in order, 4 x 3 blocks of dot products
+   * ({@link ScalarKernels#dotBlockF}) so each loaded vector serves 3 or 4 of them. The packed path
+   * padded n = 9 to a 32-wide micro-tile and gathered the transposed B column by column (4.7 GFLOP/s
+   * measured on conv4's first layer). Threads split the rows of C and every task walks the whole batch
+   * in order, so each output's arithmetic is the same for any thread count.
+   */
+  private static void dotSumBatch(ScalarKernels k, int threads, float[] a, int aOff, int aBs, int aRs,
+      float[] b, int bOff, int bBs, int bCs, float[] c, int batch, int m, int n, int kk) {
+    int rowBlocks = (m + 3) / 4;
+    int th = (long) batch * m * n * kk < PARALLEL_LIMIT ? 1 : threads;
+    Parallel.forRange(th, rowBlocks, 1, (lo, hi) -> {
+      for (int p = 0; p < batch; p++) {
+        int ap = aOff + p * aBs;
+        int bp = bOff + p * bBs;
+        for (int rb = lo; rb < hi; rb++) {
+          int i0 = rb * 4;
+          int rows = Math.min(4, m - i0);
+          for (int j0 = 0; j0 < n; j0 += 3) {
+            k.dotBlockF(a, ap + i0 * aRs, aRs, b, bp + j0 * bCs, bCs, kk, c, i0 * n + j0, n, rows, Math.min(3, n - j0));
           }
         }
       }

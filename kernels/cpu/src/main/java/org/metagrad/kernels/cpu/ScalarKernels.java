@@ -429,6 +429,26 @@ class ScalarKernels {
     }
   }
 
+  /**
+   * A block of dot products added into C: {@code c[co + r * ldc + s] += sum_q a[ao + r * aRs + q] *
+   * b[bo + s * bCs + q]} for r &lt; rows (at most 4), s &lt; cols (at most 3), q &lt; kk. Each dot
+   * product is summed in a fixed order that does not depend on the block shape.
+   */
+  void dotBlockF(float[] a, int ao, int aRs, float[] b, int bo, int bCs, int kk, float[] c, int co, int ldc,
+                 int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+      for (int s = 0; s < cols; s++) {
+        int x = ao + r * aRs;
+        int y = bo + s * bCs;
+        float acc = 0;
+        for (int q = 0; q < kk; q++) {
+          acc += a[x + q] * b[y + q];
+        }
+        c[co + r * ldc + s] += acc;
+      }
+    }
+  }
+
   /** {@code y[yo + j] += alpha * x[xo + j]}. */
   void axpyF(float alpha, float[] x, int xo, float[] y, int yo, int n) {
     for (int j = 0; j < n; j++) {

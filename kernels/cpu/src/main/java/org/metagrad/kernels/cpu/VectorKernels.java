@@ -668,6 +668,105 @@ final class VectorKernels extends ScalarKernels {
     }
   }
 
+  /**
+   * Vector dot products: lane l of each accumulator sums the products at q = l, l + VL, ... in order,
+   * then the lanes are added by a fixed tree and the scalar tail after them (a fixed order; lanewise
+   * vector arithmetic is exact IEEE, unlike a reduceLanes whose order the API leaves open). Full 4 x 3
+   * blocks keep 12 accumulators and load 7 vectors per 12 FMAs; other shapes take one dot at a time.
+   */
+  @Override
+  void dotBlockF(float[] a, int ao, int aRs, float[] b, int bo, int bCs, int kk, float[] c, int co, int ldc,
+                 int rows, int cols) {
+    int ub = FS.loopBound(kk);
+    if (rows != 4 || cols != 3) {
+      for (int r = 0; r < rows; r++) {
+        for (int s = 0; s < cols; s++) {
+          int x = ao + r * aRs;
+          int y = bo + s * bCs;
+          FloatVector acc = FloatVector.zero(FS);
+          for (int q = 0; q < ub; q += VLF) {
+            acc = FloatVector.fromArray(FS, a, x + q).fma(FloatVector.fromArray(FS, b, y + q), acc);
+          }
+          c[co + r * ldc + s] += finishDot(acc, a, x, b, y, ub, kk);
+        }
+      }
+      return;
+    }
+    int a0 = ao;
+    int a1 = ao + aRs;
+    int a2 = ao + 2 * aRs;
+    int a3 = ao + 3 * aRs;
+    int b0 = bo;
+    int b1 = bo + bCs;
+    int b2 = bo + 2 * bCs;
+    FloatVector c00 = FloatVector.zero(FS), c01 = FloatVector.zero(FS), c02 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS), c11 = FloatVector.zero(FS), c12 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS), c21 = FloatVector.zero(FS), c22 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS), c31 = FloatVector.zero(FS), c32 = FloatVector.zero(FS);
+    for (int q = 0; q < ub; q += VLF) {
+      FloatVector v0 = FloatVector.fromArray(FS, b, b0 + q);
+      FloatVector v1 = FloatVector.fromArray(FS, b, b1 + q);
+      FloatVector v2 = FloatVector.fromArray(FS, b, b2 + q);
+      FloatVector u = FloatVector.fromArray(FS, a, a0 + q);
+      c00 = u.fma(v0, c00);
+      c01 = u.fma(v1, c01);
+      c02 = u.fma(v2, c02);
+      u = FloatVector.fromArray(FS, a, a1 + q);
+      c10 = u.fma(v0, c10);
+      c11 = u.fma(v1, c11);
+      c12 = u.fma(v2, c12);
+      u = FloatVector.fromArray(FS, a, a2 + q);
+      c20 = u.fma(v0, c20);
+      c21 = u.fma(v1, c21);
+      c22 = u.fma(v2, c22);
+      u = FloatVector.fromArray(FS, a, a3 + q);
+      c30 = u.fma(v0, c30);
+      c31 = u.fma(v1, c31);
+      c32 = u.fma(v2, c32);
+    }
+    c[co] += finishDot(c00, a, a0, b, b0, ub, kk);
+    c[co + 1] += finishDot(c01, a, a0, b, b1, ub, kk);
+    c[co + 2] += finishDot(c02, a, a0, b, b2, ub, kk);
+    c[co + ldc] += finishDot(c10, a, a1, b, b0, ub, kk);
+    c[co + ldc + 1] += finishDot(c11, a, a1, b, b1, ub, kk);
+    c[co + ldc + 2] += finishDot(c12, a, a1, b, b2, ub, kk);
+    c[co + 2 * ldc] += finishDot(c20, a, a2, b, b0, ub, kk);
+    c[co + 2 * ldc + 1] += finishDot(c21, a, a2, b, b1, ub, kk);
+    c[co + 2 * ldc + 2] += finishDot(c22, a, a2, b, b2, ub, kk);
+    c[co + 3 * ldc] += finishDot(c30, a, a3, b, b0, ub, kk);
+    c[co + 3 * ldc + 1] += finishDot(c31, a, a3, b, b1, ub, kk);
+    c[co + 3 * ldc + 2] += finishDot(c32, a, a3, b, b2, ub, kk);
+  }
+
+  /** Rotations by VL/2, VL/4, ..., 1 lanes: a fixed tree of lanewise adds for {@link #finishDot}. */
+  private static final VectorShuffle<Float>[] ROTATIONS = rotations();
+
+  @SuppressWarnings("unchecked")
+  private static VectorShuffle<Float>[] rotations() {
+    int steps = Integer.numberOfTrailingZeros(VLF);
+    VectorShuffle<Float>[] r = new VectorShuffle[steps];
+    for (int i = 0, d = VLF / 2; i < steps; i++, d /= 2) {
+      final int shift = d;
+      r[i] = VectorShuffle.fromOp(FS, l -> (l + shift) % VLF);
+    }
+    return r;
+  }
+
+  /**
+   * A dot product's accumulator summed over its lanes by a fixed tree (rotate by VL/2 and add, then
+   * VL/4, ...; lanewise adds, so the same bits every time), then its scalar tail q in [ub, kk).
+   */
+  private static float finishDot(FloatVector acc, float[] a, int x, float[] b, int y, int ub, int kk) {
+    for (VectorShuffle<Float> r : ROTATIONS) {
+      acc = acc.add(acc.rearrange(r));
+    }
+    float s = acc.lane(0);
+    for (int q = ub; q < kk; q++) {
+      s = Math.fma(a[x + q], b[y + q], s);
+    }
+    return s;
+  }
+
   @Override
   void tileF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
     if (WIDE) {

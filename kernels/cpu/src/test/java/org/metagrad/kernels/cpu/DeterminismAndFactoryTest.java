@@ -119,6 +119,21 @@ class DeterminismAndFactoryTest {
           assertThat(fused.get(i)).as("matmulSumBatch " + w + " at " + i)
               .isCloseTo(ref.get(i), org.assertj.core.data.Offset.offset(1e-3 * (1 + Math.abs(ref.get(i)))));
         }
+        // Few columns (a first conv layer's weight gradient, n = 9; n = 13 with m = 30 for the 4 x 3
+        // block edges): the dot-product path, against the reference and across thread counts.
+        for (int[] mn : new int[][] {{64, 9}, {30, 13}, {5, 1}}) {
+          View ga = TestViews.random(dt, Layout.CONTIGUOUS, s(8, mn[0], 784), 14, -1, 1);
+          View bt = new View(cols.buffer(), 0, s(8, 784, mn[1]), new int[] {144 * 784, 1, 784});
+          String what = "matmulSumBatch " + mn[0] + "x" + mn[1] + " " + w;
+          assertSameBits(what, one.matmulSumBatch(ga, bt), be.matmulSumBatch(ga, bt));
+          HeapBuffer got = HeapBuffer.of(be.matmulSumBatch(ga, bt));
+          HeapBuffer want = HeapBuffer.of(org.metagrad.spi.ReferenceBackend.INSTANCE.matmulSumBatch(ga, bt));
+          assertThat(got.size()).isEqualTo(mn[0] * mn[1]);
+          for (int i = 0; i < want.size(); i++) {
+            assertThat(got.get(i)).as(what + " at " + i)
+                .isCloseTo(want.get(i), org.assertj.core.data.Offset.offset(1e-3 * (1 + Math.abs(want.get(i)))));
+          }
+        }
         assertSameBits("fold " + w, one.fold(cols, g), be.fold(cols, g));
       }
     }
