@@ -35,10 +35,30 @@ except ImportError:  # the runner then sets OPENBLAS_NUM_THREADS per process
     threadpoolctl = None
 
 
+def openblas_corename():
+    """The kernel OpenBLAS picked at run time, asked of numpy's bundled library (no threadpoolctl)."""
+    import ctypes
+    import glob
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "*openblas*"))
+    for lib in libs:
+        try:
+            dll = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
+                     "openblas_get_corename"):
+            if hasattr(dll, name):
+                fn = getattr(dll, name)
+                fn.restype = ctypes.c_char_p
+                return fn().decode(), os.path.basename(lib)
+    return None, None
+
+
 def blas_info():
     if threadpoolctl is None:
-        return [{"note": "threadpoolctl not installed; kernel unknown",
-                 "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}]
+        core, lib = openblas_corename()
+        return [{"note": "threadpoolctl not installed; kernel asked of the library", "architecture": core,
+                 "filepath": lib, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}]
     return [
         {k: d.get(k) for k in ("internal_api", "version", "architecture", "threading_layer", "num_threads", "filepath")}
         for d in threadpoolctl.threadpool_info()

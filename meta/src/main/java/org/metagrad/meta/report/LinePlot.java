@@ -107,24 +107,34 @@ public final class LinePlot {
     int pw = w - left - right;
     int ph = h - top - bottom;
     g.drawRect(left, top, pw, ph);
-    for (int i = 0; i <= 5; i++) {
-      double vx = minX + (maxX - minX) * i / 5;
-      int px = left + pw * i / 5;
+    // Ticks at round values (1, 2 or 5 times a power of ten) inside the data range.
+    g.setColor(Color.BLACK);
+    java.awt.FontMetrics fm = g.getFontMetrics();
+    double[] xt = ticks(minX, maxX);
+    for (int i = 1; i < xt.length; i++) {
+      double vx = xt[i];
+      int px = left + (int) Math.round((vx - minX) / (maxX - minX) * pw);
       g.setColor(new Color(230, 230, 230));
       g.drawLine(px, top + 1, px, top + ph - 1);
       g.setColor(Color.BLACK);
-      g.drawString(fmt(vx), px - 15, top + ph + 16);
-      double vy = minY + (maxY - minY) * i / 5;
-      int py = top + ph - ph * i / 5;
+      String label = fmt(vx, xt[0]);
+      g.drawString(label, px - fm.stringWidth(label) / 2, top + ph + 16);
+    }
+    double[] yt = ticks(minY, maxY);
+    for (int i = 1; i < yt.length; i++) {
+      double vy = yt[i];
+      int py = top + ph - (int) Math.round((vy - minY) / (maxY - minY) * ph);
       g.setColor(new Color(230, 230, 230));
       g.drawLine(left + 1, py, left + pw - 1, py);
       g.setColor(Color.BLACK);
-      g.drawString(fmt(vy), 5, py + 4);
+      String label = fmt(vy, yt[0]);
+      g.drawString(label, left - 6 - fm.stringWidth(label), py + 4);
     }
-    g.drawString(xLabel, left + pw / 2 - 20, h - 12);
+    g.drawString(xLabel, left + pw / 2 - fm.stringWidth(xLabel) / 2, h - 12);
     g.rotate(-Math.PI / 2);
-    g.drawString(yLabel, -(top + ph / 2 + 20), 14);
+    g.drawString(yLabel, -(top + ph / 2 + fm.stringWidth(yLabel) / 2), 14);
     g.rotate(Math.PI / 2);
+    List<int[]> drawn = new ArrayList<>();
     for (int si = 0; si < series.size(); si++) {
       Series s = series.get(si);
       g.setColor(COLORS[si % COLORS.length]);
@@ -143,12 +153,48 @@ public final class LinePlot {
         } else if (prevX != Integer.MIN_VALUE) {
           g.drawLine(prevX, prevY, px, py);
         }
+        drawn.add(new int[] {px, py});
         prevX = px;
         prevY = py;
       }
-      g.fillRect(left + pw - 180, top + 10 + si * 18, 14, 10);
+    }
+    // Legend on a white box in the corner of the plot that covers the fewest drawn points.
+    int lw = 30;
+    for (Series s : series) {
+      lw = Math.max(lw, fm.stringWidth(s.name()) + 34);
+    }
+    int lh = 8 + 18 * series.size();
+    int[][] corners = {{left + pw - lw - 8, top + 8}, {left + pw - lw - 8, top + ph - lh - 8},
+        {left + 8, top + 8}, {left + 8, top + ph - lh - 8}};
+    int[] best = corners[0];
+    int fewest = Integer.MAX_VALUE;
+    for (int[] c : corners) {
+      int covered = 0;
+      for (int[] d : drawn) {
+        if (d[0] >= c[0] - 4 && d[0] <= c[0] + lw + 4 && d[1] >= c[1] - 4 && d[1] <= c[1] + lh + 4) {
+          covered++;
+        }
+      }
+      if (covered < fewest) {
+        fewest = covered;
+        best = c;
+      }
+    }
+    g.setStroke(new BasicStroke(1f));
+    g.setColor(Color.WHITE);
+    g.fillRect(best[0], best[1], lw, lh);
+    g.setColor(new Color(180, 180, 180));
+    g.drawRect(best[0], best[1], lw, lh);
+    for (int si = 0; si < series.size(); si++) {
+      g.setColor(COLORS[si % COLORS.length]);
+      int ly = best[1] + 8 + si * 18;
+      if (series.get(si).points()) {
+        g.fillOval(best[0] + 10, ly + 1, 9, 9);
+      } else {
+        g.fillRect(best[0] + 8, ly + 4, 16, 3);
+      }
       g.setColor(Color.BLACK);
-      g.drawString(s.name(), left + pw - 160, top + 20 + si * 18);
+      g.drawString(series.get(si).name(), best[0] + 28, ly + 10);
     }
     g.dispose();
     try {
@@ -166,8 +212,39 @@ public final class LinePlot {
     }
   }
 
-  private static String fmt(double v) {
+  /**
+   * Round tick values inside [lo, hi]: element 0 is the step (1, 2 or 5 times a power of ten, at most
+   * eight ticks), the rest the ticks themselves.
+   */
+  static double[] ticks(double lo, double hi) {
+    double span = hi - lo;
+    double mag = Math.pow(10, Math.floor(Math.log10(span / 5)));
+    double step = mag;
+    for (double f : new double[] {1, 2, 5, 10}) {
+      step = f * mag;
+      if (span / step <= 8) {
+        break;
+      }
+    }
+    List<Double> t = new ArrayList<>();
+    t.add(step);
+    for (double v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+      t.add(Math.abs(v) < step * 1e-9 ? 0 : v);
+    }
+    double[] r = new double[t.size()];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = t.get(i);
+    }
+    return r;
+  }
+
+  /** A tick label with as many decimals as the step needs (none for integer steps such as iterations). */
+  static String fmt(double v, double step) {
     double a = Math.abs(v);
-    return a != 0 && (a < 1e-2 || a >= 1e4) ? String.format("%.1e", v) : String.format("%.2f", v);
+    if (a != 0 && (a < 1e-3 || a >= 1e6)) {
+      return String.format(java.util.Locale.ROOT, "%.1e", v);
+    }
+    int decimals = Math.max(0, (int) Math.ceil(-Math.log10(step) - 1e-9));
+    return String.format(java.util.Locale.ROOT, "%." + decimals + "f", v);
   }
 }
