@@ -565,8 +565,9 @@ final class VectorKernels extends ScalarKernels {
   void maxPool2RowF(float[] x, int r0, int r1, float[] o, int oo, int ow) {
     int half = VLF / 2;
     int j = 0;
+    // One scratch array for both widths (VLH <= VLF), allocated only when a vector loop runs.
+    float[] lanes = ow >= VLH / 2 ? new float[VLF] : null;
     if (VLF >= 4 && ow >= half) {
-      float[] lanes = new float[VLF];
       for (; j + half <= ow; j += half) {
         FloatVector a = FloatVector.fromArray(FS, x, r0 + 2 * j);
         FloatVector b = FloatVector.fromArray(FS, x, r1 + 2 * j);
@@ -580,7 +581,6 @@ final class VectorKernels extends ScalarKernels {
     }
     int halfH = VLH / 2;
     if (VLH < VLF && ow - j >= halfH) {
-      float[] lanes = new float[VLH];
       for (; j + halfH <= ow; j += halfH) {
         FloatVector a = FloatVector.fromArray(FH, x, r0 + 2 * j);
         FloatVector b = FloatVector.fromArray(FH, x, r1 + 2 * j);
