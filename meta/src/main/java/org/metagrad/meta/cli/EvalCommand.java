@@ -77,8 +77,8 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--grouping", paramLabel = "G", description = "Which classes one episode may mix: ANY (the whole"
       + " split, the usual benchmark) or SAME_ALPHABET (all N classes from one alphabet, like Lake et al.'s one-shot"
-      + " runs, a harder task) (default ${DEFAULT-VALUE}).")
-  ClassGrouping grouping = ClassGrouping.ANY;
+      + " runs, a harder task) (default: the run's, ANY unless it was trained with --grouping).")
+  ClassGrouping grouping;
 
   @Option(names = "--seed", description = "Seed of the episodes (default: the run's test seed).")
   Long seed;
@@ -109,7 +109,7 @@ public final class EvalCommand implements Callable<Integer> {
         .testInnerSteps(testInnerSteps == null ? trained.testInnerSteps() : testInnerSteps)
         .finetuneSteps(finetuneSteps == null ? trained.finetuneSteps() : finetuneSteps)
         .finetuneLr(finetuneLr == null ? trained.finetuneLr() : finetuneLr)
-        .testEpisodes(episodes).threads(threads).build();
+        .testEpisodes(episodes).threads(threads).grouping(grouping == null ? trained.grouping() : grouping).build();
     Params params = Experiment.loadParams(trained, rf.checkpoint());
     FewShotLearner learner = Experiment.fewShotLearner(c, Experiment.model(c));
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);
@@ -117,12 +117,12 @@ public final class EvalCommand implements Callable<Integer> {
     ImageClasses pool = reader.load(on.equals("test") ? split.test() : split.val());
     long s = seed == null ? Experiment.testSeed(c) : seed;
     TaskSource tasks = TaskSource.of(new EpisodeSampler(pool,
-        TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), c.rotation(), grouping, s));
+        TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), c.rotation(), c.grouping(), s));
     EvalResult r = Experiment.evaluate(learner, params, tasks, episodes, threads, noProgress ? null : System.err);
     String what = c.algorithm() == Algorithm.TRANSFER ? "transfer (" + c.head() + " head, fine-tuned "
         + c.finetuneSteps() + " steps at lr " + c.finetuneLr() + ")" : c.algorithm().cliName();
     System.out.printf(Locale.ROOT, "%s on %s classes of the %s split%s: %d-way %d-shot (%d queries): %s%n",
-        what, on, c.split(), grouping == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
+        what, on, c.split(), c.grouping() == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
         c.testWays(), c.testShots(), c.testQueries(), r);
     if (out != null) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -130,7 +130,7 @@ public final class EvalCommand implements Callable<Integer> {
       m.put("checkpoint", rf.checkpoint().toString());
       m.put("algorithm", c.algorithm().cliName());
       m.put("classes", on);
-      m.put("grouping", grouping.name());
+      m.put("grouping", c.grouping().name());
       m.put("ways", c.testWays());
       m.put("shots", c.testShots());
       m.put("queries", c.testQueries());

@@ -2,6 +2,7 @@ package org.metagrad.meta.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.RotationMode;
 import org.metagrad.meta.train.Algorithm;
 import org.metagrad.meta.train.Experiment;
@@ -42,6 +43,12 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--rotation", paramLabel = "MODE", description = "Rotations: NONE, AS_NEW_CLASSES (x4 classes, as"
       + " ProtoNets) or RANDOM_PER_TASK (as MAML) (default ${DEFAULT-VALUE}).")
   RotationMode rotation = RotationMode.AS_NEW_CLASSES;
+
+  @Option(names = "--grouping", paramLabel = "G", description = "Which classes one training, validation or test"
+      + " episode may mix: ANY (the whole split, the usual benchmark) or SAME_ALPHABET (all N classes from one"
+      + " alphabet, like Lake et al.'s one-shot runs; for a model meant for that challenge). With transfer, only"
+      + " the validation and test episodes (default ${DEFAULT-VALUE}).")
+  ClassGrouping grouping = ClassGrouping.ANY;
 
   @Option(names = "--side", description = "Image side in pixels (default ${DEFAULT-VALUE}).")
   int side = 28;
@@ -192,7 +199,7 @@ public final class TrainCommand implements Callable<Integer> {
       b.fceSteps(k);
     }
     return b.algorithm(a).data(CliSupport.dataRoot(data)).split(split)
-        .rotation(rotation).side(side).ways(ways).shots(shots).queries(queries).testWays(testWays)
+        .rotation(rotation).grouping(grouping).side(side).ways(ways).shots(shots).queries(queries).testWays(testWays)
         .testShots(testShots).testQueries(testQueries).iterations(iterations).metaBatch(metaBatch).outerLr(outerLr)
         .schedule(schedule).lrStep(lrStep).lrGamma(lrGamma).innerSteps(innerSteps).testInnerSteps(testInnerSteps)
         .innerLr(innerLr).hidden(hidden).seed(seed).threads(threads).valEvery(valEvery).valEpisodes(valEpisodes)

@@ -212,7 +212,7 @@ public final class Experiment {
   /** The test-time task sampler over a pool (seeded so every evaluation sees the same episodes). */
   static TaskSource testTasks(TrainConfig c, ImageClasses pool, long seed) {
     return TaskSource.of(new EpisodeSampler(pool, TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()),
-        c.rotation(), seed));
+        c.rotation(), c.grouping(), seed));
   }
 
   /** The seed of the validation episodes. */
@@ -281,7 +281,7 @@ public final class Experiment {
           batches.classes(), train.size(), c.rotation());
     } else {
       TaskSource tasks = TaskSource.of(new EpisodeSampler(train, TaskSpec.of(c.ways(), c.shots(), c.queries()),
-          c.rotation(), c.seed()));
+          c.rotation(), c.grouping(), c.seed()));
       if (learner instanceof Reptile reptile) {
         // Adam minimises a surrogate whose gradient is theta - phi: theta moves towards the adapted weights.
         init = model.init(new Rng(c.seed()), DType.FLOAT32);

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.RotationMode;
 
 /**
@@ -52,6 +53,10 @@ import org.metagrad.meta.data.RotationMode;
  * @param finetuneSteps transfer only: gradient steps fine-tuning the new head on each task's support set
  * @param finetuneLr transfer only: the step size of that fine-tuning (plain full-batch gradient descent)
  * @param fceSteps matchingnet only: read steps K of the full-context embeddings' attention LSTM; 0 = no FCE
+ * @param grouping which classes one training, validation or test episode may mix: {@link ClassGrouping#ANY}
+ *     (the benchmark protocol) or {@link ClassGrouping#SAME_ALPHABET} (within one alphabet, as Lake et al.'s
+ *     one-shot runs); null means ANY. Transfer pre-training draws labelled minibatches, so there it only
+ *     applies to the validation and test episodes
  */
 public record TrainConfig(Algorithm algorithm, Path data, String split, int side, RotationMode rotation,
                           int ways, int shots, int queries, int testWays, int testShots, int testQueries,
@@ -59,7 +64,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
                           double lrGamma, int innerSteps, int testInnerSteps, double innerLr, int hidden,
                           long seed, int threads, int valEvery, int valEpisodes, int testEpisodes,
                           int checkpointEvery, double clipNorm, Path out, String head, int batchSize,
-                          int finetuneSteps, double finetuneLr, int fceSteps) {
+                          int finetuneSteps, double finetuneLr, int fceSteps, ClassGrouping grouping) {
 
   /** The split names. */
   public static final String[] SPLITS = {"vinyals", "maml", "background"};
@@ -84,6 +89,9 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       throw new IllegalArgumentException("unknown schedule '" + schedule + "'; known: constant, cosine, step");
     }
     boolean transfer = algorithm == Algorithm.TRANSFER;
+    if (grouping == null) {
+      grouping = ClassGrouping.ANY;
+    }
     if (head == null) {
       head = transfer ? "linear" : "none";
     }
@@ -195,6 +203,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     b.finetuneSteps = finetuneSteps;
     b.finetuneLr = finetuneLr;
     b.fceSteps = fceSteps;
+    b.grouping = grouping;
     return b;
   }
 
@@ -238,6 +247,9 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     }
     if (fceSteps > 0) {
       m.put("fce_steps", fceSteps);
+    }
+    if (grouping != ClassGrouping.ANY) {
+      m.put("grouping", grouping.name());
     }
     return m;
   }
@@ -310,9 +322,20 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       b.finetuneLr = m.containsKey("finetune_lr") ? Double.parseDouble(m.get("finetune_lr")) : b.finetuneLr;
       // Matching-net full-context embeddings (absent without FCE).
       b.fceSteps = m.containsKey("fce_steps") ? Integer.parseInt(m.get("fce_steps")) : 0;
+      // Episode grouping (absent for ANY and in configurations of older versions).
+      b.grouping = m.containsKey("grouping") ? grouping(m.get("grouping")) : ClassGrouping.ANY;
       return b.build();
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("config.json: malformed number: " + e.getMessage(), e);
+    }
+  }
+
+  private static ClassGrouping grouping(String v) {
+    try {
+      return ClassGrouping.valueOf(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("config.json: unknown grouping '" + v + "'; known: "
+          + java.util.Arrays.toString(ClassGrouping.values()), e);
     }
   }
 
@@ -331,8 +354,9 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
           + " fine-tune %d steps at lr %s -> test %d-way %d-shot", head, metaBatch, batchSize, iterations,
           finetuneSteps, finetuneLr, testWays, testShots);
     }
-    return String.format(Locale.ROOT, "%s %d-way %d-shot (%d queries) -> test %d-way %d-shot, %d iterations x %d",
-        algorithm.cliName(), ways, shots, queries, testWays, testShots, iterations, metaBatch);
+    return String.format(Locale.ROOT, "%s %d-way %d-shot (%d queries) -> test %d-way %d-shot, %d iterations x %d%s",
+        algorithm.cliName(), ways, shots, queries, testWays, testShots, iterations, metaBatch,
+        grouping == ClassGrouping.SAME_ALPHABET ? ", every episode within one alphabet" : "");
   }
 
   /** Mutable builder of a {@link TrainConfig}; fields default to the command line's defaults. */
@@ -371,6 +395,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     private int finetuneSteps = 100;
     private double finetuneLr = 0.1;
     private int fceSteps = 0;
+    private ClassGrouping grouping = ClassGrouping.ANY;
 
     private Builder() {}
 
@@ -572,6 +597,12 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       return this;
     }
 
+    /** Sets which classes one training, validation or test episode may mix. */
+    public Builder grouping(ClassGrouping v) {
+      grouping = v;
+      return this;
+    }
+
     /** Sets the output folder. */
     public Builder out(Path v) {
       out = v;
@@ -587,7 +618,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       return new TrainConfig(algorithm, data, split, side, rotation, ways, shots, queries, testWays, testShots,
           testQueries, iterations, metaBatch, outerLr, schedule, lrStep, lrGamma, innerSteps, testInnerSteps,
           innerLr, hidden, seed, threads, valEvery, valEpisodes, testEpisodes, checkpointEvery, clipNorm, out, head,
-          batchSize, finetuneSteps, finetuneLr, fceSteps);
+          batchSize, finetuneSteps, finetuneLr, fceSteps, grouping);
     }
   }
 }

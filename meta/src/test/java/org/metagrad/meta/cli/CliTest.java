@@ -161,6 +161,32 @@ class CliTest {
     assertThat(mismatch.err()).contains("settings differ");
   }
 
+  @Test
+  void withinAlphabetTrainingIsRecordedAndIsEvalsDefault(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("within");
+    Outcome t = run("train", "--algorithm", "protonet", "--data", data(), "--split", "background", "--hidden", "4",
+        "--grouping", "same_alphabet", "--ways", "20", "--shots", "1", "--queries", "1", "--test-ways", "20",
+        "--test-shots", "1", "--test-queries", "1", "--iterations", "2", "--val-every", "0", "--val-episodes", "2",
+        "--test-episodes", "2", "--threads", "2", "--no-progress", "--out", dir.toString());
+    assertThat(t.status()).as(t.out() + t.err()).isZero();
+    assertThat(t.out()).contains("every episode within one alphabet");
+    assertThat(Files.readString(dir.resolve("config.json"))).contains("\"grouping\": \"SAME_ALPHABET\"");
+    // eval takes the run's grouping unless told otherwise.
+    Outcome e = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "2", "--no-progress");
+    assertThat(e.status()).as(e.out() + e.err()).isZero();
+    assertThat(e.out()).contains("within one alphabet").contains("20-way 1-shot");
+    Outcome any = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "2", "--grouping", "any",
+        "--no-progress");
+    assertThat(any.status()).as(any.out() + any.err()).isZero();
+    assertThat(any.out()).doesNotContain("within one alphabet");
+    // 30 background alphabets x 4 rotations: no alphabet has 2000 classes.
+    Outcome tooWide = run("train", "--algorithm", "protonet", "--data", data(), "--split", "background", "--hidden",
+        "4", "--grouping", "same_alphabet", "--ways", "2000", "--shots", "1", "--queries", "1", "--iterations", "1",
+        "--no-progress", "--out", tmp.resolve("wide").toString());
+    assertThat(tooWide.status()).isNotZero();
+    assertThat(tooWide.err()).contains("within-alphabet task needs an alphabet with 2000 classes");
+  }
+
   private static String[] append(String[] a, String s) {
     String[] r = java.util.Arrays.copyOf(a, a.length + 1);
     r[a.length] = s;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.RotationMode;
 
 class TrainConfigTest {
@@ -21,6 +22,23 @@ class TrainConfigTest {
     assertThat(c.toJson()).contains("\"algorithm\": \"metasgd\"").contains("\"outer_lr\": 2.5E-4");
     assertThat(back.fingerprint()).isEqualTo(c.toBuilder().threads(1).testEpisodes(5).build().fingerprint());
     assertThat(back.fingerprint()).isNotEqualTo(c.toBuilder().seed(1).build().fingerprint());
+  }
+
+  @Test
+  void groupingIsWrittenOnlyWhenWithinAlphabetAndReadBack() {
+    TrainConfig any = TrainConfig.builder().algorithm(Algorithm.PROTONET).split("background").build();
+    assertThat(any.grouping()).isEqualTo(ClassGrouping.ANY);
+    // ANY is not written, so configurations of runs made before the option keep their fingerprint.
+    assertThat(any.toJson()).doesNotContain("grouping");
+    assertThat(TrainConfig.fromJson(any.toJson()).grouping()).isEqualTo(ClassGrouping.ANY);
+    TrainConfig within = any.toBuilder().grouping(ClassGrouping.SAME_ALPHABET).build();
+    assertThat(within.toJson()).contains("\"grouping\": \"SAME_ALPHABET\"");
+    assertThat(TrainConfig.fromJson(within.toJson())).isEqualTo(within);
+    assertThat(within.fingerprint()).isNotEqualTo(any.fingerprint());
+    assertThat(within.toString()).endsWith("every episode within one alphabet");
+    assertThat(TrainConfig.builder().grouping(null).build().grouping()).isEqualTo(ClassGrouping.ANY);
+    assertThatThrownBy(() -> TrainConfig.fromJson(within.toJson().replace("SAME_ALPHABET", "SAME_STROKE")))
+        .hasMessageContaining("unknown grouping 'SAME_STROKE'").hasMessageContaining("SAME_ALPHABET");
   }
 
   @Test
