@@ -63,6 +63,14 @@ public final class F {
     return maxPool2dComposite(x, kernel, stride, padding);
   }
 
+  /**
+   * The composite definition of {@link Tensor#relu()}, {@code where(x > 0, x, 0)} (the fused op's
+   * derivatives of every order and its test oracle).
+   */
+  public static Tensor reluComposite(Tensor x) {
+    return Tensor.where(x.gt(0), x, x.scalarLike(0));
+  }
+
   /** The composite definition of {@link #maxPool2d} (the fused op's derivatives and test oracle). */
   public static Tensor maxPool2dComposite(Tensor x, int kernel, int stride, int padding) {
     checkPoolInput("maxPool2d", x, kernel, padding);

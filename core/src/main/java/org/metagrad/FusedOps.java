@@ -6,9 +6,9 @@ import org.metagrad.spi.Buffer;
 import org.metagrad.spi.View;
 
 /**
- * The fused functions behind {@link F#batchNorm(Tensor, Tensor, Tensor, double)} (batch statistics)
- * and non-overlapping {@link F#maxPool2d}: one {@link Op#FUSED} node each, whose composite is the
- * definition in {@link F} (see {@link Fused}).
+ * The fused functions behind {@link F#batchNorm(Tensor, Tensor, Tensor, double)} (batch statistics),
+ * non-overlapping {@link F#maxPool2d} and {@link Tensor#relu()}: one {@link Op#FUSED} node each, whose
+ * composite is the definition in {@link F} (see {@link Fused}).
  */
 final class FusedOps {
   private FusedOps() {}
@@ -35,6 +35,27 @@ final class FusedOps {
     Buffer b = x.backend().maxPool2dTiled(x.view(), k);
     return Tensor.fusedResult(b, new int[] {x.size(0), x.size(1), x.size(2) / k, x.size(3) / k},
         new MaxPoolFn(k), x);
+  }
+
+  /** ReLU of x (any shape, at least one element) as one pass forward and one backward. */
+  static Tensor relu(Tensor x) {
+    return Tensor.fusedResult(x.backend().relu(x.view()), x.shape(), ReluFn.INSTANCE, x);
+  }
+
+  /** Input {@code [x]}; the composite is {@link F#reluComposite}. */
+  enum ReluFn implements Fused {
+    INSTANCE;
+
+    @Override
+    public Tensor composite(Tensor[] in) {
+      return F.reluComposite(in[0]);
+    }
+
+    @Override
+    public List<Tensor> backward(Node n, Tensor g) {
+      Tensor x = n.in(0);
+      return Arrays.asList(Tensor.wrap(x.backend().reluBackward(x.view(), g.view()), x.shape()));
+    }
   }
 
   /** Inputs {@code [x, gamma?, beta?]}; saves the batch mean and 1 / sqrt(var + eps) of the forward. */

@@ -476,9 +476,13 @@ public final class Tensor {
     return mul(this);
   }
 
-  /** {@code max(x, 0)}, composed as {@code where(x > 0, x, 0)} (so relu(-2) is +0, as PyTorch). */
+  /**
+   * {@code max(x, 0)}, defined as {@code where(x > 0, x, 0)} ({@link F#reluComposite}; relu(-2) and
+   * relu(NaN) are +0). Runs as one fused pass forward and one backward, with the composite's derivatives
+   * of every order.
+   */
   public Tensor relu() {
-    return where(gt(0), this, scalarLike(0));
+    return numel() == 0 ? F.reluComposite(this) : FusedOps.relu(this);
   }
 
   /** Logistic sigmoid, composed stably from {@code exp(-|x|)} (no overflow in either tail). */

@@ -144,6 +144,49 @@ class FusedOpsTest {
     agree(xs -> F.maxPool2d(xs.get(0), k, k, 0), xs -> F.maxPool2dComposite(xs.get(0), k, k, 0), List.of(x), tol);
   }
 
+  static Stream<Arguments> reluCases() {
+    List<Arguments> l = new ArrayList<>();
+    for (DType dt : DType.values()) {
+      for (int[] s : new int[][] {{1}, {7}, {3, 13}, {2, 3, 7, 7}, {65, 3}}) {
+        l.add(Arguments.of(dt, s));
+      }
+    }
+    return l.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("reluCases")
+  void reluMatchesComposite(DType dt, int[] shape) {
+    // Integer-valued inputs, exact zeros included: relu'(0) is 0 in both.
+    Tensor x = ties(31, dt, shape).sub(1);
+    agree(xs -> xs.get(0).relu(), xs -> F.reluComposite(xs.get(0)), List.of(x), dt == DType.FLOAT64 ? 0 : 1e-7);
+    agree(xs -> xs.get(0).relu(), xs -> F.reluComposite(xs.get(0)), List.of(rnd(32, dt, shape)), 0);
+  }
+
+  @Test
+  void reluSpecialValuesAreThoseOfTheComposite() {
+    double[] v = {-0.0, 0.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, Double.NaN, -1e-300, 1e-300, 2, -2};
+    for (DType dt : DType.values()) {
+      Tensor x = Tensor.of(v, dt, v.length).requiresGrad(true);
+      Tensor y = x.relu();
+      Tensor c = F.reluComposite(x);
+      assertThat(y.node.op).isEqualTo(Op.FUSED);
+      double[] a = y.toDoubleArray();
+      double[] b = c.toDoubleArray();
+      for (int i = 0; i < v.length; i++) {
+        assertThat(Double.doubleToRawLongBits(a[i])).as(dt + " relu(" + v[i] + ")").isEqualTo(Double.doubleToRawLongBits(b[i]));
+      }
+      Tensor g = Tensor.full(3.0, dt, v.length);
+      double[] ga = Autograd.grad(List.of(y), List.of(x), GradOptions.defaults().outputGrads(List.of(g))).get(0).toDoubleArray();
+      double[] gb = Autograd.grad(List.of(c), List.of(x), GradOptions.defaults().outputGrads(List.of(g))).get(0).toDoubleArray();
+      for (int i = 0; i < v.length; i++) {
+        assertThat(Double.doubleToRawLongBits(ga[i])).as(dt + " relu'(" + v[i] + ")").isEqualTo(Double.doubleToRawLongBits(gb[i]));
+      }
+    }
+    // Zero elements: the composite (no fused node for an empty tensor).
+    assertThat(Tensor.zeros(DType.FLOAT32, 0, 3).relu().shape()).containsExactly(0, 3);
+  }
+
   @Test
   void maxPoolTiesShareTheGradientEqually() {
     Tensor x = Tensor.full(2.0, DType.FLOAT64, 1, 1, 5, 4).requiresGrad(true);
@@ -182,6 +225,9 @@ class FusedOpsTest {
     }
     GradCheck.assertOrders12(x -> F.maxPool2d(x.get(0), 2, 2, 0).pow(2),
         List.of(Tensor.of(v, DType.FLOAT64, 2, 2, 7, 5)));
+    // relu away from its kink: orders 1 and 2 through the fused node (second order via the composite).
+    GradCheck.assertOrders12(x -> x.get(0).relu().pow(3).mul(x.get(0)),
+        List.of(Tensor.of(new double[] {-1.3, 0.7, 2.1, -0.4, 1.1, 0.35, -2.2, 0.9}, DType.FLOAT64, 2, 4)));
     GradCheck.assertOrders12(
         x -> F.maxPool2d(F.batchNorm(x.get(0), x.get(1), null, F.BN_EPS).tanh(), 2, 2, 0).pow(2),
         List.of(Tensor.of(v, DType.FLOAT64, 2, 2, 7, 5), Tensor.uniform(new Rng(16), 0.5, 1.5, DType.FLOAT64, 2)));

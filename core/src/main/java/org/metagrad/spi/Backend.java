@@ -130,4 +130,21 @@ public interface Backend {
   default Buffer maxPool2dTiledBackward(View x, View out, View g, int k) {
     return FusedDefaults.maxPool2dTiledBackward(this, x, out, g, k);
   }
+
+  /**
+   * ReLU as core defines it, {@code x > 0 ? x : +0} (NaN and -0 give +0, as {@code where(x > 0, x, 0)}),
+   * as one pass: a contiguous buffer of x's shape. The default composes {@link #binary} (GT) and
+   * {@link #where}.
+   */
+  default Buffer relu(View x) {
+    return FusedDefaults.relu(this, x);
+  }
+
+  /**
+   * The backward of {@link #relu}: {@code x > 0 ? g : +0} for x and the output gradient g of the same
+   * shape (not differentiable again: core only calls it when the backward is not recorded).
+   */
+  default Buffer reluBackward(View x, View g) {
+    return FusedDefaults.reluBackward(this, x, g);
+  }
 }

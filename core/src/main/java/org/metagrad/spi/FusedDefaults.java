@@ -173,4 +173,26 @@ final class FusedDefaults {
           new int[] {0, 0, s[2] - oh * k, s[3] - ow * k})));
     }
   }
+
+  static Buffer relu(Backend be, View x) {
+    return maskBy(be, "relu", x, x);
+  }
+
+  static Buffer reluBackward(Backend be, View x, View g) {
+    return maskBy(be, "reluBackward", x, g);
+  }
+
+  /** {@code x > 0 ? v : +0}, from GT and where. */
+  private static Buffer maskBy(Backend be, String op, View x, View v) {
+    if (!java.util.Arrays.equals(x.shape(), v.shape()) || x.dtype() != v.dtype()) {
+      throw new IllegalArgumentException(op + ": gradient " + java.util.Arrays.toString(v.shape()) + " " + v.dtype()
+          + " does not match input " + java.util.Arrays.toString(x.shape()) + " " + x.dtype());
+    }
+    int[] xs = x.shape();
+    try (Temps t = new Temps()) {
+      View zero = new View(t.add(be.full(x.dtype(), 1, 0)), 0, xs, new int[xs.length]);
+      View mask = View.contiguous(t.add(be.binary(BinaryOp.GT, x, zero)), xs);
+      return be.where(mask, v, zero);
+    }
+  }
 }

@@ -20,8 +20,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The fused batch norm (batch statistics) and 2x2 max pooling against their composite definitions
- * ({@link F#batchNormComposite}, {@link F#maxPool2dComposite}), forward plus first-order backward through
+ * The fused batch norm (batch statistics), 2x2 max pooling and ReLU against their composite definitions
+ * ({@link F#batchNormComposite}, {@link F#maxPool2dComposite}, {@link F#reluComposite}), forward plus first-order backward through
  * {@link Autograd#grad}, on the activation shapes of the conv4 workloads: [100,64,28,28] (block 1 of (a)) and
  * [100,64,14,14] (block 2). Setup checks once that fused and composite agree (values and gradients), so a
  * speed-up is never reported for a wrong kernel.
@@ -55,6 +55,7 @@ public class FusedOpBench {
     upstreamPooled = Tensor.randn(rng, DType.FLOAT32, 100, 64, side / 2, side / 2);
     same("batchNorm", batchNormFused(), batchNormComposite(), 1e-3);
     same("maxPool2d", maxPoolFused(), maxPoolComposite(), 0);
+    same("relu", reluFused(), reluComposite(), 0);
   }
 
   private static void same(String what, List<Tensor> fused, List<Tensor> composite, double tol) {
@@ -100,5 +101,21 @@ public class FusedOpBench {
   @Benchmark
   public List<Tensor> maxPoolComposite() {
     return poolBackward(F.maxPool2dComposite(x, 2, 2, 0));
+  }
+
+  private List<Tensor> reluBackward(Tensor y) {
+    return Autograd.grad(List.of(y), List.of(x), org.metagrad.GradOptions.defaults().outputGrads(List.of(upstream)));
+  }
+
+  /** Fused ReLU (one pass forward, one backward), forward and backward. */
+  @Benchmark
+  public List<Tensor> reluFused() {
+    return reluBackward(x.relu());
+  }
+
+  /** The composite ReLU, where(x > 0, x, 0): a mask pass and a select forward, a select backward. */
+  @Benchmark
+  public List<Tensor> reluComposite() {
+    return reluBackward(F.reluComposite(x));
   }
 }

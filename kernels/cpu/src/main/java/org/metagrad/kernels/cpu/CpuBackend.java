@@ -340,6 +340,40 @@ final class CpuBackend implements Backend {
     return HeapBuffer.wrap(o);
   }
 
+  @Override
+  public Buffer relu(View x) {
+    return maskPositive("relu", x, x);
+  }
+
+  @Override
+  public Buffer reluBackward(View x, View g) {
+    return maskPositive("reluBackward", x, g);
+  }
+
+  /** {@code x > 0 ? v : +0} in one pass (relu forward with v = x, backward with v = the gradient). */
+  private Buffer maskPositive(String op, View x, View v) {
+    if (!Arrays.equals(x.shape(), v.shape()) || x.dtype() != v.dtype()) {
+      throw new IllegalArgumentException(op + ": gradient " + Arrays.toString(v.shape()) + " " + v.dtype()
+          + " does not match input " + Arrays.toString(x.shape()) + " " + x.dtype());
+    }
+    int n = x.numel();
+    View[] ins = densify(x.shape(), new View[] {x, v});
+    if (x.dtype() == DType.FLOAT32) {
+      float[] fx = HeapBuffer.of(ins[0].buffer()).floats();
+      float[] fv = HeapBuffer.of(ins[1].buffer()).floats();
+      float[] o = new float[n];
+      elementwise(x.shape(), ins, n, PARALLEL_ELEMENTS, (off, st, oo, len) ->
+          k.maskPositiveF(fx, off[0], st[0], fv, off[1], st[1], o, oo, len));
+      return HeapBuffer.wrap(o);
+    }
+    double[] dx = HeapBuffer.of(ins[0].buffer()).doubles();
+    double[] dv = HeapBuffer.of(ins[1].buffer()).doubles();
+    double[] o = new double[n];
+    elementwise(x.shape(), ins, n, PARALLEL_ELEMENTS, (off, st, oo, len) ->
+        k.maskPositiveD(dx, off[0], st[0], dv, off[1], st[1], o, oo, len));
+    return HeapBuffer.wrap(o);
+  }
+
   // ----------------------------------------------------------------------------------- reductions
 
   /** Columns one reduction task handles when reducing leading dimensions. */

@@ -154,7 +154,7 @@ final class GemmF {
           } else {
             for (int t = t0; t < t1; t++) {
               int jp = t % nPanels;
-              packB(b, bOff + (t / nPanels) * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, ((t - t0) - jp) * nr * kc);
+              packB(k, b, bOff + (t / nPanels) * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, ((t - t0) - jp) * nr * kc);
             }
           }
           int paBlock = pc * mPanels * mr * lanes;
@@ -230,7 +230,7 @@ final class GemmF {
             packA(a, aOff + p * aBs, aRs, aCs, m, pc, kc, ip, mr, pa, 0, lanes);
           }
           for (int jp = lo; jp < hi; jp++) {
-            packB(b, bOff + p * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, -lo * nr * kc);
+            packB(k, b, bOff + p * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, -lo * nr * kc);
           }
           for (int ip = 0; ip < mPanels; ip++) {
             int i0 = ip * mr;
@@ -351,7 +351,7 @@ final class GemmF {
           if (t < mPanels) {
             packA(a, aOff, aRs, aCs, m, q0, kc, t, mr, pa, 0, lanes);
           } else {
-            packB(b, bOff, bRs, bCs, n, q0, kc, t - mPanels, nr, pb, 0);
+            packB(k, b, bOff, bRs, bCs, n, q0, kc, t - mPanels, nr, pb, 0);
           }
         }
       });
@@ -407,13 +407,8 @@ final class GemmF {
     int src = aOff + i0 * aRs + q0 * aCs;
     if (lanes == 1) {
       if (aCs == 1) {
-        // A row-major (N): each row is contiguous along q.
-        for (int i = 0; i < mv; i++) {
-          int r = src + i * aRs;
-          for (int q = 0; q < kc; q++) {
-            pa[base + q * mr + i] = a[r + q];
-          }
-        }
+        // A row-major (N): each row is contiguous along q, so packing transposes (in depth blocks).
+        ScalarKernels.transposeBlockedF(a, src, aRs, kc, mv, pa, base, mr);
       } else {
         // A transposed (T) or general strides: walk q outer so rows are read with stride aRs.
         for (int q = 0; q < kc; q++) {
@@ -444,8 +439,8 @@ final class GemmF {
   }
 
   /** Packs depth [q0, q0+kc) x columns [jp*nr, jp*nr+nr) of B as kc rows of nr values, zero-padded, at pbOff + jp*nr*kc. */
-  private static void packB(float[] b, int bOff, int bRs, int bCs, int n, int q0, int kc, int jp, int nr,
-      float[] pb, int pbOff) {
+  private static void packB(ScalarKernels k, float[] b, int bOff, int bRs, int bCs, int n, int q0, int kc, int jp,
+      int nr, float[] pb, int pbOff) {
     int j0 = jp * nr;
     int nv = Math.min(nr, n - j0);
     int base = pbOff + jp * nr * kc;
@@ -454,6 +449,11 @@ final class GemmF {
       for (int q = 0; q < kc; q++) {
         System.arraycopy(b, src + q * bRs, pb, base + q * nr, nv);
       }
+    } else if (bRs == 1 && nv == nr) {
+      // Columns contiguous along the depth (B transposed, e.g. im2col columns in a weight gradient).
+      k.packColumnsF(b, src, bCs, kc, pb, base, nr);
+    } else if (bRs == 1) {
+      ScalarKernels.transposeBlockedF(b, src, bCs, kc, nv, pb, base, nr);
     } else {
       for (int j = 0; j < nv; j++) {
         int col = src + j * bCs;

@@ -159,6 +159,23 @@ class ScalarKernels {
     }
   }
 
+  /**
+   * {@code o = x > 0 ? v : +0} elementwise: relu's forward (v = x) and backward (v = the output
+   * gradient). NaN in x gives +0.
+   */
+  void maskPositiveF(float[] x, int xo, int sx, float[] v, int vo, int sv, float[] o, int oo, int n) {
+    for (int i = 0; i < n; i++) {
+      o[oo + i] = x[xo + i * sx] > 0 ? v[vo + i * sv] : 0f;
+    }
+  }
+
+  /** Double version of {@link #maskPositiveF}. */
+  void maskPositiveD(double[] x, int xo, int sx, double[] v, int vo, int sv, double[] o, int oo, int n) {
+    for (int i = 0; i < n; i++) {
+      o[oo + i] = x[xo + i * sx] > 0 ? v[vo + i * sv] : 0d;
+    }
+  }
+
   /** Double version of {@link #whereF}. */
   void whereD(double[] c, int co, int sc, double[] a, int ao, int sa, double[] b, int bo, int sb,
       double[] o, int oo, int n) {
@@ -426,6 +443,40 @@ class ScalarKernels {
       r[q0 + 2 * j + 1] = gd * e01;
       r[q1 + 2 * j] = gd * e10;
       r[q1 + 2 * j + 1] = gd * e11;
+    }
+  }
+
+  /**
+   * Packs a full panel of {@code nr} columns of a B whose columns are contiguous along the depth (a
+   * transposed operand, row stride 1): {@code pb[base + q * nr + j] = b[src + j * bCs + q]} for j &lt; nr,
+   * q &lt; kc. This is a transpose; walking the depth in blocks of 8 keeps 8 output rows hot instead of
+   * touching kc rows per column (measured 9.5 -> 4.8 ms for conv4's layer-2 weight gradient panels).
+   */
+  void packColumnsF(float[] b, int src, int bCs, int kc, float[] pb, int base, int nr) {
+    transposeBlockedF(b, src, bCs, kc, nr, pb, base, nr);
+  }
+
+  /** {@code p[base + q * ld + j] = x[src + j * xs + q]} for j &lt; cols, q &lt; kc, in depth blocks of 8. */
+  static void transposeBlockedF(float[] x, int src, int xs, int kc, int cols, float[] p, int base, int ld) {
+    int q = 0;
+    for (; q + 8 <= kc; q += 8) {
+      for (int j = 0; j < cols; j++) {
+        int s = src + j * xs + q;
+        int d = base + q * ld + j;
+        p[d] = x[s];
+        p[d + ld] = x[s + 1];
+        p[d + 2 * ld] = x[s + 2];
+        p[d + 3 * ld] = x[s + 3];
+        p[d + 4 * ld] = x[s + 4];
+        p[d + 5 * ld] = x[s + 5];
+        p[d + 6 * ld] = x[s + 6];
+        p[d + 7 * ld] = x[s + 7];
+      }
+    }
+    for (; q < kc; q++) {
+      for (int j = 0; j < cols; j++) {
+        p[base + q * ld + j] = x[src + j * xs + q];
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import static org.metagrad.kernels.cpu.TestViews.assertClose;
 import static org.metagrad.kernels.cpu.TestViews.s;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -441,6 +442,51 @@ class CpuBackendConformanceTest {
     }
   }
 
+  /** Raw bits, so that +0 and -0 (and NaN payloads) count as different. */
+  private static void assertSameBits(String what, double[] expected, double[] actual) {
+    assertThat(actual).as(what + ": length").hasSize(expected.length);
+    for (int i = 0; i < expected.length; i++) {
+      assertThat(Double.doubleToRawLongBits(actual[i])).as(what + " at " + i + ": expected " + expected[i]
+          + " got " + actual[i]).isEqualTo(Double.doubleToRawLongBits(expected[i]));
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("backendsAndTypes")
+  void fusedReluMatchesReferenceBitForBit(String name, DType dt) {
+    Backend be = TestViews.backend(name, 2);
+    long seed = 41;
+    for (int[] shape : shapes()) {
+      for (Layout lx : Layout.values()) {
+        // Integers in [-2, 2] with NaNs: exact zeros and NaN must give +0, as where(x > 0, x, 0).
+        View x = TestViews.integers(dt, lx, shape, seed++, true);
+        View r = TestViews.random(dt, lx, shape, seed++, -1, 1);
+        View g = TestViews.random(dt, Layout.PERMUTED, shape, seed++, -1, 1);
+        for (View in : new View[] {x, r}) {
+          assertSameBits(name + " relu " + lx + " " + Arrays.toString(shape), get(REF.relu(in), shape),
+              get(be.relu(in), shape));
+          assertSameBits(name + " reluBackward " + lx + " " + Arrays.toString(shape),
+              get(REF.reluBackward(in, g), shape), get(be.reluBackward(in, g), shape));
+        }
+      }
+    }
+    // -0 and -inf give +0, +inf stays; the gradient passes only where x > 0.
+    double[] special = {-0.0, 0.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, Double.NaN, -1e-30, 1e-30,
+        Double.MIN_VALUE, -3, 3, 0.5, -0.5, 7, -7, 1, -1, 2, -2, 0.25};
+    View sx = View.contiguous(be.upload(special, dt), s(special.length));
+    View sg = View.contiguous(be.full(dt, special.length, -2.5), s(special.length));
+    double[] y = get(be.relu(sx), special.length);
+    double[] gx = get(be.reluBackward(sx, sg), special.length);
+    for (int i = 0; i < special.length; i++) {
+      double v = dt == DType.FLOAT32 ? (float) special[i] : special[i];
+      double want = v > 0 ? v : 0.0;
+      assertThat(Double.doubleToRawLongBits(y[i])).as(name + " relu(" + special[i] + ")")
+          .isEqualTo(Double.doubleToRawLongBits(want));
+      assertThat(Double.doubleToRawLongBits(gx[i])).as(name + " relu'(" + special[i] + ")")
+          .isEqualTo(Double.doubleToRawLongBits(v > 0 ? -2.5 : 0.0));
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"cpu-scalar", "cpu-vector"})
   void fusedKernelsRejectBadShapes(String name) {
@@ -455,5 +501,10 @@ class CpuBackendConformanceTest {
         .hasMessageContaining("maxPool2dTiled: window 5 larger than input [2, 3, 4, 4]");
     assertThatThrownBy(() -> be.maxPool2dTiled(c2, 1)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("maxPool2dTiled: expected [N, C, H, W], got [2]");
+    assertThatThrownBy(() -> be.reluBackward(x, c2)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("reluBackward: gradient [2] FLOAT32 does not match input [2, 3, 4, 4] FLOAT32");
+    View d = TestViews.random(DType.FLOAT64, Layout.CONTIGUOUS, s(2, 3, 4, 4), 3, -1, 1);
+    assertThatThrownBy(() -> be.reluBackward(x, d)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("reluBackward").hasMessageContaining("FLOAT64");
   }
 }
