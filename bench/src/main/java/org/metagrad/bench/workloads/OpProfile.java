@@ -140,4 +140,12 @@ public final class OpProfile implements Backend {
     return time("maxPool2dTiledBackward " + v(x) + " " + v(g) + " k" + k,
         () -> d.maxPool2dTiledBackward(x, out, g, k));
   }
+
+  @Override public Buffer relu(View x) {
+    return time("relu " + v(x), () -> d.relu(x));
+  }
+
+  @Override public Buffer reluBackward(View x, View g) {
+    return time("reluBackward " + v(x), () -> d.reluBackward(x, g));
+  }
 }
