@@ -76,9 +76,9 @@ class OpenClRobustnessTest {
   }
 
   @Test
-  void absurdAllocationIsABackendExceptionNamingTheBytes() {
+  void absurdAllocationIsABackendExceptionNamingTheBytes() throws InterruptedException {
     OpenClBackend cl = OpenClTestSupport.backend();
-    long live = OpenClBackend.liveBuffers();
+    long live = OpenClTestSupport.settledLiveBuffers();
     // Integer.MAX_VALUE floats are 4 bytes short of 8 GiB, which PoCL on a 23 GB machine reports as its
     // largest allocation (and then allocates): take doubles where the device has them, so the request
     // is past the device's limit and refused before any memory is touched.
@@ -109,9 +109,9 @@ class OpenClRobustnessTest {
   }
 
   @Test
-  void foreignAndOutOfRangeViewsAreRejectedBeforeAnyKernelRuns() {
+  void foreignAndOutOfRangeViewsAreRejectedBeforeAnyKernelRuns() throws InterruptedException {
     OpenClBackend cl = OpenClTestSupport.backend();
-    long live = OpenClBackend.liveBuffers();
+    long live = OpenClTestSupport.settledLiveBuffers();
     View host = View.contiguous(HeapBuffer.wrap(new float[4]), 4);
     assertThatThrownBy(() -> cl.unary(UnaryOp.EXP, 0, host)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cpu").hasMessageContaining("move it first");
@@ -138,9 +138,9 @@ class OpenClRobustnessTest {
   }
 
   @Test
-  void releaseIsIdempotentAndLiveCountsReturnToBaseline() {
+  void releaseIsIdempotentAndLiveCountsReturnToBaseline() throws InterruptedException {
     OpenClBackend cl = OpenClTestSupport.backend();
-    long buffers = OpenClBackend.liveBuffers();
+    long buffers = OpenClTestSupport.settledLiveBuffers();
     long bytes = OpenClBackend.liveBytes();
     Buffer a = cl.upload(new double[1000], DType.FLOAT64);
     Buffer e = cl.full(DType.FLOAT32, 0, 1);
@@ -159,7 +159,7 @@ class OpenClRobustnessTest {
   @Test
   void cleanerFreesUnreachableBuffers() throws InterruptedException {
     OpenClBackend cl = OpenClTestSupport.backend();
-    long buffers = OpenClBackend.liveBuffers();
+    long buffers = OpenClTestSupport.settledLiveBuffers();
     for (int i = 0; i < 20; i++) {
       cl.full(DType.FLOAT32, 1024, i); // dropped without release
     }
@@ -175,7 +175,7 @@ class OpenClRobustnessTest {
   @Test
   void concurrentCallersGetCorrectResults() throws Exception {
     OpenClBackend cl = OpenClTestSupport.backend();
-    long buffers = OpenClBackend.liveBuffers();
+    long buffers = OpenClTestSupport.settledLiveBuffers();
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       List<Future<Boolean>> results = new ArrayList<>();

@@ -57,8 +57,8 @@ class OpenClTensorConformanceTest extends AbstractBackendConformanceTest {
   }
 
   @Test
-  void scopesReleaseEverythingButKeptTensors() {
-    long before = OpenClBackend.liveBuffers();
+  void scopesReleaseEverythingButKeptTensors() throws InterruptedException {
+    long before = OpenClTestSupport.settledLiveBuffers();
     Tensor kept;
     try (TensorScope s = TensorScope.open()) {
       Tensor w = Tensor.randn(new Rng(1), DType.FLOAT32, 16, 16).to(Device.openCl(0)).requiresGrad(true);

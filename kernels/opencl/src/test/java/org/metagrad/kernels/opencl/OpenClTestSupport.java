@@ -45,4 +45,21 @@ final class OpenClTestSupport {
     }
     return backend;
   }
+
+  /**
+   * The live-buffer count once the Cleaner has freed what earlier tests left unreachable: it frees them on
+   * its own thread, so without this the global count can drop by hundreds in the middle of a check.
+   */
+  static long settledLiveBuffers() throws InterruptedException {
+    long last = -1;
+    int same = 0;
+    for (int i = 0; i < 100 && same < 3; i++) {
+      System.gc();
+      Thread.sleep(20);
+      long now = OpenClBackend.liveBuffers();
+      same = now == last ? same + 1 : 0;
+      last = now;
+    }
+    return last;
+  }
 }
