@@ -357,7 +357,11 @@ final class CpuBackend implements Backend {
           + " does not match input " + Arrays.toString(x.shape()) + " " + x.dtype());
     }
     int n = x.numel();
-    View[] ins = densify(x.shape(), new View[] {x, v});
+    // relu's forward passes x as both operands: densify (copy) it once.
+    View[] ins = densify(x.shape(), x == v ? new View[] {x} : new View[] {x, v});
+    if (ins.length == 1) {
+      ins = new View[] {ins[0], ins[0]};
+    }
     if (x.dtype() == DType.FLOAT32) {
       float[] fx = HeapBuffer.of(ins[0].buffer()).floats();
       float[] fv = HeapBuffer.of(ins[1].buffer()).floats();

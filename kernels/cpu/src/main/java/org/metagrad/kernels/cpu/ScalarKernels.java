@@ -450,7 +450,8 @@ class ScalarKernels {
    * Packs a full panel of {@code nr} columns of a B whose columns are contiguous along the depth (a
    * transposed operand, row stride 1): {@code pb[base + q * nr + j] = b[src + j * bCs + q]} for j &lt; nr,
    * q &lt; kc. This is a transpose; walking the depth in blocks of 8 keeps 8 output rows hot instead of
-   * touching kc rows per column (measured 9.5 -> 4.8 ms for conv4's layer-2 weight gradient panels).
+   * touching kc rows per column (hand-timed harness, not JMH, panels in cache: 9.5 -> 4.8 ms for conv4's
+   * layer-2 weight gradient panels).
    */
   void packColumnsF(float[] b, int src, int bCs, int kc, float[] pb, int base, int nr) {
     transposeBlockedF(b, src, bCs, kc, nr, pb, base, nr);

@@ -772,9 +772,9 @@ final class VectorKernels extends ScalarKernels {
 
   /**
    * With 512-bit vectors, the transposing pack as gathers: for each depth q one gather of VL columns
-   * {@code b[src + j * bCs + q]} and one contiguous store (measured 4.8 -> 3.6 ms against the blocked
-   * scalar copy, 9.5 ms before, on conv4's layer-2 weight gradient panels). Other widths keep the
-   * blocked scalar copy, the only one measured there.
+   * {@code b[src + j * bCs + q]} and one contiguous store (hand-timed harness, not JMH, panels in cache:
+   * 3.6 ms against 4.8 ms for the blocked scalar copy and 9.5 ms before, on conv4's layer-2 weight
+   * gradient panels). Other widths keep the blocked scalar copy.
    */
   @Override
   void packColumnsF(float[] b, int src, int bCs, int kc, float[] pb, int base, int nr) {
@@ -785,17 +785,11 @@ final class VectorKernels extends ScalarKernels {
     // The nr columns are first copied as nr sequential runs of kc values into L1 (B is often far larger
     // than the caches, and gathering straight from it reads 16 streams at once, which measured no faster
     // than the scalar copy), then gathered from there.
-    float[] t = COLUMNS.get();
-    if (t.length < nr * kc) {
-      t = new float[nr * kc];
-      COLUMNS.set(t);
-    }
+    Staging st = STAGING.get();
+    float[] t = st.columns(nr * kc);
+    int[] idx = st.lanes(kc);
     for (int j = 0; j < nr; j++) {
       System.arraycopy(b, src + j * bCs, t, j * kc, kc);
-    }
-    int[] idx = new int[VLF];
-    for (int l = 0; l < VLF; l++) {
-      idx[l] = l * kc;
     }
     for (int q = 0; q < kc; q++) {
       for (int j = 0; j < nr; j += VLF) {
@@ -804,8 +798,32 @@ final class VectorKernels extends ScalarKernels {
     }
   }
 
-  /** Per-thread staging of {@link #packColumnsF}'s columns. */
-  private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
+  /** Per-thread staging of {@link #packColumnsF}: the copied columns and the gather offsets for one kc. */
+  private static final class Staging {
+    private float[] columns = new float[0];
+    private final int[] lanes = new int[VLF];
+    private int lanesKc = -1;
+
+    float[] columns(int n) {
+      if (columns.length < n) {
+        columns = new float[n];
+      }
+      return columns;
+    }
+
+    /** Lane l gathers column l of a run of kc-long columns; rebuilt only when kc changes. */
+    int[] lanes(int kc) {
+      if (kc != lanesKc) {
+        for (int l = 0; l < VLF; l++) {
+          lanes[l] = l * kc;
+        }
+        lanesKc = kc;
+      }
+      return lanes;
+    }
+  }
+
+  private static final ThreadLocal<Staging> STAGING = ThreadLocal.withInitial(Staging::new);
 
   /** Rotations by VL/2, VL/4, ..., 1 lanes: a fixed tree of lanewise adds for {@link #finishDot}. */
   private static final VectorShuffle<Float>[] ROTATIONS = rotations();
