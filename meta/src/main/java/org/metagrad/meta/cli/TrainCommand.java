@@ -3,6 +3,7 @@ package org.metagrad.meta.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.metagrad.meta.data.ClassGrouping;
+import org.metagrad.meta.data.Distortion;
 import org.metagrad.meta.data.RotationMode;
 import org.metagrad.meta.train.Algorithm;
 import org.metagrad.meta.train.Experiment;
@@ -49,6 +50,13 @@ public final class TrainCommand implements Callable<Integer> {
       + " alphabet, like Lake et al.'s one-shot runs; for a model meant for that challenge). With transfer, only"
       + " the validation and test episodes (default ${DEFAULT-VALUE}).")
   ClassGrouping grouping = ClassGrouping.ANY;
+
+  @Option(names = "--distort", paramLabel = "D", description = "Random distortion of every training image (support"
+      + " and query, or pre-training batch): none, or affine (Koch et al. 2015's augmentation: rotation up to 10"
+      + " degrees, shear up to 0.3, scale 0.8-1.2 per axis, shift up to 2/105 of the side, each component with"
+      + " probability 0.5, bilinear resampling). Validation and test images are never distorted; the maps are"
+      + " seeded per episode, so runs stay reproducible and resumable (default: none).")
+  String distort = "none";
 
   @Option(names = "--side", description = "Image side in pixels (default ${DEFAULT-VALUE}).")
   int side = 28;
@@ -199,7 +207,7 @@ public final class TrainCommand implements Callable<Integer> {
       b.fceSteps(k);
     }
     return b.algorithm(a).data(CliSupport.dataRoot(data)).split(split)
-        .rotation(rotation).grouping(grouping).side(side).ways(ways).shots(shots).queries(queries).testWays(testWays)
+        .rotation(rotation).grouping(grouping).distortion(Distortion.parse(distort)).side(side).ways(ways).shots(shots).queries(queries).testWays(testWays)
         .testShots(testShots).testQueries(testQueries).iterations(iterations).metaBatch(metaBatch).outerLr(outerLr)
         .schedule(schedule).lrStep(lrStep).lrGamma(lrGamma).innerSteps(innerSteps).testInnerSteps(testInnerSteps)
         .innerLr(innerLr).hidden(hidden).seed(seed).threads(threads).valEvery(valEvery).valEpisodes(valEpisodes)

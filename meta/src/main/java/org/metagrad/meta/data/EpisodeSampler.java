@@ -35,6 +35,7 @@ public final class EpisodeSampler {
   private final ClassGrouping grouping;
   /** For {@link ClassGrouping#SAME_ALPHABET}: the sampler's class numbers of each eligible alphabet. */
   private final int[][] groups;
+  private final Distortion distortion;
 
   /**
    * Creates a sampler and checks that the pool can serve the task shape.
@@ -84,6 +85,42 @@ public final class EpisodeSampler {
       }
     }
     this.groups = grouping == ClassGrouping.SAME_ALPHABET ? alphabetGroups(pool, rotation, spec.ways()) : null;
+    this.distortion = Distortion.NONE;
+  }
+
+  private EpisodeSampler(EpisodeSampler base, Distortion distortion) {
+    this.pool = base.pool;
+    this.spec = base.spec;
+    this.rotation = base.rotation;
+    this.seed = base.seed;
+    this.classCount = base.classCount;
+    this.grouping = base.grouping;
+    this.groups = base.groups;
+    this.distortion = java.util.Objects.requireNonNull(distortion, "distortion");
+  }
+
+  /**
+   * Returns a sampler of the same episodes whose images are each distorted by a random affine map (see
+   * {@link Distortion}), support and query alike; for training-time augmentation. The classes, drawings,
+   * rotations and labels of episode {@code i} are those of this sampler's episode {@code i}: the maps
+   * come from a second generator seeded from {@code (seed, i)}, so episodes stay pure functions of their
+   * index.
+   *
+   * @param distortion the distortion; {@link Distortion#NONE} gives this sampler's exact episodes
+   * @return the distorting sampler
+   */
+  public EpisodeSampler withDistortion(Distortion distortion) {
+    return new EpisodeSampler(this, distortion);
+  }
+
+  /**
+   * Returns the distortion applied to every image ({@link Distortion#NONE} unless made by
+   * {@link #withDistortion}).
+   *
+   * @return the distortion
+   */
+  public Distortion distortion() {
+    return distortion;
   }
 
   /** Sampler class numbers (rotations expanded as {@code 4c + r}) per alphabet with at least {@code ways}. */
@@ -221,6 +258,16 @@ public final class EpisodeSampler {
       for (int t = 0; t < q; t++) {
         pool.copyImage(c, imgs[k + t], rotations[j], qx, (j * q + t) * p);
         qy[j * q + t] = j;
+      }
+    }
+    if (!distortion.isIdentity()) {
+      SplittableRandom drng = new SplittableRandom(mix64(seed ^ mix64(index * 0x9E3779B97F4A7C15L + 0xD1B54A32D192ED03L)));
+      float[] scratch = new float[p];
+      for (int i = 0; i < n * k; i++) {
+        distortion.apply(sx, i * p, side, drng, scratch);
+      }
+      for (int i = 0; i < n * q; i++) {
+        distortion.apply(qx, i * p, side, drng, scratch);
       }
     }
     return new Episode(index, spec, side, sx, sy, qx, qy, classIndices, ids, rotations);

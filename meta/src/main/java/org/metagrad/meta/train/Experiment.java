@@ -274,14 +274,15 @@ public final class Experiment {
     if (c.algorithm() == Algorithm.TRANSFER) {
       // Pre-training: each item of a meta-batch is a labelled minibatch drawn from all training classes.
       TransferBaseline b = (TransferBaseline) learner;
-      PretrainBatches batches = new PretrainBatches(train, c.rotation(), c.batchSize(), c.seed());
+      PretrainBatches batches = new PretrainBatches(train, c.rotation(), c.batchSize(), c.seed())
+          .withDistortion(c.distortion());
       init = transferInit(c, model, batches.classes());
       objective = pretrainObjective(b, batches);
       out.printf(Locale.ROOT, "pre-training classifier over %d classes (%d characters, rotation %s)%n",
           batches.classes(), train.size(), c.rotation());
     } else {
       TaskSource tasks = TaskSource.of(new EpisodeSampler(train, TaskSpec.of(c.ways(), c.shots(), c.queries()),
-          c.rotation(), c.grouping(), c.seed()));
+          c.rotation(), c.grouping(), c.seed()).withDistortion(c.distortion()));
       if (learner instanceof Reptile reptile) {
         // Adam minimises a surrogate whose gradient is theta - phi: theta moves towards the adapted weights.
         init = model.init(new Rng(c.seed()), DType.FLOAT32);

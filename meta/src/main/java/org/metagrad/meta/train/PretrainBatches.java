@@ -2,6 +2,7 @@ package org.metagrad.meta.train;
 
 import java.util.SplittableRandom;
 import org.metagrad.Tensor;
+import org.metagrad.meta.data.Distortion;
 import org.metagrad.meta.data.ImageClasses;
 import org.metagrad.meta.data.RotationMode;
 import org.metagrad.nn.train.Batch;
@@ -29,6 +30,7 @@ public final class PretrainBatches {
   private final int batchSize;
   private final long seed;
   private final int classes;
+  private final Distortion distortion;
 
   /**
    * Batches over a pool.
@@ -50,6 +52,27 @@ public final class PretrainBatches {
     this.batchSize = batchSize;
     this.seed = seed;
     this.classes = classes(pool.size(), rotation);
+    this.distortion = Distortion.NONE;
+  }
+
+  private PretrainBatches(PretrainBatches base, Distortion distortion) {
+    this.pool = base.pool;
+    this.rotation = base.rotation;
+    this.batchSize = base.batchSize;
+    this.seed = base.seed;
+    this.classes = base.classes;
+    this.distortion = java.util.Objects.requireNonNull(distortion, "distortion");
+  }
+
+  /**
+   * Returns the same batches with every image distorted by a random affine map (the maps come from a
+   * second generator seeded from {@code (seed, index)}; the drawn images and labels are unchanged).
+   *
+   * @param distortion the distortion; {@link Distortion#NONE} gives these exact batches
+   * @return the distorting batches
+   */
+  public PretrainBatches withDistortion(Distortion distortion) {
+    return new PretrainBatches(this, distortion);
   }
 
   /** The number of pre-training classes of {@code characters} characters under a rotation mode. */
@@ -87,6 +110,13 @@ public final class PretrainBatches {
       };
       pool.copyImage(c, rng.nextInt(pool.imageCount(c)), turns, x, j * p);
       y[j] = k;
+    }
+    if (!distortion.isIdentity()) {
+      SplittableRandom drng = new SplittableRandom(mix64(seed ^ mix64(index * 0x9E3779B97F4A7C15L + 0xD1B54A32D192ED03L)));
+      float[] scratch = new float[p];
+      for (int j = 0; j < batchSize; j++) {
+        distortion.apply(x, j * p, side, drng, scratch);
+      }
     }
     return new Batch(Tensor.of(x, batchSize, 1, side, side), y);
   }

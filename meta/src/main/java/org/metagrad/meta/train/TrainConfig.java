@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.metagrad.meta.data.ClassGrouping;
+import org.metagrad.meta.data.Distortion;
 import org.metagrad.meta.data.RotationMode;
 
 /**
@@ -57,6 +58,9 @@ import org.metagrad.meta.data.RotationMode;
  *     (the benchmark protocol) or {@link ClassGrouping#SAME_ALPHABET} (within one alphabet, as Lake et al.'s
  *     one-shot runs); null means ANY. Transfer pre-training draws labelled minibatches, so there it only
  *     applies to the validation and test episodes
+ * @param distortion random affine distortion of every training image ({@link Distortion#AFFINE}, Koch et al.
+ *     2015) or none ({@link Distortion#NONE}; null means none); validation and test images are never
+ *     distorted
  */
 public record TrainConfig(Algorithm algorithm, Path data, String split, int side, RotationMode rotation,
                           int ways, int shots, int queries, int testWays, int testShots, int testQueries,
@@ -64,7 +68,8 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
                           double lrGamma, int innerSteps, int testInnerSteps, double innerLr, int hidden,
                           long seed, int threads, int valEvery, int valEpisodes, int testEpisodes,
                           int checkpointEvery, double clipNorm, Path out, String head, int batchSize,
-                          int finetuneSteps, double finetuneLr, int fceSteps, ClassGrouping grouping) {
+                          int finetuneSteps, double finetuneLr, int fceSteps, ClassGrouping grouping,
+                          Distortion distortion) {
 
   /** The split names. */
   public static final String[] SPLITS = {"vinyals", "maml", "background"};
@@ -91,6 +96,13 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     boolean transfer = algorithm == Algorithm.TRANSFER;
     if (grouping == null) {
       grouping = ClassGrouping.ANY;
+    }
+    if (distortion == null) {
+      distortion = Distortion.NONE;
+    }
+    if (!distortion.equals(Distortion.NONE) && !distortion.equals(Distortion.AFFINE)) {
+      throw new IllegalArgumentException("a run's distortion must be none or affine (config.json stores its name),"
+          + " got " + distortion.name());
     }
     if (head == null) {
       head = transfer ? "linear" : "none";
@@ -204,6 +216,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     b.finetuneLr = finetuneLr;
     b.fceSteps = fceSteps;
     b.grouping = grouping;
+    b.distortion = distortion;
     return b;
   }
 
@@ -250,6 +263,9 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     }
     if (grouping != ClassGrouping.ANY) {
       m.put("grouping", grouping.name());
+    }
+    if (!distortion.equals(Distortion.NONE)) {
+      m.put("distortion", distortion.name());
     }
     return m;
   }
@@ -324,6 +340,8 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       b.fceSteps = m.containsKey("fce_steps") ? Integer.parseInt(m.get("fce_steps")) : 0;
       // Episode grouping (absent for ANY and in configurations of older versions).
       b.grouping = m.containsKey("grouping") ? grouping(m.get("grouping")) : ClassGrouping.ANY;
+      // Training-image distortion (absent for none and in configurations of older versions).
+      b.distortion = m.containsKey("distortion") ? distortion(m.get("distortion")) : Distortion.NONE;
       return b.build();
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("config.json: malformed number: " + e.getMessage(), e);
@@ -339,6 +357,14 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     }
   }
 
+  private static Distortion distortion(String v) {
+    try {
+      return Distortion.parse(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("config.json: " + e.getMessage(), e);
+    }
+  }
+
   private static String get(Map<String, String> m, String k) {
     String v = m.get(k);
     if (v == null) {
@@ -351,12 +377,14 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
   public String toString() {
     if (algorithm == Algorithm.TRANSFER) {
       return String.format(Locale.ROOT, "transfer (%s head) pre-trained on %d x %d images per step, %d steps;"
-          + " fine-tune %d steps at lr %s -> test %d-way %d-shot", head, metaBatch, batchSize, iterations,
-          finetuneSteps, finetuneLr, testWays, testShots);
+          + " fine-tune %d steps at lr %s -> test %d-way %d-shot%s", head, metaBatch, batchSize, iterations,
+          finetuneSteps, finetuneLr, testWays, testShots,
+          distortion.isIdentity() ? "" : ", training images distorted (" + distortion.name() + ")");
     }
-    return String.format(Locale.ROOT, "%s %d-way %d-shot (%d queries) -> test %d-way %d-shot, %d iterations x %d%s",
+    return String.format(Locale.ROOT, "%s %d-way %d-shot (%d queries) -> test %d-way %d-shot, %d iterations x %d%s%s",
         algorithm.cliName(), ways, shots, queries, testWays, testShots, iterations, metaBatch,
-        grouping == ClassGrouping.SAME_ALPHABET ? ", every episode within one alphabet" : "");
+        grouping == ClassGrouping.SAME_ALPHABET ? ", every episode within one alphabet" : "",
+        distortion.isIdentity() ? "" : ", training images distorted (" + distortion.name() + ")");
   }
 
   /** Mutable builder of a {@link TrainConfig}; fields default to the command line's defaults. */
@@ -396,6 +424,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     private double finetuneLr = 0.1;
     private int fceSteps = 0;
     private ClassGrouping grouping = ClassGrouping.ANY;
+    private Distortion distortion = Distortion.NONE;
 
     private Builder() {}
 
@@ -603,6 +632,12 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       return this;
     }
 
+    /** Sets the distortion of training images ({@link Distortion#NONE} or {@link Distortion#AFFINE}). */
+    public Builder distortion(Distortion v) {
+      distortion = v;
+      return this;
+    }
+
     /** Sets the output folder. */
     public Builder out(Path v) {
       out = v;
@@ -618,7 +653,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       return new TrainConfig(algorithm, data, split, side, rotation, ways, shots, queries, testWays, testShots,
           testQueries, iterations, metaBatch, outerLr, schedule, lrStep, lrGamma, innerSteps, testInnerSteps,
           innerLr, hidden, seed, threads, valEvery, valEpisodes, testEpisodes, checkpointEvery, clipNorm, out, head,
-          batchSize, finetuneSteps, finetuneLr, fceSteps, grouping);
+          batchSize, finetuneSteps, finetuneLr, fceSteps, grouping, distortion);
     }
   }
 }

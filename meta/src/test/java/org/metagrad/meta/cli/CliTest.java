@@ -187,6 +187,23 @@ class CliTest {
     assertThat(tooWide.err()).contains("within-alphabet task needs an alphabet with 2000 classes");
   }
 
+  @Test
+  void distortedTrainingIsRecordedAndBadNamesAreRefused(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("warped");
+    Outcome t = run("train", "--algorithm", "protonet", "--data", data(), "--split", "background", "--hidden", "4",
+        "--distort", "affine", "--ways", "5", "--shots", "1", "--queries", "1", "--test-ways", "5",
+        "--test-shots", "1", "--test-queries", "1", "--iterations", "2", "--val-every", "0", "--val-episodes", "2",
+        "--test-episodes", "2", "--threads", "2", "--no-progress", "--out", dir.toString());
+    assertThat(t.status()).as(t.out() + t.err()).isZero();
+    assertThat(t.out()).contains("training images distorted (affine)");
+    assertThat(Files.readString(dir.resolve("config.json"))).contains("\"distortion\": \"affine\"");
+    Outcome bad = run("train", "--algorithm", "protonet", "--data", data(), "--distort", "elastic", "--iterations",
+        "1", "--no-progress", "--out", tmp.resolve("bad").toString());
+    assertThat(bad.status()).isNotZero();
+    assertThat(bad.err()).contains("unknown distortion 'elastic'").contains("none, affine");
+    assertThat(tmp.resolve("bad")).doesNotExist();
+  }
+
   private static String[] append(String[] a, String s) {
     String[] r = java.util.Arrays.copyOf(a, a.length + 1);
     r[a.length] = s;

@@ -183,6 +183,35 @@ class EpisodeSamplerTest {
   }
 
   @Test
+  void distortionKeepsTheEpisodesChoicesAndIsAPureFunctionOfTheIndex() throws Exception {
+    ImageClasses pool = pool(30, 20);
+    EpisodeSampler plain = new EpisodeSampler(pool, TaskSpec.of(5, 2, 3), RotationMode.RANDOM_PER_TASK, 42);
+    EpisodeSampler warped = plain.withDistortion(Distortion.AFFINE);
+    assertThat(plain.distortion()).isEqualTo(Distortion.NONE);
+    assertThat(warped.distortion()).isEqualTo(Distortion.AFFINE);
+    // NONE gives the plain sampler's episodes bit for bit.
+    assertSameEpisode(plain.withDistortion(Distortion.NONE).episode(4), plain.episode(4));
+    try (EpisodeSource prefetched = warped.prefetching(2)) {
+      for (int i = 0; i < 10; i++) {
+        Episode a = plain.episode(i);
+        Episode b = warped.episode(i);
+        // Same classes, rotations, labels; other pixels.
+        assertThat(b.classIndices()).containsExactly(a.classIndices());
+        assertThat(b.rotations()).containsExactly(a.rotations());
+        assertThat(b.classIds()).isEqualTo(a.classIds());
+        assertThat(b.supportY()).containsExactly(a.supportY());
+        assertThat(b.queryY()).containsExactly(a.queryY());
+        assertThat(b.supportX()).hasSameSizeAs(a.supportX()).isNotEqualTo(a.supportX());
+        assertThat(b.queryX()).isNotEqualTo(a.queryX());
+        // Deterministic: again, from a new sampler, and through the prefetching thread.
+        assertSameEpisode(b, new EpisodeSampler(pool, TaskSpec.of(5, 2, 3), RotationMode.RANDOM_PER_TASK, 42)
+            .withDistortion(Distortion.AFFINE).episode(i));
+        assertSameEpisode(prefetched.next(), b);
+      }
+    }
+  }
+
+  @Test
   void clearErrorsForImpossibleTasks() {
     ImageClasses pool = pool(4, 20);
     assertThatThrownBy(() -> new EpisodeSampler(pool, TaskSpec.of(5, 1, 1), RotationMode.NONE, 0))

@@ -101,6 +101,44 @@ class MetaTrainerTest {
   }
 
   @Test
+  void distortedEpisodesResumeExactlyToo(@TempDir Path tmp) {
+    // Training images warped by random affine maps (seeded per episode): a resumed run must redraw the same maps.
+    java.util.List<org.metagrad.meta.data.CharacterId> ids = new java.util.ArrayList<>();
+    java.util.List<float[]> px = new java.util.ArrayList<>();
+    Rng rng = new Rng(8);
+    for (int c = 0; c < 6; c++) {
+      ids.add(new org.metagrad.meta.data.CharacterId(org.metagrad.meta.data.OmniglotSet.BACKGROUND, "A",
+          String.format("character%02d", c + 1)));
+      float[] a = new float[4 * 16 * 16];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = rng.nextDouble() < 0.3 ? 1f : 0f;
+      }
+      px.add(a);
+    }
+    TaskSource tasks = TaskSource.of(new org.metagrad.meta.data.EpisodeSampler(
+        org.metagrad.meta.data.ImageClasses.of(16, ids, px), org.metagrad.meta.data.TaskSpec.of(3, 1, 2),
+        org.metagrad.meta.data.RotationMode.NONE, 5).withDistortion(org.metagrad.meta.data.Distortion.AFFINE));
+    MetaTrainer.Options o = MetaTrainer.Options.of(6, 2).checkpointEvery(3);
+    MetaTrainer.Result full = trainer(PROTO, tasks, o.outDir(tmp.resolve("a"))).train(protoInit(), null, null, null);
+    Path dir = tmp.resolve("b");
+    assertThatThrownBy(() -> trainer(PROTO, tasks, o.outDir(dir)).train(protoInit(), null, null, (row, opt) -> {
+      if (row.iteration() == 5) {
+        throw new IllegalStateException("simulated crash at iteration 5");
+      }
+    })).hasMessageContaining("simulated crash");
+    MetaTrainer.Result resumed = trainer(PROTO, tasks, o.outDir(dir))
+        .train(protoInit(), null, dir.resolve(MetaTrainer.LAST), null);
+    assertSameBits(resumed.last(), full.last());
+    // ... and the distortion is not a no-op: undistorted episodes train to other bits.
+    TaskSource plain = TaskSource.of(new org.metagrad.meta.data.EpisodeSampler(
+        org.metagrad.meta.data.ImageClasses.of(16, ids, px), org.metagrad.meta.data.TaskSpec.of(3, 1, 2),
+        org.metagrad.meta.data.RotationMode.NONE, 5));
+    MetaTrainer.Result other = trainer(PROTO, plain, o.outDir(tmp.resolve("c"))).train(protoInit(), null, null, null);
+    assertThat(other.last().get(other.last().names().get(0)).toFloatArray())
+        .isNotEqualTo(full.last().get(full.last().names().get(0)).toFloatArray());
+  }
+
+  @Test
   void secondOrderMamlResumesExactlyToo(@TempDir Path tmp) {
     Params init = SINE.init(new Rng(1), DType.FLOAT32);
     MetaTrainer.Options o = MetaTrainer.Options.of(6, 3).checkpointEvery(3);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.metagrad.meta.data.ClassGrouping;
+import org.metagrad.meta.data.Distortion;
 import org.metagrad.meta.data.RotationMode;
 
 class TrainConfigTest {
@@ -39,6 +40,24 @@ class TrainConfigTest {
     assertThat(TrainConfig.builder().grouping(null).build().grouping()).isEqualTo(ClassGrouping.ANY);
     assertThatThrownBy(() -> TrainConfig.fromJson(within.toJson().replace("SAME_ALPHABET", "SAME_STROKE")))
         .hasMessageContaining("unknown grouping 'SAME_STROKE'").hasMessageContaining("SAME_ALPHABET");
+  }
+
+  @Test
+  void distortionIsWrittenOnlyWhenOnAndReadBack() {
+    TrainConfig plain = TrainConfig.builder().algorithm(Algorithm.PROTONET).split("background").build();
+    assertThat(plain.distortion()).isEqualTo(Distortion.NONE);
+    // none is not written, so configurations of runs made before the option keep their fingerprint.
+    assertThat(plain.toJson()).doesNotContain("distortion");
+    TrainConfig warped = plain.toBuilder().distortion(Distortion.AFFINE).build();
+    assertThat(warped.toJson()).contains("\"distortion\": \"affine\"");
+    assertThat(TrainConfig.fromJson(warped.toJson())).isEqualTo(warped);
+    assertThat(warped.fingerprint()).isNotEqualTo(plain.fingerprint());
+    assertThat(warped.toString()).endsWith("training images distorted (affine)");
+    assertThat(TrainConfig.builder().distortion(null).build().distortion()).isEqualTo(Distortion.NONE);
+    assertThatThrownBy(() -> TrainConfig.fromJson(warped.toJson().replace("\"affine\"", "\"elastic\"")))
+        .hasMessageContaining("config.json: unknown distortion 'elastic'");
+    assertThatThrownBy(() -> plain.toBuilder().distortion(new Distortion(5, 0, 1, 1, 0, 1)).build())
+        .hasMessageContaining("must be none or affine");
   }
 
   @Test

@@ -121,6 +121,14 @@ class TransferTrainingTest {
     }
     assertThatThrownBy(() -> new PretrainBatches(train, RotationMode.NONE, 0, 1))
         .hasMessageContaining("batch size must be >= 1");
+    // Distorted batches: the same labels, other pixels, still a pure function of the index.
+    PretrainBatches warped = b.withDistortion(org.metagrad.meta.data.Distortion.AFFINE);
+    Batch w = warped.batch(5);
+    assertThat(w.y()).containsExactly(x.y());
+    assertThat(w.x().toFloatArray()).isNotEqualTo(x.x().toFloatArray());
+    assertThat(w.x().toFloatArray()).containsExactly(warped.batch(5).x().toFloatArray());
+    assertThat(b.withDistortion(org.metagrad.meta.data.Distortion.NONE).batch(5).x().toFloatArray())
+        .containsExactly(x.x().toFloatArray());
   }
 
   @Test
