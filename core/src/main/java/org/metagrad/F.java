@@ -27,9 +27,36 @@ public final class F {
 
   /**
    * 2-d convolution (cross-correlation, as PyTorch): x {@code [N, C, H, W]}, w {@code [O, C, kh, kw]},
-   * b {@code [O]} or null, to {@code [N, O, oh, ow]}. Composed as {@code W . unfold(x)}.
+   * b {@code [O]} or null, to {@code [N, O, oh, ow]}. Defined as {@code W . unfold(x) + b}
+   * ({@link #conv2dComposite}); runs as one fused op (the backend's {@code conv2d} kernel forward, its
+   * input- and weight-gradient kernels backward) whose derivatives of every order are the composite's.
    */
   public static Tensor conv2d(Tensor x, Tensor w, Tensor b, ConvSpec spec) {
+    ConvGeometry g = convGeometry(x, w, b, spec);
+    x.checkSameDeviceAndType("conv2d", w);
+    if (b != null) {
+      x.checkSameDeviceAndType("conv2d", b);
+    }
+    if (x.numel() == 0 || w.numel() == 0) {
+      return conv2dComposite(x, w, b, spec);
+    }
+    return FusedOps.conv2d(x, w, b, g);
+  }
+
+  /**
+   * The composite definition of {@link #conv2d}, {@code W . unfold(x) + b} with recorded primitives
+   * (the fused op's derivatives of every order and its test oracle).
+   */
+  public static Tensor conv2dComposite(Tensor x, Tensor w, Tensor b, ConvSpec spec) {
+    ConvGeometry g = convGeometry(x, w, b, spec);
+    int n = x.size(0);
+    int o = w.size(0);
+    Tensor cols = x.unfold(g);
+    Tensor y = w.reshape(o, g.rows()).matmul(cols).reshape(n, o, g.oh(), g.ow());
+    return b == null ? y : y.add(b.reshape(1, o, 1, 1));
+  }
+
+  private static ConvGeometry convGeometry(Tensor x, Tensor w, Tensor b, ConvSpec spec) {
     if (x.rank() != 4 || w.rank() != 4 || x.size(1) != w.size(1)) {
       throw new IllegalArgumentException("conv2d: input " + Shapes.str(x.shape()) + " and weight "
           + Shapes.str(w.shape()) + " do not match (expected [N, C, H, W] and [O, C, kh, kw])");
@@ -38,13 +65,8 @@ public final class F {
       throw new IllegalArgumentException("conv2d: bias " + Shapes.str(b.shape()) + " does not match "
           + w.size(0) + " output channels");
     }
-    int n = x.size(0);
-    int o = w.size(0);
-    ConvGeometry g = new ConvGeometry(n, x.size(1), x.size(2), x.size(3), w.size(2), w.size(3), spec.strideH(),
+    return new ConvGeometry(x.size(0), x.size(1), x.size(2), x.size(3), w.size(2), w.size(3), spec.strideH(),
         spec.strideW(), spec.padH(), spec.padW(), spec.dilationH(), spec.dilationW());
-    Tensor cols = x.unfold(g);
-    Tensor y = w.reshape(o, g.rows()).matmul(cols).reshape(n, o, g.oh(), g.ow());
-    return b == null ? y : y.add(b.reshape(1, o, 1, 1));
   }
 
   /**

@@ -3,11 +3,12 @@ package org.metagrad;
 import java.util.Arrays;
 import java.util.List;
 import org.metagrad.spi.Buffer;
+import org.metagrad.spi.ConvGeometry;
 import org.metagrad.spi.View;
 
 /**
- * The fused functions behind {@link F#batchNorm(Tensor, Tensor, Tensor, double)} (batch statistics),
- * non-overlapping {@link F#maxPool2d} and {@link Tensor#relu()}: one {@link Op#FUSED} node each, whose
+ * The fused functions behind {@link F#conv2d}, {@link F#batchNorm(Tensor, Tensor, Tensor, double)} (batch
+ * statistics), non-overlapping {@link F#maxPool2d} and {@link Tensor#relu()}: one {@link Op#FUSED} node each, whose
  * composite is the definition in {@link F} (see {@link Fused}).
  */
 final class FusedOps {
@@ -35,6 +36,50 @@ final class FusedOps {
     Buffer b = x.backend().maxPool2dTiled(x.view(), k);
     return Tensor.fusedResult(b, new int[] {x.size(0), x.size(1), x.size(2) / k, x.size(3) / k},
         new MaxPoolFn(k), x);
+  }
+
+  /** The weight [O, C, kh, kw] as the [O, C*kh*kw] matrix the conv kernels take, not recorded. */
+  private static org.metagrad.spi.View weightMatrix(Tensor w) {
+    return w.detach().reshape(w.size(0), w.numel() / w.size(0)).view();
+  }
+
+  /** 2-d convolution of x [N, C, H, W] by w [O, C, kh, kw] plus b [O] (or null); arguments already checked by F. */
+  static Tensor conv2d(Tensor x, Tensor w, Tensor b, ConvGeometry g) {
+    Buffer y = x.backend().conv2d(x.view(), weightMatrix(w), b == null ? null : b.detach().reshape(w.size(0)).view(), g);
+    int[] shape = {g.n(), w.size(0), g.oh(), g.ow()};
+    Conv2dFn fn = new Conv2dFn(g, b != null);
+    return b == null ? Tensor.fusedResult(y, shape, fn, x, w) : Tensor.fusedResult(y, shape, fn, x, w, b);
+  }
+
+  /** Inputs {@code [x, w, b?]}; the composite is {@link F#conv2dComposite}. */
+  record Conv2dFn(ConvGeometry g, boolean hasBias) implements Fused {
+    @Override
+    public Tensor composite(Tensor[] in) {
+      return F.conv2dComposite(in[0], in[1], hasBias ? in[2] : null, spec());
+    }
+
+    private ConvSpec spec() {
+      return new ConvSpec(g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw());
+    }
+
+    @Override
+    public List<Tensor> backward(Node n, Tensor gy) {
+      Tensor x = n.in(0);
+      Tensor w = n.in(1);
+      int o = w.size(0);
+      org.metagrad.spi.View g3 = gy.reshape(g.n(), o, g.cols()).view();
+      Tensor[] out = new Tensor[n.inputs.length];
+      if (n.need(0)) {
+        out[0] = Tensor.wrap(x.backend().conv2dBackwardInput(g3, weightMatrix(w), g), x.shape());
+      }
+      if (n.need(1)) {
+        out[1] = Tensor.wrap(x.backend().conv2dBackwardWeight(g3, x.view(), g), w.shape());
+      }
+      if (hasBias && n.need(2)) {
+        out[2] = gy.sum(new int[] {0, 2, 3}, false).reshape(n.in(2).shape());
+      }
+      return Arrays.asList(out);
+    }
   }
 
   /** ReLU of x (any shape, at least one element) as one pass forward and one backward. */

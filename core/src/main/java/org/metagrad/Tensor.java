@@ -381,6 +381,11 @@ public final class Tensor {
     return new Tensor(out, 0, shape, View.contiguousStrides(shape), false, null);
   }
 
+  /** Throws, naming op, unless o has this tensor's device and dtype (for fused ops' argument checks). */
+  void checkSameDeviceAndType(String op, Tensor o) {
+    sameDeviceAndType(op, o);
+  }
+
   private void sameDeviceAndType(String op, Tensor o) {
     if (!device().equals(o.device())) {
       throw new IllegalArgumentException(op + ": tensors on different devices: " + device() + " and " + o.device());

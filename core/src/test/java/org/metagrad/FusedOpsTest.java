@@ -163,6 +163,63 @@ class FusedOpsTest {
     agree(xs -> xs.get(0).relu(), xs -> F.reluComposite(xs.get(0)), List.of(rnd(32, dt, shape)), 0);
   }
 
+  static Stream<Arguments> convCases() {
+    List<Arguments> l = new ArrayList<>();
+    // {N, C, H, W, O, kh, kw}, spec
+    Object[][] g = {
+        {new int[] {2, 3, 7, 7, 4, 3, 3}, ConvSpec.padding(1)},
+        {new int[] {1, 1, 5, 9, 2, 3, 3}, ConvSpec.defaults()},
+        {new int[] {3, 2, 8, 6, 5, 3, 2}, ConvSpec.padding(1).stride(2)},
+        {new int[] {2, 2, 9, 9, 3, 3, 3}, ConvSpec.padding(2).dilation(2)},
+        {new int[] {1, 3, 4, 4, 2, 1, 1}, ConvSpec.defaults()},
+        {new int[] {1, 1, 1, 1, 1, 1, 1}, ConvSpec.defaults()},
+        {new int[] {2, 1, 13, 3, 7, 3, 3}, ConvSpec.padding(1)}};
+    for (DType dt : DType.values()) {
+      for (Object[] c : g) {
+        l.add(Arguments.of(dt, c[0], c[1], true));
+        l.add(Arguments.of(dt, c[0], c[1], false));
+      }
+    }
+    return l.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1} bias={3}")
+  @MethodSource("convCases")
+  void conv2dMatchesComposite(DType dt, int[] s, ConvSpec spec, boolean withBias) {
+    List<Tensor> in = new ArrayList<>();
+    in.add(rnd(51, dt, s[0], s[1], s[2], s[3]));
+    in.add(rnd(52, dt, s[4], s[1], s[5], s[6]));
+    if (withBias) {
+      in.add(rnd(53, dt, s[4]));
+    }
+    double tol = dt == DType.FLOAT64 ? 1e-12 : 1e-5;
+    agree(xs -> F.conv2d(xs.get(0), xs.get(1), withBias ? xs.get(2) : null, spec),
+        xs -> F.conv2dComposite(xs.get(0), xs.get(1), withBias ? xs.get(2) : null, spec), in, tol);
+  }
+
+  @Test
+  void conv2dOfStridedViewsMatchesComposite() {
+    // x and w as permuted (non-contiguous) views: the kernels read them through their strides.
+    for (DType dt : DType.values()) {
+      Tensor x = rnd(61, dt, 3, 7, 2, 6).permute(0, 2, 1, 3);
+      Tensor w = rnd(62, dt, 3, 3, 2, 4).permute(3, 2, 0, 1);
+      Tensor b = rnd(63, dt, 4);
+      agree(xs -> F.conv2d(xs.get(0), xs.get(1), xs.get(2), ConvSpec.padding(1)),
+          xs -> F.conv2dComposite(xs.get(0), xs.get(1), xs.get(2), ConvSpec.padding(1)), List.of(x, w, b),
+          dt == DType.FLOAT64 ? 1e-12 : 1e-5);
+    }
+  }
+
+  @Test
+  void conv2dGradCheckOrdersOneAndTwo() {
+    GradCheck.assertOrders12(x -> F.conv2d(x.get(0), x.get(1), x.get(2), ConvSpec.padding(1)).pow(2),
+        List.of(rnd(71, DType.FLOAT64, 2, 2, 5, 4), rnd(72, DType.FLOAT64, 3, 2, 3, 3), rnd(73, DType.FLOAT64, 3)));
+    // Input and weight from one leaf: the product term makes the second derivative mix them.
+    GradCheck.assertOrders12(x -> F.conv2d(x.get(0).tanh(), x.get(0).slice(0, 0, 2).slice(2, 0, 2)
+        .slice(3, 0, 2), null, ConvSpec.defaults().stride(2)).sum().pow(2),
+        List.of(rnd(74, DType.FLOAT64, 3, 2, 5, 5)));
+  }
+
   @Test
   void reluSpecialValuesAreThoseOfTheComposite() {
     double[] v = {-0.0, 0.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, Double.NaN, -1e-300, 1e-300, 2, -2};
@@ -296,7 +353,8 @@ class FusedOpsTest {
   }
 
   private static Tensor convNet(List<Tensor> p, Tensor x, boolean composite) {
-    Tensor h = F.conv2d(x, p.get(0), p.get(1), ConvSpec.padding(1));
+    Tensor h = composite ? F.conv2dComposite(x, p.get(0), p.get(1), ConvSpec.padding(1))
+        : F.conv2d(x, p.get(0), p.get(1), ConvSpec.padding(1));
     h = (composite ? F.batchNormComposite(h, p.get(2), p.get(3), F.BN_EPS) : F.batchNorm(h, p.get(2), p.get(3),
         F.BN_EPS)).relu();
     h = composite ? F.maxPool2dComposite(h, 2, 2, 0) : F.maxPool2d(h, 2, 2, 0);
@@ -318,6 +376,12 @@ class FusedOpsTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxPool2d: expected [N, C, H, W], got [2, 4, 4]");
     assertThatThrownBy(() -> F.maxPool2d(Tensor.zeros(DType.FLOAT64, 1, 1, 3, 5), 4, 4, 0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxPool2d: window 4 larger than input [1, 1, 3, 5]");
+    assertThatThrownBy(() -> F.conv2d(x, Tensor.zeros(DType.FLOAT32, 2, 3, 3, 3), null, ConvSpec.padding(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: mixed dtypes");
+    assertThatThrownBy(() -> F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 3, 3, 3), Tensor.zeros(DType.FLOAT32, 2),
+        ConvSpec.padding(1))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: mixed dtypes");
+    assertThatThrownBy(() -> F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 4, 3, 3), null, ConvSpec.padding(1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: input [2, 3, 4, 4] and weight [2, 4, 3, 3]");
   }
 
   @Test
@@ -325,6 +389,8 @@ class FusedOpsTest {
     Tensor x = Tensor.zeros(DType.FLOAT64, 0, 3, 4, 4);
     assertThat(F.maxPool2d(x, 2, 2, 0).shape()).isEqualTo(new int[] {0, 3, 2, 2});
     assertThat(F.batchNorm(x, null, null, 1e-5).shape()).isEqualTo(new int[] {0, 3, 4, 4});
+    assertThat(F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 3, 3, 3), null, ConvSpec.padding(1)).shape())
+        .isEqualTo(new int[] {0, 2, 4, 4});
     assertThat(Arrays.toString(F.batchNorm(x, null, null, 1e-5).shape())).isEqualTo("[0, 3, 4, 4]");
   }
 }

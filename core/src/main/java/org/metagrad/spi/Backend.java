@@ -90,6 +90,36 @@ public interface Backend {
   Buffer fold(View cols, ConvGeometry g);
 
   /**
+   * 2-d convolution (cross-correlation, PyTorch's {@code conv2d}) as one kernel:
+   * {@code y[p] = w . unfold(x)[p] + bias} for {@code x [n, c, h, w]}, {@code w [o, c*kh*kw]} (the
+   * weight flattened, in {@link ConvGeometry}'s row order) and {@code bias [o]} or null, giving a
+   * contiguous {@code [n, o, oh*ow]}. The default runs {@link #unfold}, {@link #matmul} and an ADD; a
+   * backend may form the unfolded columns piece by piece and never hold the {@code [n, c*kh*kw, oh*ow]}
+   * matrix.
+   */
+  default Buffer conv2d(View x, View w, View bias, ConvGeometry g) {
+    return FusedDefaults.conv2d(this, x, w, bias, g);
+  }
+
+  /**
+   * The input gradient of {@link #conv2d}: {@code fold(w^T . gy[p])} for {@code gy [n, o, oh*ow]} and
+   * {@code w [o, c*kh*kw]}, a contiguous {@code [n, c, h, w]} (not differentiable again: core only calls
+   * it when the backward is not recorded). The default runs {@link #matmul} and {@link #fold}.
+   */
+  default Buffer conv2dBackwardInput(View gy, View w, ConvGeometry g) {
+    return FusedDefaults.conv2dBackwardInput(this, gy, w, g);
+  }
+
+  /**
+   * The weight gradient of {@link #conv2d}: {@code sum_p gy[p] . unfold(x)[p]^T} for
+   * {@code gy [n, o, oh*ow]} and {@code x [n, c, h, w]}, a contiguous {@code [o, c*kh*kw]}. The default
+   * runs {@link #unfold} and {@link #matmulSumBatch}.
+   */
+  default Buffer conv2dBackwardWeight(View gy, View x, ConvGeometry g) {
+    return FusedDefaults.conv2dBackwardWeight(this, gy, x, g);
+  }
+
+  /**
    * Batch normalization with batch statistics, fused: for {@code x [N, C, ...]} (rank at least 2) and
    * per channel c over the other dims ({@code M = numel / C} elements), {@code mean = sum(x) / M},
    * {@code var = sum((x - mean)^2) / M} (biased), {@code invStd = 1 / sqrt(var + eps)} and

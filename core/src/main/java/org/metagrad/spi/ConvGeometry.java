@@ -26,6 +26,17 @@ public record ConvGeometry(int n, int c, int h, int w, int kh, int kw, int sh, i
     return java.util.Arrays.toString(v);
   }
 
+  /**
+   * Checks the operands of the conv2d kernels of {@link Backend} against this geometry: x
+   * {@code [n, c, h, w]}, the flattened weight {@code [out, c*kh*kw]}, the output gradient
+   * {@code [n, out, oh*ow]} (each may be null when the kernel does not take it).
+   *
+   * @throws IllegalArgumentException naming op and the operand that does not fit
+   */
+  public void checkOperands(String op, View x, View w, View gy) {
+    FusedDefaults.checkConv(op, x, w, gy, this);
+  }
+
   /** Output height. */
   public int oh() {
     return (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1;

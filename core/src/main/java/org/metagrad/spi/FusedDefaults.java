@@ -174,6 +174,68 @@ final class FusedDefaults {
     }
   }
 
+  /** Checks the operands of the conv2d kernels against their geometry; names the op and the shapes. */
+  static void checkConv(String op, View x, View w, View gy, ConvGeometry g) {
+    int[] xs = {g.n(), g.c(), g.h(), g.w()};
+    if (x != null && !java.util.Arrays.equals(x.shape(), xs)) {
+      throw new IllegalArgumentException(op + ": input " + java.util.Arrays.toString(x.shape()) + " does not match "
+          + java.util.Arrays.toString(xs) + " of " + g);
+    }
+    if (w != null && (w.rank() != 2 || w.shape()[1] != g.rows())) {
+      throw new IllegalArgumentException(op + ": weight " + java.util.Arrays.toString(w.shape())
+          + " is not [out, " + g.rows() + "] (c*kh*kw of " + g + ")");
+    }
+    if (gy != null && (gy.rank() != 3 || gy.shape()[0] != g.n() || gy.shape()[2] != g.cols()
+        || (w != null && gy.shape()[1] != w.shape()[0]))) {
+      throw new IllegalArgumentException(op + ": output gradient " + java.util.Arrays.toString(gy.shape())
+          + " is not [" + g.n() + ", " + (w != null ? w.shape()[0] : "out") + ", " + g.cols() + "]");
+    }
+  }
+
+  /** w [o, k] seen as the batch-shared A of a [n, o, k] product (or its transpose [n, k, o]). */
+  private static View shared(View w, int n, boolean transposed) {
+    int[] s = w.shape();
+    int[] st = w.strides();
+    return transposed ? new View(w.buffer(), w.offset(), new int[] {n, s[1], s[0]}, new int[] {0, st[1], st[0]})
+        : new View(w.buffer(), w.offset(), new int[] {n, s[0], s[1]}, new int[] {0, st[0], st[1]});
+  }
+
+  static Buffer conv2d(Backend be, View x, View w, View bias, ConvGeometry g) {
+    checkConv("conv2d", x, w, null, g);
+    int o = w.shape()[0];
+    if (bias != null && (bias.rank() != 1 || bias.shape()[0] != o)) {
+      throw new IllegalArgumentException("conv2d: bias " + java.util.Arrays.toString(bias.shape()) + " does not match "
+          + o + " output channels");
+    }
+    int[] ys = {g.n(), o, g.cols()};
+    try (Temps t = new Temps()) {
+      View cols = View.contiguous(t.add(be.unfold(x, g)), g.n(), g.rows(), g.cols());
+      Buffer y = t.add(be.matmul(shared(w, g.n(), false), cols));
+      if (bias != null) {
+        y = t.add(be.binary(BinaryOp.ADD, View.contiguous(y, ys), channel(bias, ys)));
+      }
+      return t.keep(y);
+    }
+  }
+
+  static Buffer conv2dBackwardInput(Backend be, View gy, View w, ConvGeometry g) {
+    checkConv("conv2dBackwardInput", null, w, gy, g);
+    try (Temps t = new Temps()) {
+      Buffer cols = t.add(be.matmul(shared(w, g.n(), true), gy));
+      return be.fold(View.contiguous(cols, g.n(), g.rows(), g.cols()), g);
+    }
+  }
+
+  static Buffer conv2dBackwardWeight(Backend be, View gy, View x, ConvGeometry g) {
+    checkConv("conv2dBackwardWeight", x, null, gy, g);
+    int k = g.rows();
+    int p = g.cols();
+    try (Temps t = new Temps()) {
+      Buffer cols = t.add(be.unfold(x, g));
+      return be.matmulSumBatch(gy, new View(cols, 0, new int[] {g.n(), p, k}, new int[] {k * p, 1, p}));
+    }
+  }
+
   static Buffer relu(Backend be, View x) {
     return maskBy(be, "relu", x, x);
   }

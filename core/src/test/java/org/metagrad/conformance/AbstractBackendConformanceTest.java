@@ -161,6 +161,32 @@ public abstract class AbstractBackendConformanceTest {
       Tensor s = gr.get(0).pow(2).sum().add(gr.get(1).pow(2).sum());
       return flat(Autograd.grad(s, List.of(a, gamma)));
     }, dt -> List.of(rnd(new Rng(6), dt, 3, 2, 7, 5), pos(new Rng(7), dt, 2))));
+    // Fused conv2d: forward, input and weight gradient kernels (first order), odd sizes, the conv4 shapes
+    // (1 and 64 input channels, pad 1), strides, dilation, a strided (permuted) input.
+    Object[][] convs = {
+        {new int[] {2, 1, 13, 13, 8, 3}, ConvSpec.padding(1)},
+        {new int[] {3, 4, 13, 13, 8, 3}, ConvSpec.padding(1)},
+        {new int[] {2, 5, 7, 9, 13, 3}, ConvSpec.padding(1)},
+        {new int[] {1, 3, 8, 8, 65, 3}, ConvSpec.padding(1)},
+        {new int[] {3, 64, 7, 7, 64, 3}, ConvSpec.padding(1)},
+        {new int[] {2, 2, 9, 8, 3, 3}, ConvSpec.padding(1).stride(2)},
+        {new int[] {2, 3, 9, 9, 4, 3}, ConvSpec.padding(2).dilation(2)},
+        {new int[] {1, 7, 3, 3, 1, 1}, ConvSpec.defaults()},
+        {new int[] {2, 3, 1, 1, 5, 3}, ConvSpec.padding(1)}};
+    for (Object[] cv : convs) {
+      int[] s = (int[]) cv[0];
+      ConvSpec spec = (ConvSpec) cv[1];
+      int oh = (s[2] + 2 * spec.padH() - spec.dilationH() * (s[5] - 1) - 1) / spec.strideH() + 1;
+      int ow = (s[3] + 2 * spec.padW() - spec.dilationW() * (s[5] - 1) - 1) / spec.strideW() + 1;
+      l.add(new Case("fused conv2d " + java.util.Arrays.toString(s) + " " + spec,
+          x -> convAndGrads(x.get(0), x.get(1), x.get(2), x.get(3), spec),
+          dt -> List.of(rnd(new Rng(s[1]), dt, s[0], s[1], s[2], s[3]), rnd(new Rng(s[4]), dt, s[4], s[1], s[5], s[5]),
+              rnd(new Rng(s[0]), dt, s[4]), rnd(new Rng(s[2]), dt, s[0], s[4], oh, ow))));
+    }
+    l.add(new Case("fused conv2d strided input, no bias",
+        x -> convAndGrads(x.get(0).permute(0, 2, 1, 3), x.get(1), null, x.get(2), ConvSpec.padding(1)),
+        dt -> List.of(rnd(new Rng(8), dt, 2, 11, 3, 10), rnd(new Rng(9), dt, 6, 3, 3, 3),
+            rnd(new Rng(10), dt, 2, 6, 11, 10))));
     l.add(new Case("logSoftmax + crossEntropy", x -> F.logSoftmax(x.get(0), 1).sum(0, false)
         .add(F.crossEntropy(x.get(0), new int[] {0, 4, 2, 1, 3, 3, 0})),
         dt -> List.of(rnd(new Rng(1), dt, 7, 5))));
@@ -187,6 +213,18 @@ public abstract class AbstractBackendConformanceTest {
     Tensor y = F.batchNorm(leaves.get(0), gamma == null ? null : leaves.get(1),
         beta == null ? null : leaves.get(leaves.size() - 1), F.BN_EPS);
     List<Tensor> out = new ArrayList<>(Autograd.grad(y.mul(w).sum(), leaves));
+    out.add(0, y);
+    return flat(out);
+  }
+
+  /** conv2d(x, w, b) and the gradients of sum(y * gy) with respect to x, w and b (when given). */
+  private static Tensor convAndGrads(Tensor x, Tensor w, Tensor b, Tensor gy, ConvSpec spec) {
+    List<Tensor> leaves = new ArrayList<>(List.of(x.requiresGrad(true), w.requiresGrad(true)));
+    if (b != null) {
+      leaves.add(b.requiresGrad(true));
+    }
+    Tensor y = F.conv2d(leaves.get(0), leaves.get(1), b == null ? null : leaves.get(2), spec);
+    List<Tensor> out = new ArrayList<>(Autograd.grad(y.mul(gy).sum(), leaves));
     out.add(0, y);
     return flat(out);
   }

@@ -966,6 +966,55 @@ final class CpuBackend implements Backend {
     return HeapBuffer.wrap(c);
   }
 
+  // ---------------------------------------------------------------------------------------- conv2d
+
+  /** Whether the implicit-im2col float kernels of {@link ConvF} may run on these operands. */
+  private static boolean floatConv(View... vs) {
+    for (View v : vs) {
+      if (v != null && v.dtype() != DType.FLOAT32) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public Buffer conv2d(View x, View w, View bias, ConvGeometry g) {
+    g.checkOperands("conv2d", x, w, null);
+    int o = w.shape()[0];
+    if (!floatConv(x, w, bias) || !ConvF.forwardApplies(g, o) || (bias != null && (bias.rank() != 1
+        || bias.shape()[0] != o))) {
+      return Backend.super.conv2d(x, w, bias, g);
+    }
+    float[] y = ConvF.forward(k, threads, HeapBuffer.of(x.buffer()).floats(), x.offset(), x.strides(),
+        HeapBuffer.of(w.buffer()).floats(), w.offset(), w.strides()[0], w.strides()[1],
+        bias == null ? null : HeapBuffer.of(bias.buffer()).floats(), bias == null ? 0 : bias.offset(),
+        bias == null ? 0 : bias.strides()[0], g, o);
+    return HeapBuffer.wrap(y);
+  }
+
+  @Override
+  public Buffer conv2dBackwardInput(View gy, View w, ConvGeometry g) {
+    g.checkOperands("conv2dBackwardInput", null, w, gy);
+    if (!floatConv(gy, w)) {
+      return Backend.super.conv2dBackwardInput(gy, w, g);
+    }
+    return HeapBuffer.wrap(ConvF.backwardInput(k, threads, HeapBuffer.of(gy.buffer()).floats(), gy.offset(),
+        gy.strides(), HeapBuffer.of(w.buffer()).floats(), w.offset(), w.strides()[0], w.strides()[1], g,
+        w.shape()[0]));
+  }
+
+  @Override
+  public Buffer conv2dBackwardWeight(View gy, View x, ConvGeometry g) {
+    g.checkOperands("conv2dBackwardWeight", x, null, gy);
+    int o = gy.shape()[1];
+    if (!floatConv(gy, x) || !ConvF.backwardWeightApplies(g, o)) {
+      return Backend.super.conv2dBackwardWeight(gy, x, g);
+    }
+    return HeapBuffer.wrap(ConvF.backwardWeight(k, threads, HeapBuffer.of(gy.buffer()).floats(), gy.offset(),
+        gy.strides(), HeapBuffer.of(x.buffer()).floats(), x.offset(), x.strides(), g, o));
+  }
+
   // ---------------------------------------------------------------------------------- unfold/fold
 
   private static void checkImage(String op, View x, ConvGeometry g) {
@@ -976,17 +1025,12 @@ final class CpuBackend implements Backend {
     }
   }
 
-  /** First output column whose input column {@code oj*sw - pw + kj*dw} is >= 0. */
   private static int firstValid(int pad, int shift, int stride) {
-    int need = pad - shift;
-    return need <= 0 ? 0 : (need + stride - 1) / stride;
+    return ConvF.firstValid(pad, shift, stride);
   }
 
-  /** One past the last output index whose input index is < size, clamped to [lo, outSize]. */
   private static int endValid(int size, int pad, int shift, int stride, int outSize, int lo) {
-    int last = size - 1 + pad - shift;
-    int hi = last < 0 ? 0 : last / stride + 1;
-    return Math.max(lo, Math.min(outSize, hi));
+    return ConvF.endValid(size, pad, shift, stride, outSize, lo);
   }
 
   @Override
@@ -1072,6 +1116,11 @@ final class CpuBackend implements Backend {
         int b = pl / g.c();
         int ci = pl % g.c();
         int dstPlane = pl * hw;
+        if (in instanceof float[] f) {
+          ConvF.foldPlane(k, f, colsView.offset() + b * s[0] + ci * g.kh() * g.kw() * s[1], s[1], s[2], g, ci,
+              (float[]) out, dstPlane);
+          continue;
+        }
         for (int ki = 0; ki < g.kh(); ki++) {
           int oiLo = firstValid(g.ph(), ki * g.dh(), g.sh());
           int oiHi = endValid(g.h(), g.ph(), ki * g.dh(), g.sh(), oh, oiLo);
@@ -1090,24 +1139,13 @@ final class CpuBackend implements Backend {
               int ii = oi * g.sh() - g.ph() + ki * g.dh();
               int src = srcRow + (oi * ow + ojLo) * s[2];
               int dst = dstPlane + ii * g.w() + jj0;
-              if (in instanceof float[] f) {
-                float[] o = (float[]) out;
-                if (sw == 1 && s[2] == 1) {
-                  k.addRowF(o, dst, f, src, len);
-                } else {
-                  for (int j = 0; j < len; j++) {
-                    o[dst + j * sw] += f[src + j * s[2]];
-                  }
-                }
+              double[] f = (double[]) in;
+              double[] o = (double[]) out;
+              if (sw == 1 && s[2] == 1) {
+                k.addRowD(o, dst, f, src, len);
               } else {
-                double[] f = (double[]) in;
-                double[] o = (double[]) out;
-                if (sw == 1 && s[2] == 1) {
-                  k.addRowD(o, dst, f, src, len);
-                } else {
-                  for (int j = 0; j < len; j++) {
-                    o[dst + j * sw] += f[src + j * s[2]];
-                  }
+                for (int j = 0; j < len; j++) {
+                  o[dst + j * sw] += f[src + j * s[2]];
                 }
               }
             }

@@ -109,6 +109,53 @@ final class GemmF {
    */
   private static void sharedA(ScalarKernels k, int threads, float[] a, int aOff, int aRs, int aCs,
       float[] b, int bOff, int bBs, int bRs, int bCs, float[] c, int batch, int m, int n, int kk) {
+    sharedA(k, threads, a, aOff, aRs, aCs, stridedGroups(k, b, bOff, bBs, bRs, bCs, n), c, batch, m, n, kk);
+  }
+
+  /**
+   * Packs the kc x NR panels {@code t0 .. t1-1} of a {@link #sharedA} product (panel t is matrix
+   * {@code t / nPanels}, columns from {@code (t % nPanels) * NR}) for depth rows {@code [pc, pc + kc)}:
+   * panel t's row q at {@code pb[((t - t0) * kc + q) * NR]}, zero-padded past the last column.
+   */
+  interface GroupPacker {
+    void pack(int t0, int t1, int nPanels, int pc, int kc, float[] pb);
+  }
+
+  /** The packer of a B given by offset and (batch, row, column) strides. */
+  private static GroupPacker stridedGroups(ScalarKernels k, float[] b, int bOff, int bBs, int bRs, int bCs, int n) {
+    final int nr = k.nrF();
+    return (t0, t1, nPanels, pc, kc, pb) -> {
+      if (bCs == 1) {
+        // Row by row across the group: each row of B is read as one sequential run of up to
+        // GROUP_PANELS * NR values, which the prefetchers follow (B is often far larger than L3).
+        for (int q = 0; q < kc; q++) {
+          for (int t = t0; t < t1; t++) {
+            int j0 = (t % nPanels) * nr;
+            int nv = Math.min(nr, n - j0);
+            int src = bOff + (t / nPanels) * bBs + (pc + q) * bRs + j0;
+            int dst = ((t - t0) * kc + q) * nr;
+            System.arraycopy(b, src, pb, dst, nv);
+            for (int j = nv; j < nr; j++) {
+              pb[dst + j] = 0;
+            }
+          }
+        }
+      } else {
+        for (int t = t0; t < t1; t++) {
+          int jp = t % nPanels;
+          packB(k, b, bOff + (t / nPanels) * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, ((t - t0) - jp) * nr * kc);
+        }
+      }
+    };
+  }
+
+  /**
+   * {@link #sharedA} with B given by a packer: {@code c[p] += A * B[p]} for contiguous {@code c [batch, m, n]}
+   * (zero-filled, or holding values the products add to, such as a bias) and B[p] the {@code kk x n}
+   * matrices the packer produces panel by panel.
+   */
+  static void sharedA(ScalarKernels k, int threads, float[] a, int aOff, int aRs, int aCs, GroupPacker bp,
+      float[] c, int batch, int m, int n, int kk) {
     final int kcb = k.kcF();
     final int mr = k.mrF();
     final int nr = k.nrF();
@@ -136,27 +183,7 @@ final class GemmF {
         int t1 = Math.min(panels, t0 + GROUP_PANELS);
         for (int pc = 0; pc < kk; pc += kcb) {
           int kc = Math.min(kcb, kk - pc);
-          if (bCs == 1) {
-            // Row by row across the group: each row of B is read as one sequential run of up to
-            // GROUP_PANELS * NR values, which the prefetchers follow (B is often far larger than L3).
-            for (int q = 0; q < kc; q++) {
-              for (int t = t0; t < t1; t++) {
-                int j0 = (t % nPanels) * nr;
-                int nv = Math.min(nr, n - j0);
-                int src = bOff + (t / nPanels) * bBs + (pc + q) * bRs + j0;
-                int dst = ((t - t0) * kc + q) * nr;
-                System.arraycopy(b, src, pb, dst, nv);
-                for (int j = nv; j < nr; j++) {
-                  pb[dst + j] = 0;
-                }
-              }
-            }
-          } else {
-            for (int t = t0; t < t1; t++) {
-              int jp = t % nPanels;
-              packB(k, b, bOff + (t / nPanels) * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, ((t - t0) - jp) * nr * kc);
-            }
-          }
+          bp.pack(t0, t1, nPanels, pc, kc, pb);
           int paBlock = pc * mPanels * mr * lanes;
           for (int ip = 0; ip < mPanels; ip++) {
             int i0 = ip * mr;
@@ -208,6 +235,26 @@ final class GemmF {
       dotSumBatch(k, threads, a, aOff, aBs, aRs, b, bOff, bBs, bCs, c, batch, m, n, kk);
       return;
     }
+    final int nr = k.nrF();
+    gemmSumBatch(k, threads, a, aOff, aBs, aRs, aCs,
+        (p, pc, kc, jp, pb, pbOff) -> packB(k, b, bOff + p * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, pbOff),
+        c, batch, m, n, kk);
+  }
+
+  /**
+   * Packs the kc x NR panel {@code jp} (columns from {@code jp * NR}, zero-padded past n) of matrix p of a
+   * {@link #gemmSumBatch} product, depth rows {@code [pc, pc + kc)}, at {@code pbOff + jp * NR * kc}.
+   */
+  interface PanelPacker {
+    void pack(int p, int pc, int kc, int jp, float[] pb, int pbOff);
+  }
+
+  /** {@link #gemmSumBatch} with B given by a packer (never the dot-product path). */
+  static void gemmSumBatch(ScalarKernels k, int threads, float[] a, int aOff, int aBs, int aRs, int aCs,
+      PanelPacker bp, float[] c, int batch, int m, int n, int kk) {
+    if (batch == 0 || m == 0 || n == 0 || kk == 0) {
+      return;
+    }
     final int kcb = k.kcF();
     final int mr = k.mrF();
     final int nr = k.nrF();
@@ -230,7 +277,7 @@ final class GemmF {
             packA(a, aOff + p * aBs, aRs, aCs, m, pc, kc, ip, mr, pa, 0, lanes);
           }
           for (int jp = lo; jp < hi; jp++) {
-            packB(k, b, bOff + p * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, -lo * nr * kc);
+            bp.pack(p, pc, kc, jp, pb, -lo * nr * kc);
           }
           for (int ip = 0; ip < mPanels; ip++) {
             int i0 = ip * mr;

@@ -457,6 +457,13 @@ class ScalarKernels {
     transposeBlockedF(b, src, bCs, kc, nr, pb, base, nr);
   }
 
+  /** {@code dst[d + j] = x[base + idx[io + j]]} for j &lt; n (an implicit-im2col panel row). */
+  void gatherF(float[] x, int base, int[] idx, int io, float[] dst, int d, int n) {
+    for (int j = 0; j < n; j++) {
+      dst[d + j] = x[base + idx[io + j]];
+    }
+  }
+
   /** {@code p[base + q * ld + j] = x[src + j * xs + q]} for j &lt; cols, q &lt; kc, in depth blocks of 8. */
   static void transposeBlockedF(float[] x, int src, int xs, int kc, int cols, float[] p, int base, int ld) {
     int q = 0;

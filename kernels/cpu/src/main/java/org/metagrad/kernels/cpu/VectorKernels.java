@@ -798,6 +798,17 @@ final class VectorKernels extends ScalarKernels {
     }
   }
 
+  @Override
+  void gatherF(float[] x, int base, int[] idx, int io, float[] dst, int d, int n) {
+    int j = 0;
+    for (; j <= n - VLF; j += VLF) {
+      FloatVector.fromArray(FS, x, base, idx, io + j).intoArray(dst, d + j);
+    }
+    for (; j < n; j++) {
+      dst[d + j] = x[base + idx[io + j]];
+    }
+  }
+
   /** Per-thread staging of {@link #packColumnsF}: the copied columns and the gather offsets for one kc. */
   private static final class Staging {
     private float[] columns = new float[0];

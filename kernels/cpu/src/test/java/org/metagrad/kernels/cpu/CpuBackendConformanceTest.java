@@ -487,6 +487,72 @@ class CpuBackendConformanceTest {
     }
   }
 
+  /**
+   * The conv2d kernels (implicit im2col for FLOAT32 where {@link ConvF} applies, the default composite
+   * otherwise) against the reference's composite, on every input layout, with and without bias, and the
+   * same bits on 1 and 2 threads.
+   */
+  @ParameterizedTest
+  @MethodSource("backendsAndTypes")
+  void fusedConv2dMatchesReference(String name, DType dt) {
+    Backend one = TestViews.backend(name, 1);
+    Backend two = TestViews.backend(name, 2);
+    // {o}, geometry: pad 1 3x3 (conv4), odd sizes, stride 2, dilation 2, a 1x1 kernel, tiny (composite path).
+    List<Object[]> cases = List.of(
+        new Object[] {16, new ConvGeometry(3, 6, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1)},
+        new Object[] {33, new ConvGeometry(2, 5, 13, 7, 3, 3, 1, 1, 1, 1, 1, 1)},
+        new Object[] {16, new ConvGeometry(2, 6, 15, 13, 3, 3, 2, 2, 1, 1, 1, 1)},
+        new Object[] {12, new ConvGeometry(2, 5, 12, 12, 3, 3, 1, 1, 2, 2, 2, 2)},
+        new Object[] {40, new ConvGeometry(2, 24, 6, 7, 1, 1, 1, 1, 0, 0, 1, 1)},
+        new Object[] {17, new ConvGeometry(3, 6, 14, 13, 3, 2, 2, 1, 0, 1, 1, 1)},
+        new Object[] {2, new ConvGeometry(1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1)});
+    long seed = 71;
+    int fast = 0;
+    for (Object[] c : cases) {
+      int o = (int) c[0];
+      ConvGeometry g = (ConvGeometry) c[1];
+      fast += ConvF.forwardApplies(g, o) ? 1 : 0;
+      int[] img = s(g.n(), g.c(), g.h(), g.w());
+      int[] ys = s(g.n(), o, g.cols());
+      int[] ws = s(o, g.rows());
+      double rtol = dt == DType.FLOAT32 ? 1e-5 : 1e-12;
+      double atol = (dt == DType.FLOAT32 ? 4e-6 : 1e-13) * Math.max(g.rows(), o * g.oh());
+      for (Layout layout : Layout.values()) {
+        View x = TestViews.random(dt, layout, img, seed++, -1, 1);
+        View w = TestViews.random(dt, layout == Layout.BROADCAST ? Layout.PERMUTED : layout, ws, seed++, -1, 1);
+        View b = TestViews.random(dt, Layout.OFFSET, s(o), seed++, -1, 1);
+        View gy = TestViews.random(dt, layout, ys, seed++, -1, 1);
+        String what = name + " " + g + " o=" + o + " " + layout;
+        for (View bias : new View[] {null, b}) {
+          double[] want = get(REF.conv2d(x, w, bias, g), ys);
+          double[] got = get(one.conv2d(x, w, bias, g), ys);
+          assertClose("conv2d " + what, want, got, rtol, atol);
+          assertThat(get(two.conv2d(x, w, bias, g), ys)).as("conv2d 1 vs 2 threads " + what).containsExactly(got);
+        }
+        double[] gx = get(one.conv2dBackwardInput(gy, w, g), img);
+        assertClose("conv2dBackwardInput " + what, get(REF.conv2dBackwardInput(gy, w, g), img), gx, rtol, atol);
+        assertThat(get(two.conv2dBackwardInput(gy, w, g), img)).as("input grad 1 vs 2 threads " + what)
+            .containsExactly(gx);
+        double[] gw = get(one.conv2dBackwardWeight(gy, x, g), ws);
+        double watol = (dt == DType.FLOAT32 ? 4e-6 : 1e-13) * g.n() * g.cols();
+        assertClose("conv2dBackwardWeight " + what, get(REF.conv2dBackwardWeight(gy, x, g), ws), gw, rtol, watol);
+        assertThat(get(two.conv2dBackwardWeight(gy, x, g), ws)).as("weight grad 1 vs 2 threads " + what)
+            .containsExactly(gw);
+      }
+    }
+    assertThat(fast).as("cases on the implicit-im2col path").isEqualTo(6);
+    View x = TestViews.random(dt, Layout.CONTIGUOUS, s(2, 3, 5, 5), 1, -1, 1);
+    ConvGeometry g = new ConvGeometry(2, 3, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1);
+    assertThatThrownBy(() -> one.conv2d(x, TestViews.random(dt, Layout.CONTIGUOUS, s(4, 26), 2, -1, 1), null, g))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: weight [4, 26] is not [out, 27]");
+    assertThatThrownBy(() -> one.conv2dBackwardWeight(TestViews.random(dt, Layout.CONTIGUOUS, s(2, 4, 24), 3, -1, 1),
+        x, g)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("conv2dBackwardWeight: output gradient [2, 4, 24] is not [2, out, 25]");
+    assertThatThrownBy(() -> one.conv2d(TestViews.random(dt, Layout.CONTIGUOUS, s(2, 3, 5, 4), 4, -1, 1),
+        TestViews.random(dt, Layout.CONTIGUOUS, s(4, 27), 2, -1, 1), null, g))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: input [2, 3, 5, 4] does not match");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"cpu-scalar", "cpu-vector"})
   void fusedKernelsRejectBadShapes(String name) {

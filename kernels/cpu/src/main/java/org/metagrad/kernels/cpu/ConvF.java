@@ -1,0 +1,295 @@
+package org.metagrad.kernels.cpu;
+
+import java.util.Arrays;
+import org.metagrad.spi.ConvGeometry;
+
+/**
+ * Float convolution kernels that never hold the unfolded {@code [n, c*kh*kw, oh*ow]} matrix (implicit
+ * im2col). The forward product {@code W . unfold(x)} packs its kc x NR panels of B straight from x; the
+ * weight gradient {@code sum_p gy[p] . unfold(x[p])^T} does the same for its transposed B (a gather per
+ * panel row); the input gradient forms one image's {@code W^T . gy[p]} columns in a per-thread buffer
+ * that stays in L2 and folds them into the image at once. The composite (unfold, matmul, fold: 45 MB of
+ * columns written and read again per direction for conv4's second layer on 100 images) is what the
+ * default kernels of {@link org.metagrad.spi.Backend} run and what the tests compare these with.
+ *
+ * <p>Determinism: the products are {@link GemmF}'s (each output summed in one fixed order); each image's
+ * input gradient is folded by one thread in a fixed order. So the bits do not depend on the thread count.
+ */
+final class ConvF {
+  private ConvF() {}
+
+  /**
+   * Where each depth row (tap) and each output pixel reads x: element (tap k, pixel p) of the unfolded
+   * matrix is {@code x[base + pixOff[p] + tapOff[k]]} when {@code 0 <= pixH[p] + tapH[k] < h} and
+   * {@code 0 <= pixW[p] + tapW[k] < w}, else 0 (padding).
+   */
+  static final class Taps {
+    final ConvGeometry g;
+    final int[] tapOff;
+    final int[] tapH;
+    final int[] tapW;
+    final int[] ojLo;
+    final int[] ojHi;
+    final int[] pixOff;
+    final int[] pixH;
+    final int[] pixW;
+    /** Pixels all of whose taps are inside the image. */
+    final boolean[] interior;
+    final int rowStep;
+
+    Taps(ConvGeometry g, int sC, int sH, int sW) {
+      this.g = g;
+      int kk = g.rows();
+      tapOff = new int[kk];
+      tapH = new int[kk];
+      tapW = new int[kk];
+      ojLo = new int[kk];
+      ojHi = new int[kk];
+      for (int ci = 0, r = 0; ci < g.c(); ci++) {
+        for (int ki = 0; ki < g.kh(); ki++) {
+          for (int kj = 0; kj < g.kw(); kj++, r++) {
+            tapH[r] = ki * g.dh();
+            tapW[r] = kj * g.dw();
+            tapOff[r] = ci * sC + tapH[r] * sH + tapW[r] * sW;
+            ojLo[r] = firstValid(g.pw(), tapW[r], g.sw());
+            ojHi[r] = endValid(g.w(), g.pw(), tapW[r], g.sw(), g.ow(), ojLo[r]);
+          }
+        }
+      }
+      int p = g.cols();
+      pixOff = new int[p];
+      pixH = new int[p];
+      pixW = new int[p];
+      interior = new boolean[p];
+      int spanH = (g.kh() - 1) * g.dh();
+      int spanW = (g.kw() - 1) * g.dw();
+      for (int oi = 0, q = 0; oi < g.oh(); oi++) {
+        for (int oj = 0; oj < g.ow(); oj++, q++) {
+          pixH[q] = oi * g.sh() - g.ph();
+          pixW[q] = oj * g.sw() - g.pw();
+          pixOff[q] = pixH[q] * sH + pixW[q] * sW;
+          interior[q] = pixH[q] >= 0 && pixH[q] + spanH < g.h() && pixW[q] >= 0 && pixW[q] + spanW < g.w();
+        }
+      }
+      rowStep = g.sw() * sW;
+    }
+
+    /**
+     * Row {@code k} of the unfolded matrix, pixels {@code [p0, p0 + len)}, into {@code dst[d ..]}: runs
+     * along each output row, zeros where the tap falls into the padding.
+     */
+    void row(float[] x, int base, int k, int p0, int len, float[] dst, int d) {
+      int ow = g.ow();
+      int at = base + tapOff[k];
+      int end = p0 + len;
+      int p = p0;
+      while (p < end) {
+        int oi = p / ow;
+        int oj0 = p - oi * ow;
+        int oj1 = Math.min(ow, oj0 + (end - p));
+        int ii = pixH[p] + tapH[k];
+        int o = d + (p - p0);
+        if (ii < 0 || ii >= g.h()) {
+          Arrays.fill(dst, o, o + (oj1 - oj0), 0f);
+        } else {
+          int lo = Math.max(oj0, Math.min(oj1, ojLo[k]));
+          int hi = Math.max(lo, Math.min(oj1, ojHi[k]));
+          Arrays.fill(dst, o, o + (lo - oj0), 0f);
+          if (hi > lo) {
+            int src = at + pixOff[p + (lo - oj0)];
+            int dd = o + (lo - oj0);
+            if (rowStep == 1) {
+              System.arraycopy(x, src, dst, dd, hi - lo);
+            } else {
+              for (int j = 0; j < hi - lo; j++) {
+                dst[dd + j] = x[src + j * rowStep];
+              }
+            }
+          }
+          Arrays.fill(dst, o + (hi - oj0), o + (oj1 - oj0), 0f);
+        }
+        p += oj1 - oj0;
+      }
+    }
+
+    /**
+     * Pixel {@code p}'s values of taps {@code [k0, k0 + n)} (a row of the transposed unfolded matrix)
+     * into {@code dst[d ..]}: one gather for an interior pixel, a checked loop at the border.
+     */
+    void column(ScalarKernels k, float[] x, int base, int p, int k0, int n, float[] dst, int d) {
+      int at = base + pixOff[p];
+      if (interior[p]) {
+        k.gatherF(x, at, tapOff, k0, dst, d, n);
+        return;
+      }
+      int ph = pixH[p];
+      int pw = pixW[p];
+      int h = g.h();
+      int w = g.w();
+      for (int j = 0; j < n; j++) {
+        int r = k0 + j;
+        int ii = ph + tapH[r];
+        int jj = pw + tapW[r];
+        dst[d + j] = ii >= 0 && ii < h && jj >= 0 && jj < w ? x[at + tapOff[r]] : 0f;
+      }
+    }
+  }
+
+  /** First output index whose input index {@code o*stride - pad + shift} is >= 0. */
+  static int firstValid(int pad, int shift, int stride) {
+    int need = pad - shift;
+    return need <= 0 ? 0 : (need + stride - 1) / stride;
+  }
+
+  /** One past the last output index whose input index is < size, clamped to [lo, outSize]. */
+  static int endValid(int size, int pad, int shift, int stride, int outSize, int lo) {
+    int last = size - 1 + pad - shift;
+    int hi = last < 0 ? 0 : last / stride + 1;
+    return Math.max(lo, Math.min(outSize, hi));
+  }
+
+  /**
+   * Whether {@link #forward} applies: the product is large enough for packing and the weight small
+   * enough for {@link GemmF#sharedA} to pack it whole (otherwise the backend runs the composite kernels).
+   */
+  static boolean forwardApplies(ConvGeometry g, int out) {
+    long k = g.rows();
+    return out >= 2 && (long) out * g.cols() * k > GemmF.DIRECT_LIMIT && out * k <= (1L << 20);
+  }
+
+  /** Whether {@link #backwardWeight} applies: more taps than the dot-product path of GemmF handles best. */
+  static boolean backwardWeightApplies(ConvGeometry g, int out) {
+    return g.rows() > GemmF.DOT_MAX_N && out >= 1 && g.cols() >= 1;
+  }
+
+  /**
+   * {@code y [n, o, oh*ow] = w [o, c*kh*kw] . unfold(x) + bias}; x by offset and (n, c, h, w) strides,
+   * w by offset and (row, column) strides, bias by offset and stride or null.
+   */
+  static float[] forward(ScalarKernels k, int threads, float[] x, int xOff, int[] xs, float[] w, int wOff, int wRs,
+      int wCs, float[] bias, int bOff, int bS, ConvGeometry g, int o) {
+    int n = g.n();
+    int p = g.cols();
+    int kk = g.rows();
+    float[] y = new float[n * o * p];
+    if (bias != null) {
+      for (int img = 0; img < n; img++) {
+        for (int oc = 0; oc < o; oc++) {
+          Arrays.fill(y, (img * o + oc) * p, (img * o + oc + 1) * p, bias[bOff + oc * bS]);
+        }
+      }
+    }
+    Taps taps = new Taps(g, xs[1], xs[2], xs[3]);
+    int nr = k.nrF();
+    GemmF.GroupPacker packer = (t0, t1, nPanels, pc, kc, pb) -> {
+      for (int q = 0; q < kc; q++) {
+        for (int t = t0; t < t1; t++) {
+          int j0 = (t % nPanels) * nr;
+          int nv = Math.min(nr, p - j0);
+          int dst = ((t - t0) * kc + q) * nr;
+          taps.row(x, xOff + (t / nPanels) * xs[0], pc + q, j0, nv, pb, dst);
+          Arrays.fill(pb, dst + nv, dst + nr, 0f);
+        }
+      }
+    };
+    int th = (long) n * o * p * kk < GemmF.PARALLEL_LIMIT ? 1 : threads;
+    GemmF.sharedA(k, th, w, wOff, wRs, wCs, packer, y, n, o, p, kk);
+    return y;
+  }
+
+  /**
+   * {@code dw [o, c*kh*kw] = sum_p gy[p] . unfold(x[p])^T}; gy {@code [n, o, oh*ow]} and x by offset and
+   * strides.
+   */
+  static float[] backwardWeight(ScalarKernels k, int threads, float[] gy, int gOff, int[] gs, float[] x, int xOff,
+      int[] xs, ConvGeometry g, int o) {
+    int kk = g.rows();
+    float[] dw = new float[o * kk];
+    Taps taps = new Taps(g, xs[1], xs[2], xs[3]);
+    int nr = k.nrF();
+    GemmF.PanelPacker packer = (img, pc, kc, jp, pb, pbOff) -> {
+      int j0 = jp * nr;
+      int nv = Math.min(nr, kk - j0);
+      int base = pbOff + jp * nr * kc;
+      int xb = xOff + img * xs[0];
+      for (int q = 0; q < kc; q++) {
+        int d = base + q * nr;
+        taps.column(k, x, xb, pc + q, j0, nv, pb, d);
+        Arrays.fill(pb, d + nv, d + nr, 0f);
+      }
+    };
+    GemmF.gemmSumBatch(k, threads, gy, gOff, gs[0], gs[1], gs[2], packer, dw, g.n(), o, kk, g.cols());
+    return dw;
+  }
+
+  private static final ThreadLocal<float[][]> COLUMNS = ThreadLocal.withInitial(() -> new float[1][0]);
+
+  /**
+   * {@code dx [n, c, h, w] = fold(w^T . gy[p])}: per image, the {@code [c*kh*kw, oh*ow]} columns in a
+   * per-thread buffer, folded into the image right away. Images are split over the threads (each
+   * product then on one thread) when there are enough of them, else each product uses all threads.
+   */
+  static float[] backwardInput(ScalarKernels k, int threads, float[] gy, int gOff, int[] gs, float[] w, int wOff,
+      int wRs, int wCs, ConvGeometry g, int o) {
+    int n = g.n();
+    int kk = g.rows();
+    int p = g.cols();
+    int hw = g.h() * g.w();
+    float[] dx = new float[n * g.c() * hw];
+    boolean perImage = threads > 1 && n >= 2 * threads;
+    int inner = perImage ? 1 : threads;
+    Parallel.forRange(perImage ? threads : 1, n, 1, (lo, hi) -> {
+      float[][] holder = COLUMNS.get();
+      if (holder[0].length < kk * p) {
+        holder[0] = new float[kk * p];
+      }
+      float[] cols = holder[0];
+      for (int img = lo; img < hi; img++) {
+        Arrays.fill(cols, 0, kk * p, 0f);
+        GemmF.gemm(k, inner, w, wOff, 0, wCs, wRs, gy, gOff + img * gs[0], 0, gs[1], gs[2], cols, 1, kk, p, o);
+        for (int ci = 0; ci < g.c(); ci++) {
+          foldPlane(k, cols, ci * g.kh() * g.kw() * p, p, 1, g, ci, dx, (img * g.c() + ci) * hw);
+        }
+      }
+    });
+    return dx;
+  }
+
+  /**
+   * Adds channel {@code ci}'s rows of one image's columns (row {@code (ci*kh + ki)*kw + kj} at
+   * {@code rowBase + (ki*kw + kj) * rowStride}, column stride {@code colStride}) into its plane
+   * {@code out[dst .. dst + h*w)}, in a fixed order (col2im).
+   */
+  static void foldPlane(ScalarKernels k, float[] in, int rowBase, int rowStride, int colStride, ConvGeometry g, int ci,
+      float[] out, int dst) {
+    int oh = g.oh();
+    int ow = g.ow();
+    for (int ki = 0; ki < g.kh(); ki++) {
+      int oiLo = firstValid(g.ph(), ki * g.dh(), g.sh());
+      int oiHi = endValid(g.h(), g.ph(), ki * g.dh(), g.sh(), oh, oiLo);
+      for (int kj = 0; kj < g.kw(); kj++) {
+        int srcRow = rowBase + (ki * g.kw() + kj) * rowStride;
+        int ojLo = firstValid(g.pw(), kj * g.dw(), g.sw());
+        int ojHi = endValid(g.w(), g.pw(), kj * g.dw(), g.sw(), ow, ojLo);
+        int len = ojHi - ojLo;
+        if (len == 0) {
+          continue;
+        }
+        int jj0 = ojLo * g.sw() - g.pw() + kj * g.dw();
+        int sw = g.sw();
+        for (int oi = oiLo; oi < oiHi; oi++) {
+          int ii = oi * g.sh() - g.ph() + ki * g.dh();
+          int src = srcRow + (oi * ow + ojLo) * colStride;
+          int d = dst + ii * g.w() + jj0;
+          if (sw == 1 && colStride == 1) {
+            k.addRowF(out, d, in, src, len);
+          } else {
+            for (int j = 0; j < len; j++) {
+              out[d + j * sw] += in[src + j * colStride];
+            }
+          }
+        }
+      }
+    }
+  }
+}
