@@ -148,4 +148,16 @@ public final class OpProfile implements Backend {
   @Override public Buffer reluBackward(View x, View g) {
     return time("reluBackward " + v(x), () -> d.reluBackward(x, g));
   }
+
+  @Override public Buffer conv2d(View x, View w, View bias, ConvGeometry g) {
+    return time("conv2d " + v(x) + " " + v(w) + " k" + g.kh(), () -> d.conv2d(x, w, bias, g));
+  }
+
+  @Override public Buffer conv2dBackwardInput(View gy, View w, ConvGeometry g) {
+    return time("conv2dBackwardInput " + v(gy) + " k" + g.kh(), () -> d.conv2dBackwardInput(gy, w, g));
+  }
+
+  @Override public Buffer conv2dBackwardWeight(View gy, View x, ConvGeometry g) {
+    return time("conv2dBackwardWeight " + v(gy) + " " + v(x) + " k" + g.kh(), () -> d.conv2dBackwardWeight(gy, x, g));
+  }
 }

@@ -36,6 +36,17 @@ final class ConvF {
     /** Pixels all of whose taps are inside the image. */
     final boolean[] interior;
     final int rowStep;
+    /** Per tap position {@code ki*kw + kj}, per pixel: whether the tap is inside the image. */
+    final boolean[] pixValid;
+    /** For each depth row k, its tap position {@code ki*kw + kj}. */
+    final int[] tapPos;
+    /** Per tap position and pixel: pixOff, or where invalid an offset that reads the channel's first element. */
+    final int[] pixSafe;
+    /** Filled on demand: per pixel, per depth row, whether the tap is inside the image. */
+    private boolean[] tapValid;
+    /** Filled with tapValid: per pixel, per depth row, tapOff or a safe offset where invalid. */
+    private int[] tapSafe;
+    private final int sC;
 
     Taps(ConvGeometry g, int sC, int sH, int sW) {
       this.g = g;
@@ -72,6 +83,52 @@ final class ConvF {
         }
       }
       rowStep = g.sw() * sW;
+      int positions = g.kh() * g.kw();
+      tapPos = new int[kk];
+      for (int r = 0; r < kk; r++) {
+        tapPos[r] = r % positions;
+      }
+      pixValid = new boolean[positions * p];
+      pixSafe = new int[positions * p];
+      for (int t = 0; t < positions; t++) {
+        int th = tapH[t];
+        int tw = tapW[t];
+        for (int q = 0; q < p; q++) {
+          int ii = pixH[q] + th;
+          int jj = pixW[q] + tw;
+          boolean ok = ii >= 0 && ii < g.h() && jj >= 0 && jj < g.w();
+          pixValid[t * p + q] = ok;
+          // tapOff of channel ci at position t is ci*sC + th*sH + tw*sW: this offset reads x[.., ci, 0, 0].
+          pixSafe[t * p + q] = ok ? pixOff[q] : -(th * sH + tw * sW);
+        }
+      }
+      this.sC = sC;
+    }
+
+    /** Per pixel, per depth row: {@link #pixValid} transposed and repeated over the channels. */
+    private synchronized void fillTapTables() {
+      if (tapValid == null) {
+        int kk = g.rows();
+        int p = g.cols();
+        int positions = g.kh() * g.kw();
+        boolean[] v = new boolean[p * kk];
+        int[] off = new int[p * kk];
+        for (int q = 0; q < p; q++) {
+          for (int r = 0; r < kk; r++) {
+            boolean ok = pixValid[tapPos[r] * p + q];
+            v[q * kk + r] = ok;
+            off[q * kk + r] = ok ? tapOff[r] : (r / positions) * sC - pixOff[q];
+          }
+        }
+        tapSafe = off;
+        tapValid = v;
+      }
+    }
+
+    /** Row {@code k} of the unfolded matrix, pixels {@code [p0, p0 + len)}, by one masked gather. */
+    void rowGather(ScalarKernels k, float[] x, int base, int r, int p0, int len, float[] dst, int d) {
+      int t = tapPos[r] * g.cols() + p0;
+      k.gatherMaskedF(x, base + tapOff[r], pixSafe, t, pixValid, t, dst, d, len);
     }
 
     /**
@@ -120,17 +177,10 @@ final class ConvF {
       int at = base + pixOff[p];
       if (interior[p]) {
         k.gatherF(x, at, tapOff, k0, dst, d, n);
-        return;
-      }
-      int ph = pixH[p];
-      int pw = pixW[p];
-      int h = g.h();
-      int w = g.w();
-      for (int j = 0; j < n; j++) {
-        int r = k0 + j;
-        int ii = ph + tapH[r];
-        int jj = pw + tapW[r];
-        dst[d + j] = ii >= 0 && ii < h && jj >= 0 && jj < w ? x[at + tapOff[r]] : 0f;
+      } else {
+        fillTapTables();
+        int o = p * g.rows() + k0;
+        k.gatherMaskedF(x, at, tapSafe, o, tapValid, o, dst, d, n);
       }
     }
   }
@@ -187,7 +237,7 @@ final class ConvF {
           int j0 = (t % nPanels) * nr;
           int nv = Math.min(nr, p - j0);
           int dst = ((t - t0) * kc + q) * nr;
-          taps.row(x, xOff + (t / nPanels) * xs[0], pc + q, j0, nv, pb, dst);
+          taps.rowGather(k, x, xOff + (t / nPanels) * xs[0], pc + q, j0, nv, pb, dst);
           Arrays.fill(pb, dst + nv, dst + nr, 0f);
         }
       }
@@ -238,6 +288,12 @@ final class ConvF {
     float[] dx = new float[n * g.c() * hw];
     boolean perImage = threads > 1 && n >= 2 * threads;
     int inner = perImage ? 1 : threads;
+    int nr = k.nrF();
+    // w^T (c*kh*kw x o) packed once for all images; each image's gy [o, oh*ow] is its B.
+    int mPanels = (kk + k.mrF() - 1) / k.mrF();
+    boolean pre = (p + nr - 1) / nr >= 4;
+    GemmF.PackedA wt = GemmF.packShared(k, w, wOff, wCs, wRs, kk, o, pre,
+        new float[mPanels * k.mrF() * o * (pre ? k.aLanesF() : 1)]);
     Parallel.forRange(perImage ? threads : 1, n, 1, (lo, hi) -> {
       float[][] holder = COLUMNS.get();
       if (holder[0].length < kk * p) {
@@ -246,7 +302,26 @@ final class ConvF {
       float[] cols = holder[0];
       for (int img = lo; img < hi; img++) {
         Arrays.fill(cols, 0, kk * p, 0f);
-        GemmF.gemm(k, inner, w, wOff, 0, wCs, wRs, gy, gOff + img * gs[0], 0, gs[1], gs[2], cols, 1, kk, p, o);
+        int gb = gOff + img * gs[0];
+        GemmF.GroupPacker rows = (t0, t1, nPanels, pc, kc, pb) -> {
+          for (int q = 0; q < kc; q++) {
+            for (int t = t0; t < t1; t++) {
+              int j0 = t * nr;
+              int nv = Math.min(nr, p - j0);
+              int dst = ((t - t0) * kc + q) * nr;
+              int src = gb + (pc + q) * gs[1] + j0 * gs[2];
+              if (gs[2] == 1) {
+                System.arraycopy(gy, src, pb, dst, nv);
+              } else {
+                for (int j = 0; j < nv; j++) {
+                  pb[dst + j] = gy[src + j * gs[2]];
+                }
+              }
+              Arrays.fill(pb, dst + nv, dst + nr, 0f);
+            }
+          }
+        };
+        GemmF.sharedA(k, inner, wt, rows, cols, 1, p);
         for (int ci = 0; ci < g.c(); ci++) {
           foldPlane(k, cols, ci * g.kh() * g.kw() * p, p, 1, g, ci, dx, (img * g.c() + ci) * hw);
         }

@@ -156,23 +156,51 @@ final class GemmF {
    */
   static void sharedA(ScalarKernels k, int threads, float[] a, int aOff, int aRs, int aCs, GroupPacker bp,
       float[] c, int batch, int m, int n, int kk) {
+    int panels = batch * ((n + k.nrF() - 1) / k.nrF());
+    // Pre-broadcast A costs lanes times the packing and pays only when a panel meets several B panels.
+    boolean pre = panels >= 4;
+    int lanes = pre ? k.aLanesF() : 1;
+    int mPanels = (m + k.mrF() - 1) / k.mrF();
+    PackedA pa = packShared(k, a, aOff, aRs, aCs, m, kk, pre, SCRATCH.get().a(mPanels * k.mrF() * kk * lanes));
+    sharedA(k, threads, pa, bp, c, batch, n);
+  }
+
+  /** An m x kk matrix packed by {@link #packShared} for {@link #sharedA(ScalarKernels, int, PackedA, GroupPacker, float[], int, int)}. */
+  record PackedA(float[] pa, int m, int kk, boolean pre) {}
+
+  /**
+   * Packs A (m x kk, all depth blocks) for shared use: block pc starts at {@code pc * mPanels * MR * lanes}
+   * of {@code into} (which must hold {@code mPanels * MR * kk * lanes} values), with {@link ScalarKernels#aLanesF}
+   * copies per value when {@code pre}.
+   */
+  static PackedA packShared(ScalarKernels k, float[] a, int aOff, int aRs, int aCs, int m, int kk, boolean pre,
+      float[] into) {
     final int kcb = k.kcF();
     final int mr = k.mrF();
-    final int nr = k.nrF();
     final int mPanels = (m + mr - 1) / mr;
-    final int nPanels = (n + nr - 1) / nr;
-    final int panels = batch * nPanels;
-    // Pre-broadcast A costs lanes times the packing and pays only when a panel meets several B panels.
-    final boolean pre = panels >= 4;
     final int lanes = pre ? k.aLanesF() : 1;
-    // Block pc of packed A starts at pc * mPanels * mr * lanes: every earlier block has depth kcb.
-    final float[] pa = SCRATCH.get().a(mPanels * mr * kk * lanes);
     for (int pc = 0; pc < kk; pc += kcb) {
       int kc = Math.min(kcb, kk - pc);
       for (int ip = 0; ip < mPanels; ip++) {
-        packA(a, aOff, aRs, aCs, m, pc, kc, ip, mr, pa, pc * mPanels * mr * lanes, lanes);
+        packA(a, aOff, aRs, aCs, m, pc, kc, ip, mr, into, pc * mPanels * mr * lanes, lanes);
       }
     }
+    return new PackedA(into, m, kk, pre);
+  }
+
+  /** {@link #sharedA} on an A packed once by {@link #packShared} (e.g. for many separate calls). */
+  static void sharedA(ScalarKernels k, int threads, PackedA packed, GroupPacker bp, float[] c, int batch, int n) {
+    final int kcb = k.kcF();
+    final int mr = k.mrF();
+    final int nr = k.nrF();
+    final int m = packed.m();
+    final int kk = packed.kk();
+    final int mPanels = (m + mr - 1) / mr;
+    final int nPanels = (n + nr - 1) / nr;
+    final int panels = batch * nPanels;
+    final boolean pre = packed.pre();
+    final int lanes = pre ? k.aLanesF() : 1;
+    final float[] pa = packed.pa();
     final int groups = (panels + GROUP_PANELS - 1) / GROUP_PANELS;
     Parallel.forRange(threads, groups, 1, (lo, hi) -> {
       Scratch s = SCRATCH.get();

@@ -464,6 +464,17 @@ class ScalarKernels {
     }
   }
 
+  /**
+   * {@code dst[d + j] = m[mo + j] ? x[base + idx[io + j]] : 0} for j &lt; n. Every index must be inside x,
+   * also where m is false: the vector version gathers all lanes, then zeroes those (JDK 25's masked gather
+   * range-checks masked-off lanes too).
+   */
+  void gatherMaskedF(float[] x, int base, int[] idx, int io, boolean[] m, int mo, float[] dst, int d, int n) {
+    for (int j = 0; j < n; j++) {
+      dst[d + j] = m[mo + j] ? x[base + idx[io + j]] : 0f;
+    }
+  }
+
   /** {@code p[base + q * ld + j] = x[src + j * xs + q]} for j &lt; cols, q &lt; kc, in depth blocks of 8. */
   static void transposeBlockedF(float[] x, int src, int xs, int kc, int cols, float[] p, int base, int ld) {
     int q = 0;

@@ -809,6 +809,19 @@ final class VectorKernels extends ScalarKernels {
     }
   }
 
+  @Override
+  void gatherMaskedF(float[] x, int base, int[] idx, int io, boolean[] m, int mo, float[] dst, int d, int n) {
+    int j = 0;
+    for (; j <= n - VLF; j += VLF) {
+      VectorMask<Float> mask = VectorMask.fromArray(FS, m, mo + j);
+      FloatVector v = FloatVector.fromArray(FS, x, base, idx, io + j);
+      FloatVector.zero(FS).blend(v, mask).intoArray(dst, d + j);
+    }
+    for (; j < n; j++) {
+      dst[d + j] = m[mo + j] ? x[base + idx[io + j]] : 0f;
+    }
+  }
+
   /** Per-thread staging of {@link #packColumnsF}: the copied columns and the gather offsets for one kc. */
   private static final class Staging {
     private float[] columns = new float[0];
