@@ -194,6 +194,25 @@ public final class F {
   }
 
   /**
+   * {@code relu(batchNorm(x, gamma, beta, eps))} with batch statistics, as one fused op (the ReLU applied
+   * in the normalising pass forward, its mask in the batch-norm backward): the same values and
+   * derivatives of every order as the two ops one after the other ({@link #batchNormReluComposite}).
+   */
+  public static Tensor batchNormRelu(Tensor x, Tensor gamma, Tensor beta, double eps) {
+    bnDims("batchNorm", x);
+    checkAffine(x, gamma, beta);
+    if (x.numel() == 0) {
+      return batchNormReluComposite(x, gamma, beta, eps);
+    }
+    return FusedOps.batchNormRelu(x, gamma, beta, eps);
+  }
+
+  /** The composite definition of {@link #batchNormRelu}: {@link #reluComposite} of {@link #batchNormComposite}. */
+  public static Tensor batchNormReluComposite(Tensor x, Tensor gamma, Tensor beta, double eps) {
+    return reluComposite(batchNormComposite(x, gamma, beta, eps));
+  }
+
+  /**
    * The composite definition of batch normalization with batch statistics (the fused op's derivatives of
    * every order and its test oracle).
    */

@@ -25,10 +25,23 @@ final class FusedOps {
     Buffer[] r = x.backend().batchNormTrain(x.view(), channelView(gamma, c), channelView(beta, c), eps);
     Tensor mean = Tensor.wrap(r[1], c);
     Tensor invStd = Tensor.wrap(r[2], c);
-    BatchNormFn fn = new BatchNormFn(eps, gamma != null, beta != null, mean, invStd);
-    Tensor[] ins = gamma == null && beta == null ? new Tensor[] {x}
+    BatchNormFn fn = new BatchNormFn(eps, gamma != null, beta != null, mean, invStd, false);
+    return Tensor.fusedResult(r[0], x.shape(), fn, inputs(x, gamma, beta));
+  }
+
+  /** ReLU of batch normalization with batch statistics; arguments already checked by F. */
+  static Tensor batchNormRelu(Tensor x, Tensor gamma, Tensor beta, double eps) {
+    int c = x.size(1);
+    Buffer[] r = x.backend().batchNormReluTrain(x.view(), channelView(gamma, c), channelView(beta, c), eps);
+    Tensor mean = Tensor.wrap(r[1], c);
+    Tensor invStd = Tensor.wrap(r[2], c);
+    BatchNormFn fn = new BatchNormFn(eps, gamma != null, beta != null, mean, invStd, true);
+    return Tensor.fusedResult(r[0], x.shape(), fn, inputs(x, gamma, beta));
+  }
+
+  private static Tensor[] inputs(Tensor x, Tensor gamma, Tensor beta) {
+    return gamma == null && beta == null ? new Tensor[] {x}
         : gamma == null ? new Tensor[] {x, beta} : beta == null ? new Tensor[] {x, gamma} : new Tensor[] {x, gamma, beta};
-    return Tensor.fusedResult(r[0], x.shape(), fn, ins);
   }
 
   /** Non-overlapping k x k max pooling of [N, C, H, W] (floor mode); arguments already checked by F. */
@@ -103,13 +116,17 @@ final class FusedOps {
     }
   }
 
-  /** Inputs {@code [x, gamma?, beta?]}; saves the batch mean and 1 / sqrt(var + eps) of the forward. */
-  record BatchNormFn(double eps, boolean hasGamma, boolean hasBeta, Tensor mean, Tensor invStd) implements Fused {
+  /**
+   * Inputs {@code [x, gamma?, beta?]}; saves the batch mean and 1 / sqrt(var + eps) of the forward; with
+   * {@code relu} the node is {@code relu(batchNorm(...))} (composite {@link F#batchNormReluComposite}).
+   */
+  record BatchNormFn(double eps, boolean hasGamma, boolean hasBeta, Tensor mean, Tensor invStd, boolean relu)
+      implements Fused {
     @Override
     public Tensor composite(Tensor[] in) {
       Tensor gamma = hasGamma ? in[1] : null;
       Tensor beta = hasBeta ? in[hasGamma ? 2 : 1] : null;
-      return F.batchNormComposite(in[0], gamma, beta, eps);
+      return relu ? F.batchNormReluComposite(in[0], gamma, beta, eps) : F.batchNormComposite(in[0], gamma, beta, eps);
     }
 
     @Override
@@ -117,8 +134,10 @@ final class FusedOps {
       Tensor x = n.in(0);
       int c = x.size(1);
       Tensor gamma = hasGamma ? n.in(1) : null;
-      Buffer[] r = x.backend().batchNormBackward(g.view(), x.view(), mean.view(), invStd.view(),
-          channelView(gamma, c));
+      Buffer[] r = relu
+          ? x.backend().batchNormReluBackward(g.view(), x.view(), n.out().view(), mean.view(), invStd.view(),
+              channelView(gamma, c))
+          : x.backend().batchNormBackward(g.view(), x.view(), mean.view(), invStd.view(), channelView(gamma, c));
       Tensor[] out = new Tensor[n.inputs.length];
       out[0] = n.need(0) ? Tensor.wrap(r[0], x.shape()) : null;
       int i = 1;

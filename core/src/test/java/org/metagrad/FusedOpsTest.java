@@ -123,6 +123,48 @@ class FusedOpsTest {
     }, in, tol);
   }
 
+  @ParameterizedTest(name = "{0} {1} gamma={2} beta={3}")
+  @MethodSource("bnCases")
+  void batchNormReluMatchesComposite(DType dt, int[] shape, boolean withGamma, boolean withBeta) {
+    int c = shape[1];
+    List<Tensor> in = new ArrayList<>();
+    in.add(rnd(4, dt, shape).mul(2).add(0.5));
+    if (withGamma) {
+      in.add(Tensor.uniform(new Rng(5), -1.5, 1.5, dt, c));
+    }
+    if (withBeta) {
+      in.add(rnd(6, dt, c));
+    }
+    Function<List<Tensor>, Tensor[]> split = xs -> new Tensor[] {xs.get(0), withGamma ? xs.get(1) : null,
+        withBeta ? xs.get(withGamma ? 2 : 1) : null};
+    agree(xs -> {
+      Tensor[] a = split.apply(xs);
+      return F.batchNormRelu(a[0], a[1], a[2], F.BN_EPS);
+    }, xs -> {
+      Tensor[] a = split.apply(xs);
+      return F.batchNormReluComposite(a[0], a[1], a[2], F.BN_EPS);
+    }, in, dt == DType.FLOAT64 ? 1e-10 : 2e-4);
+  }
+
+  @Test
+  void batchNormReluIsBatchNormThenReluBitForBit() {
+    // The fused op is the two fused ops in one: same values and first-order gradients, bit for bit.
+    for (DType dt : DType.values()) {
+      Tensor x = rnd(81, dt, 4, 3, 5, 7).requiresGrad(true);
+      Tensor gamma = Tensor.uniform(new Rng(82), -1, 1, dt, 3).requiresGrad(true);
+      Tensor beta = rnd(83, dt, 3).requiresGrad(true);
+      Tensor w = rnd(84, dt, 4, 3, 5, 7);
+      Tensor a = F.batchNormRelu(x, gamma, beta, F.BN_EPS);
+      Tensor b = F.batchNorm(x, gamma, beta, F.BN_EPS).relu();
+      assertThat(a.toDoubleArray()).containsExactly(b.toDoubleArray());
+      List<Tensor> ga = Autograd.grad(a.mul(w).sum(), List.of(x, gamma, beta));
+      List<Tensor> gb = Autograd.grad(b.mul(w).sum(), List.of(x, gamma, beta));
+      for (int i = 0; i < 3; i++) {
+        assertThat(ga.get(i).toDoubleArray()).as("gradient %d %s", i, dt).containsExactly(gb.get(i).toDoubleArray());
+      }
+    }
+  }
+
   static Stream<Arguments> poolCases() {
     List<Arguments> l = new ArrayList<>();
     for (DType dt : DType.values()) {
@@ -274,6 +316,10 @@ class FusedOpsTest {
             rnd(13, DType.FLOAT64, 2)));
     GradCheck.assertOrders12(x -> F.batchNorm(x.get(0), null, null, F.BN_EPS).mul(x.get(0)),
         List.of(rnd(14, DType.FLOAT64, 6, 3)));
+    // Random inputs keep every normalised value away from ReLU's kink at 0.
+    GradCheck.assertOrders12(x -> F.batchNormRelu(x.get(0), x.get(1), x.get(2), F.BN_EPS).pow(3),
+        List.of(rnd(17, DType.FLOAT64, 3, 2, 2, 3), Tensor.uniform(new Rng(18), 0.5, 1.5, DType.FLOAT64, 2),
+            rnd(19, DType.FLOAT64, 2)));
     // Distinct values, so no window is at a kink.
     Rng r = new Rng(15);
     double[] v = new double[2 * 2 * 7 * 5];
@@ -389,6 +435,7 @@ class FusedOpsTest {
     Tensor x = Tensor.zeros(DType.FLOAT64, 0, 3, 4, 4);
     assertThat(F.maxPool2d(x, 2, 2, 0).shape()).isEqualTo(new int[] {0, 3, 2, 2});
     assertThat(F.batchNorm(x, null, null, 1e-5).shape()).isEqualTo(new int[] {0, 3, 4, 4});
+    assertThat(F.batchNormRelu(x, null, null, 1e-5).shape()).isEqualTo(new int[] {0, 3, 4, 4});
     assertThat(F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 3, 3, 3), null, ConvSpec.padding(1)).shape())
         .isEqualTo(new int[] {0, 2, 4, 4});
     assertThat(Arrays.toString(F.batchNorm(x, null, null, 1e-5).shape())).isEqualTo("[0, 3, 4, 4]");

@@ -143,6 +143,23 @@ public interface Backend {
   }
 
   /**
+   * {@link #batchNormTrain} followed by ReLU ({@code y > 0 ? y : +0}, as {@link #relu}) in one kernel:
+   * returns {@code {relu(y), mean [C], invStd [C]}}. The default runs the two kernels.
+   */
+  default Buffer[] batchNormReluTrain(View x, View gamma, View beta, double eps) {
+    return FusedDefaults.batchNormReluTrain(this, x, gamma, beta, eps);
+  }
+
+  /**
+   * The backward of {@link #batchNormReluTrain}: {@link #batchNormBackward} of the masked gradient
+   * {@code out > 0 ? g : +0}, where {@code out} is the fused op's output (positive exactly where the
+   * normalised value is). The default runs {@link #reluBackward} and {@link #batchNormBackward}.
+   */
+  default Buffer[] batchNormReluBackward(View g, View x, View out, View mean, View invStd, View gamma) {
+    return FusedDefaults.batchNormReluBackward(this, g, x, out, mean, invStd, gamma);
+  }
+
+  /**
    * Max pooling over non-overlapping {@code k x k} windows (stride k, no padding, floor mode: trailing
    * rows and columns that do not fill a window are dropped): {@code x [N, C, H, W]} to
    * {@code [N, C, H / k, W / k]}. NaN propagates as in {@link #reduce}.

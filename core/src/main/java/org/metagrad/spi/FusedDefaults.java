@@ -122,6 +122,28 @@ final class FusedDefaults {
     }
   }
 
+  static Buffer[] batchNormReluTrain(Backend be, View x, View gamma, View beta, double eps) {
+    Buffer[] r = be.batchNormTrain(x, gamma, beta, eps);
+    Buffer y = r[0];
+    try {
+      r[0] = be.relu(View.contiguous(y, x.shape()));
+    } catch (RuntimeException e) {
+      r[1].release();
+      r[2].release();
+      throw e;
+    } finally {
+      y.release(); // the pre-ReLU values never reach a Tensor, so no scope would free device memory
+    }
+    return r;
+  }
+
+  static Buffer[] batchNormReluBackward(Backend be, View g, View x, View out, View mean, View invStd, View gamma) {
+    try (Temps t = new Temps()) {
+      View gm = View.contiguous(t.add(be.reluBackward(out, g)), g.shape());
+      return be.batchNormBackward(gm, x, mean, invStd, gamma);
+    }
+  }
+
   static void checkPool(String op, View x, int k) {
     if (x.rank() != 4) {
       throw new IllegalArgumentException(op + ": expected [N, C, H, W], got " + java.util.Arrays.toString(x.shape()));

@@ -142,6 +142,10 @@ public abstract class AbstractBackendConformanceTest {
           x -> bnAndGrads(x.get(0).permute(0, 2, 1, 3), x.get(1), null, x.get(2)),
           dt -> List.of(rnd(new Rng(n), dt, Math.min(n, 13), 7, 3, n), pos(new Rng(n + 1), dt, 3),
               rnd(new Rng(n + 3), dt, Math.min(n, 13), 3, 7, n))));
+      l.add(new Case("fused batchNorm+relu rank 4 strided n=" + n,
+          x -> bnReluAndGrads(x.get(0).permute(0, 2, 1, 3), x.get(1), x.get(2), x.get(3)),
+          dt -> List.of(rnd(new Rng(n), dt, Math.min(n, 13), 7, 3, n), rnd(new Rng(n + 1), dt, 3),
+              rnd(new Rng(n + 2), dt, 3), rnd(new Rng(n + 3), dt, Math.min(n, 13), 3, 7, n))));
       l.add(new Case("fused batchNorm rank 3 no affine n=" + n, x -> bnAndGrads(x.get(0), null, null, x.get(1)),
           dt -> List.of(rnd(new Rng(n), dt, 2, n, 13), rnd(new Rng(n + 3), dt, 2, n, 13))));
       int k = n == 1 ? 1 : n == 3 ? 3 : 2;
@@ -225,6 +229,15 @@ public abstract class AbstractBackendConformanceTest {
     }
     Tensor y = F.conv2d(leaves.get(0), leaves.get(1), b == null ? null : leaves.get(2), spec);
     List<Tensor> out = new ArrayList<>(Autograd.grad(y.mul(gy).sum(), leaves));
+    out.add(0, y);
+    return flat(out);
+  }
+
+  /** batchNormRelu's output and the gradients of sum(y * w) with respect to x, gamma, beta. */
+  private static Tensor bnReluAndGrads(Tensor x, Tensor gamma, Tensor beta, Tensor w) {
+    List<Tensor> leaves = List.of(x.requiresGrad(true), gamma.requiresGrad(true), beta.requiresGrad(true));
+    Tensor y = F.batchNormRelu(leaves.get(0), leaves.get(1), leaves.get(2), F.BN_EPS);
+    List<Tensor> out = new ArrayList<>(Autograd.grad(y.mul(w).sum(), leaves));
     out.add(0, y);
     return flat(out);
   }

@@ -147,6 +147,18 @@ public abstract sealed class BatchNorm implements Module permits BatchNorm1d, Ba
    */
   @Override
   public Tensor apply(Params p, Tensor x, Mode m) {
+    return apply(p, x, m, false);
+  }
+
+  /**
+   * {@code relu(apply(p, x, m))}, with batch statistics as one fused op ({@link F#batchNormRelu}): what
+   * {@link Sequential} runs for a batch norm directly followed by a {@link ReLU}.
+   */
+  Tensor applyRelu(Params p, Tensor x, Mode m) {
+    return apply(p, x, m, true);
+  }
+
+  private Tensor apply(Params p, Tensor x, Mode m, boolean relu) {
     checkRank(x);
     if (x.size(1) != channels) {
       throw Layers.badInput(toString(), expectedShape(), x);
@@ -160,7 +172,7 @@ public abstract sealed class BatchNorm implements Module permits BatchNorm1d, Ba
         throw new IllegalArgumentException(this + ": expected more than 1 value per channel for batch statistics, "
             + "got input " + Layers.str(x.shape()));
       }
-      Tensor y = F.batchNorm(x, gamma, beta, eps);
+      Tensor y = relu ? F.batchNormRelu(x, gamma, beta, eps) : F.batchNorm(x, gamma, beta, eps);
       if (mode != BnMode.BATCH_STATS && m.state() != null) {
         update(m.state(), suffix(m), x);
       }
@@ -177,7 +189,8 @@ public abstract sealed class BatchNorm implements Module permits BatchNorm1d, Ba
     // Statistics never written (an untrained module) are those of a fresh PyTorch module: mean 0, var 1.
     rm = rm == null ? Tensor.zeros(x.dtype(), channels) : rm;
     rv = rv == null ? Tensor.ones(x.dtype(), channels) : rv;
-    return F.batchNorm(x, rm.to(x.dtype()).to(x.device()), rv.to(x.dtype()).to(x.device()), gamma, beta, eps);
+    Tensor y = F.batchNorm(x, rm.to(x.dtype()).to(x.device()), rv.to(x.dtype()).to(x.device()), gamma, beta, eps);
+    return relu ? y.relu() : y;
   }
 
   private void update(State s, String suf, Tensor x) {

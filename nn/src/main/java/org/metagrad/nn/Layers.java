@@ -38,6 +38,15 @@ final class Layers {
    * any argument error so a failure deep in a backbone reads {@code at features.4: Conv2d(...): ...}.
    */
   static Tensor child(String name, Module m, Params p, Tensor x, Mode mode) {
+    return child(name, m::apply, p, x, mode);
+  }
+
+  /** How a child is applied (its apply, or a fused variant such as {@link BatchNorm#applyRelu}). */
+  interface Apply {
+    Tensor apply(Params p, Tensor x, Mode mode);
+  }
+
+  static Tensor child(String name, Apply m, Params p, Tensor x, Mode mode) {
     try {
       return m.apply(p.sub(name), x, mode.scoped(name));
     } catch (PathedArgumentException e) {

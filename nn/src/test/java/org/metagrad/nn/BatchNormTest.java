@@ -211,4 +211,37 @@ class BatchNormTest {
     gradcheck(bn, new int[] {4, 3}, Mode.eval().withState(s));
     gradcheck(new BatchNorm1d(2, BnMode.BATCH_STATS), new int[] {2, 2, 3}, Mode.TRAIN);
   }
+
+  @Test
+  void sequentialRunsBatchNormThenReluAsOneFusedOpWithTheSameResults() {
+    // conv4's block order: the BatchNorm2d + ReLU pair runs fused; values and gradients equal the layers applied
+    // one by one, parameter names are unchanged, and running-statistics evaluation still applies the ReLU.
+    for (BnMode bn : BnMode.values()) {
+      Sequential seq = Sequential.builder().add(new Conv2d(2, 3, 3, org.metagrad.ConvSpec.padding(1)))
+          .add(new BatchNorm2d(3, bn)).add(new ReLU()).add(new MaxPool2d(2)).build();
+      Params p = seq.init(new Rng(3), DType.FLOAT64);
+      assertThat(p.names()).containsExactly("0.weight", "0.bias", "1.weight", "1.bias");
+      Tensor x = Tensor.randn(new Rng(4), DType.FLOAT64, 4, 2, 6, 6);
+      State s1 = new State();
+      State s2 = new State();
+      seq.initState(s1, DType.FLOAT64);
+      seq.initState(s2, DType.FLOAT64);
+      Params leaves = p.map(t -> t.requiresGrad(true));
+      Tensor fused = seq.apply(leaves, x, Mode.train().withState(s1));
+      Tensor h = x;
+      for (int i = 0; i < 4; i++) {
+        Module m = seq.get(i);
+        h = m.apply(leaves.sub(String.valueOf(i)), h, Mode.train().withState(s2.scoped(String.valueOf(i))));
+      }
+      assertThat(fused.toDoubleArray()).containsExactly(h.toDoubleArray());
+      List<Tensor> gf = org.metagrad.Autograd.grad(fused.pow(2).sum(), leaves.values());
+      List<Tensor> gl = org.metagrad.Autograd.grad(h.pow(2).sum(), leaves.values());
+      for (int i = 0; i < gf.size(); i++) {
+        assertThat(gf.get(i).toDoubleArray()).as("%s gradient %d", bn, i).containsExactly(gl.get(i).toDoubleArray());
+      }
+      Tensor ev = seq.apply(p, x, Mode.eval().withState(s1));
+      assertThat(java.util.Arrays.stream(ev.toDoubleArray()).min().orElseThrow()).as("%s eval min (ReLU applied)", bn)
+          .isGreaterThanOrEqualTo(0.0);
+    }
+  }
 }

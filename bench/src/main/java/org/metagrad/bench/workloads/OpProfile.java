@@ -132,6 +132,15 @@ public final class OpProfile implements Backend {
     return time("batchNormBackward " + v(g) + " " + v(x), () -> d.batchNormBackward(g, x, mean, invStd, gamma));
   }
 
+  @Override public Buffer[] batchNormReluTrain(View x, View gamma, View beta, double eps) {
+    return time("batchNormReluTrain " + v(x), () -> d.batchNormReluTrain(x, gamma, beta, eps));
+  }
+
+  @Override public Buffer[] batchNormReluBackward(View g, View x, View out, View mean, View invStd, View gamma) {
+    return time("batchNormReluBackward " + v(g) + " " + v(x),
+        () -> d.batchNormReluBackward(g, x, out, mean, invStd, gamma));
+  }
+
   @Override public Buffer maxPool2dTiled(View x, int k) {
     return time("maxPool2dTiled " + v(x) + " k" + k, () -> d.maxPool2dTiled(x, k));
   }

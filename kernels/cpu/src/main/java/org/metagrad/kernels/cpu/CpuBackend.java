@@ -60,6 +60,16 @@ final class CpuBackend implements Backend {
   }
 
   @Override
+  public Buffer[] batchNormReluTrain(View x, View gamma, View beta, double eps) {
+    return fused.batchNormTrain(x, gamma, beta, eps, true);
+  }
+
+  @Override
+  public Buffer[] batchNormReluBackward(View g, View x, View out, View mean, View invStd, View gamma) {
+    return fused.batchNormBackward(g, x, out, mean, invStd, gamma);
+  }
+
+  @Override
   public Buffer maxPool2dTiled(View x, int k) {
     return fused.maxPool2dTiled(x, k);
   }

@@ -56,7 +56,12 @@ final class CpuFused {
   }
 
   Buffer[] batchNormTrain(View x, View gamma, View beta, double eps) {
-    checkBatchNorm("batchNormTrain", x, gamma, beta);
+    return batchNormTrain(x, gamma, beta, eps, false);
+  }
+
+  /** Batch norm with batch statistics; with {@code relu} the output is ReLU'd plane by plane while in L1. */
+  Buffer[] batchNormTrain(View x, View gamma, View beta, double eps, boolean relu) {
+    checkBatchNorm(relu ? "batchNormReluTrain" : "batchNormTrain", x, gamma, beta);
     int[] xs = x.shape();
     int n = xs[0];
     int c = xs[1];
@@ -90,9 +95,17 @@ final class CpuFused {
             for (int i = 0; i < n; i++) {
               int o = (i * c + ch) * s;
               if (f32) {
-                k.normF((float[]) xa, base + o, (float[]) ya, o, s, (float) mu, (float) sc, (float) sh);
+                float[] yf = (float[]) ya;
+                k.normF((float[]) xa, base + o, yf, o, s, (float) mu, (float) sc, (float) sh);
+                if (relu) {
+                  k.maskPositiveF(yf, o, 1, yf, o, 1, yf, o, s);
+                }
               } else {
-                k.normD((double[]) xa, base + o, (double[]) ya, o, s, mu, sc, sh);
+                double[] yd = (double[]) ya;
+                k.normD((double[]) xa, base + o, yd, o, s, mu, sc, sh);
+                if (relu) {
+                  k.maskPositiveD(yd, o, 1, yd, o, 1, yd, o, s);
+                }
               }
             }
             mean[ch] = mu;
@@ -103,10 +116,25 @@ final class CpuFused {
   }
 
   Buffer[] batchNormBackward(View g, View x, View mean, View invStd, View gamma) {
-    checkBatchNorm("batchNormBackward", x, gamma, null);
-    if (!Arrays.equals(g.shape(), x.shape())) {
-      throw new IllegalArgumentException("batchNormBackward: gradient " + Arrays.toString(g.shape())
-          + " does not match input " + Arrays.toString(x.shape()));
+    return batchNormBackward(g, x, null, mean, invStd, gamma);
+  }
+
+  /**
+   * Batch norm's backward; with {@code out} (the output of {@link #batchNormTrain} with relu) the gradient
+   * is first masked by {@code out > 0}, one channel at a time into a buffer that stays in L2, so the
+   * masked gradient never makes a pass through memory of its own.
+   */
+  Buffer[] batchNormBackward(View g, View x, View out, View mean, View invStd, View gamma) {
+    String op = out == null ? "batchNormBackward" : "batchNormReluBackward";
+    checkBatchNorm(op, x, gamma, null);
+    if (!Arrays.equals(g.shape(), x.shape()) || (out != null && !Arrays.equals(out.shape(), x.shape()))) {
+      throw new IllegalArgumentException(op + ": gradient " + Arrays.toString(g.shape())
+          + (out == null ? "" : " or output " + Arrays.toString(out.shape())) + " does not match input "
+          + Arrays.toString(x.shape()));
+    }
+    if (out != null && (out.dtype() != x.dtype() || g.dtype() != x.dtype())) {
+      throw new IllegalArgumentException(op + ": dtypes differ: gradient " + g.dtype() + ", output " + out.dtype()
+          + ", input " + x.dtype());
     }
     int[] xs = x.shape();
     int n = xs[0];
@@ -118,21 +146,42 @@ final class CpuFused {
     int[] xo = new int[1];
     int[] go = new int[1];
     Object xa = data(x, xo);
-    Object ga = data(g, go);
+    Object ga0 = data(g, go);
+    int[] uo = new int[1];
+    Object ua = out == null ? null : data(out, uo);
     double[] gGamma = new double[c];
     double[] gBeta = new double[c];
     Object oa = f32 ? new float[total] : new double[total];
     int xb = xo[0];
-    int gb = go[0];
+    int gb0 = go[0];
     Parallel.forRange(threadsFor(total), c, Math.max(1, (int) (CpuBackend.PARALLEL_ELEMENTS / 2 / Math.max(1, m))),
         (lo, hi) -> {
+          Object masked = ua == null ? null : f32 ? new float[n * s] : new double[n * s];
           for (int ch = lo; ch < hi; ch++) {
             double mu = at(mean, ch, 0);
             double is = at(invStd, ch, 1);
             double sg = 0;
             double dot = 0;
+            // With a mask, channel ch's gradient planes go masked into `masked` (plane i at i * s); below, gb is
+            // then set per plane so that gb + o addresses it there.
+            Object ga = ga0;
+            int gb = gb0;
+            if (masked != null) {
+              for (int i = 0; i < n; i++) {
+                int o = (i * c + ch) * s;
+                if (f32) {
+                  k.maskPositiveF((float[]) ua, uo[0] + o, 1, (float[]) ga0, gb0 + o, 1, (float[]) masked, i * s, s);
+                } else {
+                  k.maskPositiveD((double[]) ua, uo[0] + o, 1, (double[]) ga0, gb0 + o, 1, (double[]) masked, i * s, s);
+                }
+              }
+              ga = masked;
+            }
             for (int i = 0; i < n; i++) {
               int o = (i * c + ch) * s;
+              if (masked != null) {
+                gb = i * s - o;
+              }
               if (f32) {
                 sg += k.sumF((float[]) ga, gb + o, s);
                 dot += k.dotDevF((float[]) ga, gb + o, (float[]) xa, xb + o, s, (float) mu);
@@ -148,6 +197,9 @@ final class CpuFused {
             double cc = -kk * sg / m;
             for (int i = 0; i < n; i++) {
               int o = (i * c + ch) * s;
+              if (masked != null) {
+                gb = i * s - o;
+              }
               if (f32) {
                 k.bnBackF((float[]) ga, gb + o, (float[]) xa, xb + o, (float[]) oa, o, s, (float) mu, (float) a,
                     (float) b, (float) cc);
