@@ -593,22 +593,26 @@ final class VectorKernels extends ScalarKernels {
    * Vector 2x2 pooling: the two rows' lanewise maximum, then each lane pair's. The maximum is the
    * reference's (NaN winning) except that among equal zeros of opposite sign either may be returned.
    */
+  /** Lane i (i below half the length) takes lane 2i: each window's result to the front, for a masked store. */
+  private static final VectorShuffle<Float> EVENS_LOW = VectorShuffle.fromOp(FS, i -> i < VLF / 2 ? 2 * i : 0);
+  private static final VectorShuffle<Float> EVENS_LOW_H = VectorShuffle.fromOp(FH, i -> i < VLH / 2 ? 2 * i : 0);
+  private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(FS, (1L << (VLF / 2)) - 1);
+  private static final VectorMask<Float> LOW_HALF_H = VectorMask.fromLong(FH, (1L << (VLH / 2)) - 1);
+
   @Override
   void maxPool2RowF(float[] x, int r0, int r1, float[] o, int oo, int ow) {
     int half = VLF / 2;
     int j = 0;
-    // One scratch array for both widths (VLH <= VLF), allocated only when a vector loop runs.
-    float[] lanes = ow >= VLH / 2 ? new float[VLF] : null;
+    // Per block of VL input columns: the rows' lanewise maximum, then each lane pair's, the pairs' results
+    // moved to the low half and stored under a mask (no scratch array, no scalar copy-out).
     if (VLF >= 4 && ow >= half) {
       for (; j + half <= ow; j += half) {
         FloatVector a = FloatVector.fromArray(FS, x, r0 + 2 * j);
         FloatVector b = FloatVector.fromArray(FS, x, r1 + 2 * j);
         FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
         FloatVector s = m.rearrange(SWAP_PAIRS);
-        m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN))).intoArray(lanes, 0);
-        for (int l = 0; l < half; l++) {
-          o[oo + j + l] = lanes[2 * l];
-        }
+        m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN))).rearrange(EVENS_LOW)
+            .intoArray(o, oo + j, LOW_HALF);
       }
     }
     int halfH = VLH / 2;
@@ -618,10 +622,8 @@ final class VectorKernels extends ScalarKernels {
         FloatVector b = FloatVector.fromArray(FH, x, r1 + 2 * j);
         FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
         FloatVector sw = m.rearrange(SWAP_PAIRS_H);
-        m.blend(sw, sw.compare(VectorOperators.GT, m).or(sw.test(VectorOperators.IS_NAN))).intoArray(lanes, 0);
-        for (int l = 0; l < halfH; l++) {
-          o[oo + j + l] = lanes[2 * l];
-        }
+        m.blend(sw, sw.compare(VectorOperators.GT, m).or(sw.test(VectorOperators.IS_NAN))).rearrange(EVENS_LOW_H)
+            .intoArray(o, oo + j, LOW_HALF_H);
       }
     }
     super.maxPool2RowF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, ow - j);
@@ -849,18 +851,26 @@ final class VectorKernels extends ScalarKernels {
 
   private static final ThreadLocal<Staging> STAGING = ThreadLocal.withInitial(Staging::new);
 
-  /** Rotations by VL/2, VL/4, ..., 1 lanes: a fixed tree of lanewise adds for {@link #finishDot}. */
-  private static final VectorShuffle<Float>[] ROTATIONS = rotations();
+  /*
+   * Rotations by VL/2, VL/4, VL/8 and VL/16 lanes (those beyond the vector length unused): a fixed tree of
+   * lanewise adds for finishDot. Separate constants, not an array: the JFR profile of conv4 showed a loop
+   * over an array of shuffles falling back to the Vector API's Java implementation (not intrinsified).
+   */
+  private static final VectorShuffle<Float> ROT_1 = rotation(VLF / 2);
+  private static final VectorShuffle<Float> ROT_2 = rotation(VLF / 4);
+  private static final VectorShuffle<Float> ROT_3 = rotation(VLF / 8);
+  private static final VectorShuffle<Float> ROT_4 = rotation(VLF / 16);
 
-  @SuppressWarnings("unchecked")
-  private static VectorShuffle<Float>[] rotations() {
-    int steps = Integer.numberOfTrailingZeros(VLF);
-    VectorShuffle<Float>[] r = new VectorShuffle[steps];
-    for (int i = 0, d = VLF / 2; i < steps; i++, d /= 2) {
-      final int shift = d;
-      r[i] = VectorShuffle.fromOp(FS, l -> (l + shift) % VLF);
+  static {
+    if (VLF > 16) {
+      throw new ExceptionInInitializerError("VectorKernels: vectors of " + VLF + " floats (over 512 bits) are not"
+          + " supported by the lane-sum tree");
     }
-    return r;
+  }
+
+  private static VectorShuffle<Float> rotation(int shift) {
+    int d = Math.max(1, shift);
+    return VectorShuffle.fromOp(FS, l -> (l + d) % VLF);
   }
 
   /**
@@ -868,8 +878,17 @@ final class VectorKernels extends ScalarKernels {
    * VL/4, ...; lanewise adds, so the same bits every time), then its scalar tail q in [ub, kk).
    */
   private static float finishDot(FloatVector acc, float[] a, int x, float[] b, int y, int ub, int kk) {
-    for (VectorShuffle<Float> r : ROTATIONS) {
-      acc = acc.add(acc.rearrange(r));
+    if (VLF >= 2) {
+      acc = acc.add(acc.rearrange(ROT_1));
+    }
+    if (VLF >= 4) {
+      acc = acc.add(acc.rearrange(ROT_2));
+    }
+    if (VLF >= 8) {
+      acc = acc.add(acc.rearrange(ROT_3));
+    }
+    if (VLF >= 16) {
+      acc = acc.add(acc.rearrange(ROT_4));
     }
     float s = acc.lane(0);
     for (int q = ub; q < kk; q++) {
