@@ -207,6 +207,27 @@ public final class F {
     return FusedOps.batchNormRelu(x, gamma, beta, eps);
   }
 
+  /**
+   * {@code maxPool2d(relu(batchNorm(x, gamma, beta, eps)), k, k, 0)} with batch statistics (conv4's block
+   * after the convolution) as one fused op: the full-size activation is never stored, the backward
+   * recomputes it. The same values and derivatives of every order as the three ops one after the other
+   * ({@link #batchNormReluMaxPoolComposite}). x {@code [N, C, H, W]} with {@code H, W >= k}.
+   */
+  public static Tensor batchNormReluMaxPool(Tensor x, Tensor gamma, Tensor beta, double eps, int k) {
+    checkPoolInput("maxPool2d", x, k, 0);
+    tiledWindows("maxPool2d", x, k);
+    checkAffine(x, gamma, beta);
+    if (x.numel() == 0) {
+      return batchNormReluMaxPoolComposite(x, gamma, beta, eps, k);
+    }
+    return FusedOps.batchNormReluPool(x, gamma, beta, eps, k);
+  }
+
+  /** The composite definition of {@link #batchNormReluMaxPool}. */
+  public static Tensor batchNormReluMaxPoolComposite(Tensor x, Tensor gamma, Tensor beta, double eps, int k) {
+    return maxPool2dComposite(batchNormReluComposite(x, gamma, beta, eps), k, k, 0);
+  }
+
   /** The composite definition of {@link #batchNormRelu}: {@link #reluComposite} of {@link #batchNormComposite}. */
   public static Tensor batchNormReluComposite(Tensor x, Tensor gamma, Tensor beta, double eps) {
     return reluComposite(batchNormComposite(x, gamma, beta, eps));

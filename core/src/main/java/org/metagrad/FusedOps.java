@@ -39,6 +39,49 @@ final class FusedOps {
     return Tensor.fusedResult(r[0], x.shape(), fn, inputs(x, gamma, beta));
   }
 
+  /** k x k max pooling (stride k) of the ReLU of batch normalization with batch statistics; checked by F. */
+  static Tensor batchNormReluPool(Tensor x, Tensor gamma, Tensor beta, double eps, int k) {
+    int c = x.size(1);
+    Buffer[] r = x.backend().batchNormReluPoolTrain(x.view(), channelView(gamma, c), channelView(beta, c), eps, k);
+    Tensor mean = Tensor.wrap(r[1], c);
+    Tensor invStd = Tensor.wrap(r[2], c);
+    BatchNormPoolFn fn = new BatchNormPoolFn(eps, k, gamma != null, beta != null, mean, invStd);
+    return Tensor.fusedResult(r[0], new int[] {x.size(0), c, x.size(2) / k, x.size(3) / k}, fn,
+        inputs(x, gamma, beta));
+  }
+
+  /** Inputs {@code [x, gamma?, beta?]}; the composite is {@link F#batchNormReluMaxPoolComposite}. */
+  record BatchNormPoolFn(double eps, int k, boolean hasGamma, boolean hasBeta, Tensor mean, Tensor invStd)
+      implements Fused {
+    @Override
+    public Tensor composite(Tensor[] in) {
+      Tensor gamma = hasGamma ? in[1] : null;
+      Tensor beta = hasBeta ? in[hasGamma ? 2 : 1] : null;
+      return F.batchNormReluMaxPoolComposite(in[0], gamma, beta, eps, k);
+    }
+
+    @Override
+    public List<Tensor> backward(Node n, Tensor g) {
+      Tensor x = n.in(0);
+      int c = x.size(1);
+      Tensor gamma = hasGamma ? n.in(1) : null;
+      Tensor beta = hasBeta ? n.in(hasGamma ? 2 : 1) : null;
+      Buffer[] r = x.backend().batchNormReluPoolBackward(g.view(), x.view(), n.out().view(), mean.view(),
+          invStd.view(), channelView(gamma, c), channelView(beta, c), eps, k);
+      Tensor[] out = new Tensor[n.inputs.length];
+      out[0] = n.need(0) ? Tensor.wrap(r[0], x.shape()) : null;
+      int i = 1;
+      if (hasGamma) {
+        out[i] = n.need(i) ? Tensor.wrap(r[1], c).reshape(n.in(i).shape()) : null;
+        i++;
+      }
+      if (hasBeta) {
+        out[i] = n.need(i) ? Tensor.wrap(r[2], c).reshape(n.in(i).shape()) : null;
+      }
+      return Arrays.asList(out);
+    }
+  }
+
   private static Tensor[] inputs(Tensor x, Tensor gamma, Tensor beta) {
     return gamma == null && beta == null ? new Tensor[] {x}
         : gamma == null ? new Tensor[] {x, beta} : beta == null ? new Tensor[] {x, gamma} : new Tensor[] {x, gamma, beta};

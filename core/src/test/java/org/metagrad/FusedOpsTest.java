@@ -146,6 +146,58 @@ class FusedOpsTest {
     }, in, dt == DType.FLOAT64 ? 1e-10 : 2e-4);
   }
 
+  static Stream<Arguments> bnPoolCases() {
+    List<Arguments> l = new ArrayList<>();
+    for (DType dt : DType.values()) {
+      l.add(Arguments.of(dt, new int[] {3, 2, 6, 8}, 2, true));
+      l.add(Arguments.of(dt, new int[] {2, 3, 7, 5}, 2, true));
+      l.add(Arguments.of(dt, new int[] {2, 2, 7, 9}, 3, false));
+      l.add(Arguments.of(dt, new int[] {4, 1, 2, 2}, 2, true));
+      l.add(Arguments.of(dt, new int[] {1, 3, 5, 5}, 1, false));
+    }
+    return l.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1} k={2} affine={3}")
+  @MethodSource("bnPoolCases")
+  void batchNormReluMaxPoolMatchesComposite(DType dt, int[] shape, int k, boolean affine) {
+    int c = shape[1];
+    List<Tensor> in = new ArrayList<>();
+    in.add(rnd(91, dt, shape).mul(2).add(0.5));
+    if (affine) {
+      in.add(Tensor.uniform(new Rng(92), -1.5, 1.5, dt, c));
+      in.add(rnd(93, dt, c));
+    }
+    agree(xs -> F.batchNormReluMaxPool(xs.get(0), affine ? xs.get(1) : null, affine ? xs.get(2) : null, F.BN_EPS, k),
+        xs -> F.batchNormReluMaxPoolComposite(xs.get(0), affine ? xs.get(1) : null, affine ? xs.get(2) : null,
+            F.BN_EPS, k), in, dt == DType.FLOAT64 ? 1e-10 : 2e-4);
+  }
+
+  @Test
+  void batchNormReluMaxPoolEqualsTheThreeFusedOpsAndChecksItsWindow() {
+    for (DType dt : DType.values()) {
+      Tensor x = rnd(94, dt, 4, 3, 7, 6).requiresGrad(true);
+      Tensor gamma = Tensor.uniform(new Rng(95), -1, 1, dt, 3).requiresGrad(true);
+      Tensor beta = rnd(96, dt, 3).requiresGrad(true);
+      Tensor w = rnd(97, dt, 4, 3, 3, 3);
+      Tensor a = F.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 2);
+      Tensor b = F.maxPool2d(F.batchNormRelu(x, gamma, beta, F.BN_EPS), 2, 2, 0);
+      close(a, b, dt == DType.FLOAT64 ? 1e-14 : 1e-6, "forward " + dt);
+      List<Tensor> ga = Autograd.grad(a.mul(w).sum(), List.of(x, gamma, beta));
+      List<Tensor> gb = Autograd.grad(b.mul(w).sum(), List.of(x, gamma, beta));
+      for (int i = 0; i < 3; i++) {
+        close(ga.get(i), gb.get(i), dt == DType.FLOAT64 ? 1e-12 : 1e-5, "gradient " + i + " " + dt);
+      }
+    }
+    assertThatThrownBy(() -> F.batchNormReluMaxPool(Tensor.zeros(DType.FLOAT64, 1, 1, 3, 5), null, null, 1e-5, 4))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("window 4 larger than input [1, 1, 3, 5]");
+    assertThatThrownBy(() -> F.batchNormReluMaxPool(Tensor.zeros(DType.FLOAT64, 2, 3, 4), null, null, 1e-5, 2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected [N, C, H, W], got [2, 3, 4]");
+    assertThatThrownBy(() -> F.batchNormReluMaxPool(Tensor.zeros(DType.FLOAT64, 2, 3, 4, 4),
+        Tensor.zeros(DType.FLOAT64, 2), null, 1e-5, 2)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("gamma [2] does not match 3 channels");
+  }
+
   @Test
   void batchNormReluIsBatchNormThenReluBitForBit() {
     // The fused op is the two fused ops in one: same values and first-order gradients, bit for bit.
@@ -328,6 +380,9 @@ class FusedOpsTest {
     }
     GradCheck.assertOrders12(x -> F.maxPool2d(x.get(0), 2, 2, 0).pow(2),
         List.of(Tensor.of(v, DType.FLOAT64, 2, 2, 7, 5)));
+    GradCheck.assertOrders12(x -> F.batchNormReluMaxPool(x.get(0), x.get(1), x.get(2), F.BN_EPS, 2).pow(3),
+        List.of(Tensor.of(v, DType.FLOAT64, 2, 2, 7, 5), Tensor.uniform(new Rng(20), 0.5, 1.5, DType.FLOAT64, 2),
+            rnd(21, DType.FLOAT64, 2)));
     // relu away from its kink: orders 1 and 2 through the fused node (second order via the composite).
     GradCheck.assertOrders12(x -> x.get(0).relu().pow(3).mul(x.get(0)),
         List.of(Tensor.of(new double[] {-1.3, 0.7, 2.1, -0.4, 1.1, 0.35, -2.2, 0.9}, DType.FLOAT64, 2, 4)));
@@ -436,6 +491,7 @@ class FusedOpsTest {
     assertThat(F.maxPool2d(x, 2, 2, 0).shape()).isEqualTo(new int[] {0, 3, 2, 2});
     assertThat(F.batchNorm(x, null, null, 1e-5).shape()).isEqualTo(new int[] {0, 3, 4, 4});
     assertThat(F.batchNormRelu(x, null, null, 1e-5).shape()).isEqualTo(new int[] {0, 3, 4, 4});
+    assertThat(F.batchNormReluMaxPool(x, null, null, 1e-5, 2).shape()).isEqualTo(new int[] {0, 3, 2, 2});
     assertThat(F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 3, 3, 3), null, ConvSpec.padding(1)).shape())
         .isEqualTo(new int[] {0, 2, 4, 4});
     assertThat(Arrays.toString(F.batchNorm(x, null, null, 1e-5).shape())).isEqualTo("[0, 3, 4, 4]");

@@ -160,6 +160,27 @@ public interface Backend {
   }
 
   /**
+   * {@link #batchNormReluTrain} followed by {@link #maxPool2dTiled} in one kernel: returns
+   * {@code {pooled [N, C, H/k, W/k], mean [C], invStd [C]}} for x {@code [N, C, H, W]}; the full-size
+   * activation need not be held. The default runs the two kernels.
+   */
+  default Buffer[] batchNormReluPoolTrain(View x, View gamma, View beta, double eps, int k) {
+    return FusedDefaults.batchNormReluPoolTrain(this, x, gamma, beta, eps, k);
+  }
+
+  /**
+   * The backward of {@link #batchNormReluPoolTrain} from the pooled output gradient {@code g} and output
+   * {@code out} (the saved {@code mean} and {@code invStd}, gamma and beta as given to the forward, or
+   * null): the activation {@code relu(batchNorm(x))} is recomputed from them (so a backend must recompute
+   * exactly the values its forward pooled), then {@link #maxPool2dTiledBackward} and
+   * {@link #batchNormReluBackward}. Returns {@code {gx, gGamma [C], gBeta [C]}}.
+   */
+  default Buffer[] batchNormReluPoolBackward(View g, View x, View out, View mean, View invStd, View gamma, View beta,
+      double eps, int k) {
+    return FusedDefaults.batchNormReluPoolBackward(this, g, x, out, mean, invStd, gamma, beta, eps, k);
+  }
+
+  /**
    * Max pooling over non-overlapping {@code k x k} windows (stride k, no padding, floor mode: trailing
    * rows and columns that do not fill a window are dropped): {@code x [N, C, H, W]} to
    * {@code [N, C, H / k, W / k]}. NaN propagates as in {@link #reduce}.

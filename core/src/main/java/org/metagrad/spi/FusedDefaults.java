@@ -144,6 +144,36 @@ final class FusedDefaults {
     }
   }
 
+  static Buffer[] batchNormReluPoolTrain(Backend be, View x, View gamma, View beta, double eps, int k) {
+    checkPool("batchNormReluPoolTrain", x, k);
+    Buffer[] r = be.batchNormReluTrain(x, gamma, beta, eps);
+    Buffer y = r[0];
+    try {
+      r[0] = be.maxPool2dTiled(View.contiguous(y, x.shape()), k);
+    } catch (RuntimeException e) {
+      r[1].release();
+      r[2].release();
+      throw e;
+    } finally {
+      y.release();
+    }
+    return r;
+  }
+
+  static Buffer[] batchNormReluPoolBackward(Backend be, View g, View x, View out, View mean, View invStd, View gamma,
+      View beta, double eps, int k) {
+    checkPool("batchNormReluPoolBackward", x, k);
+    try (Temps t = new Temps()) {
+      // The activation again (the same kernels on the same input give the same bits), then both backwards.
+      Buffer[] r = be.batchNormReluTrain(x, gamma, beta, eps);
+      View y = View.contiguous(t.add(r[0]), x.shape());
+      t.add(r[1]);
+      t.add(r[2]);
+      View gy = View.contiguous(t.add(be.maxPool2dTiledBackward(y, out, g, k)), x.shape());
+      return be.batchNormReluBackward(gy, x, y, mean, invStd, gamma);
+    }
+  }
+
   static void checkPool(String op, View x, int k) {
     if (x.rank() != 4) {
       throw new IllegalArgumentException(op + ": expected [N, C, H, W], got " + java.util.Arrays.toString(x.shape()));

@@ -146,6 +146,11 @@ public abstract class AbstractBackendConformanceTest {
           x -> bnReluAndGrads(x.get(0).permute(0, 2, 1, 3), x.get(1), x.get(2), x.get(3)),
           dt -> List.of(rnd(new Rng(n), dt, Math.min(n, 13), 7, 3, n), rnd(new Rng(n + 1), dt, 3),
               rnd(new Rng(n + 2), dt, 3), rnd(new Rng(n + 3), dt, Math.min(n, 13), 3, 7, n))));
+      int kp = n == 1 ? 1 : 2;
+      l.add(new Case("fused batchNorm+relu+maxPool k=" + kp + " strided n=" + n,
+          x -> bnReluPoolAndGrads(x.get(0).permute(0, 2, 1, 3), x.get(1), x.get(2), x.get(3), kp),
+          dt -> List.of(rnd(new Rng(n), dt, 3, n + 2, 4, n), rnd(new Rng(n + 1), dt, 4), rnd(new Rng(n + 2), dt, 4),
+              rnd(new Rng(n + 3), dt, 3, 4, (n + 2) / kp, n / kp))));
       l.add(new Case("fused batchNorm rank 3 no affine n=" + n, x -> bnAndGrads(x.get(0), null, null, x.get(1)),
           dt -> List.of(rnd(new Rng(n), dt, 2, n, 13), rnd(new Rng(n + 3), dt, 2, n, 13))));
       int k = n == 1 ? 1 : n == 3 ? 3 : 2;
@@ -237,6 +242,15 @@ public abstract class AbstractBackendConformanceTest {
   private static Tensor bnReluAndGrads(Tensor x, Tensor gamma, Tensor beta, Tensor w) {
     List<Tensor> leaves = List.of(x.requiresGrad(true), gamma.requiresGrad(true), beta.requiresGrad(true));
     Tensor y = F.batchNormRelu(leaves.get(0), leaves.get(1), leaves.get(2), F.BN_EPS);
+    List<Tensor> out = new ArrayList<>(Autograd.grad(y.mul(w).sum(), leaves));
+    out.add(0, y);
+    return flat(out);
+  }
+
+  /** batchNormReluMaxPool's output and the gradients of sum(y * w) with respect to x, gamma, beta. */
+  private static Tensor bnReluPoolAndGrads(Tensor x, Tensor gamma, Tensor beta, Tensor w, int k) {
+    List<Tensor> leaves = List.of(x.requiresGrad(true), gamma.requiresGrad(true), beta.requiresGrad(true));
+    Tensor y = F.batchNormReluMaxPool(leaves.get(0), leaves.get(1), leaves.get(2), F.BN_EPS, k);
     List<Tensor> out = new ArrayList<>(Autograd.grad(y.mul(w).sum(), leaves));
     out.add(0, y);
     return flat(out);

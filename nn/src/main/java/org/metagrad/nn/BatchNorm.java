@@ -155,10 +155,23 @@ public abstract sealed class BatchNorm implements Module permits BatchNorm1d, Ba
    * {@link Sequential} runs for a batch norm directly followed by a {@link ReLU}.
    */
   Tensor applyRelu(Params p, Tensor x, Mode m) {
-    return apply(p, x, m, true);
+    return apply(p, x, m, true, 0);
+  }
+
+  /**
+   * {@code maxPool2d(relu(apply(p, x, m)), k, k, 0)} for x {@code [N, C, H, W]} with {@code H, W >= k}; with
+   * batch statistics one fused op ({@link F#batchNormReluMaxPool}): what {@link Sequential} runs for a
+   * batch norm, a {@link ReLU} and a non-overlapping {@link MaxPool2d} in a row.
+   */
+  Tensor applyReluPool(Params p, Tensor x, Mode m, int k) {
+    return apply(p, x, m, true, k);
   }
 
   private Tensor apply(Params p, Tensor x, Mode m, boolean relu) {
+    return apply(p, x, m, relu, 0);
+  }
+
+  private Tensor apply(Params p, Tensor x, Mode m, boolean relu, int pool) {
     checkRank(x);
     if (x.size(1) != channels) {
       throw Layers.badInput(toString(), expectedShape(), x);
@@ -172,7 +185,8 @@ public abstract sealed class BatchNorm implements Module permits BatchNorm1d, Ba
         throw new IllegalArgumentException(this + ": expected more than 1 value per channel for batch statistics, "
             + "got input " + Layers.str(x.shape()));
       }
-      Tensor y = relu ? F.batchNormRelu(x, gamma, beta, eps) : F.batchNorm(x, gamma, beta, eps);
+      Tensor y = pool > 0 ? F.batchNormReluMaxPool(x, gamma, beta, eps, pool)
+          : relu ? F.batchNormRelu(x, gamma, beta, eps) : F.batchNorm(x, gamma, beta, eps);
       if (mode != BnMode.BATCH_STATS && m.state() != null) {
         update(m.state(), suffix(m), x);
       }
@@ -190,7 +204,8 @@ public abstract sealed class BatchNorm implements Module permits BatchNorm1d, Ba
     rm = rm == null ? Tensor.zeros(x.dtype(), channels) : rm;
     rv = rv == null ? Tensor.ones(x.dtype(), channels) : rv;
     Tensor y = F.batchNorm(x, rm.to(x.dtype()).to(x.device()), rv.to(x.dtype()).to(x.device()), gamma, beta, eps);
-    return relu ? y.relu() : y;
+    y = relu ? y.relu() : y;
+    return pool > 0 ? F.maxPool2d(y, pool, pool, 0) : y;
   }
 
   private void update(State s, String suf, Tensor x) {

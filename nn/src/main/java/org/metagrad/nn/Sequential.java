@@ -149,13 +149,22 @@ public final class Sequential implements Module {
 
   /**
    * x through every child in order, each with its own parameters and state scope. A batch norm directly
-   * followed by a {@link ReLU} runs as one fused op ({@link BatchNorm#applyRelu}): the same values and
-   * derivatives, one pass less each way.
+   * followed by a {@link ReLU} runs as one fused op ({@link BatchNorm#applyRelu}), and if a non-overlapping
+   * {@link MaxPool2d} (stride = window, no padding) follows too, the three do ({@link BatchNorm#applyReluPool}):
+   * the same values and derivatives, fewer passes over the activations.
    */
   @Override
   public Tensor apply(Params p, Tensor x, Mode mode) {
     Tensor h = x;
     for (int i = 0; i < modules.size(); i++) {
+      if (modules.get(i) instanceof BatchNorm bn && i + 2 < modules.size() && modules.get(i + 1) instanceof ReLU
+          && modules.get(i + 2) instanceof MaxPool2d mp && mp.stride == mp.kernel && mp.padding == 0
+          && h.rank() == 4 && h.size(2) >= mp.kernel && h.size(3) >= mp.kernel) {
+        int k = mp.kernel;
+        h = Layers.child(names.get(i), (q, t, m) -> bn.applyReluPool(q, t, m, k), p, h, mode);
+        i += 2;
+        continue;
+      }
       if (modules.get(i) instanceof BatchNorm bn && i + 1 < modules.size() && modules.get(i + 1) instanceof ReLU) {
         h = Layers.child(names.get(i), bn::applyRelu, p, h, mode);
         i++;

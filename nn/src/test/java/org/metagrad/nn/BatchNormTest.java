@@ -214,7 +214,7 @@ class BatchNormTest {
 
   @Test
   void sequentialRunsBatchNormThenReluAsOneFusedOpWithTheSameResults() {
-    // conv4's block order: the BatchNorm2d + ReLU pair runs fused; values and gradients equal the layers applied
+    // conv4's block: BatchNorm2d, ReLU and MaxPool2d run as one fused op; values and gradients equal the layers applied
     // one by one, parameter names are unchanged, and running-statistics evaluation still applies the ReLU.
     for (BnMode bn : BnMode.values()) {
       Sequential seq = Sequential.builder().add(new Conv2d(2, 3, 3, org.metagrad.ConvSpec.padding(1)))

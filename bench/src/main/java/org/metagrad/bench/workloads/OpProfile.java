@@ -141,6 +141,16 @@ public final class OpProfile implements Backend {
         () -> d.batchNormReluBackward(g, x, out, mean, invStd, gamma));
   }
 
+  @Override public Buffer[] batchNormReluPoolTrain(View x, View gamma, View beta, double eps, int k) {
+    return time("batchNormReluPoolTrain " + v(x), () -> d.batchNormReluPoolTrain(x, gamma, beta, eps, k));
+  }
+
+  @Override public Buffer[] batchNormReluPoolBackward(View g, View x, View out, View mean, View invStd, View gamma,
+      View beta, double eps, int k) {
+    return time("batchNormReluPoolBackward " + v(x),
+        () -> d.batchNormReluPoolBackward(g, x, out, mean, invStd, gamma, beta, eps, k));
+  }
+
   @Override public Buffer maxPool2dTiled(View x, int k) {
     return time("maxPool2dTiled " + v(x) + " k" + k, () -> d.maxPool2dTiled(x, k));
   }

@@ -70,6 +70,17 @@ final class CpuBackend implements Backend {
   }
 
   @Override
+  public Buffer[] batchNormReluPoolTrain(View x, View gamma, View beta, double eps, int k) {
+    return fused.batchNormReluPoolTrain(x, gamma, beta, eps, k);
+  }
+
+  @Override
+  public Buffer[] batchNormReluPoolBackward(View g, View x, View out, View mean, View invStd, View gamma, View beta,
+      double eps, int k) {
+    return fused.batchNormReluPoolBackward(g, x, out, mean, invStd, gamma, beta, k);
+  }
+
+  @Override
   public Buffer maxPool2dTiled(View x, int k) {
     return fused.maxPool2dTiled(x, k);
   }

@@ -214,6 +214,177 @@ final class CpuFused {
     return new Buffer[] {wrap(oa), be.upload(gGamma, x.dtype()), be.upload(gBeta, x.dtype())};
   }
 
+  /**
+   * Batch norm (batch statistics), ReLU and k x k max pooling in one pass per plane: each image's plane of a
+   * channel is normalised and ReLU'd into a per-thread buffer (L1) and pooled from there, so only the
+   * pooled output is written. The scale uses invStd rounded to the dtype, as saved, so that
+   * {@link #batchNormReluPoolBackward} recomputes exactly the pooled activation.
+   */
+  Buffer[] batchNormReluPoolTrain(View x, View gamma, View beta, double eps, int kk) {
+    checkBatchNorm("batchNormReluPoolTrain", x, gamma, beta);
+    checkPool("batchNormReluPoolTrain", x, kk);
+    int[] xs = x.shape();
+    int n = xs[0];
+    int c = xs[1];
+    int h = xs[2];
+    int w = xs[3];
+    int s = h * w;
+    int oh = h / kk;
+    int ow = w / kk;
+    long m = (long) n * s;
+    boolean f32 = x.dtype() == DType.FLOAT32;
+    int[] xo = new int[1];
+    Object xa = data(x, xo);
+    double[] mean = new double[c];
+    double[] inv = new double[c];
+    Object pa = f32 ? new float[n * c * oh * ow] : new double[n * c * oh * ow];
+    int base = xo[0];
+    Parallel.forRange(threadsFor(x.numel()), c, Math.max(1, (int) (CpuBackend.PARALLEL_ELEMENTS / 2 / Math.max(1, m))),
+        (lo, hi) -> {
+          Object plane = f32 ? new float[s] : new double[s];
+          for (int ch = lo; ch < hi; ch++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+              int o = base + (i * c + ch) * s;
+              sum += f32 ? k.sumF((float[]) xa, o, s) : k.sumD((double[]) xa, o, s);
+            }
+            double mu = sum / m;
+            double ssq = 0;
+            for (int i = 0; i < n; i++) {
+              int o = base + (i * c + ch) * s;
+              ssq += f32 ? k.sumSqDevF((float[]) xa, o, s, (float) mu) : k.sumSqDevD((double[]) xa, o, s, mu);
+            }
+            double is = 1.0 / Math.sqrt(ssq / m + eps);
+            if (f32) {
+              is = (float) is;
+            }
+            mean[ch] = mu;
+            inv[ch] = is;
+            for (int i = 0; i < n; i++) {
+              activation(xa, base + (i * c + ch) * s, s, plane, mu, is, gamma, beta, ch);
+              int po = (i * c + ch) * oh * ow;
+              if (f32) {
+                poolPlaneF((float[]) plane, 0, w, (float[]) pa, po, oh, ow, kk);
+              } else {
+                poolPlaneD((double[]) plane, 0, w, (double[]) pa, po, oh, ow, kk);
+              }
+            }
+          }
+        });
+    return new Buffer[] {wrap(pa), be.upload(mean, x.dtype()), be.upload(inv, x.dtype())};
+  }
+
+  /** {@code plane = relu((x - mu) * (is * gamma) + beta)} for one plane, with the forward's exact roundings. */
+  private void activation(Object xa, int xo, int s, Object plane, double mu, double is, View gamma, View beta,
+      int ch) {
+    double sc = is * at(gamma, ch, 1.0);
+    double sh = at(beta, ch, 0.0);
+    if (plane instanceof float[] p) {
+      k.normF((float[]) xa, xo, p, 0, s, (float) mu, (float) sc, (float) sh);
+      k.maskPositiveF(p, 0, 1, p, 0, 1, p, 0, s);
+    } else {
+      double[] p = (double[]) plane;
+      k.normD((double[]) xa, xo, p, 0, s, mu, sc, sh);
+      k.maskPositiveD(p, 0, 1, p, 0, 1, p, 0, s);
+    }
+  }
+
+  /**
+   * The backward of {@link #batchNormReluPoolTrain}: per channel, each plane's activation recomputed into
+   * L1, unpooled from the pooled output and gradient and masked by the ReLU into a channel buffer (L2),
+   * then batch norm's two passes over it.
+   */
+  Buffer[] batchNormReluPoolBackward(View g, View x, View out, View mean, View invStd, View gamma, View beta,
+      int kk) {
+    String op = "batchNormReluPoolBackward";
+    checkBatchNorm(op, x, gamma, beta);
+    checkPool(op, x, kk);
+    int[] xs = x.shape();
+    int n = xs[0];
+    int c = xs[1];
+    int h = xs[2];
+    int w = xs[3];
+    int s = h * w;
+    int oh = h / kk;
+    int ow = w / kk;
+    int[] ps = {n, c, oh, ow};
+    if (!Arrays.equals(out.shape(), ps) || !Arrays.equals(g.shape(), ps)) {
+      throw new IllegalArgumentException(op + ": output " + Arrays.toString(out.shape()) + " and gradient "
+          + Arrays.toString(g.shape()) + " must be " + Arrays.toString(ps) + " for input " + Arrays.toString(xs)
+          + " and window " + kk);
+    }
+    if (out.dtype() != x.dtype() || g.dtype() != x.dtype()) {
+      throw new IllegalArgumentException(op + ": dtypes differ: gradient " + g.dtype() + ", output " + out.dtype()
+          + ", input " + x.dtype());
+    }
+    long m = (long) n * s;
+    boolean f32 = x.dtype() == DType.FLOAT32;
+    int[] xo = new int[1];
+    int[] oo = new int[1];
+    int[] go = new int[1];
+    Object xa = data(x, xo);
+    Object outA = data(out, oo);
+    Object ga = data(g, go);
+    double[] gGamma = new double[c];
+    double[] gBeta = new double[c];
+    Object oa = f32 ? new float[n * c * s] : new double[n * c * s];
+    int xb = xo[0];
+    boolean remainder = oh * kk != h || ow * kk != w;
+    Parallel.forRange(threadsFor(x.numel()), c, Math.max(1, (int) (CpuBackend.PARALLEL_ELEMENTS / 2 / Math.max(1, m))),
+        (lo, hi) -> {
+          Object plane = f32 ? new float[s] : new double[s];
+          Object dy = f32 ? new float[n * s] : new double[n * s];
+          for (int ch = lo; ch < hi; ch++) {
+            double mu = at(mean, ch, 0);
+            double is = at(invStd, ch, 1);
+            double sg = 0;
+            double dot = 0;
+            for (int i = 0; i < n; i++) {
+              int o = (i * c + ch) * s;
+              int po = (i * c + ch) * oh * ow;
+              activation(xa, xb + o, s, plane, mu, is, gamma, beta, ch);
+              if (f32) {
+                float[] d = (float[]) dy;
+                float[] p = (float[]) plane;
+                if (remainder) {
+                  Arrays.fill(d, i * s, (i + 1) * s, 0f);
+                }
+                unpoolPlaneF(p, 0, w, (float[]) outA, oo[0] + po, (float[]) ga, go[0] + po, d, i * s, oh, ow, kk);
+                k.maskPositiveF(p, 0, 1, d, i * s, 1, d, i * s, s);
+                sg += k.sumF(d, i * s, s);
+                dot += k.dotDevF(d, i * s, (float[]) xa, xb + o, s, (float) mu);
+              } else {
+                double[] d = (double[]) dy;
+                double[] p = (double[]) plane;
+                if (remainder) {
+                  Arrays.fill(d, i * s, (i + 1) * s, 0.0);
+                }
+                unpoolPlaneD(p, 0, w, (double[]) outA, oo[0] + po, (double[]) ga, go[0] + po, d, i * s, oh, ow, kk);
+                k.maskPositiveD(p, 0, 1, d, i * s, 1, d, i * s, s);
+                sg += k.sumD(d, i * s, s);
+                dot += k.dotDevD(d, i * s, (double[]) xa, xb + o, s, mu);
+              }
+            }
+            double gg = dot * is;
+            double kg = is * at(gamma, ch, 1.0);
+            double b = -kg * is * gg / m;
+            double cc = -kg * sg / m;
+            for (int i = 0; i < n; i++) {
+              int o = (i * c + ch) * s;
+              if (f32) {
+                k.bnBackF((float[]) dy, i * s, (float[]) xa, xb + o, (float[]) oa, o, s, (float) mu, (float) kg,
+                    (float) b, (float) cc);
+              } else {
+                k.bnBackD((double[]) dy, i * s, (double[]) xa, xb + o, (double[]) oa, o, s, mu, kg, b, cc);
+              }
+            }
+            gGamma[ch] = gg;
+            gBeta[ch] = sg;
+          }
+        });
+    return new Buffer[] {wrap(oa), be.upload(gGamma, x.dtype()), be.upload(gBeta, x.dtype())};
+  }
+
   private static void checkPool(String op, View x, int kk) {
     if (x.rank() != 4) {
       throw new IllegalArgumentException(op + ": expected [N, C, H, W], got " + Arrays.toString(x.shape()));

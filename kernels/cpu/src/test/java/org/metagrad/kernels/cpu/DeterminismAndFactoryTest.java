@@ -103,6 +103,30 @@ class DeterminismAndFactoryTest {
         for (int i = 0; i < 3; i++) {
           assertSameBits("batchNormBackward " + i + " " + w, bb1[i], bbW[i]);
         }
+        // Fused batch norm + ReLU (+ pooling), forward and backward.
+        Buffer[] br1 = one.batchNormReluTrain(act, gamma, beta, 1e-5);
+        Buffer[] brW = be.batchNormReluTrain(act, gamma, beta, 1e-5);
+        Buffer[] bp1 = one.batchNormReluPoolTrain(act, gamma, beta, 1e-5, 2);
+        Buffer[] bpW = be.batchNormReluPoolTrain(act, gamma, beta, 1e-5, 2);
+        for (int i = 0; i < 3; i++) {
+          assertSameBits("batchNormReluTrain " + i + " " + w, br1[i], brW[i]);
+          assertSameBits("batchNormReluPoolTrain " + i + " " + w, bp1[i], bpW[i]);
+        }
+        View relu1 = View.contiguous(br1[0], 16, 16, 28, 28);
+        Buffer[] rb1 = one.batchNormReluBackward(gy, act, relu1, View.contiguous(br1[1], 16),
+            View.contiguous(br1[2], 16), gamma);
+        Buffer[] rbW = be.batchNormReluBackward(gy, act, relu1, View.contiguous(br1[1], 16),
+            View.contiguous(br1[2], 16), gamma);
+        View gpool = TestViews.random(dt, Layout.CONTIGUOUS, s(16, 16, 14, 14), 14, -1, 1);
+        View out1 = View.contiguous(bp1[0], 16, 16, 14, 14);
+        Buffer[] pb1 = one.batchNormReluPoolBackward(gpool, act, out1, View.contiguous(bp1[1], 16),
+            View.contiguous(bp1[2], 16), gamma, beta, 1e-5, 2);
+        Buffer[] pbW = be.batchNormReluPoolBackward(gpool, act, out1, View.contiguous(bp1[1], 16),
+            View.contiguous(bp1[2], 16), gamma, beta, 1e-5, 2);
+        for (int i = 0; i < 3; i++) {
+          assertSameBits("batchNormReluBackward " + i + " " + w, rb1[i], rbW[i]);
+          assertSameBits("batchNormReluPoolBackward " + i + " " + w, pb1[i], pbW[i]);
+        }
         View pooled = View.contiguous(one.maxPool2dTiled(act, 2), 16, 16, 14, 14);
         assertSameBits("maxPool2dTiled " + w, pooled.buffer(), be.maxPool2dTiled(act, 2));
         View gp = TestViews.random(dt, Layout.CONTIGUOUS, s(16, 16, 14, 14), 13, -1, 1);
