@@ -128,11 +128,29 @@ def main():
         print("\n## Fused batch norm / 2x2 max pool vs their composites, forward + backward, [100,64,s,s] float32 (ms)\n")
         print("| op | side | fused ms | composite ms | composite / fused |")
         print("|---|---|---|---|---|")
-        for op in ("batchNorm", "maxPool"):
+        for op in ("batchNorm", "maxPool", "relu"):
             for side in ("28", "14"):
                 f, c = fused.get((op + "Fused", side)), fused.get((op + "Composite", side))
                 if f and c:
                     print(f"| {op} | {side} | {f:.2f} | {c:.2f} | {c / f:.2f}x |")
+        for side in ("28", "14"):
+            f, c = fused.get(("bnReluPoolFused", side)), fused.get(("bnReluPoolSeparate", side))
+            if f and c:
+                print(f"| batchNorm+relu+maxPool (vs the three fused ops) | {side} | {f:.2f} | {c:.2f} | {c / f:.2f}x |")
+
+    c2 = {}
+    for (name, params), (v, unit, _) in jmh.items():
+        if name.startswith("Conv2dBench."):
+            c2[(name.split(".")[1], dict(params)["input"])] = to_ms(v, unit)
+    if c2:
+        print("\n## Fused conv2d (implicit im2col) vs its composite (unfold, matmul, add; fold), forward + backward, "
+              "conv4's layers, batch 100, float32 (ms)\n")
+        print("| input | fused ms | composite ms | composite / fused |")
+        print("|---|---|---|---|")
+        for inp in ("1x28", "64x14", "64x7", "64x3"):
+            f, c = c2.get(("fused", inp)), c2.get(("composite", inp))
+            if f and c:
+                print(f"| {inp} | {f:.2f} | {c:.2f} | {c / f:.2f}x |")
 
     conv = [(k, v) for k, v in jmh.items() if k[0].startswith(("ConvGemmBench", "ElementwiseBench", "ReduceBench", "OpenCl"))]
     if conv:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark run on this machine: Metagrad's JMH suite (GEMM, conv GEMMs, elementwise,
-# reductions, fused batch-norm/max-pool vs their composites, workloads (a)-(d)), fresh-JVM memory
+# reductions, fused batch-norm/max-pool/ReLU and conv2d vs their composites, workloads (a)-(d)), fresh-JVM memory
 # runs of the workloads, and the same workloads in numpy (GEMM) and PyTorch; then a table of medians and ratios (Metagrad time / peer time).
 #
 #   bench/run.sh [OUT_DIR]          (default bench/results/<date>)
@@ -66,6 +66,7 @@ if [ -z "${SKIP_JMH:-}" ]; then
     jmh elementwise "$KFORKS" '^org.metagrad.bench.kernels.ElementwiseBench' 1 1 2 1
     jmh reduce "$KFORKS" '^org.metagrad.bench.kernels.ReduceBench' 1 1 2 1
     jmh fused "$KFORKS" '^org.metagrad.bench.kernels.FusedOpBench' 3 1 5 1
+    jmh conv2d "$KFORKS" '^org.metagrad.bench.kernels.Conv2dBench' 3 1 5 1
     # OpenCL through PoCL: on this machine PoCL's device is this same CPU (pthread), not a GPU.
     jmh opencl "$KFORKS" '^org.metagrad.bench.opencl' 1 1 3 1 || true
   fi

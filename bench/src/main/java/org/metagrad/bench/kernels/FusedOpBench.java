@@ -20,7 +20,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The fused batch norm (batch statistics), 2x2 max pooling and ReLU against their composite definitions
+ * The fused batch norm (batch statistics), 2x2 max pooling and ReLU against their composite definitions, and the
+ * fused batch norm + ReLU + max pool against those three fused ops one after the other
  * ({@link F#batchNormComposite}, {@link F#maxPool2dComposite}, {@link F#reluComposite}), forward plus first-order backward through
  * {@link Autograd#grad}, on the activation shapes of the conv4 workloads: [100,64,28,28] (block 1 of (a)) and
  * [100,64,14,14] (block 2). Setup checks once that fused and composite agree (values and gradients), so a
@@ -56,6 +57,7 @@ public class FusedOpBench {
     same("batchNorm", batchNormFused(), batchNormComposite(), 1e-3);
     same("maxPool2d", maxPoolFused(), maxPoolComposite(), 0);
     same("relu", reluFused(), reluComposite(), 0);
+    same("batchNormReluMaxPool", bnReluPoolFused(), bnReluPoolSeparate(), 1e-3);
   }
 
   private static void same(String what, List<Tensor> fused, List<Tensor> composite, double tol) {
@@ -117,5 +119,21 @@ public class FusedOpBench {
   @Benchmark
   public List<Tensor> reluComposite() {
     return reluBackward(F.reluComposite(x));
+  }
+
+  /** batchNorm + ReLU + 2x2 max pool as one fused op (conv4's block after the convolution), forward and backward. */
+  @Benchmark
+  public List<Tensor> bnReluPoolFused() {
+    return bnBackwardPooled(F.batchNormReluMaxPool(x, gamma, beta, 1e-5, 2));
+  }
+
+  /** The same as three fused ops one after the other (batchNorm, ReLU, max pool), forward and backward. */
+  @Benchmark
+  public List<Tensor> bnReluPoolSeparate() {
+    return bnBackwardPooled(F.maxPool2d(F.batchNorm(x, gamma, beta, 1e-5).relu(), 2, 2, 0));
+  }
+
+  private List<Tensor> bnBackwardPooled(Tensor y) {
+    return Autograd.grad(y.mul(upstreamPooled).sum(), List.of(x, gamma, beta));
   }
 }
