@@ -68,18 +68,25 @@ final class FusedOps {
       Tensor beta = hasBeta ? n.in(hasGamma ? 2 : 1) : null;
       Buffer[] r = x.backend().batchNormReluPoolBackward(g.view(), x.view(), n.out().view(), mean.view(),
           invStd.view(), channelView(gamma, c), channelView(beta, c), eps, k);
-      Tensor[] out = new Tensor[n.inputs.length];
-      out[0] = n.need(0) ? Tensor.wrap(r[0], x.shape()) : null;
-      int i = 1;
-      if (hasGamma) {
-        out[i] = n.need(i) ? Tensor.wrap(r[1], c).reshape(n.in(i).shape()) : null;
-        i++;
-      }
-      if (hasBeta) {
-        out[i] = n.need(i) ? Tensor.wrap(r[2], c).reshape(n.in(i).shape()) : null;
-      }
-      return Arrays.asList(out);
+      return channelGrads(n, r, hasGamma, hasBeta);
     }
+  }
+
+  /** The gradients {@code {gx, gGamma, gBeta}} of a batch-norm kernel as the node's inputs {@code [x, gamma?, beta?]} want them. */
+  private static List<Tensor> channelGrads(Node n, Buffer[] r, boolean hasGamma, boolean hasBeta) {
+    Tensor x = n.in(0);
+    int c = x.size(1);
+    Tensor[] out = new Tensor[n.inputs.length];
+    out[0] = n.need(0) ? Tensor.wrap(r[0], x.shape()) : null;
+    int i = 1;
+    if (hasGamma) {
+      out[i] = n.need(i) ? Tensor.wrap(r[1], c).reshape(n.in(i).shape()) : null;
+      i++;
+    }
+    if (hasBeta) {
+      out[i] = n.need(i) ? Tensor.wrap(r[2], c).reshape(n.in(i).shape()) : null;
+    }
+    return Arrays.asList(out);
   }
 
   private static Tensor[] inputs(Tensor x, Tensor gamma, Tensor beta) {
@@ -181,17 +188,7 @@ final class FusedOps {
           ? x.backend().batchNormReluBackward(g.view(), x.view(), n.out().view(), mean.view(), invStd.view(),
               channelView(gamma, c))
           : x.backend().batchNormBackward(g.view(), x.view(), mean.view(), invStd.view(), channelView(gamma, c));
-      Tensor[] out = new Tensor[n.inputs.length];
-      out[0] = n.need(0) ? Tensor.wrap(r[0], x.shape()) : null;
-      int i = 1;
-      if (hasGamma) {
-        out[i] = n.need(i) ? Tensor.wrap(r[1], c).reshape(n.in(i).shape()) : null;
-        i++;
-      }
-      if (hasBeta) {
-        out[i] = n.need(i) ? Tensor.wrap(r[2], c).reshape(n.in(i).shape()) : null;
-      }
-      return Arrays.asList(out);
+      return channelGrads(n, r, hasGamma, hasBeta);
     }
   }
 

@@ -59,6 +59,27 @@ final class CpuFused {
     return batchNormTrain(x, gamma, beta, eps, false);
   }
 
+  /** Channel ch's mean over the n planes of s values of x (laid out [n, c, s] from base). */
+  private double channelMean(Object xa, int base, int n, int c, int s, int ch) {
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      int o = base + (i * c + ch) * s;
+      sum += xa instanceof float[] f ? k.sumF(f, o, s) : k.sumD((double[]) xa, o, s);
+    }
+    return sum / ((long) n * s);
+  }
+
+  /** Channel ch's sum of squared deviations from mu (rounded to float for float x, as the kernels take it). */
+  private double channelSumSqDev(Object xa, int base, int n, int c, int s, int ch, double mu) {
+    double ssq = 0;
+    for (int i = 0; i < n; i++) {
+      int o = base + (i * c + ch) * s;
+      ssq += xa instanceof float[] f ? k.sumSqDevF(f, o, s, (float) mu) : k.sumSqDevD((double[]) xa, o, s, mu);
+    }
+    return ssq;
+  }
+
+
   /** Batch norm with batch statistics; with {@code relu} the output is ReLU'd plane by plane while in L1. */
   Buffer[] batchNormTrain(View x, View gamma, View beta, double eps, boolean relu) {
     checkBatchNorm(relu ? "batchNormReluTrain" : "batchNormTrain", x, gamma, beta);
@@ -78,18 +99,8 @@ final class CpuFused {
     Parallel.forRange(threadsFor(total), c, Math.max(1, (int) (CpuBackend.PARALLEL_ELEMENTS / 2 / Math.max(1, m))),
         (lo, hi) -> {
           for (int ch = lo; ch < hi; ch++) {
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-              int o = base + (i * c + ch) * s;
-              sum += f32 ? k.sumF((float[]) xa, o, s) : k.sumD((double[]) xa, o, s);
-            }
-            double mu = sum / m;
-            double ssq = 0;
-            for (int i = 0; i < n; i++) {
-              int o = base + (i * c + ch) * s;
-              ssq += f32 ? k.sumSqDevF((float[]) xa, o, s, (float) mu) : k.sumSqDevD((double[]) xa, o, s, mu);
-            }
-            double is = 1.0 / Math.sqrt(ssq / m + eps);
+            double mu = channelMean(xa, base, n, c, s, ch);
+            double is = 1.0 / Math.sqrt(channelSumSqDev(xa, base, n, c, s, ch, mu) / m + eps);
             double sc = is * at(gamma, ch, 1.0);
             double sh = at(beta, ch, 0.0);
             for (int i = 0; i < n; i++) {
@@ -243,18 +254,8 @@ final class CpuFused {
         (lo, hi) -> {
           Object plane = f32 ? new float[s] : new double[s];
           for (int ch = lo; ch < hi; ch++) {
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-              int o = base + (i * c + ch) * s;
-              sum += f32 ? k.sumF((float[]) xa, o, s) : k.sumD((double[]) xa, o, s);
-            }
-            double mu = sum / m;
-            double ssq = 0;
-            for (int i = 0; i < n; i++) {
-              int o = base + (i * c + ch) * s;
-              ssq += f32 ? k.sumSqDevF((float[]) xa, o, s, (float) mu) : k.sumSqDevD((double[]) xa, o, s, mu);
-            }
-            double is = 1.0 / Math.sqrt(ssq / m + eps);
+            double mu = channelMean(xa, base, n, c, s, ch);
+            double is = 1.0 / Math.sqrt(channelSumSqDev(xa, base, n, c, s, ch, mu) / m + eps);
             if (f32) {
               is = (float) is;
             }
