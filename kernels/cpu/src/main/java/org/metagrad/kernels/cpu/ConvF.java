@@ -28,14 +28,11 @@ final class ConvF {
     final int[] tapOff;
     final int[] tapH;
     final int[] tapW;
-    final int[] ojLo;
-    final int[] ojHi;
     final int[] pixOff;
     final int[] pixH;
     final int[] pixW;
     /** Pixels all of whose taps are inside the image. */
     final boolean[] interior;
-    final int rowStep;
     /** Per tap position {@code ki*kw + kj}, per pixel: whether the tap is inside the image. */
     final boolean[] pixValid;
     /** For each depth row k, its tap position {@code ki*kw + kj}. */
@@ -54,16 +51,12 @@ final class ConvF {
       tapOff = new int[kk];
       tapH = new int[kk];
       tapW = new int[kk];
-      ojLo = new int[kk];
-      ojHi = new int[kk];
       for (int ci = 0, r = 0; ci < g.c(); ci++) {
         for (int ki = 0; ki < g.kh(); ki++) {
           for (int kj = 0; kj < g.kw(); kj++, r++) {
             tapH[r] = ki * g.dh();
             tapW[r] = kj * g.dw();
             tapOff[r] = ci * sC + tapH[r] * sH + tapW[r] * sW;
-            ojLo[r] = firstValid(g.pw(), tapW[r], g.sw());
-            ojHi[r] = endValid(g.w(), g.pw(), tapW[r], g.sw(), g.ow(), ojLo[r]);
           }
         }
       }
@@ -82,7 +75,6 @@ final class ConvF {
           interior[q] = pixH[q] >= 0 && pixH[q] + spanH < g.h() && pixW[q] >= 0 && pixW[q] + spanW < g.w();
         }
       }
-      rowStep = g.sw() * sW;
       int positions = g.kh() * g.kw();
       tapPos = new int[kk];
       for (int r = 0; r < kk; r++) {
@@ -129,44 +121,6 @@ final class ConvF {
     void rowGather(ScalarKernels k, float[] x, int base, int r, int p0, int len, float[] dst, int d) {
       int t = tapPos[r] * g.cols() + p0;
       k.gatherMaskedF(x, base + tapOff[r], pixSafe, t, pixValid, t, dst, d, len);
-    }
-
-    /**
-     * Row {@code k} of the unfolded matrix, pixels {@code [p0, p0 + len)}, into {@code dst[d ..]}: runs
-     * along each output row, zeros where the tap falls into the padding.
-     */
-    void row(float[] x, int base, int k, int p0, int len, float[] dst, int d) {
-      int ow = g.ow();
-      int at = base + tapOff[k];
-      int end = p0 + len;
-      int p = p0;
-      while (p < end) {
-        int oi = p / ow;
-        int oj0 = p - oi * ow;
-        int oj1 = Math.min(ow, oj0 + (end - p));
-        int ii = pixH[p] + tapH[k];
-        int o = d + (p - p0);
-        if (ii < 0 || ii >= g.h()) {
-          Arrays.fill(dst, o, o + (oj1 - oj0), 0f);
-        } else {
-          int lo = Math.max(oj0, Math.min(oj1, ojLo[k]));
-          int hi = Math.max(lo, Math.min(oj1, ojHi[k]));
-          Arrays.fill(dst, o, o + (lo - oj0), 0f);
-          if (hi > lo) {
-            int src = at + pixOff[p + (lo - oj0)];
-            int dd = o + (lo - oj0);
-            if (rowStep == 1) {
-              System.arraycopy(x, src, dst, dd, hi - lo);
-            } else {
-              for (int j = 0; j < hi - lo; j++) {
-                dst[dd + j] = x[src + j * rowStep];
-              }
-            }
-          }
-          Arrays.fill(dst, o + (hi - oj0), o + (oj1 - oj0), 0f);
-        }
-        p += oj1 - oj0;
-      }
     }
 
     /**
