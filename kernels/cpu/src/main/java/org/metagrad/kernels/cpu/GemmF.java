@@ -182,7 +182,7 @@ final class GemmF {
     for (int pc = 0; pc < kk; pc += kcb) {
       int kc = Math.min(kcb, kk - pc);
       for (int ip = 0; ip < mPanels; ip++) {
-        packA(a, aOff, aRs, aCs, m, pc, kc, ip, mr, into, pc * mPanels * mr * lanes, lanes);
+        packA(k, a, aOff, aRs, aCs, m, pc, kc, ip, mr, into, pc * mPanels * mr * lanes, lanes);
       }
     }
     return new PackedA(into, m, kk, pre);
@@ -302,7 +302,7 @@ final class GemmF {
         for (int pc = 0; pc < kk; pc += kcb) {
           int kc = Math.min(kcb, kk - pc);
           for (int ip = 0; ip < mPanels; ip++) {
-            packA(a, aOff + p * aBs, aRs, aCs, m, pc, kc, ip, mr, pa, 0, lanes);
+            packA(k, a, aOff + p * aBs, aRs, aCs, m, pc, kc, ip, mr, pa, 0, lanes);
           }
           for (int jp = lo; jp < hi; jp++) {
             bp.pack(p, pc, kc, jp, pb, -lo * nr * kc);
@@ -424,7 +424,7 @@ final class GemmF {
       Parallel.forRange(threads, mPanels + nPanels, 8, (lo, hi) -> {
         for (int t = lo; t < hi; t++) {
           if (t < mPanels) {
-            packA(a, aOff, aRs, aCs, m, q0, kc, t, mr, pa, 0, lanes);
+            packA(k, a, aOff, aRs, aCs, m, q0, kc, t, mr, pa, 0, lanes);
           } else {
             packB(k, b, bOff, bRs, bCs, n, q0, kc, t - mPanels, nr, pb, 0);
           }
@@ -474,7 +474,7 @@ final class GemmF {
   }
 
   /** Packs rows [ip*mr, ip*mr+mr) x depth [q0, q0+kc) of A as kc groups of mr values (each repeated lanes times), zero-padded, at paOff + ip*mr*kc*lanes. */
-  private static void packA(float[] a, int aOff, int aRs, int aCs, int m, int q0, int kc, int ip, int mr,
+  private static void packA(ScalarKernels k, float[] a, int aOff, int aRs, int aCs, int m, int q0, int kc, int ip, int mr,
       float[] pa, int paOff, int lanes) {
     int i0 = ip * mr;
     int mv = Math.min(mr, m - i0);
@@ -502,14 +502,7 @@ final class GemmF {
       return;
     }
     for (int q = 0; q < kc; q++) {
-      int r = src + q * aCs;
-      int d = base + q * mr * lanes;
-      for (int i = 0; i < mr; i++, d += lanes) {
-        float v = i < mv ? a[r + i * aRs] : 0;
-        for (int l = 0; l < lanes; l++) {
-          pa[d + l] = v;
-        }
-      }
+      k.broadcastRowF(a, src + q * aCs, aRs, mv, mr, lanes, pa, base + q * mr * lanes);
     }
   }
 

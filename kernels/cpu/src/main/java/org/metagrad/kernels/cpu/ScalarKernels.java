@@ -541,6 +541,19 @@ class ScalarKernels {
     ScalarLoops.tileEdgeF(pa, pao, pb, pbo, kc, t);
   }
 
+  /**
+   * One depth row of a pre-broadcast A panel: {@code a[r + i * aRs]} for {@code i < mv} (0 for
+   * {@code mv <= i < mr}), each written {@code lanes} times from {@code pa[d + i * lanes]}.
+   */
+  void broadcastRowF(float[] a, int r, int aRs, int mv, int mr, int lanes, float[] pa, int d) {
+    for (int i = 0; i < mr; i++, d += lanes) {
+      float v = i < mv ? a[r + i * aRs] : 0;
+      for (int l = 0; l < lanes; l++) {
+        pa[d + l] = v;
+      }
+    }
+  }
+
   /** {@link #tileF} on an A panel packed with {@link #aLanesF} copies per value. */
   void tilePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
     tileF(pa, pao, pb, pbo, kc, c, co, ldc);
