@@ -547,10 +547,7 @@ class ScalarKernels {
    */
   void broadcastRowF(float[] a, int r, int aRs, int mv, int mr, int lanes, float[] pa, int d) {
     for (int i = 0; i < mr; i++, d += lanes) {
-      float v = i < mv ? a[r + i * aRs] : 0;
-      for (int l = 0; l < lanes; l++) {
-        pa[d + l] = v;
-      }
+      java.util.Arrays.fill(pa, d, d + lanes, i < mv ? a[r + i * aRs] : 0f);
     }
   }
 
