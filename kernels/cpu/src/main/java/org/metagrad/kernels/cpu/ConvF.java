@@ -44,6 +44,12 @@ final class ConvF {
     /** Filled with tapValid: per pixel, per depth row, tapOff or a safe offset where invalid. */
     private int[] tapSafe;
     private final int sC;
+    /**
+     * Whether consecutive output pixels read consecutive elements of x ({@code pixOff[q + 1] = pixOff[q] + 1}:
+     * stride 1 along both axes, unit column stride and an output as wide as the input's rows, as for a
+     * "same" convolution): then a panel row is one contiguous masked load instead of a gather.
+     */
+    final boolean unitPixels;
 
     Taps(ConvGeometry g, int sC, int sH, int sW) {
       this.g = g;
@@ -95,6 +101,11 @@ final class ConvF {
         }
       }
       this.sC = sC;
+      boolean unit = true;
+      for (int q = 1; q < p && unit; q++) {
+        unit = pixOff[q] == pixOff[q - 1] + 1;
+      }
+      unitPixels = unit;
     }
 
     /** Per pixel, per depth row: {@link #pixValid} transposed and repeated over the channels. */
@@ -117,10 +128,17 @@ final class ConvF {
       }
     }
 
-    /** Row {@code k} of the unfolded matrix, pixels {@code [p0, p0 + len)}, by one masked gather. */
+    /**
+     * Row {@code k} of the unfolded matrix, pixels {@code [p0, p0 + len)}: one masked contiguous load when
+     * {@link #unitPixels}, else one masked gather.
+     */
     void rowGather(ScalarKernels k, float[] x, int base, int r, int p0, int len, float[] dst, int d) {
       int t = tapPos[r] * g.cols() + p0;
-      k.gatherMaskedF(x, base + tapOff[r], pixSafe, t, pixValid, t, dst, d, len);
+      if (unitPixels) {
+        k.loadMaskedF(x, base + tapOff[r] + pixOff[p0], pixValid, t, dst, d, len);
+      } else {
+        k.gatherMaskedF(x, base + tapOff[r], pixSafe, t, pixValid, t, dst, d, len);
+      }
     }
 
     /**

@@ -465,6 +465,16 @@ class ScalarKernels {
   }
 
   /**
+   * {@code dst[d + j] = m[mo + j] ? x[off + j] : 0} for j &lt; n (an implicit-im2col panel row whose pixels
+   * are contiguous in x). Only the elements where m is true are read: the others may lie outside x.
+   */
+  void loadMaskedF(float[] x, int off, boolean[] m, int mo, float[] dst, int d, int n) {
+    for (int j = 0; j < n; j++) {
+      dst[d + j] = m[mo + j] ? x[off + j] : 0f;
+    }
+  }
+
+  /**
    * {@code dst[d + j] = m[mo + j] ? x[base + idx[io + j]] : 0} for j &lt; n. Every index must be inside x,
    * also where m is false: the vector version gathers all lanes, then zeroes those (JDK 25's masked gather
    * range-checks masked-off lanes too).

@@ -627,6 +627,17 @@ final class VectorKernels extends ScalarKernels {
             .intoArray(o, oo + j, LOW_HALF);
       }
     }
+    if (WIDE && j < ow) {
+      // The last windows (a 7- or 3-wide output row whole) under masks: lanes past the row are not read.
+      VectorMask<Float> in = FS.indexInRange(2 * j, 2 * ow);
+      FloatVector a = FloatVector.fromArray(FS, x, r0 + 2 * j, in);
+      FloatVector b = FloatVector.fromArray(FS, x, r1 + 2 * j, in);
+      FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
+      FloatVector s = m.rearrange(SWAP_PAIRS);
+      m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN))).rearrange(EVENS_LOW)
+          .intoArray(o, oo + j, FS.indexInRange(j, ow));
+      return;
+    }
     int halfH = VLH / 2;
     if (VLH < VLF && ow - j >= halfH) {
       for (; j + halfH <= ow; j += halfH) {
@@ -669,6 +680,26 @@ final class VectorKernels extends ScalarKernels {
         gd.mul(e0).intoArray(r, q0 + 2 * j);
         gd.mul(e1).intoArray(r, q1 + 2 * j);
       }
+    }
+    // The last windows under masks (a 7- or 3-wide output row whole, or those the array ends kept from the
+    // loop above): the same operations per element.
+    for (; WIDE && j < ow; j += half) {
+      VectorMask<Float> w = FS.indexInRange(j, ow);
+      VectorMask<Float> in = FS.indexInRange(2 * j, 2 * ow);
+      FloatVector one = FloatVector.broadcast(FS, 1f);
+      FloatVector zero = FloatVector.zero(FS);
+      FloatVector m = FloatVector.fromArray(FS, out, oo + j, w).rearrange(DUP_PAIRS);
+      FloatVector gv = FloatVector.fromArray(FS, g, go + j, w).rearrange(DUP_PAIRS);
+      FloatVector e0 = zero.blend(one, FloatVector.fromArray(FS, x, r0 + 2 * j, in).compare(VectorOperators.EQ, m));
+      FloatVector e1 = zero.blend(one, FloatVector.fromArray(FS, x, r1 + 2 * j, in).compare(VectorOperators.EQ, m));
+      FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
+      FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
+      FloatVector gd = gv.div(top.add(bottom));
+      gd.mul(e0).intoArray(r, q0 + 2 * j, in);
+      gd.mul(e1).intoArray(r, q1 + 2 * j, in);
+    }
+    if (WIDE) {
+      return;
     }
     int halfH = VLH / 2;
     if (VLH < VLF) {
@@ -821,6 +852,16 @@ final class VectorKernels extends ScalarKernels {
     for (; j < n; j++) {
       dst[d + j] = x[base + idx[io + j]];
     }
+  }
+
+  @Override
+  void loadMaskedF(float[] x, int off, boolean[] m, int mo, float[] dst, int d, int n) {
+    int j = 0;
+    // A masked load reads (and range-checks) only the lanes set in the mask; the others come back 0.
+    for (; j <= n - VLF; j += VLF) {
+      FloatVector.fromArray(FS, x, off + j, VectorMask.fromArray(FS, m, mo + j)).intoArray(dst, d + j);
+    }
+    super.loadMaskedF(x, off + j, m, mo + j, dst, d + j, n - j);
   }
 
   @Override
