@@ -41,8 +41,12 @@ final class ConvF {
     final int[] pixSafe;
     /** Filled on demand: per pixel, per depth row, whether the tap is inside the image. */
     private boolean[] tapValid;
-    /** Filled with tapValid: per pixel, per depth row, tapOff or a safe offset where invalid. */
-    private int[] tapSafe;
+    /**
+     * Filled with tapValid, and written after it: per pixel, per depth row, tapOff or a safe offset where
+     * invalid. Volatile, so that a thread that reads it non-null also sees tapValid (the tables are shared
+     * between calls and threads, see {@link ConvF#taps}).
+     */
+    private volatile int[] tapSafe;
     private final int sC;
     /**
      * Whether consecutive output pixels read consecutive elements of x ({@code pixOff[q + 1] = pixOff[q] + 1}:
@@ -110,7 +114,7 @@ final class ConvF {
 
     /** Per pixel, per depth row: {@link #pixValid} transposed and repeated over the channels. */
     private synchronized void fillTapTables() {
-      if (tapValid == null) {
+      if (tapSafe == null) {
         int kk = g.rows();
         int p = g.cols();
         int positions = g.kh() * g.kw();
@@ -123,8 +127,8 @@ final class ConvF {
             off[q * kk + r] = ok ? tapOff[r] : (r / positions) * sC - pixOff[q];
           }
         }
-        tapSafe = off;
         tapValid = v;
+        tapSafe = off; // the volatile write last: it publishes tapValid
       }
     }
 
@@ -150,11 +154,45 @@ final class ConvF {
       if (interior[p]) {
         k.gatherF(x, at, tapOff, k0, dst, d, n);
       } else {
-        fillTapTables();
+        int[] safe = tapSafe;
+        if (safe == null) {
+          fillTapTables();
+          safe = tapSafe;
+        }
         int o = p * g.rows() + k0;
-        k.gatherMaskedF(x, at, tapSafe, o, tapValid, o, dst, d, n);
+        k.gatherMaskedF(x, at, safe, o, tapValid, o, dst, d, n);
       }
     }
+  }
+
+  private record TapsKey(ConvGeometry g, int sC, int sH, int sW) {}
+
+  /** Tables of at most this many entries (per pixel, per depth row) are kept for the next call. */
+  private static final long CACHED_TABLE_LIMIT = 1L << 20;
+  private static final int CACHE_ENTRIES = 32;
+  private static final java.util.concurrent.ConcurrentHashMap<TapsKey, Taps> TAPS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The tap tables of a geometry and input layout, shared between calls (they do not depend on the batch size):
+   * a training step runs the same few convolutions every time, and the weight gradient's per-pixel tables
+   * (113K entries for conv4's second layer) cost about as much to build as a tenth of the product. Tables larger
+   * than {@link #CACHED_TABLE_LIMIT} are built per call; the cache is emptied when it holds {@link #CACHE_ENTRIES}.
+   */
+  static Taps taps(ConvGeometry g, int sC, int sH, int sW) {
+    if ((long) g.rows() * g.cols() > CACHED_TABLE_LIMIT) {
+      return new Taps(g, sC, sH, sW);
+    }
+    ConvGeometry one = new ConvGeometry(1, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(),
+        g.dh(), g.dw());
+    TapsKey key = new TapsKey(one, sC, sH, sW);
+    Taps t = TAPS.get(key);
+    if (t == null) {
+      if (TAPS.size() >= CACHE_ENTRIES) {
+        TAPS.clear();
+      }
+      t = TAPS.computeIfAbsent(key, k -> new Taps(k.g(), k.sC(), k.sH(), k.sW()));
+    }
+    return t;
   }
 
   /** First output index whose input index {@code o*stride - pad + shift} is >= 0. */
@@ -201,7 +239,7 @@ final class ConvF {
         }
       }
     }
-    Taps taps = new Taps(g, xs[1], xs[2], xs[3]);
+    Taps taps = taps(g, xs[1], xs[2], xs[3]);
     int nr = k.nrF();
     GemmF.GroupPacker packer = (t0, t1, nPanels, pc, kc, pb) -> {
       for (int q = 0; q < kc; q++) {
@@ -227,7 +265,7 @@ final class ConvF {
       int[] xs, ConvGeometry g, int o) {
     int kk = g.rows();
     float[] dw = new float[o * kk];
-    Taps taps = new Taps(g, xs[1], xs[2], xs[3]);
+    Taps taps = taps(g, xs[1], xs[2], xs[3]);
     int nr = k.nrF();
     GemmF.PanelPacker packer = (img, pc, kc, jp, pb, pbOff) -> {
       int j0 = jp * nr;

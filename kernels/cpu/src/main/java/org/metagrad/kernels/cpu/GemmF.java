@@ -230,16 +230,7 @@ final class GemmF {
                   k.tileF(pa, pao, pb, pbo, kc, c, co, n);
                 }
               } else {
-                if (pre) {
-                  k.tileEdgePF(pa, pao, pb, pbo, kc, tile);
-                } else {
-                  k.tileEdgeF(pa, pao, pb, pbo, kc, tile);
-                }
-                for (int i = 0; i < mv; i++) {
-                  for (int j = 0; j < nv; j++) {
-                    c[co + i * n + j] += tile[i * nr + j];
-                  }
-                }
+                edgeTile(k, pre, pa, pao, pb, pbo, kc, tile, nr, c, co, n, mv, nv);
               }
             }
           }
@@ -323,16 +314,7 @@ final class GemmF {
                   k.tileF(pa, pao, pb, pbo, kc, c, co, n);
                 }
               } else {
-                if (pre) {
-                  k.tileEdgePF(pa, pao, pb, pbo, kc, tile);
-                } else {
-                  k.tileEdgeF(pa, pao, pb, pbo, kc, tile);
-                }
-                for (int i = 0; i < mv; i++) {
-                  for (int j = 0; j < nv; j++) {
-                    c[co + i * n + j] += tile[i * nr + j];
-                  }
-                }
+                edgeTile(k, pre, pa, pao, pb, pbo, kc, tile, nr, c, co, n, mv, nv);
               }
             }
           }
@@ -455,16 +437,7 @@ final class GemmF {
                   k.tileF(pa, pao, pb, pbo, kc, c, co, n);
                 }
               } else {
-                if (pre) {
-                  k.tileEdgePF(pa, pao, pb, pbo, kc, tile);
-                } else {
-                  k.tileEdgeF(pa, pao, pb, pbo, kc, tile);
-                }
-                for (int i = 0; i < mv; i++) {
-                  for (int j = 0; j < nv; j++) {
-                    c[co + i * n + j] += tile[i * nr + j];
-                  }
-                }
+                edgeTile(k, pre, pa, pao, pb, pbo, kc, tile, nr, c, co, n, mv, nv);
               }
             }
           }
@@ -535,6 +508,17 @@ final class GemmF {
         for (int j = nv; j < nr; j++) {
           pb[base + q * nr + j] = 0;
         }
+      }
+    }
+  }
+
+  /** {@code c[co + i*n + j] += (A panel * B panel)[i][j]} for the used corner {@code i < mv, j < nv} of an edge tile. */
+  private static void edgeTile(ScalarKernels k, boolean pre, float[] pa, int pao, float[] pb, int pbo, int kc,
+      float[] tile, int nr, float[] c, int co, int n, int mv, int nv) {
+    k.tileEdgeF(pre, pa, pao, pb, pbo, kc, tile, mv, nv);
+    for (int i = 0; i < mv; i++) {
+      for (int j = 0; j < nv; j++) {
+        c[co + i * n + j] += tile[i * nr + j];
       }
     }
   }

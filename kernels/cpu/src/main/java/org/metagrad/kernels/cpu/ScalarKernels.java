@@ -571,6 +571,19 @@ class ScalarKernels {
     tileEdgeF(pa, pao, pb, pbo, kc, t);
   }
 
+  /**
+   * An edge tile of which only the first {@code mv} rows and {@code nv} columns are used (the others of t are
+   * undefined afterwards): {@link #tileEdgePF} when {@code pre}, else {@link #tileEdgeF}. Kernel sets with
+   * narrower tile kernels run the smallest that covers the used corner.
+   */
+  void tileEdgeF(boolean pre, float[] pa, int pao, float[] pb, int pbo, int kc, float[] t, int mv, int nv) {
+    if (pre) {
+      tileEdgePF(pa, pao, pb, pbo, kc, t);
+    } else {
+      tileEdgeF(pa, pao, pb, pbo, kc, t);
+    }
+  }
+
   void tileD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] c, int co, int ldc) {
     ScalarLoops.tileD(pa, pao, pb, pbo, kc, c, co, ldc);
   }

@@ -988,6 +988,16 @@ final class VectorKernels extends ScalarKernels {
   }
 
   @Override
+  void tileEdgeF(boolean pre, float[] pa, int pao, float[] pb, int pbo, int kc, float[] t, int mv, int nv) {
+    if (WIDE) {
+      // One panel layout for both (aLanesF() is 1): the 4-row and half-width kernels skip the unused part.
+      VectorLoops.tileEdgeWF(pa, pao, pb, pbo, kc, t, mv, nv);
+    } else {
+      super.tileEdgeF(pre, pa, pao, pb, pbo, kc, t, mv, nv);
+    }
+  }
+
+  @Override
   void tileD(double[] pa, int pao, double[] pb, int pbo, int kc, double[] c, int co, int ldc) {
     if (WIDE) {
       VectorLoops.tileWD(pa, pao, pb, pbo, kc, c, co, ldc);

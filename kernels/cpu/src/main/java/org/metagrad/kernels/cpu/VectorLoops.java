@@ -1230,6 +1230,148 @@ final class VectorLoops {
     FloatVector.fromArray(FS, c, co + VLF).add(c111).intoArray(c, co + VLF);
   }
 
+  /**
+   * Edge micro-kernel for at most 4 valid rows: {@code t[4 x NR]} of {@link #tileEdgeWF}, the A panel's
+   * first 4 rows only (a third of the work; each element's sum in the same order, so the same bits).
+   */
+  static void tileEdgeW4F(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+  }
+
+  /**
+   * Edge micro-kernel for at most VLF valid columns: {@code t[12 x VLF]} (row stride NR) of {@link #tileEdgeWF},
+   * the B panel's first vector only (half the work, the same bits).
+   */
+  static void tileEdgeWHalfF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS);
+    FloatVector c60 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30);
+      a = FloatVector.broadcast(FS, pa[ap + 4]);
+      c40 = b0.fma(a, c40);
+      a = FloatVector.broadcast(FS, pa[ap + 5]);
+      c50 = b0.fma(a, c50);
+      a = FloatVector.broadcast(FS, pa[ap + 6]);
+      c60 = b0.fma(a, c60);
+      a = FloatVector.broadcast(FS, pa[ap + 7]);
+      c70 = b0.fma(a, c70);
+      a = FloatVector.broadcast(FS, pa[ap + 8]);
+      c80 = b0.fma(a, c80);
+      a = FloatVector.broadcast(FS, pa[ap + 9]);
+      c90 = b0.fma(a, c90);
+      a = FloatVector.broadcast(FS, pa[ap + 10]);
+      c100 = b0.fma(a, c100);
+      a = FloatVector.broadcast(FS, pa[ap + 11]);
+      c110 = b0.fma(a, c110);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c60.intoArray(t, 6 * 2 * VLF);
+    c70.intoArray(t, 7 * 2 * VLF);
+    c80.intoArray(t, 8 * 2 * VLF);
+    c90.intoArray(t, 9 * 2 * VLF);
+    c100.intoArray(t, 10 * 2 * VLF);
+    c110.intoArray(t, 11 * 2 * VLF);
+  }
+
+  /**
+   * Edge micro-kernel for at most 4 rows and VLF columns: {@code t[4 x VLF]} (row stride NR) of
+   * {@link #tileEdgeWF} (a sixth of the work, the same bits).
+   */
+  static void tileEdgeW4HalfF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+  }
+
+  /**
+   * {@link #tileEdgeWF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest
+   * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.
+   */
+  static void tileEdgeWF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t, int mv, int nv) {
+    if (mv <= 4) {
+      if (nv <= VLF) {
+        tileEdgeW4HalfF(pa, pao, pb, pbo, kc, t);
+      } else {
+        tileEdgeW4F(pa, pao, pb, pbo, kc, t);
+      }
+    } else if (nv <= VLF) {
+      tileEdgeWHalfF(pa, pao, pb, pbo, kc, t);
+    } else {
+      tileEdgeWF(pa, pao, pb, pbo, kc, t);
+    }
+  }
+
   /** Micro-kernel: {@code t[12 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge). */
   static void tileEdgeWF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
     FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);

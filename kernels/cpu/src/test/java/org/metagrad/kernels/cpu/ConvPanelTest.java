@@ -130,6 +130,20 @@ class ConvPanelTest {
     }
   }
 
+  /** The tap tables are shared between calls whatever the batch size, per geometry and input layout. */
+  @Test
+  void tapTablesAreSharedPerGeometryAndLayout() {
+    ConvGeometry a = new ConvGeometry(3, 4, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1);
+    ConvGeometry b = new ConvGeometry(7, 4, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1);
+    ConvF.Taps t = ConvF.taps(a, 81, 9, 1);
+    assertThat(ConvF.taps(b, 81, 9, 1)).isSameAs(t);
+    assertThat(ConvF.taps(a, 82, 9, 1)).as("another channel stride").isNotSameAs(t);
+    assertThat(ConvF.taps(new ConvGeometry(3, 4, 9, 9, 3, 3, 1, 1, 0, 0, 1, 1), 81, 9, 1)).isNotSameAs(t);
+    // Tables past the cache's limit (c*kh*kw * oh*ow entries) are built per call.
+    ConvGeometry big = new ConvGeometry(1, 64, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1);
+    assertThat(ConvF.taps(big, 4096, 64, 1)).isNotSameAs(ConvF.taps(big, 4096, 64, 1));
+  }
+
   /** Element (tap row r, pixel q) of unfold(x) for one image at {@code base}, from the geometry alone. */
   private static float unfolded(ConvGeometry g, float[] x, int base, int r, int q) {
     int ci = r / (g.kh() * g.kw());
