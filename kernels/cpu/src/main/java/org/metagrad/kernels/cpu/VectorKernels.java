@@ -681,24 +681,24 @@ final class VectorKernels extends ScalarKernels {
         gd.mul(e1).intoArray(r, q1 + 2 * j);
       }
     }
-    // The last windows under masks (a 7- or 3-wide output row whole, or those the array ends kept from the
-    // loop above): the same operations per element.
-    for (; WIDE && j < ow; j += half) {
-      VectorMask<Float> w = FS.indexInRange(j, ow);
-      VectorMask<Float> in = FS.indexInRange(2 * j, 2 * ow);
+    if (WIDE) {
+      // The last windows under masks (a 7- or 3-wide output row whole, or those the array ends kept from the
+      // loop above): the same operations per element.
       FloatVector one = FloatVector.broadcast(FS, 1f);
       FloatVector zero = FloatVector.zero(FS);
-      FloatVector m = FloatVector.fromArray(FS, out, oo + j, w).rearrange(DUP_PAIRS);
-      FloatVector gv = FloatVector.fromArray(FS, g, go + j, w).rearrange(DUP_PAIRS);
-      FloatVector e0 = zero.blend(one, FloatVector.fromArray(FS, x, r0 + 2 * j, in).compare(VectorOperators.EQ, m));
-      FloatVector e1 = zero.blend(one, FloatVector.fromArray(FS, x, r1 + 2 * j, in).compare(VectorOperators.EQ, m));
-      FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
-      FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
-      FloatVector gd = gv.div(top.add(bottom));
-      gd.mul(e0).intoArray(r, q0 + 2 * j, in);
-      gd.mul(e1).intoArray(r, q1 + 2 * j, in);
-    }
-    if (WIDE) {
+      for (; j < ow; j += half) {
+        VectorMask<Float> w = FS.indexInRange(j, ow);
+        VectorMask<Float> in = FS.indexInRange(2 * j, 2 * ow);
+        FloatVector m = FloatVector.fromArray(FS, out, oo + j, w).rearrange(DUP_PAIRS);
+        FloatVector gv = FloatVector.fromArray(FS, g, go + j, w).rearrange(DUP_PAIRS);
+        FloatVector e0 = zero.blend(one, FloatVector.fromArray(FS, x, r0 + 2 * j, in).compare(VectorOperators.EQ, m));
+        FloatVector e1 = zero.blend(one, FloatVector.fromArray(FS, x, r1 + 2 * j, in).compare(VectorOperators.EQ, m));
+        FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
+        FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
+        FloatVector gd = gv.div(top.add(bottom));
+        gd.mul(e0).intoArray(r, q0 + 2 * j, in);
+        gd.mul(e1).intoArray(r, q1 + 2 * j, in);
+      }
       return;
     }
     int halfH = VLH / 2;

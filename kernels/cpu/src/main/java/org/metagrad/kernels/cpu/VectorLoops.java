@@ -1326,45 +1326,13 @@ final class VectorLoops {
   }
 
   /**
-   * Edge micro-kernel for at most 4 rows and VLF columns: {@code t[4 x VLF]} (row stride NR) of
-   * {@link #tileEdgeWF} (a sixth of the work, the same bits).
-   */
-  static void tileEdgeW4HalfF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
-    FloatVector c00 = FloatVector.zero(FS);
-    FloatVector c10 = FloatVector.zero(FS);
-    FloatVector c20 = FloatVector.zero(FS);
-    FloatVector c30 = FloatVector.zero(FS);
-    for (int q = 0; q < kc; q++) {
-      int ap = pao + q * 12;
-      int bp = pbo + q * (2 * VLF);
-      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
-      FloatVector a;
-      a = FloatVector.broadcast(FS, pa[ap]);
-      c00 = b0.fma(a, c00);
-      a = FloatVector.broadcast(FS, pa[ap + 1]);
-      c10 = b0.fma(a, c10);
-      a = FloatVector.broadcast(FS, pa[ap + 2]);
-      c20 = b0.fma(a, c20);
-      a = FloatVector.broadcast(FS, pa[ap + 3]);
-      c30 = b0.fma(a, c30);
-    }
-    c00.intoArray(t, 0 * 2 * VLF);
-    c10.intoArray(t, 1 * 2 * VLF);
-    c20.intoArray(t, 2 * 2 * VLF);
-    c30.intoArray(t, 3 * 2 * VLF);
-  }
-
-  /**
    * {@link #tileEdgeWF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest
    * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.
    */
   static void tileEdgeWF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t, int mv, int nv) {
+    // (A 4-row half-width kernel would serve one corner tile per product: not worth another copy.)
     if (mv <= 4) {
-      if (nv <= VLF) {
-        tileEdgeW4HalfF(pa, pao, pb, pbo, kc, t);
-      } else {
-        tileEdgeW4F(pa, pao, pb, pbo, kc, t);
-      }
+      tileEdgeW4F(pa, pao, pb, pbo, kc, t);
     } else if (nv <= VLF) {
       tileEdgeWHalfF(pa, pao, pb, pbo, kc, t);
     } else {

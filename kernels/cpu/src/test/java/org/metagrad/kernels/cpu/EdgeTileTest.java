@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The narrow edge kernels of the 12-row float GEMM (4 rows, half width, both) give the same bits as the full
- * edge kernel on the corner they cover: each element is the same chain of multiply-adds over the depth.
+ * The narrow edge kernels of the 12-row float GEMM (4 rows; half width) give the same bits as the full edge
+ * kernel on the corner they cover: each element is the same chain of multiply-adds over the depth.
  */
 class EdgeTileTest {
   @Test
