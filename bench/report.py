@@ -108,17 +108,20 @@ def main():
             print(f"| {label} | {m:.3f} | {p if p is None else round(p, 3)} | {ratio and round(ratio, 2)} | <= 1.0 | {res} |")
 
     print("\n## Peak memory, fresh process per workload (MiB)\n")
-    print("| workload | Metagrad peak RSS growth | Metagrad -Xmx | smallest -Xmx that completes | PyTorch peak RSS growth |")
-    print("|---|---|---|---|---|")
+    print("| workload | Metagrad peak RSS growth | Metagrad -Xmx | smallest -Xmx that completes | "
+          "Metagrad RSS growth / median ms at that -Xmx | PyTorch peak RSS growth |")
+    print("|---|---|---|---|---|---|")
     names = {"conv4": "conv4_fwd_bwd", "maml2_1step": "maml2_1step", "maml1_1step": "maml1_1step",
              "maml2_5step": "maml2_5step", "maml1_5step": "maml1_5step", "protonet": "protonet_60w5s"}
     for w, tk in names.items():
-        runs = [m for m in mem if m.get("workload") == w and "peak_rss_delta_mib" in m]
+        runs = [m for m in mem if m.get("workload") == w and "peak_rss_delta_mib" in m and "at_min_heap" not in m]
         mins = [m["min_heap"] for m in mem if m.get("workload") == w and "min_heap" in m]
+        at = [m for m in mem if m.get("workload") == w and "at_min_heap" in m]
         p = torch.get(tk)
         r = runs[0] if runs else {}
+        at_s = f"{at[0]['peak_rss_delta_mib']} / {at[0]['median_ms']:.0f}" if at else "-"
         print(f"| {w} | {r.get('peak_rss_delta_mib', '-')} | {r.get('max_heap_mib', '-')} | "
-              f"{mins[0] if mins else '-'} | {p['peak_rss_delta_mib'] if p else '-'} |")
+              f"{mins[0] if mins else '-'} | {at_s} | {p['peak_rss_delta_mib'] if p else '-'} |")
 
     fused = {}
     for (name, params), (v, unit, _) in jmh.items():

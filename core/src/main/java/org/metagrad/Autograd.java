@@ -77,7 +77,8 @@ public final class Autograd {
       throw new IllegalArgumentException("grad: " + outputs.size() + " outputs but " + og.size()
           + " output gradients");
     }
-    Map<Tensor, Tensor> grads = new IdentityHashMap<>();
+    // Keyed by vertex (see key): a recorded tensor and the graph references its consumers hold are one vertex.
+    Map<Object, Tensor> grads = new IdentityHashMap<>();
     for (int i = 0; i < outputs.size(); i++) {
       Tensor out = outputs.get(i);
       Tensor g;
@@ -107,10 +108,10 @@ public final class Autograd {
     }
 
     // Nodes (by output tensor) that lie on a path from an output to an input.
-    Map<Tensor, Boolean> relevant = new IdentityHashMap<>();
-    Map<Tensor, Boolean> isInput = new IdentityHashMap<>();
+    Map<Object, Boolean> relevant = new IdentityHashMap<>();
+    Map<Object, Boolean> isInput = new IdentityHashMap<>();
     for (Tensor t : inputs) {
-      isInput.put(t, Boolean.TRUE);
+      isInput.put(key(t), Boolean.TRUE);
     }
     List<Tensor> order = topoOrder(outputs, isInput, relevant);
 
@@ -118,7 +119,7 @@ public final class Autograd {
       // order is post-order (inputs before users); walk it backwards.
       for (int i = order.size() - 1; i >= 0; i--) {
         Tensor t = order.get(i);
-        Tensor g = grads.get(t);
+        Tensor g = grads.get(key(t));
         if (g == null || t.node == null) {
           continue;
         }
@@ -127,12 +128,12 @@ public final class Autograd {
         for (int k = 0; k < n.inputs.length; k++) {
           Tensor in = n.inputs[k];
           Tensor gk = gin.get(k);
-          if (gk != null && in.requiresGrad() && Boolean.TRUE.equals(relevant.get(in))) {
+          if (gk != null && in.requiresGrad() && Boolean.TRUE.equals(relevant.get(key(in)))) {
             accumulate(grads, in, gk);
           }
         }
-        if (!isInput.containsKey(t)) {
-          grads.remove(t); // free memory of intermediate gradients as soon as they are consumed
+        if (!isInput.containsKey(key(t))) {
+          grads.remove(key(t)); // free memory of intermediate gradients as soon as they are consumed
         }
       }
     }
@@ -140,7 +141,7 @@ public final class Autograd {
     List<Tensor> result = new ArrayList<>(inputs.size());
     for (int i = 0; i < inputs.size(); i++) {
       Tensor in = inputs.get(i);
-      Tensor g = grads.get(in);
+      Tensor g = grads.get(key(in));
       if (g == null) {
         if (!options.allowUnused()) {
           throw new IllegalArgumentException("grad: input " + i + " of shape " + Shapes.str(in.shapeRef())
@@ -154,50 +155,58 @@ public final class Autograd {
     return result;
   }
 
-  private static void accumulate(Map<Tensor, Tensor> grads, Tensor t, Tensor g) {
-    Tensor prev = grads.get(t);
-    grads.put(t, prev == null ? g : prev.add(g));
+  private static void accumulate(Map<Object, Tensor> grads, Tensor t, Tensor g) {
+    Object k = key(t);
+    Tensor prev = grads.get(k);
+    grads.put(k, prev == null ? g : prev.add(g));
+  }
+
+  /**
+   * The graph vertex a tensor stands for: its node when recorded (the tensor itself and the
+   * {@link Tensor#graphRef() graph references} its consumers hold share it), the tensor itself for a leaf.
+   */
+  private static Object key(Tensor t) {
+    return t.node != null ? t.node : t;
   }
 
   /**
    * Iterative post-order DFS from the outputs; marks in {@code relevant} every tensor from which an
    * input is reachable going towards the leaves (including the inputs themselves).
    */
-  private static List<Tensor> topoOrder(List<Tensor> outputs, Map<Tensor, Boolean> isInput,
-                                        Map<Tensor, Boolean> relevant) {
+  private static List<Tensor> topoOrder(List<Tensor> outputs, Map<Object, Boolean> isInput,
+                                        Map<Object, Boolean> relevant) {
     List<Tensor> order = new ArrayList<>();
-    Map<Tensor, Boolean> visited = new IdentityHashMap<>();
+    Map<Object, Boolean> visited = new IdentityHashMap<>();
     ArrayDeque<Object[]> stack = new ArrayDeque<>();
     for (Tensor o : outputs) {
-      if (visited.containsKey(o)) {
+      if (visited.containsKey(key(o))) {
         continue;
       }
-      visited.put(o, Boolean.TRUE);
+      visited.put(key(o), Boolean.TRUE);
       stack.push(new Object[] {o, 0});
       while (!stack.isEmpty()) {
         Object[] top = stack.peek();
         Tensor t = (Tensor) top[0];
         int next = (Integer) top[1];
-        Tensor[] ins = t.node == null || isInput.containsKey(t) && t.node == null ? new Tensor[0]
-            : t.node.inputs;
+        Tensor[] ins = t.node == null ? new Tensor[0] : t.node.inputs;
         if (next < ins.length) {
           top[1] = next + 1;
           Tensor c = ins[next];
-          if (c.requiresGrad() && !visited.containsKey(c)) {
-            visited.put(c, Boolean.TRUE);
+          if (c.requiresGrad() && !visited.containsKey(key(c))) {
+            visited.put(key(c), Boolean.TRUE);
             stack.push(new Object[] {c, 0});
           }
         } else {
           stack.pop();
-          boolean rel = isInput.containsKey(t);
+          boolean rel = isInput.containsKey(key(t));
           for (Tensor c : ins) {
-            if (Boolean.TRUE.equals(relevant.get(c))) {
+            if (Boolean.TRUE.equals(relevant.get(key(c)))) {
               rel = true;
               break;
             }
           }
           if (rel) {
-            relevant.put(t, Boolean.TRUE);
+            relevant.put(key(t), Boolean.TRUE);
           }
           order.add(t);
         }

@@ -33,15 +33,32 @@ public final class Tensor {
   final Node node;
 
   private Tensor(Buffer buffer, int offset, int[] shape, int[] strides, boolean requiresGrad, Node node) {
+    this(buffer, offset, shape, strides, requiresGrad, node, true);
+  }
+
+  private Tensor(Buffer buffer, int offset, int[] shape, int[] strides, boolean requiresGrad, Node node,
+      boolean attach) {
     this.buffer = buffer;
     this.offset = offset;
     this.shape = shape;
     this.strides = strides;
     this.requiresGrad = requiresGrad;
     this.node = node;
-    if (node != null) {
+    if (node != null && attach) {
       node.out = this;
     }
+  }
+
+  /**
+   * This tensor's place in the graph without its values: same node, shape, strides, dtype, device and
+   * requiresGrad, but a {@link Node.Released} buffer. A recorded node holds these for the inputs (and the
+   * output) its backward rule never reads (see {@link Node#saved}), so the graph does not keep their
+   * memory alive; the autograd walk identifies a recorded tensor by its node, so the two are the same
+   * vertex.
+   */
+  Tensor graphRef() {
+    return buffer instanceof Node.Released ? this
+        : new Tensor(new Node.Released(buffer), offset, shape, strides, requiresGrad, node, false);
   }
 
   // ---------------------------------------------------------------- construction
@@ -246,7 +263,16 @@ public final class Tensor {
 
   /** The strided view kernels receive (SPI users only). */
   public View view() {
-    return new View(buffer, offset, shape, strides);
+    return new View(data(), offset, shape, strides);
+  }
+
+  /** The buffer for a kernel to read; a {@link #graphRef()} has none. */
+  private Buffer data() {
+    if (buffer instanceof Node.Released) {
+      throw new IllegalStateException("the values of this " + Shapes.str(shape) + " tensor were not saved by the"
+          + " graph (" + buffer + "): a backward rule reads a value Node.saved does not keep");
+    }
+    return buffer;
   }
 
   /** True when elements are laid out row-major without gaps. */
@@ -294,7 +320,7 @@ public final class Tensor {
       }
       off += index[i] * strides[i];
     }
-    return backend().downloadDouble(new View(buffer, off, new int[0], new int[0]))[0];
+    return backend().downloadDouble(new View(data(), off, new int[0], new int[0]))[0];
   }
 
   @Override
@@ -358,7 +384,10 @@ public final class Tensor {
         }
       }
     }
-    return new Tensor(out, 0, shape, View.contiguousStrides(shape), rg, rg ? new Node(op, inputs, attr) : null);
+    if (!rg) {
+      return new Tensor(out, 0, shape, View.contiguousStrides(shape), false, null);
+    }
+    return Node.record(new Tensor(out, 0, shape, View.contiguousStrides(shape), true, new Node(op, inputs, attr)));
   }
 
   /** The output of a fused op (see {@link Fused}): recorded as one FUSED node with f as its attribute. */
@@ -373,7 +402,10 @@ public final class Tensor {
 
   private Tensor viewResult(int newOffset, int[] newShape, int[] newStrides, Op op, Object attr) {
     boolean rg = requiresGrad && Autograd.isEnabled();
-    return new Tensor(buffer, newOffset, newShape, newStrides, rg, rg ? new Node(op, new Tensor[] {this}, attr) : null);
+    if (!rg) {
+      return new Tensor(buffer, newOffset, newShape, newStrides, false, null);
+    }
+    return Node.record(new Tensor(buffer, newOffset, newShape, newStrides, true, new Node(op, new Tensor[] {this}, attr)));
   }
 
   private static Tensor constant(Buffer out, int[] shape) {
@@ -414,7 +446,7 @@ public final class Tensor {
       int j = i - (r - shape.length);
       st[i] = j < 0 || (shape[j] == 1 && target[i] != 1) ? 0 : strides[j];
     }
-    return new View(buffer, offset, target, st);
+    return new View(data(), offset, target, st);
   }
 
   // ---------------------------------------------------------------- unary primitives
