@@ -27,11 +27,13 @@ final class Derivatives {
         yield List.of(p == 0 ? g.mul(0.0) : g.mul(x.pow(p - 1).mul(p)));
       }
       case ADD -> pair(n.need(0) ? g.sumTo(x.shapeRef()) : null, n.need(1) ? g.sumTo(n.in(1).shapeRef()) : null);
-      case SUB -> pair(n.need(0) ? g.sumTo(x.shapeRef()) : null, n.need(1) ? g.neg().sumTo(n.in(1).shapeRef()) : null);
+      // Negations after the reduction to a broadcast operand's shape (a batch mean, a variance): the same
+      // values (negation is exact and commutes with the sum), on the small tensor instead of the full one.
+      case SUB -> pair(n.need(0) ? g.sumTo(x.shapeRef()) : null, n.need(1) ? g.sumTo(n.in(1).shapeRef()).neg() : null);
       case MUL -> pair(n.need(0) ? g.mul(n.in(1)).sumTo(x.shapeRef()) : null,
           n.need(1) ? g.mul(x).sumTo(n.in(1).shapeRef()) : null);
       case DIV -> pair(n.need(0) ? g.div(n.in(1)).sumTo(x.shapeRef()) : null,
-          n.need(1) ? g.mul(n.out()).div(n.in(1)).neg().sumTo(n.in(1).shapeRef()) : null);
+          n.need(1) ? g.mul(n.out()).div(n.in(1)).sumTo(n.in(1).shapeRef()).neg() : null);
       case WHERE -> {
         Tensor zero = g.scalarLike(0);
         Tensor c = n.in(0);
