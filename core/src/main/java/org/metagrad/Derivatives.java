@@ -8,7 +8,9 @@ import org.metagrad.spi.ConvGeometry;
 /**
  * Every backward rule, in one place, written with tensor ops only: with {@code createGraph} the
  * gradient is itself recorded and can be differentiated again. The switch is exhaustive with no
- * default, so a new primitive without a rule does not compile.
+ * default, so a new primitive without a rule does not compile. A rule may read the values only of the
+ * inputs (and output) that {@link Node#saved} lists for its op: the graph keeps no others (reading one is an
+ * IllegalStateException); change both together.
  */
 final class Derivatives {
   private Derivatives() {}
