@@ -124,23 +124,33 @@ def vector_binary(t):
     return out
 
 
-def vector_tile(t, edge, pre=False, wide=False):
+def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None, doc=None):
+    """A micro-kernel over mr x nv-vector panels. An edge kernel given rows/vecs computes only the first
+    rows rows and vecs vectors of its tile (the panels keep their full layout, each element the same chain of
+    multiply-adds, so the same bits), under the given name and doc lines."""
     d = T[t]
     p, V, sp, vl, mr = d["prim"], d["vec"], d["sp"], d["vl"], d["mrw" if wide else "mr"]
     nv = d["nv"]
-    name = ("tileEdgeP" if edge else "tileP") + t if pre else (f"tileEdge{t}" if edge else f"tile{t}")
-    if wide:
-        name = ("tileEdgeW" if edge else "tileW") + t
+    rows = mr if rows is None else rows
+    vecs = nv if vecs is None else vecs
+    if name is None:
+        name = ("tileEdgeP" if edge else "tileP") + t if pre else (f"tileEdge{t}" if edge else f"tile{t}")
+        if wide:
+            name = ("tileEdgeW" if edge else "tileW") + t
     note = "; A packed pre-broadcast, VL copies per value" if pre else ""
     out = []
-    if edge:
+    if doc is not None:
+        out += doc
+    elif edge:
         out.append(f"  /** Micro-kernel: {{@code t[{mr} x NR] = A panel * B panel}} over kc (for tiles cut by the matrix edge){note}. */")
-        out.append(f"  static void {name}({p}[] pa, int pao, {p}[] pb, int pbo, int kc, {p}[] t) {{")
     else:
         out.append(f"  /** Micro-kernel: {{@code C[{mr} x NR] += A panel * B panel}} over kc; C row-major with leading dimension ldc{note}. */")
+    if edge:
+        out.append(f"  static void {name}({p}[] pa, int pao, {p}[] pb, int pbo, int kc, {p}[] t) {{")
+    else:
         out.append(f"  static void {name}({p}[] pa, int pao, {p}[] pb, int pbo, int kc, {p}[] c, int co, int ldc) {{")
-    for i in range(mr):
-        out.append("    " + " ".join(f"{V} c{i}{j} = {V}.zero({sp});" for j in range(nv)))
+    for i in range(rows):
+        out.append("    " + " ".join(f"{V} c{i}{j} = {V}.zero({sp});" for j in range(vecs)))
     # Indices written as linear functions of q so C2's range-check elimination applies.
     # pre: A is packed pre-broadcast (each value repeated over the lanes): a vector load per row instead
     # of a scalar load plus a register broadcast, which competes with the FMAs for the FP ports
@@ -149,29 +159,62 @@ def vector_tile(t, edge, pre=False, wide=False):
     out.append(f"    for (int q = 0; q < kc; q++) {{")
     out.append(f"      int ap = pao + q * ({mr} * {vl});" if pre else f"      int ap = pao + q * {mr};")
     out.append(f"      int bp = pbo + q * ({nv} * {vl});")
-    for j in range(nv):
+    for j in range(vecs):
         off = "" if j == 0 else f" + {j} * {vl}" if j > 1 else f" + {vl}"
         out.append(f"      {V} b{j} = {V}.fromArray({sp}, pb, bp{off});")
     out.append(f"      {V} a;")
-    for i in range(mr):
+    for i in range(rows):
         if pre:
             aoff = "" if i == 0 else (f" + {vl}" if i == 1 else f" + {i} * {vl}")
             out.append(f"      a = {V}.fromArray({sp}, pa, ap{aoff});")
         else:
             out.append(f"      a = {V}.broadcast({sp}, pa[ap + {i}]);" if i else f"      a = {V}.broadcast({sp}, pa[ap]);")
-        out.append("      " + " ".join(f"c{i}{j} = b{j}.fma(a, c{i}{j});" for j in range(nv)))
+        out.append("      " + " ".join(f"c{i}{j} = b{j}.fma(a, c{i}{j});" for j in range(vecs)))
     out.append("    }")
-    for i in range(mr):
-        for j in range(nv):
+    for i in range(rows):
+        for j in range(vecs):
             coff = f" + {j} * {vl}" if j > 1 else (f" + {vl}" if j == 1 else "")
             if edge:
                 out.append(f"    c{i}{j}.intoArray(t, {i} * {nv} * {vl}{coff});")
             else:
                 out.append(f"    {V}.fromArray({sp}, c, co{coff}).add(c{i}{j}).intoArray(c, co{coff});")
-        if not edge and i < mr - 1:
+        if not edge and i < rows - 1:
             out.append("    co += ldc;")
     out.append("  }")
     out.append("")
+    return out
+
+
+def narrow_edge_tiles_wf():
+    """The wide float edge kernel's narrow variants and their dispatcher: conv4's 64 output channels end in a
+    4-row panel of 12, and 196 pixels in a panel of 4 of 32 columns."""
+    out = vector_tile("F", True, wide=True, rows=4, name="tileEdgeW4F", doc=[
+        "  /**",
+        "   * Edge micro-kernel for at most 4 valid rows: {@code t[4 x NR]} of {@link #tileEdgeWF}, the A panel's",
+        "   * first 4 rows only (a third of the work; each element's sum in the same order, so the same bits).",
+        "   */"])
+    out += vector_tile("F", True, wide=True, vecs=1, name="tileEdgeWHalfF", doc=[
+        "  /**",
+        "   * Edge micro-kernel for at most VLF valid columns: {@code t[12 x VLF]} (row stride NR) of {@link #tileEdgeWF},",
+        "   * the B panel's first vector only (half the work, the same bits).",
+        "   */"])
+    out += [
+        "  /**",
+        "   * {@link #tileEdgeWF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest",
+        "   * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.",
+        "   */",
+        "  static void tileEdgeWF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t, int mv, int nv) {",
+        "    // (A 4-row half-width kernel would serve one corner tile per product: not worth another copy.)",
+        "    if (mv <= 4) {",
+        "      tileEdgeW4F(pa, pao, pb, pbo, kc, t);",
+        "    } else if (nv <= VLF) {",
+        "      tileEdgeWHalfF(pa, pao, pb, pbo, kc, t);",
+        "    } else {",
+        "      tileEdgeWF(pa, pao, pb, pbo, kc, t);",
+        "    }",
+        "  }",
+        "",
+    ]
     return out
 
 
@@ -252,6 +295,8 @@ def main():
         v += vector_tile(t, True)
     for t in "FD":
         v += vector_tile(t, False, wide=True)
+        if t == "F":
+            v += narrow_edge_tiles_wf()
         v += vector_tile(t, True, wide=True)
     v += vector_tile("F", False, pre=True)
     v += vector_tile("F", True, pre=True)

@@ -81,8 +81,8 @@ final class Node {
    * kernel is a bug in a backward rule or in {@link #saved}.
    */
   static final class Released implements Buffer {
-    private final org.metagrad.DType dtype;
-    private final org.metagrad.Device device;
+    private final DType dtype;
+    private final Device device;
     private final int size;
 
     Released(Buffer of) {
@@ -92,7 +92,7 @@ final class Node {
     }
 
     @Override
-    public org.metagrad.DType dtype() {
+    public DType dtype() {
       return dtype;
     }
 
@@ -102,7 +102,7 @@ final class Node {
     }
 
     @Override
-    public org.metagrad.Device device() {
+    public Device device() {
       return device;
     }
 

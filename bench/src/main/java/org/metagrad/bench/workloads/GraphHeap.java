@@ -2,9 +2,6 @@ package org.metagrad.bench.workloads;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.metagrad.Autograd;
-import org.metagrad.F;
-import org.metagrad.GradOptions;
 import org.metagrad.Rng;
 import org.metagrad.Tensor;
 
@@ -35,16 +32,9 @@ public final class GraphHeap {
     List<Tensor> keep = new ArrayList<>();
     int i = 0;
     for (Workloads.Task t : tasks) {
-      Tensor loss = F.crossEntropy(Workloads.conv4Logits(p, t.xs()), t.ys());
-      List<Tensor> g = Autograd.grad(loss, p, GradOptions.createGraph(second));
-      List<Tensor> fast = new ArrayList<>();
-      for (int k = 0; k < p.size(); k++) {
-        fast.add(p.get(k).sub((second ? g.get(k) : g.get(k).detach()).mul(0.4)));
-      }
-      loss = null;
-      g = null;
+      List<Tensor> fast = Workloads.adapt(p, t, 1, 0.4, second);
       long inner = used();
-      keep.add(F.crossEntropy(Workloads.conv4Logits(fast, t.xq()), t.yq()));
+      keep.add(Workloads.queryLoss(fast, t));
       fast = null;
       System.out.printf("order %d, task %d: heap after the inner step %.1f MiB, after the query forward %.1f MiB%n",
           second ? 2 : 1, ++i, (inner - base) / 1048576.0, (used() - base) / 1048576.0);

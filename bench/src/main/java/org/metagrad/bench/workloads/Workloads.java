@@ -97,23 +97,33 @@ public final class Workloads {
                                     boolean secondOrder) {
     Tensor total = null;
     for (Task t : tasks) {
-      List<Tensor> fast = params;
-      for (int s = 0; s < steps; s++) {
-        Tensor loss = F.crossEntropy(conv4Logits(fast, t.xs()), t.ys());
-        List<Tensor> g = Autograd.grad(loss, fast, GradOptions.createGraph(secondOrder));
-        List<Tensor> next = new ArrayList<>(fast.size());
-        for (int i = 0; i < fast.size(); i++) {
-          Tensor gi = secondOrder ? g.get(i) : g.get(i).detach();
-          next.add(fast.get(i).sub(gi.mul(innerLr)));
-        }
-        fast = next;
-      }
-      Tensor q = F.crossEntropy(conv4Logits(fast, t.xq()), t.yq());
+      Tensor q = queryLoss(adapt(params, t, steps, innerLr, secondOrder), t);
       total = total == null ? q : total.add(q);
     }
     Tensor metaLoss = total.div(tasks.size());
     List<Tensor> g = Autograd.grad(metaLoss, params);
     return metaLoss.item() + sumSquares(g);
+  }
+
+  /** (b)'s inner loop on one task: {@code steps} SGD steps on the support set, recorded when second order. */
+  public static List<Tensor> adapt(List<Tensor> params, Task t, int steps, double innerLr, boolean secondOrder) {
+    List<Tensor> fast = params;
+    for (int s = 0; s < steps; s++) {
+      Tensor loss = F.crossEntropy(conv4Logits(fast, t.xs()), t.ys());
+      List<Tensor> g = Autograd.grad(loss, fast, GradOptions.createGraph(secondOrder));
+      List<Tensor> next = new ArrayList<>(fast.size());
+      for (int i = 0; i < fast.size(); i++) {
+        Tensor gi = secondOrder ? g.get(i) : g.get(i).detach();
+        next.add(fast.get(i).sub(gi.mul(innerLr)));
+      }
+      fast = next;
+    }
+    return fast;
+  }
+
+  /** (b)'s query loss of one task under adapted parameters. */
+  public static Tensor queryLoss(List<Tensor> fast, Task t) {
+    return F.crossEntropy(conv4Logits(fast, t.xq()), t.yq());
   }
 
   /**
