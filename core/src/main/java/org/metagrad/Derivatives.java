@@ -96,9 +96,9 @@ final class Derivatives {
       case FOLD -> List.of(g.unfold((ConvGeometry) n.attr));
       case CAST -> List.of(g.to(x.dtype()));
       case TRANSFER -> List.of(g.to(x.device()));
-      // Recorded backward (the gradient will be differentiated again): the composite's own graph, so
-      // every order is exact; otherwise the fused kernel.
-      case FUSED -> Autograd.isEnabled() ? Fused.compositeGrad(n, g) : ((Fused) n.attr).backward(n, g);
+      // Recorded backward (the gradient will be differentiated again): the composite's own VJP, or a closed
+      // form of it, in primitives, so every order is exact; otherwise the fused kernel.
+      case FUSED -> Autograd.isEnabled() ? ((Fused) n.attr).recordedBackward(n, g) : ((Fused) n.attr).backward(n, g);
     };
   }
 

@@ -158,7 +158,7 @@ public final class F {
     }
   }
 
-  private static int[] bnDims(String op, Tensor x) {
+  static int[] bnDims(String op, Tensor x) {
     if (x.rank() < 2) {
       throw new IllegalArgumentException(op + ": expected [N, C, ...], got " + Shapes.str(x.shape()));
     }
@@ -170,7 +170,7 @@ public final class F {
     return dims;
   }
 
-  private static int[] channelShape(Tensor x) {
+  static int[] channelShape(Tensor x) {
     int[] s = new int[x.rank()];
     Arrays.fill(s, 1);
     s[1] = x.size(1);

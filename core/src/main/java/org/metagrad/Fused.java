@@ -7,9 +7,11 @@ import java.util.List;
 /**
  * A composite function recorded as one {@link Op#FUSED} node: the forward runs as one backend kernel,
  * and so does the backward when it is not recorded. When the backward is recorded (createGraph, so the
- * gradient will be differentiated again) the node rebuilds its {@link #composite} from its inputs and
- * returns the composite's vector-Jacobian product, so derivatives of every order are exactly the
- * composite's: the fused kernels are an evaluation strategy, never a new definition.
+ * gradient will be differentiated again) the node records {@link #recordedBackward}: by default it rebuilds
+ * its {@link #composite} from its inputs and returns the composite's vector-Jacobian product; a function may
+ * instead record a closed form of the same product with fewer primitives (batch norm). Either way the
+ * derivatives of every order are exactly the composite's: the fused kernels are an evaluation strategy,
+ * never a new definition.
  */
 interface Fused {
   /** The same function written with recorded primitives (the definition and the test oracle). */
@@ -20,6 +22,15 @@ interface Fused {
    * fast kernel; only called with recording off.
    */
   List<Tensor> backward(Node n, Tensor g);
+
+  /**
+   * The vector-Jacobian product recorded with primitives (only called with recording on), so that it can
+   * be differentiated again: the same function of the node's inputs and g as {@link #compositeGrad} (the
+   * default, and the oracle in the tests of any override).
+   */
+  default List<Tensor> recordedBackward(Node n, Tensor g) {
+    return compositeGrad(n, g);
+  }
 
   /**
    * The recorded vector-Jacobian product of the composite at the node's inputs. Each input that wants a

@@ -198,6 +198,70 @@ class FusedOpsTest {
         .hasMessageContaining("gamma [2] does not match 3 channels");
   }
 
+  static Stream<Arguments> closedFormCases() {
+    List<Arguments> l = new ArrayList<>();
+    for (String kind : new String[] {"bn", "bnRelu", "bnReluPool2", "bnReluPool3"}) {
+      for (DType dt : DType.values()) {
+        for (int need = 1; need < 8; need++) {
+          l.add(Arguments.of(kind, dt, need, need % 2 == 1));
+        }
+      }
+    }
+    return l.stream();
+  }
+
+  /**
+   * Batch norm's recorded closed-form vector-Jacobian product (what a second-order backward records) against
+   * its oracle, the recorded VJP of the composite: the same values for every subset of inputs wanting a
+   * gradient, with and without ties in the pooling windows (odd sizes: floor-mode remainders), and the same
+   * derivatives of a nonlinear function of it with respect to x, gamma, beta and the incoming gradient.
+   */
+  @ParameterizedTest(name = "{0} {1} need={2} ties={3}")
+  @MethodSource("closedFormCases")
+  void recordedClosedFormEqualsTheCompositeVjp(String kind, DType dt, int need, boolean withTies) {
+    int[] shape = {3, 2, 7, 8};
+    Tensor x = (withTies ? ties(61, dt, shape) : rnd(61, dt, shape).mul(2).add(0.5)).requiresGrad((need & 1) != 0);
+    Tensor gamma = Tensor.uniform(new Rng(62), -1.5, 1.5, dt, 2).requiresGrad((need & 2) != 0);
+    Tensor beta = rnd(63, dt, 1, 2, 1, 1).requiresGrad((need & 4) != 0);
+    Tensor y = switch (kind) {
+      case "bn" -> F.batchNorm(x, gamma, beta, F.BN_EPS);
+      case "bnRelu" -> F.batchNormRelu(x, gamma, beta, F.BN_EPS);
+      case "bnReluPool2" -> F.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 2);
+      default -> F.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 3);
+    };
+    Node n = y.node;
+    assertThat(n.op).isEqualTo(Op.FUSED);
+    Tensor g = rnd(64, dt, y.shape()).requiresGrad(true);
+    List<Tensor> closed = ((Fused) n.attr).recordedBackward(n, g);
+    List<Tensor> oracle = Fused.compositeGrad(n, g);
+    double tol = dt == DType.FLOAT64 ? 1e-11 : 2e-4;
+    List<Tensor> wrt = new ArrayList<>(List.of(g));
+    Tensor sc = null;
+    Tensor so = null;
+    for (int i = 0; i < 3; i++) {
+      assertThat(closed.get(i) == null).as("gradient %d present", i).isEqualTo(oracle.get(i) == null);
+      assertThat(closed.get(i) == null).isEqualTo(!n.need(i));
+      if (closed.get(i) != null) {
+        close(closed.get(i), oracle.get(i), tol, kind + " gradient " + i);
+        wrt.add(n.in(i));
+        Tensor v = rnd(70 + i, dt, closed.get(i).shape());
+        Tensor tc = closed.get(i).mul(v).sum().add(closed.get(i).pow(2).sum().mul(0.5));
+        Tensor to = oracle.get(i).mul(v).sum().add(oracle.get(i).pow(2).sum().mul(0.5));
+        sc = sc == null ? tc : sc.add(tc);
+        so = so == null ? to : so.add(to);
+      }
+    }
+    GradOptions unused = GradOptions.defaults().allowUnused(true);
+    List<Tensor> dc = Autograd.grad(sc, wrt, unused);
+    List<Tensor> dd = Autograd.grad(so, wrt, unused);
+    for (int i = 0; i < wrt.size(); i++) {
+      assertThat(dc.get(i) == null).isEqualTo(dd.get(i) == null);
+      if (dc.get(i) != null) {
+        close(dc.get(i), dd.get(i), tol * 10, kind + " derivative " + i);
+      }
+    }
+  }
+
   @Test
   void batchNormReluIsBatchNormThenReluBitForBit() {
     // The fused op is the two fused ops in one: same values and first-order gradients, bit for bit.
@@ -420,6 +484,11 @@ class FusedOpsTest {
     Tensor f = run.apply(t -> F.maxPool2d(F.batchNorm(t, null, null, F.BN_EPS), 2, 2, 0));
     Tensor c = run.apply(t -> F.maxPool2dComposite(F.batchNormComposite(t, null, null, F.BN_EPS), 2, 2, 0));
     close(f, c, 1e-8, "third order");
+    // The block conv4 uses, whose recorded backward is batch norm's closed form behind the unpooling mask.
+    Tensor gamma = Tensor.uniform(new Rng(32), 0.5, 1.5, DType.FLOAT64, 2);
+    Tensor fb = run.apply(t -> F.batchNormReluMaxPool(t, gamma, null, F.BN_EPS, 2));
+    Tensor cb = run.apply(t -> F.batchNormReluMaxPoolComposite(t, gamma, null, F.BN_EPS, 2));
+    close(fb, cb, 1e-8, "third order, batch norm + relu + pool");
   }
 
   /** Conv + batch norm + relu + pool + linear, fused or composite: the second-order MAML meta-gradients agree. */
