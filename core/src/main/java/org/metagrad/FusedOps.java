@@ -218,6 +218,100 @@ final class FusedOps {
       }
       return Arrays.asList(out);
     }
+
+    /**
+     * The composite's product written with the transposed convolutions as fused ops of their own (the input
+     * gradient {@link ConvInputGradFn}, the weight gradient {@link ConvWeightGradFn}), whose backward passes
+     * are convolutions again: the unfolded columns are never stored, and the composite's forward product,
+     * which its recorded VJP needs only to build the graph, is not computed.
+     */
+    @Override
+    public List<Tensor> recordedBackward(Node n, Tensor gy) {
+      Tensor x = n.in(0);
+      Tensor w = n.in(1);
+      Tensor[] out = new Tensor[n.inputs.length];
+      if (n.need(0)) {
+        Buffer b = x.backend().conv2dBackwardInput(columns(gy, g), weightMatrix(w), g);
+        out[0] = Tensor.fusedResult(b, x.shape(), new ConvInputGradFn(g), gy, w);
+      }
+      if (n.need(1)) {
+        Buffer b = x.backend().conv2dBackwardWeight(columns(gy, g), x.view(), g);
+        out[1] = Tensor.fusedResult(b, w.shape(), new ConvWeightGradFn(g), gy, x);
+      }
+      if (hasBias && n.need(2)) {
+        out[2] = gy.sum(new int[] {0, 2, 3}, false).reshape(n.in(2).shape());
+      }
+      return Arrays.asList(out);
+    }
+  }
+
+  /** An output-shaped {@code [N, O, oh, ow]} tensor as the {@code [N, O, oh*ow]} view the conv kernels take, not recorded. */
+  private static View columns(Tensor gy, ConvGeometry g) {
+    return gy.detach().reshape(g.n(), gy.size(1), g.cols()).view();
+  }
+
+  /**
+   * Inputs {@code [gy, w]}: conv2d's input gradient {@code fold(W^T . gy)} (a transposed convolution), linear in
+   * each input; composite {@link #convInputGradComposite}. Its backward: {@code conv2d(u, w)} for gy and the
+   * weight gradient of conv2d at input u for w, where u is the incoming gradient (shaped like conv2d's input).
+   */
+  record ConvInputGradFn(ConvGeometry g) implements Fused {
+    @Override
+    public Tensor composite(Tensor[] in) {
+      return convInputGradComposite(in[0], in[1], g);
+    }
+
+    @Override
+    public List<Tensor> backward(Node n, Tensor u) {
+      Tensor gy = n.in(0);
+      Tensor w = n.in(1);
+      Tensor[] out = new Tensor[2];
+      if (n.need(0)) {
+        out[0] = Tensor.wrap(u.backend().conv2d(u.view(), weightMatrix(w), null, g), gy.shape());
+      }
+      if (n.need(1)) {
+        out[1] = Tensor.wrap(u.backend().conv2dBackwardWeight(columns(gy, g), u.view(), g), w.shape());
+      }
+      return Arrays.asList(out);
+    }
+  }
+
+  /**
+   * Inputs {@code [gy, x]}: conv2d's weight gradient {@code sum_p gy[p] . unfold(x)[p]^T}, linear in each input;
+   * composite {@link #convWeightGradComposite}. Its backward, for an incoming gradient u shaped like the
+   * weight: {@code conv2d(x, u)} for gy and conv2d's input gradient {@code fold(u^T . gy)} for x.
+   */
+  record ConvWeightGradFn(ConvGeometry g) implements Fused {
+    @Override
+    public Tensor composite(Tensor[] in) {
+      return convWeightGradComposite(in[0], in[1], g);
+    }
+
+    @Override
+    public List<Tensor> backward(Node n, Tensor u) {
+      Tensor gy = n.in(0);
+      Tensor x = n.in(1);
+      Tensor[] out = new Tensor[2];
+      if (n.need(0)) {
+        out[0] = Tensor.wrap(u.backend().conv2d(x.view(), weightMatrix(u), null, g), gy.shape());
+      }
+      if (n.need(1)) {
+        out[1] = Tensor.wrap(u.backend().conv2dBackwardInput(columns(gy, g), weightMatrix(u), g), x.shape());
+      }
+      return Arrays.asList(out);
+    }
+  }
+
+  /** The input gradient of {@link F#conv2dComposite} as its recorded VJP computes it: {@code fold(W^T . gy)}. */
+  static Tensor convInputGradComposite(Tensor gy, Tensor w, ConvGeometry g) {
+    int o = w.size(0);
+    return w.reshape(o, g.rows()).mT().matmul(gy.reshape(g.n(), o, g.cols())).fold(g);
+  }
+
+  /** The weight gradient of {@link F#conv2dComposite} as its recorded VJP computes it: {@code sum_p gy[p] . unfold(x)[p]^T}. */
+  static Tensor convWeightGradComposite(Tensor gy, Tensor x, ConvGeometry g) {
+    int o = gy.size(1);
+    return gy.reshape(g.n(), o, g.cols()).matmul(x.unfold(g).mT()).sum(0, false).reshape(o, g.c(), g.kh(), g.kw());
   }
 
   /** ReLU of x (any shape, at least one element) as one pass forward and one backward. */

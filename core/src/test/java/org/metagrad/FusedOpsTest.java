@@ -229,20 +229,30 @@ class FusedOpsTest {
       case "bnReluPool2" -> F.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 2);
       default -> F.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 3);
     };
+    oracleAgrees(y, dt == DType.FLOAT64 ? 1e-11 : 2e-4, kind);
+  }
+
+  /**
+   * The fused node y's recorded vector-Jacobian product (what a second-order backward records) against the
+   * recorded VJP of its composite, for an incoming gradient that is itself a variable: the same gradients
+   * for the inputs that want one (and none for the others), and the same derivatives of a nonlinear function
+   * of them with respect to every input and the incoming gradient.
+   */
+  private static void oracleAgrees(Tensor y, double tol, String what) {
     Node n = y.node;
     assertThat(n.op).isEqualTo(Op.FUSED);
+    DType dt = y.dtype();
     Tensor g = rnd(64, dt, y.shape()).requiresGrad(true);
     List<Tensor> closed = ((Fused) n.attr).recordedBackward(n, g);
     List<Tensor> oracle = Fused.compositeGrad(n, g);
-    double tol = dt == DType.FLOAT64 ? 1e-11 : 2e-4;
     List<Tensor> wrt = new ArrayList<>(List.of(g));
     Tensor sc = null;
     Tensor so = null;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < n.inputs.length; i++) {
       assertThat(closed.get(i) == null).as("gradient %d present", i).isEqualTo(oracle.get(i) == null);
       assertThat(closed.get(i) == null).isEqualTo(!n.need(i));
       if (closed.get(i) != null) {
-        close(closed.get(i), oracle.get(i), tol, kind + " gradient " + i);
+        close(closed.get(i), oracle.get(i), tol, what + " gradient " + i);
         wrt.add(n.in(i));
         Tensor v = rnd(70 + i, dt, closed.get(i).shape());
         Tensor tc = closed.get(i).mul(v).sum().add(closed.get(i).pow(2).sum().mul(0.5));
@@ -257,8 +267,24 @@ class FusedOpsTest {
     for (int i = 0; i < wrt.size(); i++) {
       assertThat(dc.get(i) == null).isEqualTo(dd.get(i) == null);
       if (dc.get(i) != null) {
-        close(dc.get(i), dd.get(i), tol * 10, kind + " derivative " + i);
+        close(dc.get(i), dd.get(i), tol * 10, what + " derivative " + i);
       }
+    }
+  }
+
+  /**
+   * conv2d's recorded backward (the transposed convolutions as fused ops) against the composite's recorded
+   * VJP, over strides, padding, dilation, 1x1 and non-square windows, for every subset of x, w, b wanting a
+   * gradient.
+   */
+  @ParameterizedTest(name = "{0} {1} bias={3}")
+  @MethodSource("convCases")
+  void conv2dRecordedBackwardEqualsTheCompositeVjp(DType dt, int[] s, ConvSpec spec, boolean withBias) {
+    for (int need = 1; need < (withBias ? 8 : 4); need++) {
+      Tensor x = rnd(54, dt, s[0], s[1], s[2], s[3]).requiresGrad((need & 1) != 0);
+      Tensor w = rnd(55, dt, s[4], s[1], s[5], s[6]).requiresGrad((need & 2) != 0);
+      Tensor b = withBias ? rnd(56, dt, s[4]).requiresGrad((need & 4) != 0) : null;
+      oracleAgrees(F.conv2d(x, w, b, spec), dt == DType.FLOAT64 ? 1e-12 : 1e-5, "conv need=" + need);
     }
   }
 
@@ -489,6 +515,11 @@ class FusedOpsTest {
     Tensor fb = run.apply(t -> F.batchNormReluMaxPool(t, gamma, null, F.BN_EPS, 2));
     Tensor cb = run.apply(t -> F.batchNormReluMaxPoolComposite(t, gamma, null, F.BN_EPS, 2));
     close(fb, cb, 1e-8, "third order, batch norm + relu + pool");
+    // conv2d, whose recorded backward records the transposed convolutions as fused ops of their own.
+    Tensor w = rnd(33, DType.FLOAT64, 3, 2, 3, 3).requiresGrad(true);
+    Tensor fc = run.apply(t -> F.conv2d(t, w, null, ConvSpec.padding(1).stride(2)).tanh());
+    Tensor cc = run.apply(t -> F.conv2dComposite(t, w, null, ConvSpec.padding(1).stride(2)).tanh());
+    close(fc, cc, 1e-8, "third order, conv2d");
   }
 
   /** Conv + batch norm + relu + pool + linear, fused or composite: the second-order MAML meta-gradients agree. */

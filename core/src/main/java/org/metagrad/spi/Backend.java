@@ -103,8 +103,9 @@ public interface Backend {
 
   /**
    * The input gradient of {@link #conv2d}: {@code fold(w^T . gy[p])} for {@code gy [n, o, oh*ow]} and
-   * {@code w [o, c*kh*kw]}, a contiguous {@code [n, c, h, w]} (not differentiable again: core only calls
-   * it when the backward is not recorded). The default runs {@link #matmul} and {@link #fold}.
+   * {@code w [o, c*kh*kw]}, a contiguous {@code [n, c, h, w]} (a transposed convolution; when a backward is
+   * recorded, core records it as an op of its own whose derivatives are {@link #conv2d} and
+   * {@link #conv2dBackwardWeight}). The default runs {@link #matmul} and {@link #fold}.
    */
   default Buffer conv2dBackwardInput(View gy, View w, ConvGeometry g) {
     return FusedDefaults.conv2dBackwardInput(this, gy, w, g);
