@@ -39,6 +39,10 @@ public class Conv2dBench {
   @Param({"1x28", "64x14", "64x7", "64x3"})
   public String input;
 
+  /** Images per call: 100 as conv4's batch; 5 is a MAML support set (5-way 1-shot), 75 its query set. */
+  @Param({"100"})
+  public int batch;
+
   private Tensor x;
   private Tensor w;
   private Tensor b;
@@ -51,10 +55,10 @@ public class Conv2dBench {
     int c = Integer.parseInt(cs[0]);
     int side = Integer.parseInt(cs[1]);
     Rng rng = new Rng(5);
-    x = Tensor.randn(rng, DType.FLOAT32, 100, c, side, side).requiresGrad(true);
+    x = Tensor.randn(rng, DType.FLOAT32, batch, c, side, side).requiresGrad(true);
     w = Tensor.randn(rng, DType.FLOAT32, 64, c, 3, 3).mul(0.1).detach().requiresGrad(true);
     b = Tensor.randn(rng, DType.FLOAT32, 64).requiresGrad(true);
-    upstream = Tensor.randn(rng, DType.FLOAT32, 100, 64, side, side);
+    upstream = Tensor.randn(rng, DType.FLOAT32, batch, 64, side, side);
     List<Tensor> f = fused();
     List<Tensor> g = composite();
     for (int i = 0; i < f.size(); i++) {
