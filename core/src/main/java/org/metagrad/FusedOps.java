@@ -90,10 +90,10 @@ final class FusedOps {
     int ow = xs[3] / k;
     Tensor mask;
     try (Autograd.NoGrad ignored = Autograd.noGrad()) {
-      Tensor gamma = hasGamma ? n.in(1).detach() : null;
-      Tensor beta = hasBeta ? n.in(hasGamma ? 2 : 1).detach() : null;
+      Tensor gamma = hasGamma ? n.in(1) : null;
+      Tensor beta = hasBeta ? n.in(hasGamma ? 2 : 1) : null;
       // The activation and its pooling recomputed together, so that the equality test sees the same roundings.
-      Tensor a = batchNormRelu(x.detach(), gamma, beta, eps);
+      Tensor a = batchNormRelu(x, gamma, beta, eps);
       Tensor p = maxPool2d(a, k);
       // A window whose maximum is 0 is all ReLU'd out: the composite's relu mask zeroes its gradient.
       Buffer m = x.backend().maxPool2dTiledBackward(a.view(), p.view(), p.gt(0).view(), k);
@@ -115,7 +115,8 @@ final class FusedOps {
    * </pre>
    * (Ioffe and Szegedy 2015, section 3). The statistics are recomputed from x with recorded primitives, so
    * this is the same function of (x, gamma, gz) as the composite's product and every derivative of it is
-   * the composite's; it records less than half the full-size ops (eight instead of about twenty for conv4's block).
+   * the composite's; it records less than half the full-size ops (eight, against about twenty counted in the composite's forward and
+   * VJP for conv4's block).
    */
   private static List<Tensor> batchNormGradRecorded(Node n, Tensor gz, double eps, boolean hasGamma,
       boolean hasBeta) {
@@ -178,7 +179,7 @@ final class FusedOps {
   }
 
   /** The weight [O, C, kh, kw] as the [O, C*kh*kw] matrix the conv kernels take, not recorded. */
-  private static org.metagrad.spi.View weightMatrix(Tensor w) {
+  private static View weightMatrix(Tensor w) {
     return w.detach().reshape(w.size(0), w.numel() / w.size(0)).view();
   }
 
@@ -205,8 +206,7 @@ final class FusedOps {
     public List<Tensor> backward(Node n, Tensor gy) {
       Tensor x = n.in(0);
       Tensor w = n.in(1);
-      int o = w.size(0);
-      org.metagrad.spi.View g3 = gy.reshape(g.n(), o, g.cols()).view();
+      View g3 = columns(gy, g);
       Tensor[] out = new Tensor[n.inputs.length];
       if (n.need(0)) {
         out[0] = Tensor.wrap(x.backend().conv2dBackwardInput(g3, weightMatrix(w), g), x.shape());
@@ -214,6 +214,11 @@ final class FusedOps {
       if (n.need(1)) {
         out[1] = Tensor.wrap(x.backend().conv2dBackwardWeight(g3, x.view(), g), w.shape());
       }
+      return withBiasGrad(n, gy, out);
+    }
+
+    /** out with the bias gradient (the output gradient summed over batch and pixels) where the bias wants one. */
+    private List<Tensor> withBiasGrad(Node n, Tensor gy, Tensor[] out) {
       if (hasBias && n.need(2)) {
         out[2] = gy.sum(new int[] {0, 2, 3}, false).reshape(n.in(2).shape());
       }
@@ -231,18 +236,16 @@ final class FusedOps {
       Tensor x = n.in(0);
       Tensor w = n.in(1);
       Tensor[] out = new Tensor[n.inputs.length];
+      View g3 = n.need(0) || n.need(1) ? columns(gy, g) : null;
       if (n.need(0)) {
-        Buffer b = x.backend().conv2dBackwardInput(columns(gy, g), weightMatrix(w), g);
+        Buffer b = x.backend().conv2dBackwardInput(g3, weightMatrix(w), g);
         out[0] = Tensor.fusedResult(b, x.shape(), new ConvInputGradFn(g), gy, w);
       }
       if (n.need(1)) {
-        Buffer b = x.backend().conv2dBackwardWeight(columns(gy, g), x.view(), g);
+        Buffer b = x.backend().conv2dBackwardWeight(g3, x.view(), g);
         out[1] = Tensor.fusedResult(b, w.shape(), new ConvWeightGradFn(g), gy, x);
       }
-      if (hasBias && n.need(2)) {
-        out[2] = gy.sum(new int[] {0, 2, 3}, false).reshape(n.in(2).shape());
-      }
-      return Arrays.asList(out);
+      return withBiasGrad(n, gy, out);
     }
   }
 
@@ -363,15 +366,8 @@ final class FusedOps {
 
     @Override
     public List<Tensor> recordedBackward(Node n, Tensor g) {
-      Tensor gz = g;
-      if (relu) {
-        Tensor positive;
-        try (Autograd.NoGrad ignored = Autograd.noGrad()) {
-          positive = n.out().detach().gt(0);
-        }
-        // The composite's ReLU backward: where(z > 0, g, 0), and z > 0 exactly where relu(z) > 0.
-        gz = Tensor.where(positive, g, g.scalarLike(0));
-      }
+      // The composite's ReLU backward, where(z > 0, g, 0); z > 0 exactly where relu(z) > 0 (gt is a constant mask).
+      Tensor gz = relu ? Tensor.where(n.out().gt(0), g, g.scalarLike(0)) : g;
       return batchNormGradRecorded(n, gz, eps, hasGamma, hasBeta);
     }
   }
