@@ -64,6 +64,14 @@ public class WorkloadBench {
   public static class MamlState {
     @Param({"second-1", "first-1", "second-5"})
     public String variant;
+    /**
+     * {@code tasks}: the tasks' meta-gradients side by side on the backend's threads, as {@code MetaTrainer}
+     * runs them ({@link Workloads#mamlMetaStepTasks}); {@code graph}: one graph over the four tasks and one
+     * backward pass, kernels split over the threads, as the PyTorch script runs it
+     * ({@link Workloads#mamlMetaStep}).
+     */
+    @Param({"tasks", "graph"})
+    public String schedule;
     List<Tensor> params;
     List<Workloads.Task> tasks;
     int steps;
@@ -76,8 +84,15 @@ public class WorkloadBench {
       tasks = Workloads.tasks(rng, 4, 5, 1, 15);
       second = variant.startsWith("second");
       steps = Integer.parseInt(variant.substring(variant.indexOf('-') + 1));
-      checkAgainstReference("maml " + variant, () -> Workloads.mamlMetaStep(params, tasks, steps, 0.4, second),
-          2e-3);
+      checkAgainstReference("maml " + variant + " " + schedule, () -> step(), 2e-3);
+    }
+
+    double step() {
+      return switch (schedule) {
+        case "tasks" -> Workloads.mamlMetaStepTasks(params, tasks, steps, 0.4, second, Workloads.threads());
+        case "graph" -> Workloads.mamlMetaStep(params, tasks, steps, 0.4, second);
+        default -> throw new IllegalArgumentException("schedule: tasks or graph, got " + schedule);
+      };
     }
   }
 
@@ -107,7 +122,7 @@ public class WorkloadBench {
 
   @Benchmark
   public double mamlMetaStep(MamlState s) {
-    return Workloads.mamlMetaStep(s.params, s.tasks, s.steps, 0.4, s.second);
+    return s.step();
   }
 
   @Benchmark

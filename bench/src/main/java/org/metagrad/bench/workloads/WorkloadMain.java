@@ -9,7 +9,9 @@ import org.metagrad.spi.Backends;
 /**
  * Runs one end-to-end workload in a fresh JVM, for profiling (JFR) and for the peak-memory figure that
  * JMH cannot give: {@code java -cp benchmarks.jar org.metagrad.bench.workloads.WorkloadMain NAME [REPEATS]}
- * with NAME one of conv4, maml2_1step, maml1_1step, maml2_5step, maml1_5step, protonet, add_chain.
+ * with NAME one of conv4, maml2_1step, maml1_1step, maml2_5step, maml1_5step, protonet, add_chain (the MAML
+ * ones with the tasks side by side, {@link Workloads#mamlMetaStepTasks}; append {@code _graph} for one graph
+ * and one backward pass over all tasks, {@link Workloads#mamlMetaStep}).
  * Prints one JSON line with the median wall time and process CPU time (all threads, GC included: on a
  * shared machine wall time also counts waiting for a core), the peak RSS growth (VmHWM after the workload minus
  * VmHWM after setup, from /proc/self/status: the same measure as torch_workloads.py's ru_maxrss) and
@@ -96,15 +98,19 @@ public final class WorkloadMain {
         return () -> Workloads.addChainBackward(x, c, 10_000);
       }
       default: {
-        if (!name.matches("maml[12]_[0-9]+step")) {
+        if (!name.matches("maml[12]_[0-9]+step(_graph)?")) {
           throw new IllegalArgumentException("unknown workload " + name);
         }
         boolean second = name.charAt(4) == '2';
-        int steps = Integer.parseInt(name.substring(6, name.length() - 4));
+        boolean graph = name.endsWith("_graph");
+        int steps = Integer.parseInt(name.substring(6, name.indexOf("step")));
         Rng rng = new Rng(2);
         List<Tensor> p = Workloads.conv4Params(rng, 1, 64, 5);
         List<Workloads.Task> tasks = Workloads.tasks(rng, 4, 5, 1, 15);
-        return () -> Workloads.mamlMetaStep(p, tasks, steps, 0.4, second);
+        if (graph) {
+          return () -> Workloads.mamlMetaStep(p, tasks, steps, 0.4, second);
+        }
+        return () -> Workloads.mamlMetaStepTasks(p, tasks, steps, 0.4, second, Workloads.threads());
       }
     }
   }

@@ -8,6 +8,7 @@ import org.metagrad.DType;
 import org.metagrad.F;
 import org.metagrad.GradOptions;
 import org.metagrad.Rng;
+import org.metagrad.TaskParallel;
 import org.metagrad.Tensor;
 
 /**
@@ -105,6 +106,35 @@ public final class Workloads {
     return metaLoss.item() + sumSquares(g);
   }
 
+  /**
+   * (b) as Metagrad's {@code MetaTrainer} runs it: each task's meta-gradient (of its query loss over the
+   * number of tasks) computed on its own, {@code workers} tasks at a time ({@link TaskParallel}, kernels on
+   * the task's thread), then summed in task order. The same meta-gradient as {@link #mamlMetaStep} up to
+   * float rounding (one sum of gradients instead of the gradient of one sum), the same bits for any
+   * {@code workers}; each task's graph is freed after its own backward pass instead of all four being
+   * held until one backward pass at the end.
+   */
+  public static double mamlMetaStepTasks(List<Tensor> params, List<Task> tasks, int steps, double innerLr,
+                                         boolean secondOrder, int workers) {
+    int n = tasks.size();
+    record TaskGrad(double loss, List<Tensor> grads) {}
+    List<TaskGrad> per = TaskParallel.map(workers, tasks, t -> {
+      Tensor q = queryLoss(adapt(params, t, steps, innerLr, secondOrder), t).div(n);
+      return new TaskGrad(q.item(), Autograd.grad(q, params));
+    });
+    double loss = 0;
+    List<Tensor> g = new ArrayList<>(per.get(0).grads());
+    try (Autograd.NoGrad ng = Autograd.noGrad()) {
+      for (int k = 0; k < n; k++) {
+        loss += per.get(k).loss();
+        for (int i = 0; k > 0 && i < g.size(); i++) {
+          g.set(i, g.get(i).add(per.get(k).grads().get(i)));
+        }
+      }
+    }
+    return loss + sumSquares(g);
+  }
+
   /** (b)'s inner loop on one task: {@code steps} SGD steps on the support set, recorded when second order. */
   public static List<Tensor> adapt(List<Tensor> params, Task t, int steps, double innerLr, boolean secondOrder) {
     List<Tensor> fast = params;
@@ -155,6 +185,12 @@ public final class Workloads {
   public static double addChainBackward(Tensor x, Tensor c, int n) {
     Tensor y = addChain(x, c, n).sum();
     return Autograd.grad(y, List.of(x)).get(0).sum().item();
+  }
+
+  /** Workers for {@link #mamlMetaStepTasks}: the CPU backend's thread count ({@code metagrad.threads}, else the cores). */
+  public static int threads() {
+    String s = System.getProperty("metagrad.threads");
+    return s == null || s.isBlank() ? Runtime.getRuntime().availableProcessors() : Math.max(1, Integer.parseInt(s.trim()));
   }
 
   private static double sumSquares(List<Tensor> g) {

@@ -83,8 +83,9 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of the episodes (default: the run's test seed).")
   Long seed;
 
-  @Option(names = {"-t", "--threads"}, description = "Worker threads (default ${DEFAULT-VALUE}).")
-  int threads = 1;
+  @Option(names = {"-t", "--threads"}, description = "Worker threads: episodes side by side, each one's kernels on"
+      + " its thread; results do not depend on it (default: the processor count, ${DEFAULT-VALUE}).")
+  int threads = Runtime.getRuntime().availableProcessors();
 
   @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the result as JSON to this file.")
   Path out;

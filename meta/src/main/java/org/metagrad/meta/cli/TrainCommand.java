@@ -118,9 +118,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of initialisation and task sequences (default ${DEFAULT-VALUE}).")
   long seed = 1;
 
-  @Option(names = {"-t", "--threads"}, description = "Worker threads for meta-batches and evaluation; results do"
-      + " not depend on it (default ${DEFAULT-VALUE}).")
-  int threads = 1;
+  @Option(names = {"-t", "--threads"}, description = "Worker threads for meta-batches and evaluation: tasks side by"
+      + " side, each one's kernels on its thread; results do not depend on it (default: the processor count,"
+      + " ${DEFAULT-VALUE}).")
+  int threads = Runtime.getRuntime().availableProcessors();
 
   @Option(names = "--val-every", description = "Validate every this many iterations; 0 = at the end only"
       + " (default ${DEFAULT-VALUE}).")

@@ -2,11 +2,8 @@ package org.metagrad.meta.eval;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
+import org.metagrad.TaskParallel;
 import org.metagrad.meta.algo.FewShotLearner;
 import org.metagrad.meta.task.Task;
 import org.metagrad.meta.train.TaskSource;
@@ -56,33 +53,21 @@ public final class Evaluator {
       }
       return EvalResult.of(acc);
     }
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "eval-worker");
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      List<Future<Double>> futures = new ArrayList<>(episodes);
-      for (int i = 0; i < episodes; i++) {
-        final int index = i;
-        futures.add(pool.submit(() -> one(learner, p, tasks, index)));
+    // Episodes side by side, each one's kernels on its own thread (TaskParallel), in chunks so that
+    // progress is reported while the run goes on.
+    int chunk = 8 * threads;
+    for (int lo = 0; lo < episodes; lo += chunk) {
+      List<Long> indices = new ArrayList<>(chunk);
+      for (long i = lo; i < Math.min(episodes, lo + chunk); i++) {
+        indices.add(i);
       }
-      for (int i = 0; i < episodes; i++) {
-        acc[i] = futures.get(i).get();
-        if (progress != null) {
-          progress.accept(i + 1);
-        }
+      List<Double> r = TaskParallel.map(threads, indices, index -> one(learner, p, tasks, index));
+      for (int i = 0; i < r.size(); i++) {
+        acc[lo + i] = r.get(i);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Evaluator: interrupted", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
+      if (progress != null) {
+        progress.accept(lo + r.size());
       }
-      throw new IllegalStateException("Evaluator: an episode failed: " + e.getCause(), e.getCause());
-    } finally {
-      pool.shutdownNow();
     }
     return EvalResult.of(acc);
   }

@@ -9,13 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.metagrad.Autograd;
 import org.metagrad.GradOptions;
+import org.metagrad.TaskParallel;
 import org.metagrad.Tensor;
 import org.metagrad.meta.algo.MetaLearner;
 import org.metagrad.meta.algo.MetaStep;
@@ -284,53 +280,41 @@ public final class MetaTrainer {
       }
     }
     long t0 = System.nanoTime();
-    AtomicInteger threadNo = new AtomicInteger();
-    ExecutorService pool = options.threads() == 1 ? null : Executors.newFixedThreadPool(options.threads(), r -> {
-      Thread t = new Thread(r, "meta-worker-" + threadNo.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    try {
-      for (long it = start + 1; it <= options.iterations(); it++) {
-        double lr = schedule.lr(state.step());
-        Batch b = metaBatch(params, it, pool);
-        List<Tensor> grads = b.grads;
-        if (options.clipNorm() > 0) {
-          grads = GradClip.byGlobalNorm(grads, options.clipNorm()).grads();
-        }
-        Step step = adam.withLr(lr).step(params, Params.of(zip(params.names(), grads)), state);
-        params = step.params().requiresGrad(true);
-        state = step.state();
-        double val = Double.NaN;
-        boolean last = it == options.iterations();
-        if (validator != null && (last || (options.valEvery() > 0 && it % options.valEvery() == 0))) {
-          val = validator.score(params.detach());
-          boolean improved = Double.isNaN(bestScore) || val > bestScore;
-          if (improved) {
-            bestScore = val;
-            bestIteration = it;
-            best = params.detach();
-            save(BEST, best, null, it, bestScore, bestIteration);
-          }
-          if (listener != null) {
-            listener.validated(it, val, improved);
-          }
-        }
-        Row row = new Row(it, b.loss, b.accuracy, lr, val, (System.nanoTime() - t0) / 1e9);
-        history.add(row);
-        if (last || (options.checkpointEvery() > 0 && it % options.checkpointEvery() == 0)) {
-          save(LAST, params.detach(), state, it, bestScore, bestIteration);
-          if (options.outDir() != null) {
-            MetricsFiles.writeCsv(options.outDir().resolve(METRICS_CSV), history);
-          }
+    for (long it = start + 1; it <= options.iterations(); it++) {
+      double lr = schedule.lr(state.step());
+      Batch b = metaBatch(params, it);
+      List<Tensor> grads = b.grads;
+      if (options.clipNorm() > 0) {
+        grads = GradClip.byGlobalNorm(grads, options.clipNorm()).grads();
+      }
+      Step step = adam.withLr(lr).step(params, Params.of(zip(params.names(), grads)), state);
+      params = step.params().requiresGrad(true);
+      state = step.state();
+      double val = Double.NaN;
+      boolean last = it == options.iterations();
+      if (validator != null && (last || (options.valEvery() > 0 && it % options.valEvery() == 0))) {
+        val = validator.score(params.detach());
+        boolean improved = Double.isNaN(bestScore) || val > bestScore;
+        if (improved) {
+          bestScore = val;
+          bestIteration = it;
+          best = params.detach();
+          save(BEST, best, null, it, bestScore, bestIteration);
         }
         if (listener != null) {
-          listener.iteration(row, options);
+          listener.validated(it, val, improved);
         }
       }
-    } finally {
-      if (pool != null) {
-        pool.shutdownNow();
+      Row row = new Row(it, b.loss, b.accuracy, lr, val, (System.nanoTime() - t0) / 1e9);
+      history.add(row);
+      if (last || (options.checkpointEvery() > 0 && it % options.checkpointEvery() == 0)) {
+        save(LAST, params.detach(), state, it, bestScore, bestIteration);
+        if (options.outDir() != null) {
+          MetricsFiles.writeCsv(options.outDir().resolve(METRICS_CSV), history);
+        }
+      }
+      if (listener != null) {
+        listener.iteration(row, options);
       }
     }
     Params lastParams = params.detach();
@@ -343,38 +327,16 @@ public final class MetaTrainer {
 
   private record TaskGrad(List<Tensor> grads, double loss, double accuracy) {}
 
-  private Batch metaBatch(Params params, long it, ExecutorService pool) {
+  private Batch metaBatch(Params params, long it) {
     int n = options.metaBatch();
-    List<TaskGrad> results = new ArrayList<>(n);
-    if (pool == null) {
-      for (int b = 0; b < n; b++) {
-        results.add(taskGrad(params, (it - 1) * n + b));
-      }
-    } else {
-      List<Future<TaskGrad>> futures = new ArrayList<>(n);
-      final Params p = params;
-      for (int b = 0; b < n; b++) {
-        long index = (it - 1) * n + b;
-        futures.add(pool.submit(() -> taskGrad(p, index)));
-      }
-      for (Future<TaskGrad> f : futures) {
-        try {
-          results.add(f.get());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("MetaTrainer: interrupted during iteration " + it, e);
-        } catch (ExecutionException e) {
-          Throwable c = e.getCause();
-          if (c instanceof RuntimeException re) {
-            throw re;
-          }
-          if (c instanceof Error err) {
-            throw err;
-          }
-          throw new IllegalStateException("MetaTrainer: task failed in iteration " + it + ": " + c, c);
-        }
-      }
+    List<Long> indices = new ArrayList<>(n);
+    for (int b = 0; b < n; b++) {
+      indices.add((it - 1) * n + b);
     }
+    // The tasks side by side, each task's kernels on its own thread (TaskParallel); with one thread the
+    // tasks run in turn and each kernel uses the backend's threads.
+    final Params p = params;
+    List<TaskGrad> results = TaskParallel.map(options.threads(), indices, index -> taskGrad(p, index));
     // Summation in task order, independent of which thread finished first: the bits do not depend on threads.
     List<Tensor> sum = new ArrayList<>(results.get(0).grads);
     double loss = results.get(0).loss;

@@ -3,6 +3,7 @@ package org.metagrad.kernels.cpu;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.metagrad.TaskParallel;
 
 /**
  * Splits a range of independent work items over a shared pool of daemon threads.
@@ -51,15 +52,16 @@ final class Parallel {
 
   /**
    * Runs {@code body} over {@code [0, n)} on up to {@code threads} threads, in chunks of at least
-   * {@code grain} items. Runs inline when one thread suffices or when called from a pool thread (a
-   * nested parallel loop would only add handoffs).
+   * {@code grain} items. Runs inline when one thread suffices, when called from a pool thread (a
+   * nested parallel loop would only add handoffs) or from a task of {@link TaskParallel#map} (the tasks
+   * already occupy the cores).
    */
   static void forRange(int threads, int n, int grain, Body body) {
     if (n <= 0) {
       return;
     }
     int maxChunks = (int) Math.min((n + (long) grain - 1) / Math.max(1, grain), 4L * threads);
-    if (threads <= 1 || maxChunks <= 1 || isPoolThread()) {
+    if (threads <= 1 || maxChunks <= 1 || isPoolThread() || TaskParallel.inTask()) {
       body.run(0, n);
       return;
     }

@@ -163,6 +163,45 @@ class DeterminismAndFactoryTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"cpu-scalar", "cpu-vector"})
+  void insideTaskParallelTasksKernelsStayOnTheTasksThreadWithTheSameBits(String name) {
+    Backend two = TestViews.backend(name, 2);
+    View a = TestViews.random(DType.FLOAT32, Layout.CONTIGUOUS, s(1, 300, 517), 1, -1, 1);
+    View b = TestViews.random(DType.FLOAT32, Layout.PERMUTED, s(1, 517, 333), 2, -1, 1);
+    View img = TestViews.random(DType.FLOAT32, Layout.CONTIGUOUS, s(8, 16, 28, 28), 6, -1, 1);
+    View w = TestViews.random(DType.FLOAT32, Layout.CONTIGUOUS, s(32, 144), 7, -1, 1);
+    ConvGeometry g = new ConvGeometry(8, 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1);
+    for (int rep = 0; rep < 3; rep++) {
+      two.matmul(a, b);
+    }
+    Buffer mm = two.matmul(a, b);
+    Buffer conv = two.conv2d(img, w, null, g);
+    List<Buffer[]> inTasks = org.metagrad.TaskParallel.map(2, List.of(0, 1, 2), i ->
+        new Buffer[] {two.matmul(a, b), two.conv2d(img, w, null, g)});
+    for (Buffer[] r : inTasks) {
+      assertSameBits("matmul in a task " + name, mm, r[0]);
+      assertSameBits("conv2d in a task " + name, conv, r[1]);
+    }
+    // A parallel loop asked for 2 threads runs every chunk on the task's own thread.
+    List<Boolean> own = org.metagrad.TaskParallel.map(2, List.of(0, 1), i -> {
+      Thread me = Thread.currentThread();
+      boolean[] same = {true};
+      Parallel.forRange(2, 1000, 1, (lo, hi) -> {
+        if (Thread.currentThread() != me) {
+          same[0] = false;
+        }
+        try {
+          Thread.sleep(2);  // long enough chunks that a pool thread would take some
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      return same[0];
+    });
+    assertThat(own).containsOnly(true);
+  }
+
   @Test
   void factoriesDescribeThemselves() {
     ScalarBackendFactory sf = new ScalarBackendFactory();
