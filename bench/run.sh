@@ -82,12 +82,12 @@ if [ -z "${SKIP_JMH:-}" ]; then
   # then one more run (3 repeats) at that heap: its RSS growth and time are what a user who sizes the
   # heap gets ("at_min_heap" lines).
   : > "$out/memory.jsonl"
-  for w in ${MEM_WORKLOADS:-conv4 maml2_1step maml1_1step maml2_5step maml1_5step protonet}; do
+  for w in ${MEM_WORKLOADS:-conv4 maml2_1step maml2_1step_graph maml1_1step maml2_5step maml2_5step_graph maml1_5step protonet}; do
     log "memory $w"
     "$JAVA" $jvm -Xmx"$MEM_HEAP" -cp "$jar" org.metagrad.bench.workloads.WorkloadMain "$w" 2 2>/dev/null \
       | grep '^{' >> "$out/memory.jsonl" || echo "{\"workload\": \"$w\", \"error\": \"failed at -Xmx$MEM_HEAP\"}" >> "$out/memory.jsonl"
     if [ -z "${QUICK:-}" ] && [ "${w#maml2}" != "$w" ]; then
-      for h in 256m 320m 384m 512m 640m 768m 1g 1536m 2g; do
+      for h in 128m 192m 256m 320m 384m 512m 640m 768m 1g 1536m 2g; do
         if "$JAVA" $jvm -Xmx"$h" -cp "$jar" org.metagrad.bench.workloads.WorkloadMain "$w" 1 >/dev/null 2>&1; then
           echo "{\"workload\": \"$w\", \"min_heap\": \"$h\"}" >> "$out/memory.jsonl"
           "$JAVA" $jvm -Xmx"$h" -cp "$jar" org.metagrad.bench.workloads.WorkloadMain "$w" 3 2>/dev/null \
