@@ -87,10 +87,15 @@ def main():
     for label, variant, tk in (("(b) MAML 2nd order, 1 step", "second-1", "maml2_1step"),
                                ("(b) MAML 1st order, 1 step", "first-1", "maml1_1step"),
                                ("(b) MAML 2nd order, 5 steps", "second-5", "maml2_5step")):
-        for schedule, note in (("tasks", "tasks side by side"), ("graph", "one graph, kernels split")):
+        # PyTorch's script (one graph) and its tasks-in-threads counterpart (torch_workloads.py *_tasks).
+        for schedule, peer, note in (("tasks", tk, "Metagrad tasks side by side / PyTorch one graph"),
+                                     ("tasks", tk + "_tasks", "both tasks side by side"),
+                                     ("graph", tk, "both one graph, kernels split")):
             m = get("WorkloadBench.mamlMetaStep", variant=variant, schedule=schedule)
-            if m is not None:
-                rows.append((f"{label} ({note})", m, tk))
+            if m is None and schedule == "graph":  # runs before 3 Dec had one schedule, this one
+                m = get("WorkloadBench.mamlMetaStep", variant=variant)
+            if m is not None and (peer == tk or peer in torch):
+                rows.append((f"{label} ({note})", m, peer))
     rows += [
         ("(c) ProtoNet 60w5s5q", get("WorkloadBench.protoNetEpisode"), "protonet_60w5s"),
     ]
