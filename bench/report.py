@@ -122,20 +122,25 @@ def main():
 
     print("\n## Peak memory, fresh process per workload (MiB)\n")
     print("| workload | Metagrad peak RSS growth | Metagrad -Xmx | smallest -Xmx that completes | "
-          "Metagrad RSS growth / median ms at that -Xmx | PyTorch peak RSS growth |")
+          "Metagrad RSS growth / median ms at that -Xmx | PyTorch peak RSS growth (its workload) |")
     print("|---|---|---|---|---|---|")
-    names = {"conv4": "conv4_fwd_bwd", "maml2_1step": "maml2_1step", "maml2_1step_graph": "maml2_1step",
-             "maml1_1step": "maml1_1step", "maml2_5step": "maml2_5step", "maml2_5step_graph": "maml2_5step",
-             "maml1_5step": "maml1_5step", "protonet": "protonet_60w5s"}
+    # Metagrad's maml rows without _graph run the tasks schedule: their peer is PyTorch's *_tasks
+    # workload when the run has it (runs before 3 Dec: the one-graph workload).
+    names = {"conv4": "conv4_fwd_bwd", "maml2_1step": "maml2_1step_tasks", "maml2_1step_graph": "maml2_1step",
+             "maml1_1step": "maml1_1step_tasks", "maml2_5step": "maml2_5step_tasks",
+             "maml2_5step_graph": "maml2_5step", "maml1_5step": "maml1_5step", "protonet": "protonet_60w5s"}
     for w, tk in names.items():
+        if tk not in torch and tk.endswith("_tasks"):
+            tk = tk[: -len("_tasks")]
         runs = [m for m in mem if m.get("workload") == w and "peak_rss_delta_mib" in m and "at_min_heap" not in m]
         mins = [m["min_heap"] for m in mem if m.get("workload") == w and "min_heap" in m]
         at = [m for m in mem if m.get("workload") == w and "at_min_heap" in m]
         p = torch.get(tk)
         r = runs[0] if runs else {}
         at_s = f"{at[0]['peak_rss_delta_mib']} / {at[0]['median_ms']:.0f}" if at else "-"
+        peer_s = f"{p['peak_rss_delta_mib']} ({tk})" if p else "-"
         print(f"| {w} | {r.get('peak_rss_delta_mib', '-')} | {r.get('max_heap_mib', '-')} | "
-              f"{mins[0] if mins else '-'} | {at_s} | {p['peak_rss_delta_mib'] if p else '-'} |")
+              f"{mins[0] if mins else '-'} | {at_s} | {peer_s} |")
 
     fused = {}
     for (name, params), (v, unit, _) in jmh.items():

@@ -13,7 +13,14 @@ Workloads (all float32, seeded random inputs, torch.set_num_threads(--threads)):
                   one MAML meta-step: 5-way 1-shot 15-query, meta-batch 4, inner lr 0.4, 1 or 5
                   inner steps, the functional conv4 above; second order (2: inner gradients with
                   create_graph=True) or first order (1: inner gradients detached); the meta-gradient
-                  of the mean query loss w.r.t. the initial parameters.
+                  of the mean query loss w.r.t. the initial parameters, one autograd graph over
+                  the 4 tasks, each op split over --threads intra-op threads.
+  maml{1,2}_{1,5}step_tasks
+                  the same meta-step scheduled as Metagrad's MetaTrainer runs it: the tasks side by
+                  side, one per thread (a ThreadPoolExecutor of --threads workers, intra-op threads
+                  set to 1; autograd runs CPU backward on the calling thread and ops release the
+                  GIL), each task's gradient of its query loss / 4 taken on its own, and the
+                  per-task gradients summed in task order. Same parameters, tasks and result.
   protonet_60w5s  ProtoNet episode, 60-way 5-shot 5-query (600 images 28x28) through conv4 without
                   the linear head: prototypes = class means of support embeddings, logits = minus
                   squared Euclidean distance, cross-entropy over 300 queries; forward + backward.
@@ -48,11 +55,13 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 import torch.nn.functional as F
 
-WORKLOADS = ["conv4_fwd_bwd", "maml2_1step", "maml1_1step", "maml2_5step", "maml1_5step", "protonet_60w5s", "add_chain"]
+WORKLOADS = ["conv4_fwd_bwd", "maml2_1step", "maml1_1step", "maml2_5step", "maml1_5step",
+             "maml2_1step_tasks", "maml1_1step_tasks", "maml2_5step_tasks", "protonet_60w5s", "add_chain"]
 
 
 # ----------------------------------------------------------------------------- the model
@@ -111,7 +120,8 @@ def make_conv4_fwd_bwd(gen):
     return step
 
 
-def make_maml(gen, second_order, inner_steps, ways=5, shots=1, queries=15, meta_batch=4, inner_lr=0.4):
+def make_maml(gen, second_order, inner_steps, ways=5, shots=1, queries=15, meta_batch=4, inner_lr=0.4,
+              task_threads=None):
     params = conv4_params(gen, ways=ways)
     tasks = []
     for _ in range(meta_batch):
@@ -121,20 +131,39 @@ def make_maml(gen, second_order, inner_steps, ways=5, shots=1, queries=15, meta_
         yq = torch.arange(ways).repeat_interleave(queries)
         tasks.append((xs, ys, xq, yq))
 
+    def query_loss(task):
+        xs, ys, xq, yq = task
+        fast = params
+        for _ in range(inner_steps):
+            loss = F.cross_entropy(conv4_forward(fast, xs), ys)
+            grads = torch.autograd.grad(loss, fast, create_graph=second_order)
+            fast = [p - inner_lr * g for p, g in zip(fast, grads)]
+        return F.cross_entropy(conv4_forward(fast, xq), yq)
+
     def step():
         meta_loss = 0.0
-        for xs, ys, xq, yq in tasks:
-            fast = params
-            for _ in range(inner_steps):
-                loss = F.cross_entropy(conv4_forward(fast, xs), ys)
-                grads = torch.autograd.grad(loss, fast, create_graph=second_order)
-                fast = [p - inner_lr * g for p, g in zip(fast, grads)]
-            meta_loss = meta_loss + F.cross_entropy(conv4_forward(fast, xq), yq)
+        for task in tasks:
+            meta_loss = meta_loss + query_loss(task)
         meta_loss = meta_loss / len(tasks)
         meta_grads = torch.autograd.grad(meta_loss, params)
         assert all(g is not None for g in meta_grads)
         return meta_loss
-    return step
+
+    if task_threads is None:
+        return step
+    pool = ThreadPoolExecutor(max_workers=task_threads, thread_name_prefix="maml-task")
+
+    def task_grad(task):
+        q = query_loss(task) / len(tasks)
+        return q.detach(), torch.autograd.grad(q, params)
+
+    def step_tasks():
+        results = list(pool.map(task_grad, tasks))  # in task order
+        meta_loss = sum(q for q, _ in results)
+        meta_grads = [sum(gs) for gs in zip(*(g for _, g in results))]
+        assert len(meta_grads) == len(params)
+        return meta_loss
+    return step_tasks
 
 
 def make_protonet(gen, ways=60, shots=5, queries=5):
@@ -214,7 +243,8 @@ def maxrss_mib():
 
 
 def run_one(name, threads, repeat_scale, budget_s):
-    torch.set_num_threads(threads)
+    tasks_schedule = name.endswith("_tasks")
+    torch.set_num_threads(1 if tasks_schedule else threads)
     gen = torch.Generator().manual_seed(1234)
     torch.manual_seed(1234)
     r = lambda n: max(3, int(round(n * repeat_scale)))  # noqa: E731
@@ -227,7 +257,9 @@ def run_one(name, threads, repeat_scale, budget_s):
         elif name.startswith("maml"):
             order = int(name[4])
             steps = int(name.split("_")[1][0])
-            step, warmup, repeats = make_maml(gen, second_order=(order == 2), inner_steps=steps), 2, r(10 if steps == 1 else 5)
+            step = make_maml(gen, second_order=(order == 2), inner_steps=steps,
+                             task_threads=threads if tasks_schedule else None)
+            warmup, repeats = 2, r(10 if steps == 1 else 5)
         elif name == "protonet_60w5s":
             step, warmup, repeats = make_protonet(gen), 2, r(10)
         else:
@@ -236,7 +268,9 @@ def run_one(name, threads, repeat_scale, budget_s):
         result = time_step(name, step, warmup, repeats, budget_s)
     result["peak_rss_delta_mib"] = round(maxrss_mib() - base, 1)
     result["peak_rss_mib"] = round(maxrss_mib(), 1)
-    return {"bench": name, "impl": "pytorch-cpu", "threads": torch.get_num_threads(), **result}
+    # threads: intra-op threads for one-graph workloads, task threads (each single-threaded) for *_tasks
+    return {"bench": name, "impl": "pytorch-cpu", "threads": threads if tasks_schedule else torch.get_num_threads(),
+            "intra_op_threads": torch.get_num_threads(), **result}
 
 
 def main():
