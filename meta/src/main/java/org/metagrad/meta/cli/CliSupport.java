@@ -13,6 +13,19 @@ final class CliSupport {
    *
    * @throws IllegalArgumentException when {@code value} is not null
    */
+  /** Description of the {@code --shift-ensemble} option of eval and oneshot. */
+  static final String SHIFT_ENSEMBLE_HELP = "Test-time shift ensemble: every support and query image also enters"
+      + " shifted by each whole-pixel offset up to R per axis ((2R+1)^2 views, e.g. 1 = 9), the query's logits"
+      + " averaged over its views; 0 = off (default ${DEFAULT-VALUE}). Costs (2R+1)^2 times the test-time work.";
+
+  /** The learner wrapped in a {@link org.metagrad.meta.algo.ShiftEnsemble} of radius r, or as it is for 0. */
+  static org.metagrad.meta.algo.FewShotLearner shiftEnsemble(org.metagrad.meta.algo.FewShotLearner learner, int r) {
+    if (r < 0) {
+      throw new IllegalArgumentException("--shift-ensemble must be >= 0, got " + r);
+    }
+    return r == 0 ? learner : org.metagrad.meta.algo.ShiftEnsemble.of(learner, r);
+  }
+
   static void transferOnly(org.metagrad.meta.train.Algorithm a, String option, Object value) {
     if (value != null) {
       throw new IllegalArgumentException(option + " applies only to --algorithm transfer, not " + a.cliName());

@@ -80,6 +80,9 @@ public final class EvalCommand implements Callable<Integer> {
       + " runs, a harder task) (default: the run's, ANY unless it was trained with --grouping).")
   ClassGrouping grouping;
 
+  @Option(names = "--shift-ensemble", paramLabel = "R", description = CliSupport.SHIFT_ENSEMBLE_HELP)
+  int shiftEnsemble = 0;
+
   @Option(names = "--seed", description = "Seed of the episodes (default: the run's test seed).")
   Long seed;
 
@@ -112,7 +115,7 @@ public final class EvalCommand implements Callable<Integer> {
         .finetuneLr(finetuneLr == null ? trained.finetuneLr() : finetuneLr)
         .testEpisodes(episodes).threads(threads).grouping(grouping == null ? trained.grouping() : grouping).build();
     Params params = Experiment.loadParams(trained, rf.checkpoint());
-    FewShotLearner learner = Experiment.fewShotLearner(c, Experiment.model(c));
+    FewShotLearner learner = CliSupport.shiftEnsemble(Experiment.fewShotLearner(c, Experiment.model(c)), shiftEnsemble);
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);
     ClassSplit split = Experiment.split(c, reader);
     ImageClasses pool = reader.load(on.equals("test") ? split.test() : split.val());
@@ -122,8 +125,10 @@ public final class EvalCommand implements Callable<Integer> {
     EvalResult r = Experiment.evaluate(learner, params, tasks, episodes, threads, noProgress ? null : System.err);
     String what = c.algorithm() == Algorithm.TRANSFER ? "transfer (" + c.head() + " head, fine-tuned "
         + c.finetuneSteps() + " steps at lr " + c.finetuneLr() + ")" : c.algorithm().cliName();
-    System.out.printf(Locale.ROOT, "%s on %s classes of the %s split%s: %d-way %d-shot (%d queries): %s%n",
-        what, on, c.split(), c.grouping() == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
+    System.out.printf(Locale.ROOT, "%s%s on %s classes of the %s split%s: %d-way %d-shot (%d queries): %s%n",
+        what, shiftEnsemble > 0 ? " with a " + ((2 * shiftEnsemble + 1) * (2 * shiftEnsemble + 1))
+            + "-view shift ensemble" : "", on, c.split(),
+        c.grouping() == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
         c.testWays(), c.testShots(), c.testQueries(), r);
     if (out != null) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -135,6 +140,7 @@ public final class EvalCommand implements Callable<Integer> {
       m.put("ways", c.testWays());
       m.put("shots", c.testShots());
       m.put("queries", c.testQueries());
+      m.put("shift_ensemble_radius", shiftEnsemble);
       m.put("test_inner_steps", c.algorithm().gradientBased() ? c.testInnerSteps() : 0);
       if (c.algorithm() == Algorithm.TRANSFER) {
         m.put("head", c.head());

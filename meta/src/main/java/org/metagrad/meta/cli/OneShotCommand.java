@@ -51,6 +51,9 @@ public final class OneShotCommand implements Callable<Integer> {
       + " contains images_evaluation characters (the result is then not comparable with the published ones).")
   boolean allowEvaluationTrained;
 
+  @Option(names = "--shift-ensemble", paramLabel = "R", description = CliSupport.SHIFT_ENSEMBLE_HELP)
+  int shiftEnsemble = 0;
+
   @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the report as JSON to this file.")
   Path out;
 
@@ -66,15 +69,17 @@ public final class OneShotCommand implements Callable<Integer> {
     Path folder = runs != null ? runs : CliSupport.dataRoot(data).resolve("omniglot-oneshot");
     List<OneShotRun> all = OneShotReader.readAll(folder, c.side());
     Params params = Experiment.loadParams(c, rf.checkpoint());
-    FewShotLearner learner = Experiment.fewShotLearner(c, Experiment.model(c));
+    FewShotLearner learner = CliSupport.shiftEnsemble(Experiment.fewShotLearner(c, Experiment.model(c)), shiftEnsemble);
     OneShotChallenge.Report r = OneShotChallenge.run(learner, params, all);
-    System.out.println("one-shot challenge with " + c.algorithm().cliName() + " from " + rf.checkpoint() + ":");
+    System.out.println("one-shot challenge with " + c.algorithm().cliName() + (shiftEnsemble > 0 ? " (shift ensemble,"
+        + " radius " + shiftEnsemble + ")" : "") + " from " + rf.checkpoint() + ":");
     System.out.println(r);
     if (out != null) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("run", run.toString());
       m.put("algorithm", c.algorithm().cliName());
       m.put("split", c.split());
+      m.put("shift_ensemble_radius", shiftEnsemble);
       m.put("accuracy", r.accuracy());
       m.put("error_rate_percent", r.errorRatePercent());
       m.put("trials", r.trials());

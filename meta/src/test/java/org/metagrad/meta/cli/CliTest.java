@@ -152,6 +152,21 @@ class CliTest {
     assertThat(o.status()).as(o.out() + o.err()).isZero();
     assertThat(o.out()).contains("run01").contains("/20").contains("overall");
     assertThat(Files.readString(tmp.resolve("os.json"))).contains("\"run01\"").contains("\"trials\": 20");
+    // The test-time shift ensemble on both commands; a negative radius is named.
+    Outcome os9 = run("oneshot", "--run", dir.toString(), "--data", data(), "--shift-ensemble", "1", "--out",
+        tmp.resolve("os9.json").toString());
+    assertThat(os9.status()).as(os9.out() + os9.err()).isZero();
+    assertThat(os9.out()).contains("shift ensemble, radius 1").contains("run01").contains("overall");
+    assertThat(Files.readString(tmp.resolve("os9.json"))).contains("\"shift_ensemble_radius\": 1");
+    Outcome e9 = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "2", "--ways", "3",
+        "--shift-ensemble", "1", "--no-progress", "--out", tmp.resolve("eval9.json").toString());
+    assertThat(e9.status()).as(e9.out() + e9.err()).isZero();
+    assertThat(e9.out()).contains("with a 9-view shift ensemble").contains("3-way 1-shot").contains("(2 episodes)");
+    assertThat(Files.readString(tmp.resolve("eval9.json"))).contains("\"shift_ensemble_radius\": 1");
+    Outcome negative = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "2", "--shift-ensemble",
+        "-1");
+    assertThat(negative.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(negative.err()).contains("--shift-ensemble must be >= 0, got -1");
 
     // Resuming with other settings than the run's is refused.
     String[] other = train.clone();

@@ -1,0 +1,154 @@
+package org.metagrad.meta.algo;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.metagrad.Autograd;
+import org.metagrad.Tensor;
+import org.metagrad.meta.task.FewShotTask;
+import org.metagrad.meta.task.Task;
+import org.metagrad.nn.Params;
+
+/**
+ * Test-time shift ensemble around any {@link FewShotLearner} of images: every support image also enters the
+ * support set shifted by each whole-pixel offset {@code (dy, dx)} in {@code [-r, r]^2} (so a ProtoNet
+ * prototype becomes the mean embedding over the shifted copies, a Matching Network attends over all of them,
+ * MAML fine-tunes on them), and a query's logits are the mean of the learner's logits over the same shifted
+ * copies of the query. Shifts move the drawing and fill the uncovered border with 0 (the background of
+ * Omniglot images, whose strokes are 1). With {@code r = 0} it is the wrapped learner exactly.
+ *
+ * <p>It is an evaluation device (the same idea as the random shifts of Koch et al.'s training distortions, moved
+ * to test time): it changes neither training nor the parameters, and costs {@code (2r + 1)^2} times the
+ * learner's test-time work.
+ *
+ * <pre>{@code
+ * FewShotLearner tta = ShiftEnsemble.of(protoNet, 1);   // 9 views: shifts of -1, 0, +1 pixel per axis
+ * double acc = tta.evaluate(params, task);
+ * }</pre>
+ */
+public final class ShiftEnsemble implements FewShotLearner {
+  private final FewShotLearner inner;
+  private final int radius;
+
+  private ShiftEnsemble(FewShotLearner inner, int radius) {
+    this.inner = inner;
+    this.radius = radius;
+  }
+
+  /**
+   * The learner with shifts up to {@code radius} pixels along each axis ({@code (2 radius + 1)^2} views).
+   *
+   * @throws IllegalArgumentException for a null learner or a negative radius
+   */
+  public static ShiftEnsemble of(FewShotLearner inner, int radius) {
+    if (inner == null) {
+      throw new IllegalArgumentException("ShiftEnsemble: learner must not be null");
+    }
+    if (radius < 0) {
+      throw new IllegalArgumentException("ShiftEnsemble: radius must be >= 0, got " + radius);
+    }
+    return new ShiftEnsemble(inner, radius);
+  }
+
+  /** The wrapped learner. */
+  public FewShotLearner inner() {
+    return inner;
+  }
+
+  /** The largest shift, in pixels per axis. */
+  public int radius() {
+    return radius;
+  }
+
+  /** Number of views, {@code (2 radius + 1)^2}. */
+  public int views() {
+    return (2 * radius + 1) * (2 * radius + 1);
+  }
+
+  @Override
+  public Params initMetaParams(Params modelParams, org.metagrad.Rng rng) {
+    return inner.initMetaParams(modelParams, rng);
+  }
+
+  /** Adapts the wrapped learner to the support set with every shifted copy of each support image added. */
+  @Override
+  public Params adapt(Params params, FewShotTask task) {
+    if (radius == 0) {
+      return inner.adapt(params, task);
+    }
+    if (!(task instanceof Task t)) {
+      throw new IllegalArgumentException("ShiftEnsemble: needs an image classification task, got "
+          + (task == null ? "null" : task.getClass().getSimpleName()));
+    }
+    checkImages("support", t.supportX());
+    List<Tensor> copies = new ArrayList<>(views());
+    for (int dy = -radius; dy <= radius; dy++) {
+      for (int dx = -radius; dx <= radius; dx++) {
+        copies.add(shift(t.supportX(), dy, dx, radius));
+      }
+    }
+    int[] y = t.supportY();
+    int[] ys = new int[y.length * copies.size()];
+    for (int v = 0; v < copies.size(); v++) {
+      System.arraycopy(y, 0, ys, v * y.length, y.length);
+    }
+    Tensor sx;
+    try (Autograd.NoGrad g = Autograd.noGrad()) {
+      sx = Tensor.concat(copies, 0);
+    }
+    return inner.adapt(params, new Task(sx, ys, t.queryX(), t.queryY(), t.ways()));
+  }
+
+  /** The mean of the wrapped learner's outputs over the shifted copies of x ({@code [n, c, h, w]}). */
+  @Override
+  public Tensor predict(Params adapted, Tensor x) {
+    if (radius == 0) {
+      return inner.predict(adapted, x);
+    }
+    checkImages("input", x);
+    try (Autograd.NoGrad g = Autograd.noGrad()) {
+      Tensor sum = null;
+      for (int dy = -radius; dy <= radius; dy++) {
+        for (int dx = -radius; dx <= radius; dx++) {
+          Tensor out = inner.predict(adapted, shift(x, dy, dx, radius));
+          sum = sum == null ? out : sum.add(out);
+        }
+      }
+      return sum.div(views());
+    }
+  }
+
+  /**
+   * x shifted by {@code dy} rows and {@code dx} columns (positive: down and right), zero-filled; a
+   * {@code [n, c, h, w]} tensor of the same shape. {@code |dy|, |dx| <= radius}.
+   */
+  static Tensor shift(Tensor x, int dy, int dx, int radius) {
+    if (dy == 0 && dx == 0) {
+      return x;
+    }
+    int h = x.size(2);
+    int w = x.size(3);
+    try (Autograd.NoGrad g = Autograd.noGrad()) {
+      Tensor padded = x.pad(new int[] {0, 0, radius, radius}, new int[] {0, 0, radius, radius});
+      // out[i, j] = x[i - dy, j - dx] = padded[i - dy + radius, j - dx + radius]
+      return padded.slice(2, radius - dy, radius - dy + h).slice(3, radius - dx, radius - dx + w).contiguous();
+    }
+  }
+
+  private void checkImages(String which, Tensor x) {
+    int[] s = x.shape();
+    if (s.length != 4) {
+      throw new IllegalArgumentException("ShiftEnsemble: " + which + " must be images [n, c, h, w], got shape "
+          + Arrays.toString(s));
+    }
+    if (s[2] <= radius || s[3] <= radius) {
+      throw new IllegalArgumentException("ShiftEnsemble: shifts of up to " + radius + " pixels need images larger"
+          + " than that, got " + s[2] + " x " + s[3]);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ShiftEnsemble(" + inner + ", radius " + radius + ", " + views() + " views)";
+  }
+}
