@@ -151,6 +151,9 @@ public final class EvalCommand implements Callable<Integer> {
       m.put("accuracy", r.mean());
       m.put("ci95", r.ci95());
       m.put("std", r.std());
+      // Per episode, in episode order: with the same --seed two evaluations see the same tasks, so their
+      // difference can be tested episode by episode (paired) rather than through the two intervals.
+      m.put("episode_accuracies", r.accuracies());
       try {
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) {

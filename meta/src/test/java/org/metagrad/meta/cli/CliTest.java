@@ -162,7 +162,8 @@ class CliTest {
         "--shift-ensemble", "1", "--no-progress", "--out", tmp.resolve("eval9.json").toString());
     assertThat(e9.status()).as(e9.out() + e9.err()).isZero();
     assertThat(e9.out()).contains("with a 9-view shift ensemble").contains("3-way 1-shot").contains("(2 episodes)");
-    assertThat(Files.readString(tmp.resolve("eval9.json"))).contains("\"shift_ensemble_radius\": 1");
+    assertThat(Files.readString(tmp.resolve("eval9.json"))).contains("\"shift_ensemble_radius\": 1")
+        .containsPattern("\"episode_accuracies\": \\[[0-9.e-]+, [0-9.e-]+\\]");
     Outcome negative = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "2", "--shift-ensemble",
         "-1");
     assertThat(negative.status()).isEqualTo(Main.USAGE_ERROR);
