@@ -62,6 +62,11 @@ public final class ShiftEnsemble implements FewShotLearner {
 
   /** Number of views, {@code (2 radius + 1)^2}. */
   public int views() {
+    return views(radius);
+  }
+
+  /** Number of views of a shift ensemble of the given radius, {@code (2 radius + 1)^2}. */
+  public static int views(int radius) {
     return (2 * radius + 1) * (2 * radius + 1);
   }
 
@@ -81,12 +86,7 @@ public final class ShiftEnsemble implements FewShotLearner {
           + (task == null ? "null" : task.getClass().getSimpleName()));
     }
     checkImages("support", t.supportX());
-    List<Tensor> copies = new ArrayList<>(views());
-    for (int dy = -radius; dy <= radius; dy++) {
-      for (int dx = -radius; dx <= radius; dx++) {
-        copies.add(shift(t.supportX(), dy, dx, radius));
-      }
-    }
+    List<Tensor> copies = shiftedViews(t.supportX());
     int[] y = t.supportY();
     int[] ys = new int[y.length * copies.size()];
     for (int v = 0; v < copies.size(); v++) {
@@ -108,31 +108,36 @@ public final class ShiftEnsemble implements FewShotLearner {
     checkImages("input", x);
     try (Autograd.NoGrad g = Autograd.noGrad()) {
       Tensor sum = null;
-      for (int dy = -radius; dy <= radius; dy++) {
-        for (int dx = -radius; dx <= radius; dx++) {
-          Tensor out = inner.predict(adapted, shift(x, dy, dx, radius));
-          sum = sum == null ? out : sum.add(out);
-        }
+      for (Tensor view : shiftedViews(x)) {
+        Tensor out = inner.predict(adapted, view);
+        sum = sum == null ? out : sum.add(out);
       }
       return sum.div(views());
     }
   }
 
   /**
-   * x shifted by {@code dy} rows and {@code dx} columns (positive: down and right), zero-filled; a
-   * {@code [n, c, h, w]} tensor of the same shape. {@code |dy|, |dx| <= radius}.
+   * Every shifted copy of x, {@code dy} outer and {@code dx} inner from {@code -radius} to {@code radius}:
+   * x is zero-padded once and each copy is a window of the padded tensor (a view, no copy).
    */
-  static Tensor shift(Tensor x, int dy, int dx, int radius) {
-    if (dy == 0 && dx == 0) {
-      return x;
-    }
+  List<Tensor> shiftedViews(Tensor x) {
     int h = x.size(2);
     int w = x.size(3);
+    List<Tensor> out = new ArrayList<>(views());
     try (Autograd.NoGrad g = Autograd.noGrad()) {
       Tensor padded = x.pad(new int[] {0, 0, radius, radius}, new int[] {0, 0, radius, radius});
-      // out[i, j] = x[i - dy, j - dx] = padded[i - dy + radius, j - dx + radius]
-      return padded.slice(2, radius - dy, radius - dy + h).slice(3, radius - dx, radius - dx + w).contiguous();
+      for (int dy = -radius; dy <= radius; dy++) {
+        for (int dx = -radius; dx <= radius; dx++) {
+          out.add(window(padded, dy, dx, h, w));
+        }
+      }
     }
+    return out;
+  }
+
+  /** out[i, j] = x[i - dy, j - dx] = padded[i - dy + radius, j - dx + radius]: a view of the padded tensor. */
+  private Tensor window(Tensor padded, int dy, int dx, int h, int w) {
+    return padded.slice(2, radius - dy, radius - dy + h).slice(3, radius - dx, radius - dx + w);
   }
 
   private void checkImages(String which, Tensor x) {

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.metagrad.meta.algo.FewShotLearner;
+import org.metagrad.meta.algo.ShiftEnsemble;
 import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.ClassSplit;
 import org.metagrad.meta.data.EpisodeSampler;
@@ -126,8 +127,7 @@ public final class EvalCommand implements Callable<Integer> {
     String what = c.algorithm() == Algorithm.TRANSFER ? "transfer (" + c.head() + " head, fine-tuned "
         + c.finetuneSteps() + " steps at lr " + c.finetuneLr() + ")" : c.algorithm().cliName();
     System.out.printf(Locale.ROOT, "%s%s on %s classes of the %s split%s: %d-way %d-shot (%d queries): %s%n",
-        what, shiftEnsemble > 0 ? " with a " + ((2 * shiftEnsemble + 1) * (2 * shiftEnsemble + 1))
-            + "-view shift ensemble" : "", on, c.split(),
+        what, shiftEnsemble > 0 ? " with a " + ShiftEnsemble.views(shiftEnsemble) + "-view shift ensemble" : "", on, c.split(),
         c.grouping() == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
         c.testWays(), c.testShots(), c.testQueries(), r);
     if (out != null) {

@@ -37,19 +37,33 @@ class ShiftEnsembleTest {
     return out;
   }
 
+  /** The offsets {dy, dx} in the order of {@link ShiftEnsemble#shiftedViews}: dy outer, dx inner. */
+  private static java.util.List<int[]> offsets(int r) {
+    java.util.List<int[]> out = new java.util.ArrayList<>();
+    for (int dy = -r; dy <= r; dy++) {
+      for (int dx = -r; dx <= r; dx++) {
+        out.add(new int[] {dy, dx});
+      }
+    }
+    return out;
+  }
+
   @Test
   void shiftMovesTheDrawingAndFillsTheBorderWithZeros() {
     for (DType dt : DType.values()) {
       Tensor x = Tensor.randn(new Rng(1), dt, 2, 3, H, W);
-      for (int r = 1; r <= 2; r++) {
-        for (int dy = -r; dy <= r; dy++) {
-          for (int dx = -r; dx <= r; dx++) {
-            Tensor s = ShiftEnsemble.shift(x, dy, dx, r);
-            assertThat(s.shape()).containsExactly(2, 3, H, W);
-            assertThat(s.dtype()).isEqualTo(dt);
-            assertThat(s.toDoubleArray()).as("%s dy=%d dx=%d", dt, dy, dx)
-                .containsExactly(shifted(x.toDoubleArray(), 2, 3, H, W, dy, dx));
-          }
+      for (int r = 0; r <= 2; r++) {
+        java.util.List<Tensor> views = ShiftEnsemble.of(ProtoNet.euclidean(embed), r).shiftedViews(x);
+        java.util.List<int[]> offsets = offsets(r);
+        assertThat(views).hasSize(ShiftEnsemble.views(r)).hasSize(offsets.size());
+        for (int v = 0; v < views.size(); v++) {
+          int dy = offsets.get(v)[0];
+          int dx = offsets.get(v)[1];
+          Tensor s = views.get(v);
+          assertThat(s.shape()).containsExactly(2, 3, H, W);
+          assertThat(s.dtype()).isEqualTo(dt);
+          assertThat(s.toDoubleArray()).as("%s dy=%d dx=%d", dt, dy, dx)
+              .containsExactly(shifted(x.toDoubleArray(), 2, 3, H, W, dy, dx));
         }
       }
     }
@@ -81,16 +95,14 @@ class ShiftEnsembleTest {
     int n = t.supportY().length;
     double[][] protos = new double[3][3];
     int[] count = new int[3];
-    for (int dy = -1; dy <= 1; dy++) {
-      for (int dx = -1; dx <= 1; dx++) {
-        double[] v = shifted(sx, n, 1, H, W, dy, dx);
-        double[] z = embed.apply(p, Tensor.of(v, D, n, 1, H, W), null).toDoubleArray();
-        for (int i = 0; i < n; i++) {
-          int k = t.supportY()[i];
-          count[k]++;
-          for (int d = 0; d < 3; d++) {
-            protos[k][d] += z[i * 3 + d];
-          }
+    for (int[] o : offsets(1)) {
+      double[] v = shifted(sx, n, 1, H, W, o[0], o[1]);
+      double[] z = embed.apply(p, Tensor.of(v, D, n, 1, H, W), null).toDoubleArray();
+      for (int i = 0; i < n; i++) {
+        int k = t.supportY()[i];
+        count[k]++;
+        for (int d = 0; d < 3; d++) {
+          protos[k][d] += z[i * 3 + d];
         }
       }
     }
@@ -105,12 +117,10 @@ class ShiftEnsembleTest {
     double[] qx = t.queryX().toDoubleArray();
     int m = t.queryY().length;
     double[] mean = new double[m * 3];
-    for (int dy = -1; dy <= 1; dy++) {
-      for (int dx = -1; dx <= 1; dx++) {
-        double[] l = pn.predict(adapted, Tensor.of(shifted(qx, m, 1, H, W, dy, dx), D, m, 1, H, W)).toDoubleArray();
-        for (int i = 0; i < l.length; i++) {
-          mean[i] += l[i] / 9;
-        }
+    for (int[] o : offsets(1)) {
+      double[] l = pn.predict(adapted, Tensor.of(shifted(qx, m, 1, H, W, o[0], o[1]), D, m, 1, H, W)).toDoubleArray();
+      for (int i = 0; i < l.length; i++) {
+        mean[i] += l[i] / 9;
       }
     }
     double[] logits = tta.predict(adapted, t.queryX()).toDoubleArray();
