@@ -2,30 +2,94 @@ package org.metagrad.meta.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.metagrad.meta.algo.FewShotLearner;
+import org.metagrad.meta.algo.ModelEnsemble;
 import org.metagrad.meta.data.DataPaths;
+import org.metagrad.meta.train.Experiment;
+import org.metagrad.meta.train.TrainConfig;
+import org.metagrad.nn.Params;
 
 /** Helpers shared by the subcommands. */
 final class CliSupport {
   private CliSupport() {}
 
-  /**
-   * Refuses a transfer-only option given to another algorithm.
-   *
-   * @throws IllegalArgumentException when {@code value} is not null
-   */
   /** Description of the {@code --shift-ensemble} option of eval and oneshot. */
   static final String SHIFT_ENSEMBLE_HELP = "Test-time shift ensemble: every support and query image also enters"
       + " shifted by each whole-pixel offset up to R per axis ((2R+1)^2 views, e.g. 1 = 9), the query's logits"
       + " averaged over its views; 0 = off (default ${DEFAULT-VALUE}). Costs (2R+1)^2 times the test-time work.";
 
   /** The learner wrapped in a {@link org.metagrad.meta.algo.ShiftEnsemble} of radius r, or as it is for 0. */
-  static org.metagrad.meta.algo.FewShotLearner shiftEnsemble(org.metagrad.meta.algo.FewShotLearner learner, int r) {
+  static FewShotLearner shiftEnsemble(FewShotLearner learner, int r) {
     if (r < 0) {
       throw new IllegalArgumentException("--shift-ensemble must be >= 0, got " + r);
     }
     return r == 0 ? learner : org.metagrad.meta.algo.ShiftEnsemble.of(learner, r);
   }
 
+  /** Description of the {@code --ensemble-with} option of eval and oneshot. */
+  static final String ENSEMBLE_WITH_HELP = "Model ensemble: also load this trained run (repeatable) and average the"
+      + " members' log-probabilities (log-softmax of each member's logits) per query. Each run must have the same"
+      + " --split and --side as --run; each uses its own config and the same --checkpoint (best or last). Costs the"
+      + " sum of the members' test-time work.";
+
+  /** A trained run's learner and parameters: one run's, or a {@link ModelEnsemble}'s over several runs. */
+  record Loaded(FewShotLearner learner, Params params, List<Path> checkpoints) {}
+
+  /**
+   * The learner of the first run (its configuration with the command's test settings already applied) and its
+   * parameters; with other runs, the {@link ModelEnsemble} of all of them, each member built from its own
+   * configuration with {@code testSettings} applied.
+   *
+   * @param first the first run, as opened
+   * @param firstTest the first run's configuration with the command's test settings
+   * @param checkpoint best or last (a checkpoint file names one run's file and is refused with other runs)
+   * @param others the runs of {@code --ensemble-with}, possibly empty
+   * @param testSettings the command's test settings, applied to each other run's configuration
+   * @throws IllegalArgumentException for a missing run or checkpoint, a checkpoint file with other runs, or a run
+   *     whose split or image side differs from the first run's
+   */
+  static Loaded load(RunFolder first, TrainConfig firstTest, String checkpoint, List<Path> others,
+      UnaryOperator<TrainConfig> testSettings) {
+    FewShotLearner learner = Experiment.fewShotLearner(firstTest, Experiment.model(firstTest));
+    Params params = Experiment.loadParams(first.config(), first.checkpoint());
+    if (others == null || others.isEmpty()) {
+      return new Loaded(learner, params, List.of(first.checkpoint()));
+    }
+    if (!checkpoint.equals("best") && !checkpoint.equals("last")) {
+      throw new IllegalArgumentException("--checkpoint " + checkpoint + " names one run's file; with --ensemble-with"
+          + " use best or last, which every run has");
+    }
+    List<FewShotLearner> learners = new ArrayList<>(List.of(learner));
+    List<Params> ps = new ArrayList<>(List.of(params));
+    List<Path> ckpts = new ArrayList<>(List.of(first.checkpoint()));
+    TrainConfig c0 = first.config();
+    for (Path o : others) {
+      RunFolder rf = RunFolder.open(o, checkpoint);
+      TrainConfig c = rf.config();
+      if (!c.split().equals(c0.split())) {
+        throw new IllegalArgumentException("--ensemble-with " + o + ": trained on the '" + c.split() + "' split, the"
+            + " first run on '" + c0.split() + "'; its training classes could be the first run's test classes");
+      }
+      if (c.side() != c0.side()) {
+        throw new IllegalArgumentException("--ensemble-with " + o + ": images of side " + c.side() + ", the first run's "
+            + c0.side() + "; the members must read the same images");
+      }
+      TrainConfig t = testSettings.apply(c);
+      learners.add(Experiment.fewShotLearner(t, Experiment.model(t)));
+      ps.add(Experiment.loadParams(c, rf.checkpoint()));
+      ckpts.add(rf.checkpoint());
+    }
+    return new Loaded(ModelEnsemble.of(learners), ModelEnsemble.params(ps), List.copyOf(ckpts));
+  }
+
+  /**
+   * Refuses a transfer-only option given to another algorithm.
+   *
+   * @throws IllegalArgumentException when {@code value} is not null
+   */
   static void transferOnly(org.metagrad.meta.train.Algorithm a, String option, Object value) {
     if (value != null) {
       throw new IllegalArgumentException(option + " applies only to --algorithm transfer, not " + a.cliName());

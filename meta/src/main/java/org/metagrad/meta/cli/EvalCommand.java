@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -84,6 +86,9 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--shift-ensemble", paramLabel = "R", description = CliSupport.SHIFT_ENSEMBLE_HELP)
   int shiftEnsemble = 0;
 
+  @Option(names = "--ensemble-with", paramLabel = "DIR", description = CliSupport.ENSEMBLE_WITH_HELP)
+  List<Path> ensembleWith = new ArrayList<>();
+
   @Option(names = "--seed", description = "Seed of the episodes (default: the run's test seed).")
   Long seed;
 
@@ -97,6 +102,17 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "Do not draw a progress bar on stderr.")
   boolean noProgress;
 
+  /** A trained run's configuration with this command's test settings (the options given, else the run's). */
+  private TrainConfig testSettings(TrainConfig trained, Path dataRoot) {
+    return trained.toBuilder().data(dataRoot)
+        .testWays(ways == null ? trained.testWays() : ways).testShots(shots == null ? trained.testShots() : shots)
+        .testQueries(queries == null ? trained.testQueries() : queries)
+        .testInnerSteps(testInnerSteps == null ? trained.testInnerSteps() : testInnerSteps)
+        .finetuneSteps(finetuneSteps == null ? trained.finetuneSteps() : finetuneSteps)
+        .finetuneLr(finetuneLr == null ? trained.finetuneLr() : finetuneLr)
+        .testEpisodes(episodes).threads(threads).grouping(grouping == null ? trained.grouping() : grouping).build();
+  }
+
   @Override
   public Integer call() {
     if (!on.equals("test") && !on.equals("val")) {
@@ -108,15 +124,11 @@ public final class EvalCommand implements Callable<Integer> {
       CliSupport.transferOnly(trained.algorithm(), "--finetune-steps", finetuneSteps);
       CliSupport.transferOnly(trained.algorithm(), "--finetune-lr", finetuneLr);
     }
-    TrainConfig c = trained.toBuilder().data(CliSupport.dataRoot(data))
-        .testWays(ways == null ? trained.testWays() : ways).testShots(shots == null ? trained.testShots() : shots)
-        .testQueries(queries == null ? trained.testQueries() : queries)
-        .testInnerSteps(testInnerSteps == null ? trained.testInnerSteps() : testInnerSteps)
-        .finetuneSteps(finetuneSteps == null ? trained.finetuneSteps() : finetuneSteps)
-        .finetuneLr(finetuneLr == null ? trained.finetuneLr() : finetuneLr)
-        .testEpisodes(episodes).threads(threads).grouping(grouping == null ? trained.grouping() : grouping).build();
-    Params params = Experiment.loadParams(trained, rf.checkpoint());
-    FewShotLearner learner = CliSupport.shiftEnsemble(Experiment.fewShotLearner(c, Experiment.model(c)), shiftEnsemble);
+    Path dataRoot = CliSupport.dataRoot(data);
+    TrainConfig c = testSettings(trained, dataRoot);
+    CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> testSettings(t, dataRoot));
+    Params params = loaded.params();
+    FewShotLearner learner = CliSupport.shiftEnsemble(loaded.learner(), shiftEnsemble);
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);
     ClassSplit split = Experiment.split(c, reader);
     ImageClasses pool = reader.load(on.equals("test") ? split.test() : split.val());
@@ -126,6 +138,9 @@ public final class EvalCommand implements Callable<Integer> {
     EvalResult r = Experiment.evaluate(learner, params, tasks, episodes, threads, noProgress ? null : System.err);
     String what = c.algorithm() == Algorithm.TRANSFER ? "transfer (" + c.head() + " head, fine-tuned "
         + c.finetuneSteps() + " steps at lr " + c.finetuneLr() + ")" : c.algorithm().cliName();
+    if (!ensembleWith.isEmpty()) {
+      what = "ensemble of " + loaded.checkpoints().size() + " runs (" + what + " first)";
+    }
     System.out.printf(Locale.ROOT, "%s%s on %s classes of the %s split%s: %d-way %d-shot (%d queries): %s%n",
         what, shiftEnsemble > 0 ? " with a " + ShiftEnsemble.views(shiftEnsemble) + "-view shift ensemble" : "", on, c.split(),
         c.grouping() == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
@@ -134,6 +149,9 @@ public final class EvalCommand implements Callable<Integer> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("run", run.toString());
       m.put("checkpoint", rf.checkpoint().toString());
+      if (!ensembleWith.isEmpty()) {
+        m.put("ensemble_checkpoints", loaded.checkpoints().stream().map(Path::toString).toList());
+      }
       m.put("algorithm", c.algorithm().cliName());
       m.put("classes", on);
       m.put("grouping", c.grouping().name());

@@ -13,7 +13,6 @@ import org.metagrad.meta.algo.FewShotLearner;
 import org.metagrad.meta.data.OneShotReader;
 import org.metagrad.meta.data.OneShotRun;
 import org.metagrad.meta.oneshot.OneShotChallenge;
-import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.Json;
 import org.metagrad.meta.train.TrainConfig;
 import org.metagrad.nn.Params;
@@ -54,6 +53,9 @@ public final class OneShotCommand implements Callable<Integer> {
   @Option(names = "--shift-ensemble", paramLabel = "R", description = CliSupport.SHIFT_ENSEMBLE_HELP)
   int shiftEnsemble = 0;
 
+  @Option(names = "--ensemble-with", paramLabel = "DIR", description = CliSupport.ENSEMBLE_WITH_HELP)
+  List<Path> ensembleWith = new ArrayList<>();
+
   @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the report as JSON to this file.")
   Path out;
 
@@ -68,11 +70,15 @@ public final class OneShotCommand implements Callable<Integer> {
     }
     Path folder = runs != null ? runs : CliSupport.dataRoot(data).resolve("omniglot-oneshot");
     List<OneShotRun> all = OneShotReader.readAll(folder, c.side());
-    Params params = Experiment.loadParams(c, rf.checkpoint());
-    FewShotLearner learner = CliSupport.shiftEnsemble(Experiment.fewShotLearner(c, Experiment.model(c)), shiftEnsemble);
+    // Every --ensemble-with run must have the first run's split (CliSupport.load), so the check above covers them.
+    CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> t);
+    Params params = loaded.params();
+    FewShotLearner learner = CliSupport.shiftEnsemble(loaded.learner(), shiftEnsemble);
     OneShotChallenge.Report r = OneShotChallenge.run(learner, params, all);
-    System.out.println("one-shot challenge with " + c.algorithm().cliName() + (shiftEnsemble > 0 ? " (shift ensemble,"
-        + " radius " + shiftEnsemble + ")" : "") + " from " + rf.checkpoint() + ":");
+    System.out.println("one-shot challenge with " + c.algorithm().cliName() + (ensembleWith.isEmpty() ? ""
+        : " (ensemble of " + loaded.checkpoints().size() + " runs)") + (shiftEnsemble > 0 ? " (shift ensemble,"
+        + " radius " + shiftEnsemble + ")" : "") + " from " + String.join(", ",
+        loaded.checkpoints().stream().map(Path::toString).toList()) + ":");
     System.out.println(r);
     if (out != null) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -80,6 +86,7 @@ public final class OneShotCommand implements Callable<Integer> {
       m.put("algorithm", c.algorithm().cliName());
       m.put("split", c.split());
       m.put("shift_ensemble_radius", shiftEnsemble);
+      m.put("checkpoints", loaded.checkpoints().stream().map(Path::toString).toList());
       m.put("accuracy", r.accuracy());
       m.put("error_rate_percent", r.errorRatePercent());
       m.put("trials", r.trials());

@@ -220,6 +220,49 @@ class CliTest {
     assertThat(tmp.resolve("bad")).doesNotExist();
   }
 
+  @Test
+  void modelEnsembleOnEvalAndOneshotAndMismatchedRunsAreRefused(@TempDir Path tmp) throws Exception {
+    Path a = tmp.resolve("a");
+    Path b = tmp.resolve("b");
+    for (String[] args : new String[][] {{a.toString(), "4", "1"}, {b.toString(), "6", "2"}}) {
+      Outcome t = run("train", "--algorithm", "protonet", "--data", data(), "--split", "background", "--hidden", args[1],
+          "--seed", args[2], "--ways", "5", "--shots", "1", "--queries", "1", "--test-ways", "5", "--test-shots", "1",
+          "--test-queries", "1", "--iterations", "2", "--val-every", "0", "--val-episodes", "2", "--test-episodes", "2",
+          "--threads", "2", "--no-progress", "--out", args[0]);
+      assertThat(t.status()).as(t.out() + t.err()).isZero();
+    }
+    Outcome e = run("eval", "--run", a.toString(), "--ensemble-with", b.toString(), "--data", data(), "--episodes",
+        "2", "--ways", "3", "--no-progress", "--out", tmp.resolve("ens.json").toString());
+    assertThat(e.status()).as(e.out() + e.err()).isZero();
+    assertThat(e.out()).contains("ensemble of 2 runs (protonet first)").contains("3-way 1-shot").contains("(2 episodes)");
+    assertThat(Files.readString(tmp.resolve("ens.json"))).contains("\"ensemble_checkpoints\"")
+        .contains(a.resolve("best.safetensors").toString()).contains(b.resolve("best.safetensors").toString());
+    Outcome o = run("oneshot", "--run", a.toString(), "--ensemble-with", b.toString(), "--checkpoint", "last",
+        "--data", data(), "--shift-ensemble", "1", "--out", tmp.resolve("os.json").toString());
+    assertThat(o.status()).as(o.out() + o.err()).isZero();
+    assertThat(o.out()).contains("(ensemble of 2 runs)").contains("shift ensemble, radius 1").contains("run01")
+        .contains(b.resolve("last.safetensors").toString());
+    assertThat(Files.readString(tmp.resolve("os.json"))).contains("\"checkpoints\"").contains("\"trials\": 20");
+    // A member trained on another split could have trained on the first run's test classes (a copy of run b whose
+    // config says so: the check comes before any checkpoint is read).
+    Path other = Files.createDirectories(tmp.resolve("vinyals"));
+    Files.writeString(other.resolve("config.json"), Files.readString(b.resolve("config.json"))
+        .replace("\"split\": \"background\"", "\"split\": \"vinyals\""));
+    Files.copy(b.resolve("best.safetensors"), other.resolve("best.safetensors"));
+    Outcome split = run("eval", "--run", a.toString(), "--ensemble-with", other.toString(), "--data", data(),
+        "--episodes", "2", "--no-progress");
+    assertThat(split.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(split.err()).contains("trained on the 'vinyals' split, the first run on 'background'");
+    Outcome file = run("eval", "--run", a.toString(), "--ensemble-with", b.toString(), "--checkpoint",
+        a.resolve("best.safetensors").toString(), "--data", data(), "--episodes", "2", "--no-progress");
+    assertThat(file.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(file.err()).contains("names one run's file; with --ensemble-with use best or last");
+    Outcome missing = run("oneshot", "--run", a.toString(), "--ensemble-with", tmp.resolve("nope").toString(),
+        "--data", data());
+    assertThat(missing.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(missing.err()).contains("not a training run folder").contains("nope");
+  }
+
   private static String[] append(String[] a, String s) {
     String[] r = java.util.Arrays.copyOf(a, a.length + 1);
     r[a.length] = s;
