@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints the side-by-side table of a bench/run.sh output directory (markdown, stdlib only).
+"""Prints the side-by-side table of a bench/run.sh output directory (markdown, stdlib only);
+with --rounds DIR, the table of a bench/rounds.sh directory (every round's ratios and their median).
 
 Metagrad figures are JMH SampleTime medians (p50 over all samples of all forks); peers are the
 medians that gemm_numpy.py and torch_workloads.py print. Ratio = Metagrad time / peer time
@@ -44,8 +45,8 @@ def load_lines(path):
     return out
 
 
-def main():
-    d = sys.argv[1]
+def load_run(d):
+    """The JMH medians and peer lines of one run directory: (get, torch, numpy, mem, jmh)."""
     jmh = load_jmh(d)
     peers = load_lines(os.path.join(d, "peers.jsonl"))
     mem = load_lines(os.path.join(d, "memory.jsonl"))
@@ -59,26 +60,21 @@ def main():
         v, unit, _ = jmh[key]
         return to_ms(v, unit)
 
-    print(f"# Side-by-side results ({os.path.basename(os.path.normpath(d))})\n")
-    print("## SGEMM float32, n x n (Metagrad cpu-vector vs numpy/OpenBLAS)\n")
-    print("| n | threads | Metagrad ms | GFLOP/s | numpy ms | GFLOP/s | ratio (time) | speed vs OpenBLAS |")
-    print("|---|---|---|---|---|---|---|---|")
+    return get, torch, numpy, mem, jmh
+
+
+def sgemm_rows(get, numpy):
+    """(n, threads, Metagrad ms, numpy ms or None) for every size the run has."""
     for t in (1, 2):
         for n in (64, 128, 256, 512, 1024, 2048):
             m = get("GemmBench.gemm", n=n, threads=t, backend="cpu-vector")
-            p = numpy.get((n, t))
-            if m is None:
-                continue
-            gf = 2 * n ** 3 / (m / 1e3) / 1e9
-            if p:
-                pm = p["median_s"] * 1e3
-                print(f"| {n} | {t} | {m:.3f} | {gf:.1f} | {pm:.3f} | {p['gflops']:.1f} | {m / pm:.2f} | {pm / m:.2f}x |")
-            else:
-                print(f"| {n} | {t} | {m:.3f} | {gf:.1f} | - | - | - | - |")
+            if m is not None:
+                p = numpy.get((n, t))
+                yield n, t, m, (p["median_s"] * 1e3 if p else None)
 
-    print("\n## Workloads, 2 threads (Metagrad cpu-vector vs PyTorch CPU)\n")
-    print("| workload | Metagrad median ms | PyTorch median ms | ratio | target | result |")
-    print("|---|---|---|---|---|---|")
+
+def workload_rows(get, torch):
+    """(label, Metagrad ms, PyTorch ms or None) of workloads (a)-(c); (d) in us per op."""
     rows = [
         ("(a) conv4 fwd+bwd, batch 100", get("WorkloadBench.conv4ForwardBackward"), "conv4_fwd_bwd"),
     ]
@@ -101,24 +97,47 @@ def main():
     ]
     for label, m, tk in rows:
         p = torch.get(tk)
-        pm = p["median_ms"] if p else None
-        ratio = m / pm if (m and pm) else None
-        res = "-" if ratio is None else ("pass" if ratio <= 1.0 else f"miss by {100 * (ratio - 1):.0f}%")
-        ms = f"{m:.1f}" if m else "-"
-        pms = f"{pm:.1f}" if pm else "-"
-        rs = f"{ratio:.2f}" if ratio else "-"
-        print(f"| {label} | {ms} | {pms} | {rs} | <= 1.0 | {res} |")
+        yield label, m, (p["median_ms"] if p else None)
     fwd = get("OpOverheadBench.forwardPerOp")
     fb = get("OpOverheadBench.forwardBackwardPerOp")
     ac = torch.get("add_chain")
     if fwd is not None and fb is not None:
-        fwd_us, bwd_us = fwd * 1e3, (fb - fwd) * 1e3
-        tf = ac["fwd_per_op_us"] if ac else None
-        tb = ac["bwd_per_op_us"] if ac else None
-        for label, m, p in (("(d) per-op forward (us)", fwd_us, tf), ("(d) per-op backward (us)", bwd_us, tb)):
-            ratio = m / p if p else None
-            res = "-" if ratio is None else ("pass" if ratio <= 1.0 else f"miss by {100 * (ratio - 1):.0f}%")
-            print(f"| {label} | {m:.3f} | {p if p is None else round(p, 3)} | {ratio and round(ratio, 2)} | <= 1.0 | {res} |")
+        yield "(d) per-op forward (us)", fwd * 1e3, (ac["fwd_per_op_us"] if ac else None)
+        yield "(d) per-op backward (us)", (fb - fwd) * 1e3, (ac["bwd_per_op_us"] if ac else None)
+
+
+def verdict(ratio):
+    return "-" if ratio is None else ("pass" if ratio <= 1.0 else f"miss by {100 * (ratio - 1):.0f}%")
+
+
+def main():
+    if sys.argv[1] == "--rounds":
+        return rounds(sys.argv[2])
+    d = sys.argv[1]
+    get, torch, numpy, mem, jmh = load_run(d)
+
+    print(f"# Side-by-side results ({os.path.basename(os.path.normpath(d))})\n")
+    print("## SGEMM float32, n x n (Metagrad cpu-vector vs numpy/OpenBLAS)\n")
+    print("| n | threads | Metagrad ms | GFLOP/s | numpy ms | GFLOP/s | ratio (time) | speed vs OpenBLAS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, t, m, pm in sgemm_rows(get, numpy):
+        gf = 2 * n ** 3 / (m / 1e3) / 1e9
+        if pm:
+            pgf = 2 * n ** 3 / (pm / 1e3) / 1e9
+            print(f"| {n} | {t} | {m:.3f} | {gf:.1f} | {pm:.3f} | {pgf:.1f} | {m / pm:.2f} | {pm / m:.2f}x |")
+        else:
+            print(f"| {n} | {t} | {m:.3f} | {gf:.1f} | - | - | - | - |")
+
+    print("\n## Workloads, 2 threads (Metagrad cpu-vector vs PyTorch CPU)\n")
+    print("| workload | Metagrad median ms | PyTorch median ms | ratio | target | result |")
+    print("|---|---|---|---|---|---|")
+    for label, m, pm in workload_rows(get, torch):
+        ratio = m / pm if (m and pm) else None
+        digits = 3 if label.startswith("(d)") else 1
+        ms = f"{m:.{digits}f}" if m else "-"
+        pms = f"{pm:.{digits}f}" if pm else "-"
+        rs = f"{ratio:.2f}" if ratio else "-"
+        print(f"| {label} | {ms} | {pms} | {rs} | <= 1.0 | {verdict(ratio)} |")
 
     print("\n## Peak memory, fresh process per workload (MiB)\n")
     print("| workload | Metagrad peak RSS growth | Metagrad -Xmx | smallest -Xmx that completes | "
@@ -189,6 +208,48 @@ def main():
                 gf = f"{2 * int(pd['n']) ** 3 / (to_ms(v, unit) / 1e3) / 1e9:.1f}"
             ps = ", ".join(f"{k}={v}" for k, v in params if k != "backend")
             print(f"| {name} | {ps} | {v:.3f} {unit} | {gf} |")
+
+
+def rounds(d):
+    """Table of a bench/rounds.sh directory: per round (round-1, round-2, ...), the ratio Metagrad / peer of
+    each row measured in that round, where both sides ran minutes apart; then the median over the rounds."""
+    import statistics
+    dirs = sorted(glob.glob(os.path.join(d, "round-*")), key=lambda p: int(p.rsplit("-", 1)[1]))
+    if not dirs:
+        sys.exit(f"no round-N directories in {d}")
+    table = {}  # label -> list of (Metagrad, peer, ratio) per round, None where the round lacks it
+    order = []
+    for i, rd in enumerate(dirs):
+        get, torch, numpy, _, _ = load_run(rd)
+        rows = [(f"sgemm n={n}, {t} thread{'s' if t > 1 else ''} (time ratio vs numpy)", m, pm)
+                for n, t, m, pm in sgemm_rows(get, numpy)]
+        rows += list(workload_rows(get, torch))
+        for label, m, pm in rows:
+            if label not in table:
+                table[label] = [None] * len(dirs)
+                order.append(label)
+            if m and pm:
+                table[label][i] = (m, pm, m / pm)
+    print(f"# Interleaved rounds ({os.path.basename(os.path.normpath(d))}): ratio Metagrad time / peer time\n")
+    print("Each round ran Metagrad's JMH benchmarks and the peers' scripts back to back (odd rounds Metagrad first,")
+    print("even rounds the peers first); a ratio compares two medians taken minutes apart, the last columns")
+    print("take the median over the rounds.\n")
+    head = " | ".join(f"round {i + 1}" for i in range(len(dirs)))
+    print(f"| row | {head} | median ratio | median Metagrad | median peer | target <= 1.0 (sgemm: <= 1.25) |")
+    print("|---|" + "---|" * len(dirs) + "---|---|---|---|")
+    for label in order:
+        cells = table[label]
+        got = [c for c in cells if c]
+        if not got:
+            continue
+        med = statistics.median(c[2] for c in got)
+        mm = statistics.median(c[0] for c in got)
+        pm = statistics.median(c[1] for c in got)
+        limit = 1.25 if label.startswith("sgemm n=1024, 2") else (None if label.startswith("sgemm") else 1.0)
+        res = "-" if limit is None else ("pass" if med <= limit else f"miss by {100 * (med / limit - 1):.0f}%")
+        cs = " | ".join(f"{c[2]:.2f}" if c else "-" for c in cells)
+        digits = 3 if label.startswith("(d)") else 1
+        print(f"| {label} | {cs} | **{med:.2f}** | {mm:.{digits}f} | {pm:.{digits}f} | {res} |")
 
 
 if __name__ == "__main__":

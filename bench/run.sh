@@ -11,7 +11,8 @@
 # the memory runs, default 2g), SKIP_BUILD=1,
 # SKIP_PEERS=1, SKIP_JMH=1 (reuse files already in OUT_DIR), TORCH_ARGS (extra torch_workloads.py
 # options), KERNELS=0 (skip the kernel micro-benchmarks), GEMM_ARGS / MAML_ARGS (extra JMH args,
-# e.g. "-p n=1024"), MEM_WORKLOADS (subset), QUICK=1 (one iteration each: a smoke test, not results).
+# e.g. "-p n=1024"), MEM_WORKLOADS (subset), SKIP_MEMORY=1, PEERS_FIRST=1 (run the peers before the JMH
+# suite; bench/rounds.sh alternates the order), QUICK=1 (one iteration each: a smoke test, not results).
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for the numpy/torch commands only (run_peers.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -57,6 +58,14 @@ jmh() {  # name, forks, regex, warmup iterations, warmup seconds, iterations, se
       echo "jmh $name failed; see $out/jmh-$name.txt" >&2; tail -20 "$out/jmh-$name.txt" >&2; return 1; }
 }
 
+peers() {
+  if [ -z "${SKIP_PEERS:-}" ]; then
+    log "peers"
+    THREADS="$THREADS" "$here/python/run_peers.sh" "$out/peers.jsonl" 2>>"$out/log.txt"
+  fi
+}
+[ -n "${PEERS_FIRST:-}" ] && peers
+
 if [ -z "${SKIP_JMH:-}" ]; then
   JMH_HEAP=""
   # GEMM 64..2048 at 1 and 2 threads (the benchmark's threads param opens the backend with that many).
@@ -82,7 +91,7 @@ if [ -z "${SKIP_JMH:-}" ]; then
   # then one more run (3 repeats) at that heap: its RSS growth and time are what a user who sizes the
   # heap gets ("at_min_heap" lines).
   : > "$out/memory.jsonl"
-  for w in ${MEM_WORKLOADS:-conv4 maml2_1step maml2_1step_graph maml1_1step maml2_5step maml2_5step_graph maml1_5step protonet}; do
+  [ -n "${SKIP_MEMORY:-}" ] || for w in ${MEM_WORKLOADS:-conv4 maml2_1step maml2_1step_graph maml1_1step maml2_5step maml2_5step_graph maml1_5step protonet}; do
     log "memory $w"
     "$JAVA" $jvm -Xmx"$MEM_HEAP" -cp "$jar" org.metagrad.bench.workloads.WorkloadMain "$w" 2 2>/dev/null \
       | grep '^{' >> "$out/memory.jsonl" || echo "{\"workload\": \"$w\", \"error\": \"failed at -Xmx$MEM_HEAP\"}" >> "$out/memory.jsonl"
@@ -99,9 +108,6 @@ if [ -z "${SKIP_JMH:-}" ]; then
   done
 fi
 
-if [ -z "${SKIP_PEERS:-}" ]; then
-  log "peers"
-  THREADS="$THREADS" "$here/python/run_peers.sh" "$out/peers.jsonl" 2>>"$out/log.txt"
-fi
+[ -n "${PEERS_FIRST:-}" ] || peers
 log "done"
 python3 "$here/report.py" "$out" | tee "$out/table.md"

@@ -5,7 +5,7 @@
 #   bench/python/run_peers.sh [OUT.jsonl]        (default: bench/python/results/peers-<date>.jsonl)
 #
 # Environment knobs: THREADS (torch threads, default 2), GEMM_THREADS (default "1 2"),
-# PYTHON (numpy's python, default python3), TORCH_PYTHON (default /usr/bin/python3, Debian's
+# GEMM_SIZES (default "64,128,256,512,1024,2048"), PYTHON (numpy's python, default python3), TORCH_PYTHON (default /usr/bin/python3, Debian's
 # python3-torch), OMP_WAIT_POLICY_FOR_TORCH (default PASSIVE: see torch_workloads.py),
 # TORCH_ARGS (more torch_workloads.py options, e.g. "--budget-s 20 --repeat-scale 0.5").
 #
@@ -27,7 +27,7 @@ echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for t in $GEMM_THREADS; do
   # One process per thread count, so the count holds with or without threadpoolctl.
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" \
-    "$PYTHON" "$here/gemm_numpy.py" --threads "$t" | tee -a "$out"
+    "$PYTHON" "$here/gemm_numpy.py" --threads "$t" --sizes "${GEMM_SIZES:-64,128,256,512,1024,2048}" | tee -a "$out"
 done
 if "$TORCH_PYTHON" -c 'import torch' 2>/dev/null; then
   "$TORCH_PYTHON" "$here/torch_workloads.py" --threads "$THREADS" \
