@@ -16,6 +16,36 @@ import org.metagrad.nn.Params;
 final class CliSupport {
   private CliSupport() {}
 
+  /** The system property that sizes the CPU backend's kernel threads (read when the backend is first opened). */
+  static final String KERNEL_THREADS_PROPERTY = "metagrad.threads";
+
+  /**
+   * The kernel thread count a command with {@code --threads requested} sets, or null to leave it: at most
+   * {@code requested} and the processor count, and nothing when {@code -Dmetagrad.threads} is already given (an
+   * explicit setting wins) or when the cap is the processor count (the default anyway).
+   */
+  static Integer kernelThreads(int requested, String property, int processors) {
+    if (property != null && !property.isBlank()) {
+      return null;
+    }
+    int n = Math.max(1, Math.min(requested, processors));
+    return n < processors ? n : null;
+  }
+
+  /**
+   * Caps the CPU backend's kernel threads at the command's {@code --threads}, so that {@code --threads 1} keeps a
+   * run on one core: without it a lone task (a ProtoNet episode, one evaluation episode at a time) splits each
+   * kernel over every processor. Takes effect when the backend has not been opened yet in this JVM (a command
+   * line run); results do not depend on it.
+   */
+  static void capKernelThreads(int requested) {
+    Integer n = kernelThreads(requested, System.getProperty(KERNEL_THREADS_PROPERTY),
+        Runtime.getRuntime().availableProcessors());
+    if (n != null) {
+      System.setProperty(KERNEL_THREADS_PROPERTY, n.toString());
+    }
+  }
+
   /** Description of the {@code --shift-ensemble} option of eval and oneshot. */
   static final String SHIFT_ENSEMBLE_HELP = "Test-time shift ensemble: every support and query image also enters"
       + " shifted by each whole-pixel offset up to R per axis ((2R+1)^2 views, e.g. 1 = 9), the query's logits"

@@ -93,7 +93,8 @@ public final class EvalCommand implements Callable<Integer> {
   Long seed;
 
   @Option(names = {"-t", "--threads"}, description = "Worker threads: episodes side by side, each one's kernels on"
-      + " its thread; results do not depend on it (default: the processor count, ${DEFAULT-VALUE}).")
+      + " its thread, and at most this many threads for a lone episode's kernels (unless -Dmetagrad.threads is"
+      + " given); results do not depend on it (default: the processor count, ${DEFAULT-VALUE}).")
   int threads = Runtime.getRuntime().availableProcessors();
 
   @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the result as JSON to this file.")
@@ -118,6 +119,10 @@ public final class EvalCommand implements Callable<Integer> {
     if (!on.equals("test") && !on.equals("val")) {
       throw new IllegalArgumentException("--on must be test or val, got '" + on + "'");
     }
+    if (threads < 1) {
+      throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+    }
+    CliSupport.capKernelThreads(threads);
     RunFolder rf = RunFolder.open(run, checkpoint);
     TrainConfig trained = rf.config();
     if (trained.algorithm() != Algorithm.TRANSFER) {

@@ -119,8 +119,8 @@ public final class TrainCommand implements Callable<Integer> {
   long seed = 1;
 
   @Option(names = {"-t", "--threads"}, description = "Worker threads for meta-batches and evaluation: tasks side by"
-      + " side, each one's kernels on its thread; results do not depend on it (default: the processor count,"
-      + " ${DEFAULT-VALUE}).")
+      + " side, each one's kernels on its thread, and at most this many threads for a lone task's kernels (unless"
+      + " -Dmetagrad.threads is given); results do not depend on it (default: the processor count, ${DEFAULT-VALUE}).")
   int threads = Runtime.getRuntime().availableProcessors();
 
   @Option(names = "--val-every", description = "Validate every this many iterations; 0 = at the end only"
@@ -218,6 +218,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     TrainConfig c = config();
+    CliSupport.capKernelThreads(threads);
     new Experiment(c, System.out, noProgress ? null : System.err).run(resume);
     return 0;
   }

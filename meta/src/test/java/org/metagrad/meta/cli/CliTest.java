@@ -114,6 +114,21 @@ class CliTest {
     Outcome unknownOption = run("train", "--wayz", "5");
     assertThat(unknownOption.status()).isEqualTo(Main.USAGE_ERROR);
     assertThat(unknownOption.err()).contains("--wayz");
+    Outcome noThreads = run("eval", "--run", tmp.toString(), "--threads", "0", "--data", data());
+    assertThat(noThreads.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(noThreads.err()).contains("--threads must be at least 1, got 0");
+  }
+
+  @Test
+  void threadsCapsTheKernelThreadsUnlessTheyAreSetExplicitly() {
+    // --threads 1 on 2 processors: one kernel thread, so two runs side by side take one core each.
+    assertThat(CliSupport.kernelThreads(1, null, 2)).isEqualTo(1);
+    assertThat(CliSupport.kernelThreads(3, "", 8)).isEqualTo(3);
+    // At or above the processor count: the backend's default, nothing set.
+    assertThat(CliSupport.kernelThreads(2, null, 2)).isNull();
+    assertThat(CliSupport.kernelThreads(16, null, 2)).isNull();
+    // An explicit -Dmetagrad.threads wins.
+    assertThat(CliSupport.kernelThreads(1, "2", 2)).isNull();
   }
 
   @Test
