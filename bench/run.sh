@@ -39,7 +39,9 @@ log() { echo "# $(date +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg): $*" | t
   "$JAVA" -version 2>&1 | head -2
   free -g | head -2
   /usr/bin/python3 -c 'import torch; print("torch", torch.__version__, torch.__config__.parallel_info().splitlines()[:3])' 2>/dev/null || true
-  python3 -c 'import numpy, threadpoolctl; print("numpy", numpy.__version__, [(i["internal_api"], i["version"], i["architecture"]) for i in threadpoolctl.threadpool_info()])' 2>/dev/null || true
+  python3 -c 'import numpy, threadpoolctl; print("numpy", numpy.__version__, [(i["internal_api"], i["version"], i["architecture"]) for i in threadpoolctl.threadpool_info()])' 2>/dev/null \
+    || python3 -c 'import numpy; c = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]; print("numpy", numpy.__version__, "blas", c.get("name"), c.get("version"), "(build configuration; threadpoolctl not installed)")' 2>/dev/null \
+    || true
   dpkg -l 2>/dev/null | awk '/libopenblas0|python3-torch /{print $2, $3}'
 } > "$out/machine.txt" 2>&1
 
