@@ -9,6 +9,7 @@ medians that gemm_numpy.py and torch_workloads.py print. Ratio = Metagrad time /
 import glob
 import json
 import os
+import statistics
 import sys
 
 
@@ -106,8 +107,11 @@ def workload_rows(get, torch):
         yield "(d) per-op backward (us)", (fb - fwd) * 1e3, (ac["bwd_per_op_us"] if ac else None)
 
 
-def verdict(ratio):
-    return "-" if ratio is None else ("pass" if ratio <= 1.0 else f"miss by {100 * (ratio - 1):.0f}%")
+def verdict(ratio, limit=1.0):
+    """pass / miss by N% for a time ratio against its largest allowed value; "-" without a ratio or a limit."""
+    if ratio is None or limit is None:
+        return "-"
+    return "pass" if ratio <= limit else f"miss by {100 * (ratio / limit - 1):.0f}%"
 
 
 def main():
@@ -213,7 +217,6 @@ def main():
 def rounds(d):
     """Table of a bench/rounds.sh directory: per round (round-1, round-2, ...), the ratio Metagrad / peer of
     each row measured in that round, where both sides ran minutes apart; then the median over the rounds."""
-    import statistics
     dirs = sorted(glob.glob(os.path.join(d, "round-*")), key=lambda p: int(p.rsplit("-", 1)[1]))
     if not dirs:
         sys.exit(f"no round-N directories in {d}")
@@ -246,7 +249,7 @@ def rounds(d):
         mm = statistics.median(c[0] for c in got)
         pm = statistics.median(c[1] for c in got)
         limit = 1.25 if label.startswith("sgemm n=1024, 2") else (None if label.startswith("sgemm") else 1.0)
-        res = "-" if limit is None else ("pass" if med <= limit else f"miss by {100 * (med / limit - 1):.0f}%")
+        res = verdict(med, limit)
         cs = " | ".join(f"{c[2]:.2f}" if c else "-" for c in cells)
         digits = 3 if label.startswith("(d)") else 1
         print(f"| {label} | {cs} | **{med:.2f}** | {mm:.{digits}f} | {pm:.{digits}f} | {res} |")
