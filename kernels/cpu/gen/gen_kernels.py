@@ -124,20 +124,30 @@ def vector_binary(t):
     return out
 
 
-def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None, doc=None):
+def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None, doc=None, brows=False, arows=False):
     """A micro-kernel over mr x nv-vector panels. An edge kernel given rows/vecs computes only the first
     rows rows and vecs vectors of its tile (the panels keep their full layout, each element the same chain of
-    multiply-adds, so the same bits), under the given name and doc lines."""
+    multiply-adds, so the same bits), under the given name and doc lines. With brows, B is not a packed panel:
+    its depth row q is read in place at {@code src[ro[roo + q] + bo]} (rows of a matrix laid out anywhere in
+    src, such as the shifted input planes of a convolution), the same values in the same order as from a panel
+    packed from them, so the same bits. With arows (not with pre), A is read in place the same way: row i of the
+    tile, depth q at {@code src[ro[roo + i] + ao + q]}."""
+    assert not (arows and (pre or brows))
     d = T[t]
     p, V, sp, vl, mr = d["prim"], d["vec"], d["sp"], d["vl"], d["mrw" if wide else "mr"]
     nv = d["nv"]
     rows = mr if rows is None else rows
     vecs = nv if vecs is None else vecs
     if name is None:
-        name = ("tileEdgeP" if edge else "tileP") + t if pre else (f"tileEdge{t}" if edge else f"tile{t}")
+        r = "R" if brows else "AR" if arows else ""
+        name = ("tileEdgeP" if edge else "tileP") + r + t if pre else (f"tileEdge{r}{t}" if edge else f"tile{r}{t}")
         if wide:
-            name = ("tileEdgeW" if edge else "tileW") + t
+            name = ("tileEdgeW" if edge else "tileW") + r + t
     note = "; A packed pre-broadcast, VL copies per value" if pre else ""
+    if brows:
+        note += "; B row q read in place at {@code src[ro[roo + q] + bo]}"
+    if arows:
+        note += "; A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}"
     out = []
     if doc is not None:
         out += doc
@@ -145,26 +155,34 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
         out.append(f"  /** Micro-kernel: {{@code t[{mr} x NR] = A panel * B panel}} over kc (for tiles cut by the matrix edge){note}. */")
     else:
         out.append(f"  /** Micro-kernel: {{@code C[{mr} x NR] += A panel * B panel}} over kc; C row-major with leading dimension ldc{note}. */")
+    bsig = f"{p}[] src, int[] ro, int roo, int bo" if brows else f"{p}[] pb, int pbo"
+    asig = f"{p}[] src, int[] ro, int roo, int ao" if arows else f"{p}[] pa, int pao"
     if edge:
-        out.append(f"  static void {name}({p}[] pa, int pao, {p}[] pb, int pbo, int kc, {p}[] t) {{")
+        out.append(f"  static void {name}({asig}, {bsig}, int kc, {p}[] t) {{")
     else:
-        out.append(f"  static void {name}({p}[] pa, int pao, {p}[] pb, int pbo, int kc, {p}[] c, int co, int ldc) {{")
+        out.append(f"  static void {name}({asig}, {bsig}, int kc, {p}[] c, int co, int ldc) {{")
     for i in range(rows):
         out.append("    " + " ".join(f"{V} c{i}{j} = {V}.zero({sp});" for j in range(vecs)))
+    if arows:
+        for i in range(rows):
+            out.append(f"    int a{i} = ro[roo + {i}] + ao;" if i else "    int a0 = ro[roo] + ao;")
     # Indices written as linear functions of q so C2's range-check elimination applies.
     # pre: A is packed pre-broadcast (each value repeated over the lanes): a vector load per row instead
     # of a scalar load plus a register broadcast, which competes with the FMAs for the FP ports
     # (measured here: about 40 GFLOP/s with broadcasts, 55-70 without, kernel in L1). It costs VL times
     # the packing work, so it pays only when each A panel meets several B panels.
     out.append(f"    for (int q = 0; q < kc; q++) {{")
-    out.append(f"      int ap = pao + q * ({mr} * {vl});" if pre else f"      int ap = pao + q * {mr};")
-    out.append(f"      int bp = pbo + q * ({nv} * {vl});")
+    if not arows:
+        out.append(f"      int ap = pao + q * ({mr} * {vl});" if pre else f"      int ap = pao + q * {mr};")
+    out.append(f"      int bp = ro[roo + q] + bo;" if brows else f"      int bp = pbo + q * ({nv} * {vl});")
     for j in range(vecs):
         off = "" if j == 0 else f" + {j} * {vl}" if j > 1 else f" + {vl}"
-        out.append(f"      {V} b{j} = {V}.fromArray({sp}, pb, bp{off});")
+        out.append(f"      {V} b{j} = {V}.fromArray({sp}, {'src' if brows else 'pb'}, bp{off});")
     out.append(f"      {V} a;")
     for i in range(rows):
-        if pre:
+        if arows:
+            out.append(f"      a = {V}.broadcast({sp}, src[a{i} + q]);")
+        elif pre:
             aoff = "" if i == 0 else (f" + {vl}" if i == 1 else f" + {i} * {vl}")
             out.append(f"      a = {V}.fromArray({sp}, pa, ap{aoff});")
         else:
@@ -185,32 +203,39 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
     return out
 
 
-def narrow_edge_tiles_wf():
-    """The wide float edge kernel's narrow variants and their dispatcher: conv4's 64 output channels end in a
-    4-row panel of 12, and 196 pixels in a panel of 4 of 32 columns."""
-    out = vector_tile("F", True, wide=True, rows=4, name="tileEdgeW4F", doc=[
+def narrow_edge_tiles(kind, brows=False):
+    """Narrow variants of a float edge kernel and their dispatcher: conv4's 64 output channels end in a
+    4-row panel (of 12 wide rows, or of 6 pre-broadcast ones), and 196 pixels in a panel of 4 of 32 (or 16)
+    columns. kind "W": the wide kernels; "P": the pre-broadcast (AVX2) ones."""
+    wide, pre = kind == "W", kind == "P"
+    mr = T["F"]["mrw" if wide else "mr"]
+    r = "R" if brows else ""
+    base = f"tileEdge{kind}{r}F"
+    bsig = "float[] src, int[] ro, int roo, int bo" if brows else "float[] pb, int pbo"
+    bargs = "src, ro, roo, bo" if brows else "pb, pbo"
+    out = vector_tile("F", True, pre=pre, wide=wide, rows=4, name=f"tileEdge{kind}4{r}F", brows=brows, doc=[
         "  /**",
-        "   * Edge micro-kernel for at most 4 valid rows: {@code t[4 x NR]} of {@link #tileEdgeWF}, the A panel's",
-        "   * first 4 rows only (a third of the work; each element's sum in the same order, so the same bits).",
+        "   * Edge micro-kernel for at most 4 valid rows: {@code t[4 x NR]} of {@link #" + base + "}, the A panel's",
+        f"   * first 4 rows only ({4}/{mr} of the work; each element's sum in the same order, so the same bits).",
         "   */"])
-    out += vector_tile("F", True, wide=True, vecs=1, name="tileEdgeWHalfF", doc=[
+    out += vector_tile("F", True, pre=pre, wide=wide, vecs=1, name=f"tileEdge{kind}Half{r}F", brows=brows, doc=[
         "  /**",
-        "   * Edge micro-kernel for at most VLF valid columns: {@code t[12 x VLF]} (row stride NR) of {@link #tileEdgeWF},",
+        f"   * Edge micro-kernel for at most VLF valid columns: {{@code t[{mr} x VLF]}} (row stride NR) of {{@link #" + base + "},",
         "   * the B panel's first vector only (half the work, the same bits).",
         "   */"])
     out += [
         "  /**",
-        "   * {@link #tileEdgeWF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest",
+        "   * {@link #" + base + "} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest",
         "   * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.",
         "   */",
-        "  static void tileEdgeWF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t, int mv, int nv) {",
+        f"  static void {base}(float[] pa, int pao, {bsig}, int kc, float[] t, int mv, int nv) {{",
         "    // (A 4-row half-width kernel would serve one corner tile per product: not worth another copy.)",
         "    if (mv <= 4) {",
-        "      tileEdgeW4F(pa, pao, pb, pbo, kc, t);",
+        f"      tileEdge{kind}4{r}F(pa, pao, {bargs}, kc, t);",
         "    } else if (nv <= VLF) {",
-        "      tileEdgeWHalfF(pa, pao, pb, pbo, kc, t);",
+        f"      tileEdge{kind}Half{r}F(pa, pao, {bargs}, kc, t);",
         "    } else {",
-        "      tileEdgeWF(pa, pao, pb, pbo, kc, t);",
+        f"      {base}(pa, pao, {bargs}, kc, t);",
         "    }",
         "  }",
         "",
@@ -296,10 +321,23 @@ def main():
     for t in "FD":
         v += vector_tile(t, False, wide=True)
         if t == "F":
-            v += narrow_edge_tiles_wf()
+            v += narrow_edge_tiles("W")
         v += vector_tile(t, True, wide=True)
     v += vector_tile("F", False, pre=True)
+    v += narrow_edge_tiles("P")
     v += vector_tile("F", True, pre=True)
+    # B rows read in place (ConvF's shifted input planes): the float kernels of both sets.
+    v += vector_tile("F", False, pre=True, brows=True)
+    v += narrow_edge_tiles("P", brows=True)
+    v += vector_tile("F", True, pre=True, brows=True)
+    v += vector_tile("F", False, wide=True, brows=True)
+    v += narrow_edge_tiles("W", brows=True)
+    v += vector_tile("F", True, wide=True, brows=True)
+    # A rows read in place (ConvF's weight gradient, A = the unfolded input read from its shifted planes).
+    v += vector_tile("F", False, arows=True)
+    v += vector_tile("F", True, arows=True)
+    v += vector_tile("F", False, wide=True, arows=True)
+    v += vector_tile("F", True, wide=True, arows=True)
     v.append("}")
     write("VectorLoops.java", v)
 

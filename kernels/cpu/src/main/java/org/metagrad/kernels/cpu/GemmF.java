@@ -240,6 +240,145 @@ final class GemmF {
   }
 
   /**
+   * The B matrices of a {@link #sharedARows} product, read in place: matrix p's depth row q, column j is
+   * {@code rows(p)[rowOff()[q] + j]}.
+   */
+  interface RowSource {
+    /** Where each depth row starts in the buffer {@link #rows} returns (the same for every matrix). */
+    int[] rowOff();
+
+    /**
+     * The buffer holding rows {@code [rowLo, rowHi)} of matrix p (others may be stale), with at least NR
+     * readable values after the last column of every row (their values only reach the unused columns of edge
+     * tiles). Called by the thread that then reads it, once per run of its tasks on the same matrix, so it may
+     * fill and return a per-thread buffer.
+     */
+    float[] rows(int p, int rowLo, int rowHi);
+  }
+
+  /**
+   * {@link #sharedA} with B read in place by the micro-kernels ({@link ScalarKernels#tilePRowsF}) instead of
+   * packed: {@code c[p] += A * B[p]}, c contiguous {@code [batch, m, n]}. A task is a group of at most
+   * {@link #GROUP_PANELS} column panels of one matrix; each thread asks the source for a matrix's rows once
+   * per run of its tasks on it. A is packed once (pre-broadcast where the kernel set uses it). Per output,
+   * the arithmetic is that of {@link #sharedA}: kc blocks in order, each added into C, the same bits.
+   */
+  static void sharedARows(ScalarKernels k, int threads, float[] a, int aOff, int aRs, int aCs, RowSource src,
+      float[] c, int batch, int m, int n, int kk) {
+    final int kcb = k.kcF();
+    final int mr = k.mrF();
+    final int nr = k.nrF();
+    final int lanes = k.aLanesF();
+    final int mPanels = (m + mr - 1) / mr;
+    final int nPanels = (n + nr - 1) / nr;
+    final float[] pa = packShared(k, a, aOff, aRs, aCs, m, kk, true,
+        SCRATCH.get().a(mPanels * mr * kk * lanes)).pa();
+    final int perMatrix = (nPanels + GROUP_PANELS - 1) / GROUP_PANELS;
+    final int groupPanels = (nPanels + perMatrix - 1) / perMatrix;
+    final int[] rowOff = src.rowOff();
+    Parallel.forRange(threads, batch * perMatrix, 1, (lo, hi) -> {
+      Scratch s = SCRATCH.get();
+      float[] tile = s.t(mr * nr);
+      float[] pb = s.b(nr * Math.min(kcb, kk));
+      float[] rows = null;
+      int rowsOf = -1;
+      for (int u = lo; u < hi; u++) {
+        int p = u / perMatrix;
+        if (p != rowsOf) {
+          rows = src.rows(p, 0, kk);
+          rowsOf = p;
+        }
+        int jp0 = (u % perMatrix) * groupPanels;
+        int jp1 = Math.min(nPanels, jp0 + groupPanels);
+        for (int pc = 0; pc < kk; pc += kcb) {
+          int kc = Math.min(kcb, kk - pc);
+          int paBlock = pc * mPanels * mr * lanes;
+          for (int ip = 0; ip < mPanels; ip++) {
+            int i0 = ip * mr;
+            int mv = Math.min(mr, m - i0);
+            int pao = paBlock + ip * mr * kc * lanes;
+            for (int jp = jp0; jp < jp1; jp++) {
+              int j0 = jp * nr;
+              int nv = Math.min(nr, n - j0);
+              int co = p * m * n + i0 * n + j0;
+              if (mv == mr && nv == nr) {
+                k.tilePRowsF(pa, pao, rows, rowOff, pc, j0, kc, pb, c, co, n);
+              } else {
+                k.tileEdgePRowsF(pa, pao, rows, rowOff, pc, j0, kc, pb, tile, mv, nv);
+                for (int i = 0; i < mv; i++) {
+                  for (int j = 0; j < nv; j++) {
+                    c[co + i * n + j] += tile[i * nr + j];
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * {@code c[i, j] += sum_p sum_q A_p[i, q] * b[p, q, j]} for contiguous {@code c [m, n]}, each A_p read in place
+   * by the micro-kernels ({@link ScalarKernels#tileARowsF}): row i, depth q at
+   * {@code as.rows(p, ..)[as.rowOff()[i] + q]}. rowOff needs an entry for every row of the last row panel;
+   * those past m may point anywhere q stays readable (they only reach unused rows of edge tiles). B by offset
+   * and (batch, row, column) strides, packed per matrix and depth block. Threads split the row panels of C,
+   * one run per thread, and each task walks the batch in order (the source fills only the task's rows), so
+   * every output's arithmetic is the same for any thread count: per matrix, kc blocks in order, each added
+   * into C.
+   */
+  static void gemmSumBatchRowsA(ScalarKernels k, int threads, RowSource as, float[] b, int bOff, int bBs, int bRs,
+      int bCs, float[] c, int batch, int m, int n, int kk) {
+    if (batch == 0 || m == 0 || n == 0 || kk == 0) {
+      return;
+    }
+    final int kcb = k.kcF();
+    final int mr = k.mrF();
+    final int nr = k.nrF();
+    final int mPanels = (m + mr - 1) / mr;
+    final int nPanels = (n + nr - 1) / nr;
+    final int[] rowOff = as.rowOff();
+    int th = (long) batch * m * n * kk < PARALLEL_LIMIT ? 1 : Math.min(threads, mPanels);
+    Parallel.forRange(th, mPanels, (mPanels + th - 1) / th, (lo, hi) -> {
+      Scratch s = SCRATCH.get();
+      int kcMax = Math.min(kcb, kk);
+      float[] pa = s.a(mr * kcMax);
+      float[] pb = s.b(nPanels * nr * kcMax);
+      float[] tile = s.t(mr * nr);
+      for (int p = 0; p < batch; p++) {
+        float[] src = as.rows(p, lo * mr, Math.min(m, hi * mr));
+        for (int pc = 0; pc < kk; pc += kcb) {
+          int kc = Math.min(kcb, kk - pc);
+          for (int jp = 0; jp < nPanels; jp++) {
+            packB(k, b, bOff + p * bBs, bRs, bCs, n, pc, kc, jp, nr, pb, 0);
+          }
+          for (int ip = lo; ip < hi; ip++) {
+            int i0 = ip * mr;
+            int mv = Math.min(mr, m - i0);
+            for (int jp = 0; jp < nPanels; jp++) {
+              int j0 = jp * nr;
+              int nv = Math.min(nr, n - j0);
+              int pbo = jp * nr * kc;
+              int co = i0 * n + j0;
+              if (mv == mr && nv == nr) {
+                k.tileARowsF(src, rowOff, i0, pc, pb, pbo, kc, pa, c, co, n);
+              } else {
+                k.tileEdgeARowsF(src, rowOff, i0, pc, pb, pbo, kc, pa, tile);
+                for (int i = 0; i < mv; i++) {
+                  for (int j = 0; j < nv; j++) {
+                    c[co + i * n + j] += tile[i * nr + j];
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  /**
    * {@code c[i, j] = sum_p sum_q a[p, i, q] * b[p, q, j]}; c is zero-filled, contiguous {@code [m, n]}.
    * Threads split the columns of C, each task owning its columns for the whole batch, so every output
    * accumulates in the same order (matrix p, then depth block) for any thread count. Each task packs

@@ -572,6 +572,57 @@ class ScalarKernels {
   }
 
   /**
+   * {@link #tilePF} with B's depth row q read in place: {@code nrF()} values from {@code src[ro[roo + q] + bo]}.
+   * Here the rows are copied into the panel {@code pb} (kc x NR) first; the vector kernel sets read them in
+   * place and leave pb alone.
+   */
+  void tilePRowsF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] pb, float[] c, int co,
+      int ldc) {
+    packRowsF(src, ro, roo, bo, kc, pb);
+    tilePF(pa, pao, pb, 0, kc, c, co, ldc);
+  }
+
+  /** {@link #tileEdgeF(boolean, float[], int, float[], int, int, float[], int, int)} (pre-broadcast A) with B's rows read as by {@link #tilePRowsF}. */
+  void tileEdgePRowsF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] pb, float[] t,
+      int mv, int nv) {
+    packRowsF(src, ro, roo, bo, kc, pb);
+    tileEdgeF(true, pa, pao, pb, 0, kc, t, mv, nv);
+  }
+
+  /**
+   * {@link #tileF} with A's row i read in place: depth q at {@code src[ro[roo + i] + ao + q]}. Here the rows
+   * are copied into the panel {@code pa} (kc x MR) first; the vector kernel sets read them in place.
+   */
+  void tileARowsF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] pa, float[] c, int co,
+      int ldc) {
+    packARowsF(src, ro, roo, ao, kc, pa);
+    tileF(pa, 0, pb, pbo, kc, c, co, ldc);
+  }
+
+  /** {@link #tileEdgeF(float[], int, float[], int, int, float[])} with A's rows read as by {@link #tileARowsF}. */
+  void tileEdgeARowsF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] pa, float[] t) {
+    packARowsF(src, ro, roo, ao, kc, pa);
+    tileEdgeF(pa, 0, pb, pbo, kc, t);
+  }
+
+  private void packARowsF(float[] src, int[] ro, int roo, int ao, int kc, float[] pa) {
+    int mr = mrF();
+    for (int i = 0; i < mr; i++) {
+      int r = ro[roo + i] + ao;
+      for (int q = 0; q < kc; q++) {
+        pa[q * mr + i] = src[r + q];
+      }
+    }
+  }
+
+  private void packRowsF(float[] src, int[] ro, int roo, int bo, int kc, float[] pb) {
+    int nr = nrF();
+    for (int q = 0; q < kc; q++) {
+      System.arraycopy(src, ro[roo + q] + bo, pb, q * nr, nr);
+    }
+  }
+
+  /**
    * An edge tile of which only the first {@code mv} rows and {@code nv} columns are used (the others of t are
    * undefined afterwards): {@link #tileEdgePF} when {@code pre}, else {@link #tileEdgeF}. Kernel sets with
    * narrower tile kernels run the smallest that covers the used corner.

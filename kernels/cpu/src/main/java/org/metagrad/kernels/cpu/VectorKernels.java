@@ -992,8 +992,49 @@ final class VectorKernels extends ScalarKernels {
     if (WIDE) {
       // One panel layout for both (aLanesF() is 1): the 4-row and half-width kernels skip the unused part.
       VectorLoops.tileEdgeWF(pa, pao, pb, pbo, kc, t, mv, nv);
+    } else if (pre) {
+      VectorLoops.tileEdgePF(pa, pao, pb, pbo, kc, t, mv, nv);
     } else {
-      super.tileEdgeF(pre, pa, pao, pb, pbo, kc, t, mv, nv);
+      VectorLoops.tileEdgeF(pa, pao, pb, pbo, kc, t);
+    }
+  }
+
+  @Override
+  void tilePRowsF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] pb, float[] c, int co,
+      int ldc) {
+    if (WIDE) {
+      VectorLoops.tileWRF(pa, pao, src, ro, roo, bo, kc, c, co, ldc);
+    } else {
+      VectorLoops.tilePRF(pa, pao, src, ro, roo, bo, kc, c, co, ldc);
+    }
+  }
+
+  @Override
+  void tileEdgePRowsF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] pb, float[] t,
+      int mv, int nv) {
+    if (WIDE) {
+      VectorLoops.tileEdgeWRF(pa, pao, src, ro, roo, bo, kc, t, mv, nv);
+    } else {
+      VectorLoops.tileEdgePRF(pa, pao, src, ro, roo, bo, kc, t, mv, nv);
+    }
+  }
+
+  @Override
+  void tileARowsF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] pa, float[] c, int co,
+      int ldc) {
+    if (WIDE) {
+      VectorLoops.tileWARF(src, ro, roo, ao, pb, pbo, kc, c, co, ldc);
+    } else {
+      VectorLoops.tileARF(src, ro, roo, ao, pb, pbo, kc, c, co, ldc);
+    }
+  }
+
+  @Override
+  void tileEdgeARowsF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] pa, float[] t) {
+    if (WIDE) {
+      VectorLoops.tileEdgeWARF(src, ro, roo, ao, pb, pbo, kc, t);
+    } else {
+      VectorLoops.tileEdgeARF(src, ro, roo, ao, pb, pbo, kc, t);
     }
   }
 

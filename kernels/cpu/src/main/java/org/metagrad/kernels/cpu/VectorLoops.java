@@ -1232,7 +1232,7 @@ final class VectorLoops {
 
   /**
    * Edge micro-kernel for at most 4 valid rows: {@code t[4 x NR]} of {@link #tileEdgeWF}, the A panel's
-   * first 4 rows only (a third of the work; each element's sum in the same order, so the same bits).
+   * first 4 rows only (4/12 of the work; each element's sum in the same order, so the same bits).
    */
   static void tileEdgeW4F(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
     FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
@@ -1610,6 +1610,92 @@ final class VectorLoops {
     FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
   }
 
+  /**
+   * Edge micro-kernel for at most 4 valid rows: {@code t[4 x NR]} of {@link #tileEdgePF}, the A panel's
+   * first 4 rows only (4/6 of the work; each element's sum in the same order, so the same bits).
+   */
+  static void tileEdgeP4F(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * (6 * VLF);
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.fromArray(FS, pa, ap);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.fromArray(FS, pa, ap + VLF);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.fromArray(FS, pa, ap + 2 * VLF);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.fromArray(FS, pa, ap + 3 * VLF);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+  }
+
+  /**
+   * Edge micro-kernel for at most VLF valid columns: {@code t[6 x VLF]} (row stride NR) of {@link #tileEdgePF},
+   * the B panel's first vector only (half the work, the same bits).
+   */
+  static void tileEdgePHalfF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * (6 * VLF);
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector a;
+      a = FloatVector.fromArray(FS, pa, ap);
+      c00 = b0.fma(a, c00);
+      a = FloatVector.fromArray(FS, pa, ap + VLF);
+      c10 = b0.fma(a, c10);
+      a = FloatVector.fromArray(FS, pa, ap + 2 * VLF);
+      c20 = b0.fma(a, c20);
+      a = FloatVector.fromArray(FS, pa, ap + 3 * VLF);
+      c30 = b0.fma(a, c30);
+      a = FloatVector.fromArray(FS, pa, ap + 4 * VLF);
+      c40 = b0.fma(a, c40);
+      a = FloatVector.fromArray(FS, pa, ap + 5 * VLF);
+      c50 = b0.fma(a, c50);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+  }
+
+  /**
+   * {@link #tileEdgePF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest
+   * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.
+   */
+  static void tileEdgePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t, int mv, int nv) {
+    // (A 4-row half-width kernel would serve one corner tile per product: not worth another copy.)
+    if (mv <= 4) {
+      tileEdgeP4F(pa, pao, pb, pbo, kc, t);
+    } else if (nv <= VLF) {
+      tileEdgePHalfF(pa, pao, pb, pbo, kc, t);
+    } else {
+      tileEdgePF(pa, pao, pb, pbo, kc, t);
+    }
+  }
+
   /** Micro-kernel: {@code t[6 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge); A packed pre-broadcast, VL copies per value. */
   static void tileEdgePF(float[] pa, int pao, float[] pb, int pbo, int kc, float[] t) {
     FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
@@ -1649,6 +1735,714 @@ final class VectorLoops {
     c41.intoArray(t, 4 * 2 * VLF + VLF);
     c50.intoArray(t, 5 * 2 * VLF);
     c51.intoArray(t, 5 * 2 * VLF + VLF);
+  }
+
+  /** Micro-kernel: {@code C[6 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; A packed pre-broadcast, VL copies per value; B row q read in place at {@code src[ro[roo + q] + bo]}. */
+  static void tilePRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] c, int co, int ldc) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * (6 * VLF);
+      int bp = ro[roo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, src, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, src, bp + VLF);
+      FloatVector a;
+      a = FloatVector.fromArray(FS, pa, ap);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.fromArray(FS, pa, ap + VLF);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.fromArray(FS, pa, ap + 2 * VLF);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.fromArray(FS, pa, ap + 3 * VLF);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.fromArray(FS, pa, ap + 4 * VLF);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.fromArray(FS, pa, ap + 5 * VLF);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+    }
+    FloatVector.fromArray(FS, c, co).add(c00).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c01).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c10).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c11).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c20).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c21).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c30).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c31).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c40).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c41).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c50).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
+  }
+
+  /**
+   * Edge micro-kernel for at most 4 valid rows: {@code t[4 x NR]} of {@link #tileEdgePRF}, the A panel's
+   * first 4 rows only (4/6 of the work; each element's sum in the same order, so the same bits).
+   */
+  static void tileEdgeP4RF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * (6 * VLF);
+      int bp = ro[roo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, src, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, src, bp + VLF);
+      FloatVector a;
+      a = FloatVector.fromArray(FS, pa, ap);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.fromArray(FS, pa, ap + VLF);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.fromArray(FS, pa, ap + 2 * VLF);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.fromArray(FS, pa, ap + 3 * VLF);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+  }
+
+  /**
+   * Edge micro-kernel for at most VLF valid columns: {@code t[6 x VLF]} (row stride NR) of {@link #tileEdgePRF},
+   * the B panel's first vector only (half the work, the same bits).
+   */
+  static void tileEdgePHalfRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * (6 * VLF);
+      int bp = ro[roo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, src, bp);
+      FloatVector a;
+      a = FloatVector.fromArray(FS, pa, ap);
+      c00 = b0.fma(a, c00);
+      a = FloatVector.fromArray(FS, pa, ap + VLF);
+      c10 = b0.fma(a, c10);
+      a = FloatVector.fromArray(FS, pa, ap + 2 * VLF);
+      c20 = b0.fma(a, c20);
+      a = FloatVector.fromArray(FS, pa, ap + 3 * VLF);
+      c30 = b0.fma(a, c30);
+      a = FloatVector.fromArray(FS, pa, ap + 4 * VLF);
+      c40 = b0.fma(a, c40);
+      a = FloatVector.fromArray(FS, pa, ap + 5 * VLF);
+      c50 = b0.fma(a, c50);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+  }
+
+  /**
+   * {@link #tileEdgePRF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest
+   * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.
+   */
+  static void tileEdgePRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] t, int mv, int nv) {
+    // (A 4-row half-width kernel would serve one corner tile per product: not worth another copy.)
+    if (mv <= 4) {
+      tileEdgeP4RF(pa, pao, src, ro, roo, bo, kc, t);
+    } else if (nv <= VLF) {
+      tileEdgePHalfRF(pa, pao, src, ro, roo, bo, kc, t);
+    } else {
+      tileEdgePRF(pa, pao, src, ro, roo, bo, kc, t);
+    }
+  }
+
+  /** Micro-kernel: {@code t[6 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge); A packed pre-broadcast, VL copies per value; B row q read in place at {@code src[ro[roo + q] + bo]}. */
+  static void tileEdgePRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * (6 * VLF);
+      int bp = ro[roo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, src, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, src, bp + VLF);
+      FloatVector a;
+      a = FloatVector.fromArray(FS, pa, ap);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.fromArray(FS, pa, ap + VLF);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.fromArray(FS, pa, ap + 2 * VLF);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.fromArray(FS, pa, ap + 3 * VLF);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.fromArray(FS, pa, ap + 4 * VLF);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.fromArray(FS, pa, ap + 5 * VLF);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c41.intoArray(t, 4 * 2 * VLF + VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c51.intoArray(t, 5 * 2 * VLF + VLF);
+  }
+
+  /** Micro-kernel: {@code C[12 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; B row q read in place at {@code src[ro[roo + q] + bo]}. */
+  static void tileWRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] c, int co, int ldc) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = ro[roo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, src, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, src, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, pa[ap + 4]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, pa[ap + 5]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+      a = FloatVector.broadcast(FS, pa[ap + 6]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(FS, pa[ap + 7]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = FloatVector.broadcast(FS, pa[ap + 8]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = FloatVector.broadcast(FS, pa[ap + 9]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = FloatVector.broadcast(FS, pa[ap + 10]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = FloatVector.broadcast(FS, pa[ap + 11]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
+    FloatVector.fromArray(FS, c, co).add(c00).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c01).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c10).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c11).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c20).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c21).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c30).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c31).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c40).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c41).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c50).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c60).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c61).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c70).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c71).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c80).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c81).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c90).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c91).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c100).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c101).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c110).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c111).intoArray(c, co + VLF);
+  }
+
+  /**
+   * Edge micro-kernel for at most 4 valid rows: {@code t[4 x NR]} of {@link #tileEdgeWRF}, the A panel's
+   * first 4 rows only (4/12 of the work; each element's sum in the same order, so the same bits).
+   */
+  static void tileEdgeW4RF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = ro[roo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, src, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, src, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+  }
+
+  /**
+   * Edge micro-kernel for at most VLF valid columns: {@code t[12 x VLF]} (row stride NR) of {@link #tileEdgeWRF},
+   * the B panel's first vector only (half the work, the same bits).
+   */
+  static void tileEdgeWHalfRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS);
+    FloatVector c60 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = ro[roo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, src, bp);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30);
+      a = FloatVector.broadcast(FS, pa[ap + 4]);
+      c40 = b0.fma(a, c40);
+      a = FloatVector.broadcast(FS, pa[ap + 5]);
+      c50 = b0.fma(a, c50);
+      a = FloatVector.broadcast(FS, pa[ap + 6]);
+      c60 = b0.fma(a, c60);
+      a = FloatVector.broadcast(FS, pa[ap + 7]);
+      c70 = b0.fma(a, c70);
+      a = FloatVector.broadcast(FS, pa[ap + 8]);
+      c80 = b0.fma(a, c80);
+      a = FloatVector.broadcast(FS, pa[ap + 9]);
+      c90 = b0.fma(a, c90);
+      a = FloatVector.broadcast(FS, pa[ap + 10]);
+      c100 = b0.fma(a, c100);
+      a = FloatVector.broadcast(FS, pa[ap + 11]);
+      c110 = b0.fma(a, c110);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c60.intoArray(t, 6 * 2 * VLF);
+    c70.intoArray(t, 7 * 2 * VLF);
+    c80.intoArray(t, 8 * 2 * VLF);
+    c90.intoArray(t, 9 * 2 * VLF);
+    c100.intoArray(t, 10 * 2 * VLF);
+    c110.intoArray(t, 11 * 2 * VLF);
+  }
+
+  /**
+   * {@link #tileEdgeWRF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest
+   * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.
+   */
+  static void tileEdgeWRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] t, int mv, int nv) {
+    // (A 4-row half-width kernel would serve one corner tile per product: not worth another copy.)
+    if (mv <= 4) {
+      tileEdgeW4RF(pa, pao, src, ro, roo, bo, kc, t);
+    } else if (nv <= VLF) {
+      tileEdgeWHalfRF(pa, pao, src, ro, roo, bo, kc, t);
+    } else {
+      tileEdgeWRF(pa, pao, src, ro, roo, bo, kc, t);
+    }
+  }
+
+  /** Micro-kernel: {@code t[12 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge); B row q read in place at {@code src[ro[roo + q] + bo]}. */
+  static void tileEdgeWRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int ap = pao + q * 12;
+      int bp = ro[roo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, src, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, src, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, pa[ap]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, pa[ap + 1]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, pa[ap + 2]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, pa[ap + 3]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, pa[ap + 4]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, pa[ap + 5]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+      a = FloatVector.broadcast(FS, pa[ap + 6]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(FS, pa[ap + 7]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = FloatVector.broadcast(FS, pa[ap + 8]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = FloatVector.broadcast(FS, pa[ap + 9]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = FloatVector.broadcast(FS, pa[ap + 10]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = FloatVector.broadcast(FS, pa[ap + 11]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c41.intoArray(t, 4 * 2 * VLF + VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c51.intoArray(t, 5 * 2 * VLF + VLF);
+    c60.intoArray(t, 6 * 2 * VLF);
+    c61.intoArray(t, 6 * 2 * VLF + VLF);
+    c70.intoArray(t, 7 * 2 * VLF);
+    c71.intoArray(t, 7 * 2 * VLF + VLF);
+    c80.intoArray(t, 8 * 2 * VLF);
+    c81.intoArray(t, 8 * 2 * VLF + VLF);
+    c90.intoArray(t, 9 * 2 * VLF);
+    c91.intoArray(t, 9 * 2 * VLF + VLF);
+    c100.intoArray(t, 10 * 2 * VLF);
+    c101.intoArray(t, 10 * 2 * VLF + VLF);
+    c110.intoArray(t, 11 * 2 * VLF);
+    c111.intoArray(t, 11 * 2 * VLF + VLF);
+  }
+
+  /** Micro-kernel: {@code C[6 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}. */
+  static void tileARF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    int a0 = ro[roo] + ao;
+    int a1 = ro[roo + 1] + ao;
+    int a2 = ro[roo + 2] + ao;
+    int a3 = ro[roo + 3] + ao;
+    int a4 = ro[roo + 4] + ao;
+    int a5 = ro[roo + 5] + ao;
+    for (int q = 0; q < kc; q++) {
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, src[a0 + q]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, src[a1 + q]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, src[a2 + q]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, src[a3 + q]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, src[a4 + q]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, src[a5 + q]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+    }
+    FloatVector.fromArray(FS, c, co).add(c00).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c01).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c10).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c11).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c20).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c21).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c30).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c31).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c40).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c41).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c50).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
+  }
+
+  /** Micro-kernel: {@code t[6 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge); A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}. */
+  static void tileEdgeARF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    int a0 = ro[roo] + ao;
+    int a1 = ro[roo + 1] + ao;
+    int a2 = ro[roo + 2] + ao;
+    int a3 = ro[roo + 3] + ao;
+    int a4 = ro[roo + 4] + ao;
+    int a5 = ro[roo + 5] + ao;
+    for (int q = 0; q < kc; q++) {
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, src[a0 + q]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, src[a1 + q]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, src[a2 + q]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, src[a3 + q]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, src[a4 + q]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, src[a5 + q]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c41.intoArray(t, 4 * 2 * VLF + VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c51.intoArray(t, 5 * 2 * VLF + VLF);
+  }
+
+  /** Micro-kernel: {@code C[12 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}. */
+  static void tileWARF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
+    int a0 = ro[roo] + ao;
+    int a1 = ro[roo + 1] + ao;
+    int a2 = ro[roo + 2] + ao;
+    int a3 = ro[roo + 3] + ao;
+    int a4 = ro[roo + 4] + ao;
+    int a5 = ro[roo + 5] + ao;
+    int a6 = ro[roo + 6] + ao;
+    int a7 = ro[roo + 7] + ao;
+    int a8 = ro[roo + 8] + ao;
+    int a9 = ro[roo + 9] + ao;
+    int a10 = ro[roo + 10] + ao;
+    int a11 = ro[roo + 11] + ao;
+    for (int q = 0; q < kc; q++) {
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, src[a0 + q]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, src[a1 + q]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, src[a2 + q]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, src[a3 + q]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, src[a4 + q]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, src[a5 + q]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+      a = FloatVector.broadcast(FS, src[a6 + q]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(FS, src[a7 + q]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = FloatVector.broadcast(FS, src[a8 + q]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = FloatVector.broadcast(FS, src[a9 + q]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = FloatVector.broadcast(FS, src[a10 + q]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = FloatVector.broadcast(FS, src[a11 + q]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
+    FloatVector.fromArray(FS, c, co).add(c00).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c01).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c10).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c11).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c20).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c21).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c30).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c31).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c40).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c41).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c50).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c60).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c61).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c70).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c71).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c80).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c81).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c90).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c91).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c100).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c101).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c110).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c111).intoArray(c, co + VLF);
+  }
+
+  /** Micro-kernel: {@code t[12 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge); A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}. */
+  static void tileEdgeWARF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
+    int a0 = ro[roo] + ao;
+    int a1 = ro[roo + 1] + ao;
+    int a2 = ro[roo + 2] + ao;
+    int a3 = ro[roo + 3] + ao;
+    int a4 = ro[roo + 4] + ao;
+    int a5 = ro[roo + 5] + ao;
+    int a6 = ro[roo + 6] + ao;
+    int a7 = ro[roo + 7] + ao;
+    int a8 = ro[roo + 8] + ao;
+    int a9 = ro[roo + 9] + ao;
+    int a10 = ro[roo + 10] + ao;
+    int a11 = ro[roo + 11] + ao;
+    for (int q = 0; q < kc; q++) {
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, src[a0 + q]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, src[a1 + q]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, src[a2 + q]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, src[a3 + q]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, src[a4 + q]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, src[a5 + q]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+      a = FloatVector.broadcast(FS, src[a6 + q]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(FS, src[a7 + q]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = FloatVector.broadcast(FS, src[a8 + q]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = FloatVector.broadcast(FS, src[a9 + q]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = FloatVector.broadcast(FS, src[a10 + q]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = FloatVector.broadcast(FS, src[a11 + q]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c41.intoArray(t, 4 * 2 * VLF + VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c51.intoArray(t, 5 * 2 * VLF + VLF);
+    c60.intoArray(t, 6 * 2 * VLF);
+    c61.intoArray(t, 6 * 2 * VLF + VLF);
+    c70.intoArray(t, 7 * 2 * VLF);
+    c71.intoArray(t, 7 * 2 * VLF + VLF);
+    c80.intoArray(t, 8 * 2 * VLF);
+    c81.intoArray(t, 8 * 2 * VLF + VLF);
+    c90.intoArray(t, 9 * 2 * VLF);
+    c91.intoArray(t, 9 * 2 * VLF + VLF);
+    c100.intoArray(t, 10 * 2 * VLF);
+    c101.intoArray(t, 10 * 2 * VLF + VLF);
+    c110.intoArray(t, 11 * 2 * VLF);
+    c111.intoArray(t, 11 * 2 * VLF + VLF);
   }
 
 }

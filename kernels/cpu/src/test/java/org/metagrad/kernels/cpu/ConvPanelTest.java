@@ -130,6 +130,78 @@ class ConvPanelTest {
     }
   }
 
+  /**
+   * The shifted planes of {@link ConvF.Planes} (which the forward and weight-gradient micro-kernels read in
+   * place) against the unfolded matrix's definition: every row at every pixel, for geometries with row stride 1
+   * (padding, none, dilation, column stride 2, a 1x1 and a 2x3 kernel), the first and last image, x given with
+   * a channel stride larger than a plane and a column stride of 2; a channel range fills only its channels.
+   */
+  @Test
+  void planesHoldTheUnfoldedRows() {
+    ConvGeometry[] gs = {
+        new ConvGeometry(2, 3, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1),
+        new ConvGeometry(2, 2, 9, 9, 3, 3, 1, 1, 0, 0, 1, 1),
+        new ConvGeometry(2, 2, 9, 11, 3, 3, 1, 1, 2, 2, 2, 2),
+        new ConvGeometry(2, 2, 11, 12, 3, 3, 1, 2, 1, 0, 1, 1),
+        new ConvGeometry(2, 4, 5, 6, 1, 1, 1, 1, 0, 0, 1, 1),
+        new ConvGeometry(2, 3, 8, 6, 2, 3, 1, 1, 3, 0, 1, 1)};
+    SplittableRandom rng = new SplittableRandom(11);
+    int checked = 0;
+    for (ConvGeometry g : gs) {
+      assertThat(ConvF.Planes.apply(g)).as("planes apply to " + g).isTrue();
+      ConvF.Planes planes = ConvF.Planes.of(g);
+      int taps = g.kh() * g.kw();
+      // x [n, c, h, w] with column stride 2, row stride 2w + 1, channel stride h * (2w + 1) + 3.
+      int sW = 2;
+      int sH = 2 * g.w() + 1;
+      int sC = g.h() * sH + 3;
+      int sN = g.c() * sC + 5;
+      int[] xs = {sN, sC, sH, sW};
+      float[] x = new float[7 + g.n() * sN];
+      float[] dense = new float[g.n() * g.c() * g.h() * g.w()];
+      for (int n = 0, d = 0; n < g.n(); n++) {
+        for (int c = 0; c < g.c(); c++) {
+          for (int i = 0; i < g.h(); i++) {
+            for (int j = 0; j < g.w(); j++, d++) {
+              dense[d] = (float) rng.nextDouble(-1, 1);
+              x[7 + n * sN + c * sC + i * sH + j * sW] = dense[d];
+            }
+          }
+        }
+      }
+      for (int img : new int[] {0, g.n() - 1}) {
+        float[] buf = new float[planes.floats];
+        java.util.Arrays.fill(buf, Float.NaN);
+        planes.fill(x, 7, xs, img, 0, g.c(), buf);
+        int base = img * g.c() * g.h() * g.w();
+        for (int r = 0; r < g.rows(); r++) {
+          for (int q = 0; q < g.cols(); q++) {
+            assertThat(buf[planes.rowOff[r] + q]).as("%s img %d row %d pixel %d", g, img, r, q)
+                .isEqualTo(unfolded(g, dense, base, r, q));
+            checked++;
+          }
+        }
+        if (g.c() > 1) {
+          float[] part = new float[planes.floats];
+          java.util.Arrays.fill(part, Float.NaN);
+          planes.fill(x, 7, xs, img, 1, 2, part);
+          for (int r = 0; r < g.rows(); r++) {
+            float v = part[planes.rowOff[r]];
+            if (r / taps == 1) {
+              assertThat(v).isEqualTo(unfolded(g, dense, base, r, 0));
+            } else {
+              assertThat(v).as("channel %d left alone", r / taps).isNaN();
+            }
+          }
+        }
+      }
+    }
+    assertThat(checked).isGreaterThan(5000);
+    assertThat(ConvF.Planes.apply(new ConvGeometry(2, 3, 13, 13, 3, 3, 2, 2, 1, 1, 1, 1))).as("row stride 2").isFalse();
+    assertThat(ConvF.Planes.apply(new ConvGeometry(1, 256, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1))).as("past the limit")
+        .isFalse();
+  }
+
   /** The tap tables are shared between calls whatever the batch size, per geometry and input layout. */
   @Test
   void tapTablesAreSharedPerGeometryAndLayout() {

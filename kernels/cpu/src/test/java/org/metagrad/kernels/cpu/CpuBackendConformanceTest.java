@@ -497,7 +497,9 @@ class CpuBackendConformanceTest {
   void fusedConv2dMatchesReference(String name, DType dt) {
     Backend one = TestViews.backend(name, 1);
     Backend two = TestViews.backend(name, 2);
-    // {o}, geometry: pad 1 3x3 (conv4), odd sizes, stride 2, dilation 2, a 1x1 kernel, tiny (composite path).
+    // {o}, geometry: pad 1 3x3 (conv4), odd sizes, stride 2, dilation 2, a 1x1 kernel, tiny (composite path),
+    // row stride 1 with column stride 2 (the shifted-planes path of ConvF takes every row stride 1 case), and
+    // stride 1 with at least 12 channels, whose input gradient runs as a forward convolution of gy.
     List<Object[]> cases = List.of(
         new Object[] {16, new ConvGeometry(3, 6, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1)},
         new Object[] {33, new ConvGeometry(2, 5, 13, 7, 3, 3, 1, 1, 1, 1, 1, 1)},
@@ -505,13 +507,20 @@ class CpuBackendConformanceTest {
         new Object[] {12, new ConvGeometry(2, 5, 12, 12, 3, 3, 1, 1, 2, 2, 2, 2)},
         new Object[] {40, new ConvGeometry(2, 24, 6, 7, 1, 1, 1, 1, 0, 0, 1, 1)},
         new Object[] {17, new ConvGeometry(3, 6, 14, 13, 3, 2, 2, 1, 0, 1, 1, 1)},
-        new Object[] {2, new ConvGeometry(1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1)});
+        new Object[] {2, new ConvGeometry(1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1)},
+        new Object[] {19, new ConvGeometry(2, 5, 11, 12, 3, 3, 1, 2, 1, 0, 1, 1)},
+        new Object[] {13, new ConvGeometry(2, 14, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1)},
+        new Object[] {9, new ConvGeometry(2, 13, 10, 8, 3, 3, 1, 1, 2, 0, 2, 1)});
     long seed = 71;
     int fast = 0;
+    int planes = 0;
+    int transposed = 0;
     for (Object[] c : cases) {
       int o = (int) c[0];
       ConvGeometry g = (ConvGeometry) c[1];
       fast += ConvF.forwardApplies(g, o) ? 1 : 0;
+      planes += ConvF.forwardApplies(g, o) && ConvF.Planes.apply(g) ? 1 : 0;
+      transposed += g.c() >= 12 && ConvF.transposed(new ScalarKernels(), g, o) != null ? 1 : 0;
       int[] img = s(g.n(), g.c(), g.h(), g.w());
       int[] ys = s(g.n(), o, g.cols());
       int[] ws = s(o, g.rows());
@@ -540,7 +549,9 @@ class CpuBackendConformanceTest {
             .containsExactly(gw);
       }
     }
-    assertThat(fast).as("cases on the implicit-im2col path").isEqualTo(6);
+    assertThat(fast).as("cases on the implicit-im2col path").isEqualTo(9);
+    assertThat(planes).as("of them, cases on the shifted-planes path").isEqualTo(7);
+    assertThat(transposed).as("cases whose input gradient is a forward convolution for every kernel set").isEqualTo(3);
     View x = TestViews.random(dt, Layout.CONTIGUOUS, s(2, 3, 5, 5), 1, -1, 1);
     ConvGeometry g = new ConvGeometry(2, 3, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1);
     assertThatThrownBy(() -> one.conv2d(x, TestViews.random(dt, Layout.CONTIGUOUS, s(4, 26), 2, -1, 1), null, g))
