@@ -132,14 +132,14 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
     src, such as the shifted input planes of a convolution), the same values in the same order as from a panel
     packed from them, so the same bits. With arows (not with pre), A is read in place the same way: row i of the
     tile, depth q at {@code src[ro[roo + i] + ao + q]}."""
-    assert not (arows and (pre or brows))
+    assert not (arows and pre)
     d = T[t]
     p, V, sp, vl, mr = d["prim"], d["vec"], d["sp"], d["vl"], d["mrw" if wide else "mr"]
     nv = d["nv"]
     rows = mr if rows is None else rows
     vecs = nv if vecs is None else vecs
     if name is None:
-        r = "R" if brows else "AR" if arows else ""
+        r = "ARR" if (arows and brows) else "R" if brows else "AR" if arows else ""
         name = ("tileEdgeP" if edge else "tileP") + r + t if pre else (f"tileEdge{r}{t}" if edge else f"tile{r}{t}")
         if wide:
             name = ("tileEdgeW" if edge else "tileW") + r + t
@@ -155,8 +155,11 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
         out.append(f"  /** Micro-kernel: {{@code t[{mr} x NR] = A panel * B panel}} over kc (for tiles cut by the matrix edge){note}. */")
     else:
         out.append(f"  /** Micro-kernel: {{@code C[{mr} x NR] += A panel * B panel}} over kc; C row-major with leading dimension ldc{note}. */")
-    bsig = f"{p}[] src, int[] ro, int roo, int bo" if brows else f"{p}[] pb, int pbo"
-    asig = f"{p}[] src, int[] ro, int roo, int ao" if arows else f"{p}[] pa, int pao"
+    both = arows and brows
+    bsig = (f"{p}[] bs, int[] bro, int broo, int bo" if both else f"{p}[] src, int[] ro, int roo, int bo") if brows else f"{p}[] pb, int pbo"
+    asig = (f"{p}[] as, int[] aro, int aroo, int ao" if both else f"{p}[] src, int[] ro, int roo, int ao") if arows else f"{p}[] pa, int pao"
+    asrc, aro, aroo = ("as", "aro", "aroo") if both else ("src", "ro", "roo")
+    bsrc, bro, broo = ("bs", "bro", "broo") if both else ("src", "ro", "roo")
     if edge:
         out.append(f"  static void {name}({asig}, {bsig}, int kc, {p}[] t) {{")
     else:
@@ -165,7 +168,7 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
         out.append("    " + " ".join(f"{V} c{i}{j} = {V}.zero({sp});" for j in range(vecs)))
     if arows:
         for i in range(rows):
-            out.append(f"    int a{i} = ro[roo + {i}] + ao;" if i else "    int a0 = ro[roo] + ao;")
+            out.append(f"    int a{i} = {aro}[{aroo} + {i}] + ao;" if i else f"    int a0 = {aro}[{aroo}] + ao;")
     # Indices written as linear functions of q so C2's range-check elimination applies.
     # pre: A is packed pre-broadcast (each value repeated over the lanes): a vector load per row instead
     # of a scalar load plus a register broadcast, which competes with the FMAs for the FP ports
@@ -174,14 +177,14 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
     out.append(f"    for (int q = 0; q < kc; q++) {{")
     if not arows:
         out.append(f"      int ap = pao + q * ({mr} * {vl});" if pre else f"      int ap = pao + q * {mr};")
-    out.append(f"      int bp = ro[roo + q] + bo;" if brows else f"      int bp = pbo + q * ({nv} * {vl});")
+    out.append(f"      int bp = {bro}[{broo} + q] + bo;" if brows else f"      int bp = pbo + q * ({nv} * {vl});")
     for j in range(vecs):
         off = "" if j == 0 else f" + {j} * {vl}" if j > 1 else f" + {vl}"
-        out.append(f"      {V} b{j} = {V}.fromArray({sp}, {'src' if brows else 'pb'}, bp{off});")
+        out.append(f"      {V} b{j} = {V}.fromArray({sp}, {bsrc if brows else 'pb'}, bp{off});")
     out.append(f"      {V} a;")
     for i in range(rows):
         if arows:
-            out.append(f"      a = {V}.broadcast({sp}, src[a{i} + q]);")
+            out.append(f"      a = {V}.broadcast({sp}, {asrc}[a{i} + q]);")
         elif pre:
             aoff = "" if i == 0 else (f" + {vl}" if i == 1 else f" + {i} * {vl}")
             out.append(f"      a = {V}.fromArray({sp}, pa, ap{aoff});")
@@ -200,6 +203,34 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
             out.append("    co += ldc;")
     out.append("  }")
     out.append("")
+    return out
+
+
+def narrow_edge_tiles_arr():
+    """Narrow variants of the edge kernel with A's and B's rows in place (the AVX2 set's conv forward) and their
+    dispatcher."""
+    sig = "float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo"
+    args = "as, aro, aroo, ao, bs, bro, broo, bo"
+    out = vector_tile("F", True, arows=True, brows=True, rows=4, name="tileEdgeARR4F", doc=[
+        "  /** {@link #tileEdgeARRF} for at most 4 valid rows: the first 4 rows of A only (the same bits). */"])
+    out += vector_tile("F", True, arows=True, brows=True, vecs=1, name="tileEdgeARRHalfF", doc=[
+        "  /** {@link #tileEdgeARRF} for at most VLF valid columns: B's first vector only (the same bits). */"])
+    out += [
+        "  /**",
+        "   * {@link #tileEdgeARRF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest",
+        "   * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.",
+        "   */",
+        f"  static void tileEdgeARRF({sig}, int kc, float[] t, int mv, int nv) {{",
+        "    if (mv <= 4) {",
+        f"      tileEdgeARR4F({args}, kc, t);",
+        "    } else if (nv <= VLF) {",
+        f"      tileEdgeARRHalfF({args}, kc, t);",
+        "    } else {",
+        f"      tileEdgeARRF({args}, kc, t);",
+        "    }",
+        "  }",
+        "",
+    ]
     return out
 
 
@@ -330,6 +361,11 @@ def main():
     v += vector_tile("F", False, pre=True, brows=True)
     v += narrow_edge_tiles("P", brows=True)
     v += vector_tile("F", True, pre=True, brows=True)
+    # Both A's and B's rows in place: the AVX2 set's conv forward, A = the weight's rows (broadcasts from
+    # per-row streams, which C2 compiles to memory broadcasts where the packed-panel form did not).
+    v += vector_tile("F", False, arows=True, brows=True)
+    v += narrow_edge_tiles_arr()
+    v += vector_tile("F", True, arows=True, brows=True)
     v += vector_tile("F", False, wide=True, brows=True)
     v += narrow_edge_tiles("W", brows=True)
     v += vector_tile("F", True, wide=True, brows=True)

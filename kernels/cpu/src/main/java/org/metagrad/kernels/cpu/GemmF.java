@@ -260,8 +260,9 @@ final class GemmF {
    * {@link #sharedA} with B read in place by the micro-kernels ({@link ScalarKernels#tilePRowsF}) instead of
    * packed: {@code c[p] += A * B[p]}, c contiguous {@code [batch, m, n]}. A task is a group of at most
    * {@link #GROUP_PANELS} column panels of one matrix; each thread asks the source for a matrix's rows once
-   * per run of its tasks on it. A is packed once (pre-broadcast where the kernel set uses it). Per output,
-   * the arithmetic is that of {@link #sharedA}: kc blocks in order, each added into C, the same bits.
+   * per run of its tasks on it. A is packed once (pre-broadcast where the kernel set uses it), or, where the
+   * kernel set says so ({@link ScalarKernels#inPlaceAF}), read in place as well. Per output, the arithmetic
+   * is that of {@link #sharedA}: kc blocks in order, each added into C, the same bits.
    */
   static void sharedARows(ScalarKernels k, int threads, float[] a, int aOff, int aRs, int aCs, RowSource src,
       float[] c, int batch, int m, int n, int kk) {
@@ -271,8 +272,35 @@ final class GemmF {
     final int lanes = k.aLanesF();
     final int mPanels = (m + mr - 1) / mr;
     final int nPanels = (n + nr - 1) / nr;
-    final float[] pa = packShared(k, a, aOff, aRs, aCs, m, kk, true,
-        SCRATCH.get().a(mPanels * mr * kk * lanes)).pa();
+    final boolean aInPlace = k.inPlaceAF();
+    final float[] pa;
+    final int[] aro;
+    final int ao;
+    if (aInPlace) {
+      // A's rows read in place too (contiguous along the depth; copied so where they are not).
+      aro = new int[mPanels * mr];
+      int rs = aRs;
+      if (aCs == 1) {
+        pa = a;
+        ao = aOff;
+      } else {
+        pa = new float[m * kk];
+        for (int i = 0; i < m; i++) {
+          for (int q = 0; q < kk; q++) {
+            pa[i * kk + q] = a[aOff + i * aRs + q * aCs];
+          }
+        }
+        rs = kk;
+        ao = 0;
+      }
+      for (int i = 0; i < m; i++) {
+        aro[i] = i * rs;
+      }
+    } else {
+      pa = packShared(k, a, aOff, aRs, aCs, m, kk, true, SCRATCH.get().a(mPanels * mr * kk * lanes)).pa();
+      aro = null;
+      ao = 0;
+    }
     final int perMatrix = (nPanels + GROUP_PANELS - 1) / GROUP_PANELS;
     final int groupPanels = (nPanels + perMatrix - 1) / perMatrix;
     final int[] rowOff = src.rowOff();
@@ -301,7 +329,16 @@ final class GemmF {
               int j0 = jp * nr;
               int nv = Math.min(nr, n - j0);
               int co = p * m * n + i0 * n + j0;
-              if (mv == mr && nv == nr) {
+              if (aInPlace && mv == mr && nv == nr) {
+                k.tileARRowsF(pa, aro, i0, ao + pc, rows, rowOff, pc, j0, kc, c, co, n);
+              } else if (aInPlace) {
+                k.tileEdgeARRowsF(pa, aro, i0, ao + pc, rows, rowOff, pc, j0, kc, tile, mv, nv);
+                for (int i = 0; i < mv; i++) {
+                  for (int j = 0; j < nv; j++) {
+                    c[co + i * n + j] += tile[i * nr + j];
+                  }
+                }
+              } else if (mv == mr && nv == nr) {
                 k.tilePRowsF(pa, pao, rows, rowOff, pc, j0, kc, pb, c, co, n);
               } else {
                 k.tileEdgePRowsF(pa, pao, rows, rowOff, pc, j0, kc, pb, tile, mv, nv);

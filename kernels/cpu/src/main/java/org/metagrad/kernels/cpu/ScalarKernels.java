@@ -605,6 +605,26 @@ class ScalarKernels {
     tileEdgeF(pa, 0, pb, pbo, kc, t);
   }
 
+  /**
+   * Whether {@link GemmF#sharedARows} reads A's rows in place too ({@link #tileARRowsF}) instead of packing A
+   * for {@link #tilePRowsF}: false here.
+   */
+  boolean inPlaceAF() {
+    return false;
+  }
+
+  /** A micro-tile with both A's rows (as by {@link #tileARowsF}) and B's (as by {@link #tilePRowsF}) read in place; only where {@link #inPlaceAF}. */
+  void tileARRowsF(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc, float[] c,
+      int co, int ldc) {
+    throw new UnsupportedOperationException("tileARRowsF: A is packed for this kernel set");
+  }
+
+  /** The edge tile of {@link #tileARRowsF}, the used {@code mv x nv} corner of t defined; only where {@link #inPlaceAF}. */
+  void tileEdgeARRowsF(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc,
+      float[] t, int mv, int nv) {
+    throw new UnsupportedOperationException("tileEdgeARRowsF: A is packed for this kernel set");
+  }
+
   private void packARowsF(float[] src, int[] ro, int roo, int ao, int kc, float[] pa) {
     int mr = mrF();
     for (int i = 0; i < mr; i++) {

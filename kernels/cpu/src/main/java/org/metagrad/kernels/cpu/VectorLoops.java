@@ -1910,6 +1910,190 @@ final class VectorLoops {
     c51.intoArray(t, 5 * 2 * VLF + VLF);
   }
 
+  /** Micro-kernel: {@code C[6 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; B row q read in place at {@code src[ro[roo + q] + bo]}; A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}. */
+  static void tileARRF(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc, float[] c, int co, int ldc) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    int a0 = aro[aroo] + ao;
+    int a1 = aro[aroo + 1] + ao;
+    int a2 = aro[aroo + 2] + ao;
+    int a3 = aro[aroo + 3] + ao;
+    int a4 = aro[aroo + 4] + ao;
+    int a5 = aro[aroo + 5] + ao;
+    for (int q = 0; q < kc; q++) {
+      int bp = bro[broo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, bs, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, bs, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, as[a0 + q]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, as[a1 + q]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, as[a2 + q]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, as[a3 + q]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, as[a4 + q]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, as[a5 + q]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+    }
+    FloatVector.fromArray(FS, c, co).add(c00).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c01).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c10).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c11).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c20).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c21).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c30).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c31).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c40).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c41).intoArray(c, co + VLF);
+    co += ldc;
+    FloatVector.fromArray(FS, c, co).add(c50).intoArray(c, co);
+    FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
+  }
+
+  /** {@link #tileEdgeARRF} for at most 4 valid rows: the first 4 rows of A only (the same bits). */
+  static void tileEdgeARR4F(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    int a0 = aro[aroo] + ao;
+    int a1 = aro[aroo + 1] + ao;
+    int a2 = aro[aroo + 2] + ao;
+    int a3 = aro[aroo + 3] + ao;
+    for (int q = 0; q < kc; q++) {
+      int bp = bro[broo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, bs, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, bs, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, as[a0 + q]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, as[a1 + q]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, as[a2 + q]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, as[a3 + q]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+  }
+
+  /** {@link #tileEdgeARRF} for at most VLF valid columns: B's first vector only (the same bits). */
+  static void tileEdgeARRHalfF(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS);
+    int a0 = aro[aroo] + ao;
+    int a1 = aro[aroo + 1] + ao;
+    int a2 = aro[aroo + 2] + ao;
+    int a3 = aro[aroo + 3] + ao;
+    int a4 = aro[aroo + 4] + ao;
+    int a5 = aro[aroo + 5] + ao;
+    for (int q = 0; q < kc; q++) {
+      int bp = bro[broo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, bs, bp);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, as[a0 + q]);
+      c00 = b0.fma(a, c00);
+      a = FloatVector.broadcast(FS, as[a1 + q]);
+      c10 = b0.fma(a, c10);
+      a = FloatVector.broadcast(FS, as[a2 + q]);
+      c20 = b0.fma(a, c20);
+      a = FloatVector.broadcast(FS, as[a3 + q]);
+      c30 = b0.fma(a, c30);
+      a = FloatVector.broadcast(FS, as[a4 + q]);
+      c40 = b0.fma(a, c40);
+      a = FloatVector.broadcast(FS, as[a5 + q]);
+      c50 = b0.fma(a, c50);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+  }
+
+  /**
+   * {@link #tileEdgeARRF} for a tile of which only {@code mv} rows and {@code nv} columns are used: the smallest
+   * of the kernels above that covers them. Entries of t outside the {@code mv x nv} corner are undefined.
+   */
+  static void tileEdgeARRF(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc, float[] t, int mv, int nv) {
+    if (mv <= 4) {
+      tileEdgeARR4F(as, aro, aroo, ao, bs, bro, broo, bo, kc, t);
+    } else if (nv <= VLF) {
+      tileEdgeARRHalfF(as, aro, aroo, ao, bs, bro, broo, bo, kc, t);
+    } else {
+      tileEdgeARRF(as, aro, aroo, ao, bs, bro, broo, bo, kc, t);
+    }
+  }
+
+  /** Micro-kernel: {@code t[6 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge); B row q read in place at {@code src[ro[roo + q] + bo]}; A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}. */
+  static void tileEdgeARRF(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc, float[] t) {
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
+    int a0 = aro[aroo] + ao;
+    int a1 = aro[aroo + 1] + ao;
+    int a2 = aro[aroo + 2] + ao;
+    int a3 = aro[aroo + 3] + ao;
+    int a4 = aro[aroo + 4] + ao;
+    int a5 = aro[aroo + 5] + ao;
+    for (int q = 0; q < kc; q++) {
+      int bp = bro[broo + q] + bo;
+      FloatVector b0 = FloatVector.fromArray(FS, bs, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, bs, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, as[a0 + q]);
+      c00 = b0.fma(a, c00); c01 = b1.fma(a, c01);
+      a = FloatVector.broadcast(FS, as[a1 + q]);
+      c10 = b0.fma(a, c10); c11 = b1.fma(a, c11);
+      a = FloatVector.broadcast(FS, as[a2 + q]);
+      c20 = b0.fma(a, c20); c21 = b1.fma(a, c21);
+      a = FloatVector.broadcast(FS, as[a3 + q]);
+      c30 = b0.fma(a, c30); c31 = b1.fma(a, c31);
+      a = FloatVector.broadcast(FS, as[a4 + q]);
+      c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
+      a = FloatVector.broadcast(FS, as[a5 + q]);
+      c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
+    }
+    c00.intoArray(t, 0 * 2 * VLF);
+    c01.intoArray(t, 0 * 2 * VLF + VLF);
+    c10.intoArray(t, 1 * 2 * VLF);
+    c11.intoArray(t, 1 * 2 * VLF + VLF);
+    c20.intoArray(t, 2 * 2 * VLF);
+    c21.intoArray(t, 2 * 2 * VLF + VLF);
+    c30.intoArray(t, 3 * 2 * VLF);
+    c31.intoArray(t, 3 * 2 * VLF + VLF);
+    c40.intoArray(t, 4 * 2 * VLF);
+    c41.intoArray(t, 4 * 2 * VLF + VLF);
+    c50.intoArray(t, 5 * 2 * VLF);
+    c51.intoArray(t, 5 * 2 * VLF + VLF);
+  }
+
   /** Micro-kernel: {@code C[12 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; B row q read in place at {@code src[ro[roo + q] + bo]}. */
   static void tileWRF(float[] pa, int pao, float[] src, int[] ro, int roo, int bo, int kc, float[] c, int co, int ldc) {
     FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);

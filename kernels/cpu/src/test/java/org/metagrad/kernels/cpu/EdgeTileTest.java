@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The variants of the float micro-kernels give the same bits as the kernels they stand in for: the narrow edge
  * kernels (4 rows; half width) of the 12-row wide and the 6-row pre-broadcast sets on the corner they cover, and
- * the kernels that read B's rows ({@code R}) or A's rows ({@code AR}) in place against the packed kernels on
+ * the kernels that read B's rows ({@code R}), A's rows ({@code AR}) or both ({@code ARR}) in place against the packed kernels on
  * panels packed from the same rows. Each element is the same chain of multiply-adds over the depth. Every
  * kernel runs here whatever the vector width of the machine (the width only changes which set the backend
  * picks).
@@ -169,6 +169,24 @@ class EdgeTileTest {
         }
         assertThat(got).as("A rows in place, %d rows, kc %d", mr, kc).containsExactly(want);
         assertThat(tGot).as("edge, A rows in place, %d rows, kc %d", mr, kc).containsExactly(tWant);
+        if (mr == mrp) {
+          // Both in place: B's rows too.
+          Rows b = Rows.of(rng, kc, nrv);
+          float[] wantBoth = c0.clone();
+          float[] gotBoth = c0.clone();
+          VectorLoops.tileF(pa, 0, b.panel(), 0, kc, wantBoth, 0, ldc);
+          VectorLoops.tileARRF(a.src(), a.ro(), 2, 4, b.src(), b.ro(), 2, 4, kc, gotBoth, 0, ldc);
+          assertThat(gotBoth).as("A and B rows in place, kc %d", kc).containsExactly(wantBoth);
+          float[] full = new float[mr * nrv];
+          VectorLoops.tileEdgeF(pa, 0, b.panel(), 0, kc, full);
+          for (int mv : ROWS) {
+            for (int nv : columns) {
+              float[] t = new float[mr * nrv];
+              VectorLoops.tileEdgeARRF(a.src(), a.ro(), 2, 4, b.src(), b.ro(), 2, 4, kc, t, mv, nv);
+              assertCorner("tileEdgeARRF kc " + kc, t, full, mr, mv, nv);
+            }
+          }
+        }
       }
     }
   }
