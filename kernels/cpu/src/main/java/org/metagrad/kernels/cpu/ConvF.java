@@ -5,10 +5,17 @@ import org.metagrad.spi.ConvGeometry;
 
 /**
  * Float convolution kernels that never hold the unfolded {@code [n, c*kh*kw, oh*ow]} matrix (implicit
- * im2col). The forward product {@code W . unfold(x)} packs its kc x NR panels of B straight from x; the
- * weight gradient {@code sum_p gy[p] . unfold(x[p])^T} does the same for its transposed B (a gather per
- * panel row); the input gradient forms one image's {@code W^T . gy[p]} columns in a per-thread buffer
- * that stays in L2 and folds them into the image at once. The composite (unfold, matmul, fold: 45 MB of
+ * im2col). Where the row stride is 1 ({@link Planes}: conv4's every layer) and the kernel set reads rows in
+ * place (the vector sets, {@link ScalarKernels#inPlaceRowsF}), each image's input is laid out
+ * once as {@code kw} shifted, zero-bordered copies in a per-thread buffer, in which every unfolded row is a
+ * contiguous run that the micro-kernels read in place: the forward {@code W . unfold(x)} with B's rows in
+ * place ({@link GemmF#sharedARows}; the AVX2 set reads W's rows in place too), the weight gradient as
+ * {@code dw^T = sum_p unfold(x[p]) . gy[p]^T} with A's rows in place ({@link GemmF#gemmSumBatchRowsA}), and,
+ * at stride 1, the input gradient as the forward convolution of gy with the flipped weight
+ * ({@link #transposed}). Otherwise the forward packs its kc x NR panels of B straight from x (masked loads or
+ * gathers, {@link Taps}); the weight gradient does the same for its transposed B (a gather per panel row);
+ * the input gradient forms one image's {@code W^T . gy[p]} columns in a per-thread buffer that stays in L2
+ * and folds them into the image at once. The composite (unfold, matmul, fold: 45 MB of
  * columns written and read again per direction for conv4's second layer on 100 images) is what the
  * default kernels of {@link org.metagrad.spi.Backend} run and what the tests compare these with.
  *
@@ -355,7 +362,7 @@ final class ConvF {
     }
     int nr = k.nrF();
     int th = (long) n * o * p * kk < GemmF.PARALLEL_LIMIT ? 1 : threads;
-    if (Planes.apply(g) && n * ((p + nr - 1) / nr) >= 4) {
+    if (k.inPlaceRowsF() && Planes.apply(g) && n * ((p + nr - 1) / nr) >= 4) {
       Planes planes = Planes.of(g);
       GemmF.sharedARows(k, th, w, wOff, wRs, wCs, planes.source(x, xOff, xs, nr, planes.rowOff), y, n, o, p, kk);
       return y;
@@ -384,7 +391,7 @@ final class ConvF {
       int[] xs, ConvGeometry g, int o) {
     int kk = g.rows();
     float[] dw = new float[o * kk];
-    if (Planes.apply(g)) {
+    if (k.inPlaceRowsF() && Planes.apply(g)) {
       // dw^T [kk, o] = sum_p unfold(x[p]) . gy[p]^T: the unfolded rows read in place from the shifted planes
       // (A), gy[p]^T packed (B, o columns); then transposed. Per output the sum runs over images, then
       // depth blocks of kc pixels, in order.
@@ -493,7 +500,7 @@ final class ConvF {
 
   /**
    * For {@link #backwardInput}: the geometry of the forward convolution over gy that computes the input
-   * gradient of g, when g has stride 1 along both axes and enough input channels to fill the micro-kernel's
+   * gradient of g, when the kernel set reads rows in place ({@link ScalarKernels#inPlaceRowsF}), g has stride 1 along both axes and enough input channels to fill the micro-kernel's
    * rows, padding at most the kernel's span, and the shifted planes of gy apply; else null. Tap (ki, kj) of
    * g reads gy at {@code (i + ph - ki*dh, j + pw - kj*dw)}, which is tap {@code (kh-1-ki, kw-1-kj)} of a
    * convolution with padding {@code (kh-1)*dh - ph}, whose output is h x w.
@@ -501,7 +508,7 @@ final class ConvF {
   static ConvGeometry transposed(ScalarKernels k, ConvGeometry g, int o) {
     int spanH = (g.kh() - 1) * g.dh();
     int spanW = (g.kw() - 1) * g.dw();
-    if (g.sh() != 1 || g.sw() != 1 || g.c() < k.mrF() || g.ph() > spanH || g.pw() > spanW) {
+    if (!k.inPlaceRowsF() || g.sh() != 1 || g.sw() != 1 || g.c() < k.mrF() || g.ph() > spanH || g.pw() > spanW) {
       return null;
     }
     ConvGeometry t = new ConvGeometry(g.n(), o, g.oh(), g.ow(), g.kh(), g.kw(), 1, 1, spanH - g.ph(), spanW - g.pw(),

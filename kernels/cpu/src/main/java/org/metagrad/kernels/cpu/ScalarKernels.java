@@ -572,6 +572,16 @@ class ScalarKernels {
   }
 
   /**
+   * Whether {@link ConvF} lays out inputs as shifted planes for the in-place kernels below: false here, where
+   * those kernels copy the rows into a panel per tile (per tile rather than per group of panels, so the packed
+   * path stays faster: conv4's second layer forward and backward on 75 images, JMH Conv2dBench, 353-373 ms
+   * packed against 506-609 ms through planes without the incubator module).
+   */
+  boolean inPlaceRowsF() {
+    return false;
+  }
+
+  /**
    * {@link #tilePF} with B's depth row q read in place: {@code nrF()} values from {@code src[ro[roo + q] + bo]}.
    * Here the rows are copied into the panel {@code pb} (kc x NR) first; the vector kernel sets read them in
    * place and leave pb alone.

@@ -1038,6 +1038,11 @@ final class VectorKernels extends ScalarKernels {
     }
   }
 
+  @Override
+  boolean inPlaceRowsF() {
+    return true;
+  }
+
   /**
    * The 6-row (AVX2) set reads A's rows in place: its pre-broadcast panels of a conv4 weight (64 x 576) are
    * 1.2 MB, past L2, and its broadcasts from per-row streams compile to memory broadcasts (in L1: 110 GFLOP/s

@@ -202,6 +202,58 @@ class ConvPanelTest {
         .isFalse();
   }
 
+  /**
+   * The shifted-planes path of {@link ConvF} run with the scalar kernels' in-place tiles (which copy the rows
+   * per tile; the scalar set itself keeps the packed path) against the packed path, on two threads: forward,
+   * weight gradient and input gradient (the latter as a forward convolution of gy where stride 1 allows it).
+   */
+  @Test
+  void planesPathMatchesThePackedPathOnTheScalarKernels() {
+    ScalarKernels packed = new ScalarKernels();
+    ScalarKernels inPlace = new ScalarKernels() {
+      @Override
+      boolean inPlaceRowsF() {
+        return true;
+      }
+    };
+    SplittableRandom rng = new SplittableRandom(13);
+    // {out channels, geometry}
+    Object[][] cases = {
+        {9, new ConvGeometry(3, 6, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1)},
+        {12, new ConvGeometry(2, 6, 14, 12, 3, 3, 1, 2, 2, 0, 2, 1)},
+        {16, new ConvGeometry(2, 8, 9, 9, 2, 3, 1, 1, 1, 1, 1, 1)}};
+    for (Object[] c : cases) {
+      int o = (int) c[0];
+      ConvGeometry g = (ConvGeometry) c[1];
+      int[] xs = {g.c() * g.h() * g.w(), g.h() * g.w(), g.w(), 1};
+      int[] gs = {o * g.cols(), g.cols(), 1};
+      float[] x = new float[g.n() * xs[0]];
+      float[] w = new float[o * g.rows()];
+      float[] gy = new float[g.n() * gs[0]];
+      for (float[] a : new float[][] {x, w, gy}) {
+        for (int i = 0; i < a.length; i++) {
+          a[i] = (float) rng.nextDouble(-1, 1);
+        }
+      }
+      assertThat(ConvF.forwardApplies(g, o)).as("fast path applies to " + g).isTrue();
+      assertClose("forward " + g, ConvF.forward(packed, 2, x, 0, xs, w, 0, g.rows(), 1, null, 0, 0, g, o),
+          ConvF.forward(inPlace, 2, x, 0, xs, w, 0, g.rows(), 1, null, 0, 0, g, o));
+      assertClose("weight gradient " + g, ConvF.backwardWeight(packed, 2, gy, 0, gs, x, 0, xs, g, o),
+          ConvF.backwardWeight(inPlace, 2, gy, 0, gs, x, 0, xs, g, o));
+      assertClose("input gradient " + g, ConvF.backwardInput(packed, 2, gy, 0, gs, w, 0, g.rows(), 1, g, o),
+          ConvF.backwardInput(inPlace, 2, gy, 0, gs, w, 0, g.rows(), 1, g, o));
+    }
+    assertThat(ConvF.transposed(inPlace, (ConvGeometry) cases[0][1], 9)).as("input gradient as a forward").isNotNull();
+    assertThat(ConvF.transposed(packed, (ConvGeometry) cases[0][1], 9)).isNull();
+  }
+
+  private static void assertClose(String what, float[] want, float[] got) {
+    assertThat(got).as(what + ": length").hasSize(want.length);
+    for (int i = 0; i < want.length; i++) {
+      assertThat((double) got[i]).as("%s element %d", what, i).isCloseTo(want[i], org.assertj.core.data.Offset.offset(1e-4));
+    }
+  }
+
   /** The tap tables are shared between calls whatever the batch size, per geometry and input layout. */
   @Test
   void tapTablesAreSharedPerGeometryAndLayout() {
