@@ -333,20 +333,12 @@ final class GemmF {
                 k.tileARRowsF(pa, aro, i0, ao + pc, rows, rowOff, pc, j0, kc, c, co, n);
               } else if (aInPlace) {
                 k.tileEdgeARRowsF(pa, aro, i0, ao + pc, rows, rowOff, pc, j0, kc, tile, mv, nv);
-                for (int i = 0; i < mv; i++) {
-                  for (int j = 0; j < nv; j++) {
-                    c[co + i * n + j] += tile[i * nr + j];
-                  }
-                }
+                addCorner(tile, nr, c, co, n, mv, nv);
               } else if (mv == mr && nv == nr) {
                 k.tilePRowsF(pa, pao, rows, rowOff, pc, j0, kc, pb, c, co, n);
               } else {
                 k.tileEdgePRowsF(pa, pao, rows, rowOff, pc, j0, kc, pb, tile, mv, nv);
-                for (int i = 0; i < mv; i++) {
-                  for (int j = 0; j < nv; j++) {
-                    c[co + i * n + j] += tile[i * nr + j];
-                  }
-                }
+                addCorner(tile, nr, c, co, n, mv, nv);
               }
             }
           }
@@ -402,11 +394,7 @@ final class GemmF {
                 k.tileARowsF(src, rowOff, i0, pc, pb, pbo, kc, pa, c, co, n);
               } else {
                 k.tileEdgeARowsF(src, rowOff, i0, pc, pb, pbo, kc, pa, tile);
-                for (int i = 0; i < mv; i++) {
-                  for (int j = 0; j < nv; j++) {
-                    c[co + i * n + j] += tile[i * nr + j];
-                  }
-                }
+                addCorner(tile, nr, c, co, n, mv, nv);
               }
             }
           }
@@ -688,14 +676,19 @@ final class GemmF {
     }
   }
 
-  /** {@code c[co + i*n + j] += (A panel * B panel)[i][j]} for the used corner {@code i < mv, j < nv} of an edge tile. */
-  private static void edgeTile(ScalarKernels k, boolean pre, float[] pa, int pao, float[] pb, int pbo, int kc,
-      float[] tile, int nr, float[] c, int co, int n, int mv, int nv) {
-    k.tileEdgeF(pre, pa, pao, pb, pbo, kc, tile, mv, nv);
+  /** {@code c[co + i*n + j] += tile[i*nr + j]} for the used corner {@code i < mv, j < nv} of an edge tile. */
+  private static void addCorner(float[] tile, int nr, float[] c, int co, int n, int mv, int nv) {
     for (int i = 0; i < mv; i++) {
       for (int j = 0; j < nv; j++) {
         c[co + i * n + j] += tile[i * nr + j];
       }
     }
+  }
+
+  /** {@code c[co + i*n + j] += (A panel * B panel)[i][j]} for the used corner {@code i < mv, j < nv} of an edge tile. */
+  private static void edgeTile(ScalarKernels k, boolean pre, float[] pa, int pao, float[] pb, int pbo, int kc,
+      float[] tile, int nr, float[] c, int co, int n, int mv, int nv) {
+    k.tileEdgeF(pre, pa, pao, pb, pbo, kc, tile, mv, nv);
+    addCorner(tile, nr, c, co, n, mv, nv);
   }
 }
