@@ -617,7 +617,8 @@ class ScalarKernels {
 
   /**
    * Whether {@link GemmF#sharedARows} reads A's rows in place too ({@link #tileARRowsF}) instead of packing A
-   * for {@link #tilePRowsF}: false here.
+   * for {@link #tilePRowsF}, and the single-matrix GEMM packs A row by row for {@link #tileARowsF} instead of
+   * pre-broadcast: false here.
    */
   boolean inPlaceAF() {
     return false;
