@@ -58,6 +58,8 @@ jmh() {  # name, forks, regex, warmup iterations, warmup seconds, iterations, se
   "$JAVA" -jar "$jar" "$regex" -f "$forks" -bm sample -wi "$wi" -w "$w" -i "$i" -r "$r" \
     -jvmArgsAppend "$jvm $JMH_HEAP" -rf json -rff "$out/jmh-$name.json" "$@" > "$out/jmh-$name.txt" 2>&1 || {
       echo "jmh $name failed; see $out/jmh-$name.txt" >&2; tail -20 "$out/jmh-$name.txt" >&2; return 1; }
+  # The forks' warnings name the jar by its absolute path: keep the recorded files relative to the repository.
+  sed -i "s#$root/##g" "$out/jmh-$name.txt" "$out/jmh-$name.json"
 }
 
 peers() {

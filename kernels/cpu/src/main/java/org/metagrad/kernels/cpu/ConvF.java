@@ -191,7 +191,7 @@ final class ConvF {
     final int[] rowOff;
     final int floats;
 
-    private Planes(ConvGeometry g) {
+    Planes(ConvGeometry g) {
       this.g = g;
       hr = g.oh() + (g.kh() - 1) * g.dh();
       plane = hr * g.ow();
@@ -209,10 +209,6 @@ final class ConvF {
     /** Whether the copies exist for this geometry (row stride 1) and stay within {@link #LIMIT}. */
     static boolean apply(ConvGeometry g) {
       return g.sh() == 1 && (long) g.kw() * g.c() * (g.oh() + (long) (g.kh() - 1) * g.dh()) * g.ow() <= LIMIT;
-    }
-
-    static Planes of(ConvGeometry g) {
-      return new Planes(g);
     }
 
     /**
@@ -363,7 +359,7 @@ final class ConvF {
     int nr = k.nrF();
     int th = (long) n * o * p * kk < GemmF.PARALLEL_LIMIT ? 1 : threads;
     if (k.inPlaceRowsF() && Planes.apply(g) && n * ((p + nr - 1) / nr) >= 4) {
-      Planes planes = Planes.of(g);
+      Planes planes = new Planes(g);
       GemmF.sharedARows(k, th, w, wOff, wRs, wCs, planes.source(x, xOff, xs, nr, planes.rowOff), y, n, o, p, kk);
       return y;
     }
@@ -395,7 +391,7 @@ final class ConvF {
       // dw^T [kk, o] = sum_p unfold(x[p]) . gy[p]^T: the unfolded rows read in place from the shifted planes
       // (A), gy[p]^T packed (B, o columns); then transposed. Per output the sum runs over images, then
       // depth blocks of kc pixels, in order.
-      Planes planes = Planes.of(g);
+      Planes planes = new Planes(g);
       int mPanels = (kk + k.mrF() - 1) / k.mrF();
       float[] dwt = new float[kk * o];
       GemmF.gemmSumBatchRowsA(k, threads, planes.source(x, xOff, xs, 0, planes.rowOffPadded(mPanels * k.mrF())),

@@ -277,7 +277,8 @@ final class GemmF {
     final int[] aro;
     final int ao;
     if (aInPlace) {
-      // A's rows read in place too (contiguous along the depth; copied so where they are not).
+      // A's rows read in place too (contiguous along the depth; copied so where they are not). Rows of the
+      // last panel past m keep offset 0: they read row 0 into the unused rows of edge tiles.
       aro = new int[mPanels * mr];
       int rs = aRs;
       if (aCs == 1) {
@@ -605,10 +606,11 @@ final class GemmF {
               int nv = Math.min(nr, n - j0);
               int pbo = jp * nr * kc;
               int co = cOff + i0 * n + j0;
+              // (Sets with inPlaceAF read A in place and take no scratch panel: null.)
               if (rowsA && mv == mr && nv == nr) {
-                k.tileARowsF(pa, aro, 0, pao, pb, pbo, kc, tile, c, co, n);
+                k.tileARowsF(pa, aro, 0, pao, pb, pbo, kc, null, c, co, n);
               } else if (rowsA) {
-                k.tileEdgeARowsF(pa, aro, 0, pao, pb, pbo, kc, tile, tile);
+                k.tileEdgeARowsF(pa, aro, 0, pao, pb, pbo, kc, null, tile);
                 addCorner(tile, nr, c, co, n, mv, nv);
               } else if (mv == mr && nv == nr) {
                 if (pre) {

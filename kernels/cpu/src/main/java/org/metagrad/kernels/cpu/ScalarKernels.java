@@ -601,7 +601,8 @@ class ScalarKernels {
 
   /**
    * {@link #tileF} with A's row i read in place: depth q at {@code src[ro[roo + i] + ao + q]}. Here the rows
-   * are copied into the panel {@code pa} (kc x MR) first; the vector kernel sets read them in place.
+   * are copied into the panel {@code pa} (kc x MR) first; the vector kernel sets read them in place and take
+   * no panel (null where only they are called, as where {@link #inPlaceAF}).
    */
   void tileARowsF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] pa, float[] c, int co,
       int ldc) {

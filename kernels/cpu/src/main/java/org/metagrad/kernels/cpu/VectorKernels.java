@@ -1047,7 +1047,8 @@ final class VectorKernels extends ScalarKernels {
    * The 6-row (AVX2) set reads A's rows in place: its pre-broadcast panels of a conv4 weight (64 x 576) are
    * 1.2 MB, past L2, and its broadcasts from per-row streams compile to memory broadcasts (in L1: 110 GFLOP/s
    * per core where the packed plain panel's broadcasts ran at 47, on a Zen 4 core with 256-bit vectors).
-   * Measured on conv4's second layer, 75 images, one thread: forward 19.3-19.6 ms packed, 16.3-16.9 in place.
+   * Measured on conv4's second layer, 75 images, one thread, forward and all gradients (JMH Conv2dBench,
+   * -XX:UseAVX=2, two alternations): 56.0 / 55.4 ms with W packed pre-broadcast, 46.3 / 46.8 ms in place.
    * The single-matrix GEMM path packs A row by row for the same kernels ({@link GemmF}).
    */
   @Override

@@ -149,7 +149,7 @@ class ConvPanelTest {
     int checked = 0;
     for (ConvGeometry g : gs) {
       assertThat(ConvF.Planes.apply(g)).as("planes apply to " + g).isTrue();
-      ConvF.Planes planes = ConvF.Planes.of(g);
+      ConvF.Planes planes = new ConvF.Planes(g);
       int taps = g.kh() * g.kw();
       // x [n, c, h, w] with column stride 2, row stride 2w + 1, channel stride h * (2w + 1) + 3.
       int sW = 2;
