@@ -9,9 +9,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 import org.metagrad.spi.BinaryOp;
 import org.metagrad.spi.UnaryOp;
 
@@ -28,12 +26,12 @@ final class VectorKernels extends ScalarKernels {
    */
   static final boolean WIDE = VLF >= 16;
 
-  /**
-   * Half-width float species for the tails of short rows: with 16 lanes a 14-wide image row (conv4's
-   * second block) or a 7-wide pooled row would otherwise run entirely in the scalar loop.
-   */
-  static final VectorSpecies<Float> FH = VectorSpecies.of(float.class, VectorShape.forBitSize(Math.max(128, FS.vectorBitSize() / 2)));
-  static final int VLH = FH.length();
+  // One float species only (no half-width one for tails): on JDK 17, a second FloatVector species
+  // flowing through the library's shared methods (fma, lanewise, fromArray...) leaves their type
+  // profiles bimorphic, C2 then cannot speculate the exact vector class of loop-carried vectors and
+  // every vector op in the GEMM micro-kernels falls back to the boxed Java path (measured: MAML 2nd
+  // order 1 step 755 -> 293 ms with the AVX2 set, bench/RESULTS.md). Tails use overlapping full
+  // vectors or lane extraction instead.
 
   @Override
   int mrF() {
@@ -440,10 +438,6 @@ final class VectorKernels extends ScalarKernels {
     for (int ub = FS.loopBound(n); i < ub; i += VLF) {
       FloatVector.fromArray(FS, acc, ao + i).add(FloatVector.fromArray(FS, x, xo + i)).intoArray(acc, ao + i);
     }
-    if (VLH < VLF && n - i >= VLH) {
-      FloatVector.fromArray(FH, acc, ao + i).add(FloatVector.fromArray(FH, x, xo + i)).intoArray(acc, ao + i);
-      i += VLH;
-    }
     super.addRowF(acc, ao + i, x, xo + i, n - i);
   }
 
@@ -599,124 +593,152 @@ final class VectorKernels extends ScalarKernels {
 
   /** Swaps lanes 2i and 2i + 1: brings each window's right column next to its left one. */
   private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(FS, i -> i ^ 1);
-  private static final VectorShuffle<Float> SWAP_PAIRS_H = VectorShuffle.fromOp(FH, i -> i ^ 1);
+  /** Lane i (i below half the length) takes lane 2i: each window's result to the front. */
+  private static final VectorShuffle<Float> EVENS_LOW = VectorShuffle.fromOp(FS, i -> i < VLF / 2 ? 2 * i : 0);
+  /** Lane i (i at or above half the length) takes lane 2(i - half): each window's result to the back. */
+  private static final VectorShuffle<Float> EVENS_HIGH =
+      VectorShuffle.fromOp(FS, i -> i >= VLF / 2 ? 2 * (i - VLF / 2) : 0);
+  private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(FS, (1L << (VLF / 2)) - 1);
+  private static final VectorMask<Float> HIGH_HALF = LOW_HALF.not();
 
   /**
-   * Vector 2x2 pooling: the two rows' lanewise maximum, then each lane pair's. The maximum is the
-   * reference's (NaN winning) except that among equal zeros of opposite sign either may be returned.
+   * The 2x2 windows of VLF input columns of rows r0 and r1: each window's maximum in its even lane. The
+   * maximum is the reference's (NaN winning) except that among equal zeros of opposite sign either may be
+   * returned.
    */
-  /** Lane i (i below half the length) takes lane 2i: each window's result to the front, for a masked store. */
-  private static final VectorShuffle<Float> EVENS_LOW = VectorShuffle.fromOp(FS, i -> i < VLF / 2 ? 2 * i : 0);
-  private static final VectorShuffle<Float> EVENS_LOW_H = VectorShuffle.fromOp(FH, i -> i < VLH / 2 ? 2 * i : 0);
-  private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(FS, (1L << (VLF / 2)) - 1);
-  private static final VectorMask<Float> LOW_HALF_H = VectorMask.fromLong(FH, (1L << (VLH / 2)) - 1);
+  private static FloatVector windowMaxF(FloatVector a, FloatVector b) {
+    FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
+    FloatVector s = m.rearrange(SWAP_PAIRS);
+    return m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN)));
+  }
 
+  private static FloatVector windowMaxF(float[] x, int p0, int p1) {
+    return windowMaxF(FloatVector.fromArray(FS, x, p0), FloatVector.fromArray(FS, x, p1));
+  }
+
+  /** Vector 2x2 pooling: the two rows' lanewise maximum, then each lane pair's. */
   @Override
   void maxPool2RowF(float[] x, int r0, int r1, float[] o, int oo, int ow) {
     int half = VLF / 2;
     int j = 0;
-    // Per block of VL input columns: the rows' lanewise maximum, then each lane pair's, the pairs' results
-    // moved to the low half and stored under a mask (no scratch array, no scalar copy-out).
-    if (VLF >= 4 && ow >= half) {
+    if (WIDE) {
+      // Per block of VL input columns, the windows' results moved to the low half and stored under a mask;
+      // the last windows (a 7- or 3-wide output row whole) under masks: lanes past the row are not read.
       for (; j + half <= ow; j += half) {
-        FloatVector a = FloatVector.fromArray(FS, x, r0 + 2 * j);
-        FloatVector b = FloatVector.fromArray(FS, x, r1 + 2 * j);
-        FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
-        FloatVector s = m.rearrange(SWAP_PAIRS);
-        m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN))).rearrange(EVENS_LOW)
-            .intoArray(o, oo + j, LOW_HALF);
+        windowMaxF(x, r0 + 2 * j, r1 + 2 * j).rearrange(EVENS_LOW).intoArray(o, oo + j, LOW_HALF);
       }
-    }
-    if (WIDE && j < ow) {
-      // The last windows (a 7- or 3-wide output row whole) under masks: lanes past the row are not read.
-      VectorMask<Float> in = FS.indexInRange(2 * j, 2 * ow);
-      FloatVector a = FloatVector.fromArray(FS, x, r0 + 2 * j, in);
-      FloatVector b = FloatVector.fromArray(FS, x, r1 + 2 * j, in);
-      FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
-      FloatVector s = m.rearrange(SWAP_PAIRS);
-      m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN))).rearrange(EVENS_LOW)
-          .intoArray(o, oo + j, FS.indexInRange(j, ow));
+      if (j < ow) {
+        VectorMask<Float> in = FS.indexInRange(2 * j, 2 * ow);
+        windowMaxF(FloatVector.fromArray(FS, x, r0 + 2 * j, in), FloatVector.fromArray(FS, x, r1 + 2 * j, in))
+            .rearrange(EVENS_LOW).intoArray(o, oo + j, FS.indexInRange(j, ow));
+      }
       return;
     }
-    int halfH = VLH / 2;
-    if (VLH < VLF && ow - j >= halfH) {
-      for (; j + halfH <= ow; j += halfH) {
-        FloatVector a = FloatVector.fromArray(FH, x, r0 + 2 * j);
-        FloatVector b = FloatVector.fromArray(FH, x, r1 + 2 * j);
-        FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
-        FloatVector sw = m.rearrange(SWAP_PAIRS_H);
-        m.blend(sw, sw.compare(VectorOperators.GT, m).or(sw.test(VectorOperators.IS_NAN))).rearrange(EVENS_LOW_H)
-            .intoArray(o, oo + j, LOW_HALF_H);
+    // Narrower vectors: no masked stores (JDK 17 runs those in Java, and before JDK 20 on AVX2 too). Two
+    // blocks give VLF windows, one full store; the last step overlaps the one before it so that the row ends
+    // on a full store (its overlapped windows are written twice with the same bits).
+    if (VLF >= 4 && ow >= VLF) {
+      for (;; j += VLF) {
+        if (j + VLF > ow) {
+          j = ow - VLF;
+        }
+        FloatVector lo = windowMaxF(x, r0 + 2 * j, r1 + 2 * j).rearrange(EVENS_LOW);
+        FloatVector hi = windowMaxF(x, r0 + 2 * j + VLF, r1 + 2 * j + VLF).rearrange(EVENS_HIGH);
+        lo.blend(hi, HIGH_HALF).intoArray(o, oo + j);
+        if (j + VLF >= ow) {
+          return;
+        }
       }
+    }
+    if (VLF >= 4 && ow >= half) {
+      // A row shorter than VLF windows: one block, its windows taken out lane by lane.
+      FloatVector m = windowMaxF(x, r0, r1);
+      for (int t = 0; t < half; t++) {
+        o[oo + t] = m.lane(2 * t);
+      }
+      j = half;
     }
     super.maxPool2RowF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, ow - j);
   }
 
   /** Lane i holds element i / 2 of a half-length block: each window's value over its two columns. */
   private static final VectorShuffle<Float> DUP_PAIRS = VectorShuffle.fromOp(FS, i -> i / 2);
-  private static final VectorShuffle<Float> DUP_PAIRS_H = VectorShuffle.fromOp(FH, i -> i / 2);
+
+  /**
+   * One block of {@code VLF / 2} windows of the pooling backward at window j: the same operations per element
+   * as the scalar loop (identical bits). Reads VLF outputs and gradients of which the first half are used.
+   */
+  private static void maxPool2BackBlockF(float[] x, int r0, int r1, float[] out, int oo, float[] g, int go,
+                                         float[] r, int q0, int q1, int j, VectorMask<Float> w,
+                                         VectorMask<Float> in) {
+    FloatVector one = FloatVector.broadcast(FS, 1f);
+    FloatVector zero = FloatVector.zero(FS);
+    FloatVector m;
+    FloatVector gv;
+    FloatVector x0;
+    FloatVector x1;
+    if (w == null) {
+      m = FloatVector.fromArray(FS, out, oo + j);
+      gv = FloatVector.fromArray(FS, g, go + j);
+      x0 = FloatVector.fromArray(FS, x, r0 + 2 * j);
+      x1 = FloatVector.fromArray(FS, x, r1 + 2 * j);
+    } else {
+      m = FloatVector.fromArray(FS, out, oo + j, w);
+      gv = FloatVector.fromArray(FS, g, go + j, w);
+      x0 = FloatVector.fromArray(FS, x, r0 + 2 * j, in);
+      x1 = FloatVector.fromArray(FS, x, r1 + 2 * j, in);
+    }
+    m = m.rearrange(DUP_PAIRS);
+    gv = gv.rearrange(DUP_PAIRS);
+    FloatVector e0 = zero.blend(one, x0.compare(VectorOperators.EQ, m));
+    FloatVector e1 = zero.blend(one, x1.compare(VectorOperators.EQ, m));
+    // Per window ((e00 + e01) + (e10 + e11)) in both of its lanes, in the scalar loop's order.
+    FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
+    FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
+    FloatVector gd = gv.div(top.add(bottom));
+    if (in == null) {
+      gd.mul(e0).intoArray(r, q0 + 2 * j);
+      gd.mul(e1).intoArray(r, q1 + 2 * j);
+    } else {
+      gd.mul(e0).intoArray(r, q0 + 2 * j, in);
+      gd.mul(e1).intoArray(r, q1 + 2 * j, in);
+    }
+  }
 
   /** Vector 2x2 pooling backward, the same operations per element as the scalar loop (identical bits). */
   @Override
   void maxPool2BackRowF(float[] x, int r0, int r1, float[] out, int oo, float[] g, int go, float[] r, int q0, int q1,
                         int ow) {
     int half = VLF / 2;
-    int j = 0;
-    // Loads VLF outputs and gradients of which the first half are used: the rest may run past the row
+    if (VLF < 4 || ow < half && !WIDE) {
+      super.maxPool2BackRowF(x, r0, r1, out, oo, g, go, r, q0, q1, ow);
+      return;
+    }
+    // Blocks load VLF outputs and gradients of which the first half are used: the rest may run past the row
     // (into the next one) but not past the arrays.
-    if (VLF >= 4) {
-      FloatVector one = FloatVector.broadcast(FS, 1f);
-      FloatVector zero = FloatVector.zero(FS);
-      int end = Math.min(ow - half, Math.min(out.length - oo, g.length - go) - VLF);
-      for (; j <= end; j += half) {
-        FloatVector m = FloatVector.fromArray(FS, out, oo + j).rearrange(DUP_PAIRS);
-        FloatVector gv = FloatVector.fromArray(FS, g, go + j).rearrange(DUP_PAIRS);
-        FloatVector e0 = zero.blend(one, FloatVector.fromArray(FS, x, r0 + 2 * j).compare(VectorOperators.EQ, m));
-        FloatVector e1 = zero.blend(one, FloatVector.fromArray(FS, x, r1 + 2 * j).compare(VectorOperators.EQ, m));
-        // Per window ((e00 + e01) + (e10 + e11)) in both of its lanes, in the scalar loop's order.
-        FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
-        FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
-        FloatVector gd = gv.div(top.add(bottom));
-        gd.mul(e0).intoArray(r, q0 + 2 * j);
-        gd.mul(e1).intoArray(r, q1 + 2 * j);
-      }
+    int room = Math.min(out.length - oo, g.length - go) - VLF;
+    int j = 0;
+    for (int end = Math.min(ow - half, room); j <= end; j += half) {
+      maxPool2BackBlockF(x, r0, r1, out, oo, g, go, r, q0, q1, j, null, null);
+    }
+    if (j >= ow) {
+      return;
     }
     if (WIDE) {
       // The last windows under masks (a 7- or 3-wide output row whole, or those the array ends kept from the
-      // loop above): the same operations per element.
-      FloatVector one = FloatVector.broadcast(FS, 1f);
-      FloatVector zero = FloatVector.zero(FS);
+      // loop above).
       for (; j < ow; j += half) {
-        VectorMask<Float> w = FS.indexInRange(j, ow);
-        VectorMask<Float> in = FS.indexInRange(2 * j, 2 * ow);
-        FloatVector m = FloatVector.fromArray(FS, out, oo + j, w).rearrange(DUP_PAIRS);
-        FloatVector gv = FloatVector.fromArray(FS, g, go + j, w).rearrange(DUP_PAIRS);
-        FloatVector e0 = zero.blend(one, FloatVector.fromArray(FS, x, r0 + 2 * j, in).compare(VectorOperators.EQ, m));
-        FloatVector e1 = zero.blend(one, FloatVector.fromArray(FS, x, r1 + 2 * j, in).compare(VectorOperators.EQ, m));
-        FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
-        FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
-        FloatVector gd = gv.div(top.add(bottom));
-        gd.mul(e0).intoArray(r, q0 + 2 * j, in);
-        gd.mul(e1).intoArray(r, q1 + 2 * j, in);
+        maxPool2BackBlockF(x, r0, r1, out, oo, g, go, r, q0, q1, j, FS.indexInRange(j, ow),
+            FS.indexInRange(2 * j, 2 * ow));
       }
       return;
     }
-    int halfH = VLH / 2;
-    if (VLH < VLF) {
-      FloatVector one = FloatVector.broadcast(FH, 1f);
-      FloatVector zero = FloatVector.zero(FH);
-      int end = Math.min(ow - halfH, Math.min(out.length - oo, g.length - go) - VLH);
-      for (; j <= end; j += halfH) {
-        FloatVector m = FloatVector.fromArray(FH, out, oo + j).rearrange(DUP_PAIRS_H);
-        FloatVector gv = FloatVector.fromArray(FH, g, go + j).rearrange(DUP_PAIRS_H);
-        FloatVector e0 = zero.blend(one, FloatVector.fromArray(FH, x, r0 + 2 * j).compare(VectorOperators.EQ, m));
-        FloatVector e1 = zero.blend(one, FloatVector.fromArray(FH, x, r1 + 2 * j).compare(VectorOperators.EQ, m));
-        FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS_H));
-        FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS_H));
-        FloatVector gd = gv.div(top.add(bottom));
-        gd.mul(e0).intoArray(r, q0 + 2 * j);
-        gd.mul(e1).intoArray(r, q1 + 2 * j);
-      }
+    // Narrower vectors, no masked stores: a last block overlapping the one before it ends the row on full
+    // stores (the overlapped gradients are written twice with the same bits) where the arrays have room.
+    int last = ow - half;
+    if (last <= room) {
+      maxPool2BackBlockF(x, r0, r1, out, oo, g, go, r, q0, q1, last, null, null);
+      return;
     }
     super.maxPool2BackRowF(x, r0 + 2 * j, r1 + 2 * j, out, oo + j, g, go + j, r, q0 + 2 * j, q1 + 2 * j, ow - j);
   }

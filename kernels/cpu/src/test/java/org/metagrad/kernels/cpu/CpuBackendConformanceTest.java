@@ -415,8 +415,10 @@ class CpuBackendConformanceTest {
   void fusedMaxPoolMatchesReference(String name, DType dt) {
     Backend be = TestViews.backend(name, 2);
     long seed = 200;
-    // Widths n + 2 give pooled rows of 1..33 windows: full vectors, half-width vector tails, scalar tails.
-    for (int n : new int[] {1, 3, 7, 13, 26, 65}) {
+    // Widths n + 2 give pooled rows of 1..33 windows: full vectors, masked tails (512-bit), overlapping last
+    // blocks and lane-extracted short rows (narrower vectors), scalar tails; 4, 8 and 16 windows end exactly on
+    // a vector.
+    for (int n : new int[] {1, 3, 6, 7, 13, 14, 20, 26, 30, 65}) {
       for (int k : new int[] {1, 2, 3}) {
         if (k > n) {
           continue;
