@@ -26,12 +26,33 @@ final class VectorKernels extends ScalarKernels {
    */
   static final boolean WIDE = VLF >= 16;
 
-  // One float species only (no half-width one for tails): on JDK 17, a second FloatVector species
-  // flowing through the library's shared methods (fma, lanewise, fromArray...) leaves their type
-  // profiles bimorphic, C2 then cannot speculate the exact vector class of loop-carried vectors and
-  // every vector op in the GEMM micro-kernels falls back to the boxed Java path (measured: MAML 2nd
-  // order 1 step 755 -> 293 ms with the AVX2 set, bench/RESULTS.md). Tails use overlapping full
-  // vectors or lane extraction instead.
+  // One float species only (no half-width one for tails): on JDK 17 a second FloatVector species made
+  // C2 run the GEMM micro-kernels' vector ops through the boxed Java fallbacks (JFR: hundreds of GB of
+  // vector payloads allocated; MAML 2nd order 1 step with the AVX2 set 755 -> 293 ms without it,
+  // bench/RESULTS.md). Our reading of the compile log: the library's shared methods (fma, lanewise,
+  // fromArray) then see two vector classes, and C2 no longer speculates the exact class of the
+  // loop-carried accumulators. Tails use overlapping full vectors or lane extraction instead.
+
+  /**
+   * Whether pooling uses masked stores (512-bit vectors only). C2 compiles them to masked moves from JDK 18
+   * on with AVX-512 (JEP 417; from JDK 20 on with AVX2, JDK-8289186); before, a masked store runs as a Java
+   * loop that allocates (JDK 17 with AVX-512: 12% of MAML's samples in it). Without them, the kernels store
+   * full vectors that end inside the row, or single lanes.
+   */
+  private final boolean maskedStores;
+
+  VectorKernels() {
+    this(Runtime.version().feature() >= 18);
+  }
+
+  /** With masked stores in pooling or without (tests run both on any JDK). */
+  VectorKernels(boolean maskedStores) {
+    this.maskedStores = WIDE && maskedStores;
+  }
+
+  boolean maskedStores() {
+    return maskedStores;
+  }
 
   @Override
   int mrF() {
@@ -621,7 +642,7 @@ final class VectorKernels extends ScalarKernels {
   void maxPool2RowF(float[] x, int r0, int r1, float[] o, int oo, int ow) {
     int half = VLF / 2;
     int j = 0;
-    if (WIDE) {
+    if (maskedStores) {
       // Per block of VL input columns, the windows' results moved to the low half and stored under a mask;
       // the last windows (a 7- or 3-wide output row whole) under masks: lanes past the row are not read.
       for (; j + half <= ow; j += half) {
@@ -634,10 +655,13 @@ final class VectorKernels extends ScalarKernels {
       }
       return;
     }
-    // Narrower vectors: no masked stores (JDK 17 runs those in Java, and before JDK 20 on AVX2 too). Two
-    // blocks give VLF windows, one full store; the last step overlaps the one before it so that the row ends
-    // on a full store (its overlapped windows are written twice with the same bits).
-    if (VLF >= 4 && ow >= VLF) {
+    if (VLF < 4) {
+      super.maxPool2RowF(x, r0, r1, o, oo, ow);
+      return;
+    }
+    if (ow >= VLF) {
+      // Two blocks give VLF windows, one full store; the last step overlaps the one before it so that the row
+      // ends on a full store (its overlapped windows are written twice with the same bits).
       for (;; j += VLF) {
         if (j + VLF > ow) {
           j = ow - VLF;
@@ -650,15 +674,18 @@ final class VectorKernels extends ScalarKernels {
         }
       }
     }
-    if (VLF >= 4 && ow >= half) {
-      // A row shorter than VLF windows: one block, its windows taken out lane by lane.
-      FloatVector m = windowMaxF(x, r0, r1);
-      for (int t = 0; t < half; t++) {
-        o[oo + t] = m.lane(2 * t);
+    // A row of fewer than VLF windows: blocks of half that many, each window taken out of its lane. The loads
+    // may run past the row (the lanes past it are not stored) but not past the array.
+    int lastLoad = x.length - VLF - Math.max(r0, r1);
+    for (; j < ow && 2 * j <= lastLoad; j += half) {
+      FloatVector m = windowMaxF(x, r0 + 2 * j, r1 + 2 * j);
+      for (int t = 0, n = Math.min(half, ow - j); t < n; t++) {
+        o[oo + j + t] = m.lane(2 * t);
       }
-      j = half;
     }
-    super.maxPool2RowF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, ow - j);
+    if (j < ow) {
+      super.maxPool2RowF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, ow - j);
+    }
   }
 
   /** Lane i holds element i / 2 of a half-length block: each window's value over its two columns. */
@@ -666,11 +693,13 @@ final class VectorKernels extends ScalarKernels {
 
   /**
    * One block of {@code VLF / 2} windows of the pooling backward at window j: the same operations per element
-   * as the scalar loop (identical bits). Reads VLF outputs and gradients of which the first half are used.
+   * as the scalar loop (identical bits). Reads VLF outputs and gradients of which the first half are used,
+   * under masks {@code w} (windows) and {@code in} (columns) where given. Stores the first {@code cols}
+   * gradient columns of both rows: as full vectors for VLF, under {@code in} where given, else lane by lane.
    */
   private static void maxPool2BackBlockF(float[] x, int r0, int r1, float[] out, int oo, float[] g, int go,
                                          float[] r, int q0, int q1, int j, VectorMask<Float> w,
-                                         VectorMask<Float> in) {
+                                         VectorMask<Float> in, int cols) {
     FloatVector one = FloatVector.broadcast(FS, 1f);
     FloatVector zero = FloatVector.zero(FS);
     FloatVector m;
@@ -696,12 +725,19 @@ final class VectorKernels extends ScalarKernels {
     FloatVector top = e0.add(e0.rearrange(SWAP_PAIRS));
     FloatVector bottom = e1.add(e1.rearrange(SWAP_PAIRS));
     FloatVector gd = gv.div(top.add(bottom));
-    if (in == null) {
-      gd.mul(e0).intoArray(r, q0 + 2 * j);
-      gd.mul(e1).intoArray(r, q1 + 2 * j);
+    FloatVector g0 = gd.mul(e0);
+    FloatVector g1 = gd.mul(e1);
+    if (in != null) {
+      g0.intoArray(r, q0 + 2 * j, in);
+      g1.intoArray(r, q1 + 2 * j, in);
+    } else if (cols == VLF) {
+      g0.intoArray(r, q0 + 2 * j);
+      g1.intoArray(r, q1 + 2 * j);
     } else {
-      gd.mul(e0).intoArray(r, q0 + 2 * j, in);
-      gd.mul(e1).intoArray(r, q1 + 2 * j, in);
+      for (int t = 0; t < cols; t++) {
+        r[q0 + 2 * j + t] = g0.lane(t);
+        r[q1 + 2 * j + t] = g1.lane(t);
+      }
     }
   }
 
@@ -710,7 +746,7 @@ final class VectorKernels extends ScalarKernels {
   void maxPool2BackRowF(float[] x, int r0, int r1, float[] out, int oo, float[] g, int go, float[] r, int q0, int q1,
                         int ow) {
     int half = VLF / 2;
-    if (VLF < 4 || ow < half && !WIDE) {
+    if (VLF < 4) {
       super.maxPool2BackRowF(x, r0, r1, out, oo, g, go, r, q0, q1, ow);
       return;
     }
@@ -719,25 +755,26 @@ final class VectorKernels extends ScalarKernels {
     int room = Math.min(out.length - oo, g.length - go) - VLF;
     int j = 0;
     for (int end = Math.min(ow - half, room); j <= end; j += half) {
-      maxPool2BackBlockF(x, r0, r1, out, oo, g, go, r, q0, q1, j, null, null);
+      maxPool2BackBlockF(x, r0, r1, out, oo, g, go, r, q0, q1, j, null, null, VLF);
     }
     if (j >= ow) {
       return;
     }
-    if (WIDE) {
+    if (maskedStores) {
       // The last windows under masks (a 7- or 3-wide output row whole, or those the array ends kept from the
       // loop above).
       for (; j < ow; j += half) {
         maxPool2BackBlockF(x, r0, r1, out, oo, g, go, r, q0, q1, j, FS.indexInRange(j, ow),
-            FS.indexInRange(2 * j, 2 * ow));
+            FS.indexInRange(2 * j, 2 * ow), VLF);
       }
       return;
     }
-    // Narrower vectors, no masked stores: a last block overlapping the one before it ends the row on full
-    // stores (the overlapped gradients are written twice with the same bits) where the arrays have room.
-    int last = ow - half;
-    if (last <= room) {
-      maxPool2BackBlockF(x, r0, r1, out, oo, g, go, r, q0, q1, last, null, null);
+    // No masked stores: a last block overlapping the one before it ends the row on full stores (the overlapped
+    // gradients are written twice with the same bits); a row of fewer than half a vector of windows is stored
+    // lane by lane. Both where the arrays have room for the loads.
+    int last = ow >= half ? ow - half : j;
+    if (last <= room && 2 * last + VLF <= x.length - Math.max(r0, r1)) {
+      maxPool2BackBlockF(x, r0, r1, out, oo, g, go, r, q0, q1, last, null, null, ow >= half ? VLF : 2 * (ow - j));
       return;
     }
     super.maxPool2BackRowF(x, r0 + 2 * j, r1 + 2 * j, out, oo + j, g, go + j, r, q0 + 2 * j, q1 + 2 * j, ow - j);

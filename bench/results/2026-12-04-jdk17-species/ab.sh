@@ -1,0 +1,10 @@
+#!/bin/bash
+cd .
+for r in 1 2; do
+for J in 17 25; do
+  if [ $J = 17 ]; then JAVA=java; else JAVA=JDK:temurin-25-jdk-amd64; fi
+  for a in 2 3; do for h in half nohalf; do
+    p="-Dx=1"; [ $h = nohalf ] && p="-Dmetagrad.exp.nohalf=true"
+    $JAVA -jar bench/target/benchmarks.jar 'WorkloadBench.(mamlMetaStep|conv4ForwardBackward)' -p variant=second-1 -p schedule=tasks -f 1 -wi 3 -i 4 -rf json -rff results/$r-$J-$a-$h.json -jvmArgsAppend "--add-modules jdk.incubator.vector -Xms8g -Xmx8g -XX:+AlwaysPreTouch -Dmetagrad.threads=2 -XX:UseAVX=$a $p" > results/$r-$J-$a-$h.txt 2>&1
+  done; done
+done; done
