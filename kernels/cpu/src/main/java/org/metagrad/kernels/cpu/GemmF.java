@@ -553,11 +553,11 @@ final class GemmF {
     final int mPanels = (m + mr - 1) / mr;
     final int nPanels = (n + nr - 1) / nr;
     // Pre-broadcast A costs lanes times the packing and pays only when a panel meets several B panels.
-    // Kernel sets that read A's rows in place (the AVX2 set) get A packed row by row instead: a plain copy
-    // (no lanes copies), read by tileARowsF as per-row streams. SGEMM n=1024 with 256-bit vectors on a Zen 4
-    // core (JMH GemmBench, -XX:UseAVX=2, two alternations): 1 thread 33.8 / 28.8 ms -> 23.3 / 23.2 ms,
-    // 2 threads 20.5 / 15.8 ms -> 12.3 / 12.9 ms against pre-broadcast A.
-    final boolean rowsA = k.inPlaceAF();
+    // Where the kernel set says so (the AVX2 set on JDK 25, ScalarKernels#rowsAGemmF) A is packed row by row
+    // instead: a plain copy (no lanes copies), read by tileARowsF as per-row streams. SGEMM n=1024 with
+    // 256-bit vectors on a Zen 4 core (JMH GemmBench, -XX:UseAVX=2, two alternations, JDK 25): 1 thread
+    // 33.8 / 28.8 ms -> 23.3 / 23.2 ms, 2 threads 20.5 / 15.8 ms -> 12.3 / 12.9 ms against pre-broadcast A.
+    final boolean rowsA = k.rowsAGemmF();
     final boolean pre = nPanels >= 4 && !rowsA;
     final int lanes = pre ? k.aLanesF() : 1;
     // A task takes mc of about 48 rows by nc of about 256 columns: with pre-broadcast A one row panel

@@ -624,6 +624,14 @@ class ScalarKernels {
   boolean inPlaceAF() {
     return false;
   }
+  /**
+   * Whether the single-matrix GEMM packs A row by row for {@link #tileARowsF} (only sets with {@link #inPlaceAF}
+   * may say so).
+   */
+  boolean rowsAGemmF() {
+    return false;
+  }
+
 
   /** A micro-tile with both A's rows (as by {@link #tileARowsF}) and B's (as by {@link #tilePRowsF}) read in place; only where {@link #inPlaceAF}. */
   void tileARRowsF(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc, float[] c,

@@ -41,13 +41,37 @@ final class VectorKernels extends ScalarKernels {
    */
   private final boolean maskedStores;
 
+  /**
+   * Whether the AVX2 set's single-matrix GEMM packs A row by row for the per-row-stream kernel
+   * ({@code tileARF}) rather than pre-broadcast. SGEMM n=1024, 256-bit vectors on a Zen 4 core (JMH
+   * GemmBench, -XX:UseAVX=2), 1 / 2 threads: on JDK 25 23.3 / 12.3 ms row by row against 33.8 / 20.5
+   * pre-broadcast, on JDK 17 47.6 / 28.8 against 27.9 / 16.4. Hence row by row from JDK 25 on (JDK 18-24
+   * not measured; they get JDK 17's choice). The conv kernels read W's rows in place on every JDK (JDK 17:
+   * 71.0 -> 60.9 ms for conv4's layer 2 against pre-broadcast W).
+   */
+  private final boolean rowsAGemm;
+
   VectorKernels() {
-    this(Runtime.version().feature() >= 18);
+    this(defaultMaskedStores(), defaultRowsAGemm());
   }
 
-  /** With masked stores in pooling or without (tests run both on any JDK). */
-  VectorKernels(boolean maskedStores) {
+  /** With masked stores in pooling or without, A row by row in the GEMM or not (tests run all on any JDK). */
+  VectorKernels(boolean maskedStores, boolean rowsAGemm) {
     this.maskedStores = WIDE && maskedStores;
+    this.rowsAGemm = !WIDE && rowsAGemm;
+  }
+
+  static boolean defaultMaskedStores() {
+    return Runtime.version().feature() >= 18;
+  }
+
+  static boolean defaultRowsAGemm() {
+    return Runtime.version().feature() >= 25;
+  }
+
+  @Override
+  boolean rowsAGemmF() {
+    return rowsAGemm;
   }
 
   boolean maskedStores() {
@@ -622,19 +646,53 @@ final class VectorKernels extends ScalarKernels {
   private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(FS, (1L << (VLF / 2)) - 1);
   private static final VectorMask<Float> HIGH_HALF = LOW_HALF.not();
 
+  // The pooling helpers take and return no vectors: a helper that returns a vector is boxed wherever C2
+  // does not inline it (JDK 17 gives up inlining callees it has already compiled large).
+
   /**
-   * The 2x2 windows of VLF input columns of rows r0 and r1: each window's maximum in its even lane. The
-   * maximum is the reference's (NaN winning) except that among equal zeros of opposite sign either may be
-   * returned.
+   * The 2x2 windows over VLF input columns at p0 (top row) and p1 (bottom row), each window's maximum in its
+   * even lane: {@code mode} 0 stores the windows' results (the low half after EVENS_LOW) under LOW_HALF,
+   * 1 under the masks of a row ending at {@code n} windows, 2 lane by lane for n windows. The maximum is the
+   * reference's (NaN winning) except that among equal zeros of opposite sign either may be returned.
    */
-  private static FloatVector windowMaxF(FloatVector a, FloatVector b) {
+  private static void poolBlockF(float[] x, int p0, int p1, float[] o, int oo, int mode, int n) {
+    FloatVector a;
+    FloatVector b;
+    if (mode == 1) {
+      VectorMask<Float> in = FS.indexInRange(0, 2 * n);
+      a = FloatVector.fromArray(FS, x, p0, in);
+      b = FloatVector.fromArray(FS, x, p1, in);
+    } else {
+      a = FloatVector.fromArray(FS, x, p0);
+      b = FloatVector.fromArray(FS, x, p1);
+    }
     FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
     FloatVector s = m.rearrange(SWAP_PAIRS);
-    return m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN)));
+    m = m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN)));
+    if (mode == 2) {
+      for (int t = 0; t < n; t++) {
+        o[oo + t] = m.lane(2 * t);
+      }
+    } else {
+      m.rearrange(EVENS_LOW).intoArray(o, oo, mode == 0 ? LOW_HALF : FS.indexInRange(0, n));
+    }
   }
 
-  private static FloatVector windowMaxF(float[] x, int p0, int p1) {
-    return windowMaxF(FloatVector.fromArray(FS, x, p0), FloatVector.fromArray(FS, x, p1));
+  /** VLF windows from 2 VLF input columns at p0 and p1 (two blocks), one full store at oo. */
+  private static void poolPairF(float[] x, int p0, int p1, float[] o, int oo) {
+    FloatVector a = FloatVector.fromArray(FS, x, p0);
+    FloatVector b = FloatVector.fromArray(FS, x, p1);
+    FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
+    FloatVector s = m.rearrange(SWAP_PAIRS);
+    FloatVector lo = m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN)))
+        .rearrange(EVENS_LOW);
+    a = FloatVector.fromArray(FS, x, p0 + VLF);
+    b = FloatVector.fromArray(FS, x, p1 + VLF);
+    m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.test(VectorOperators.IS_NAN)));
+    s = m.rearrange(SWAP_PAIRS);
+    FloatVector hi = m.blend(s, s.compare(VectorOperators.GT, m).or(s.test(VectorOperators.IS_NAN)))
+        .rearrange(EVENS_HIGH);
+    lo.blend(hi, HIGH_HALF).intoArray(o, oo);
   }
 
   /** Vector 2x2 pooling: the two rows' lanewise maximum, then each lane pair's. */
@@ -646,12 +704,10 @@ final class VectorKernels extends ScalarKernels {
       // Per block of VL input columns, the windows' results moved to the low half and stored under a mask;
       // the last windows (a 7- or 3-wide output row whole) under masks: lanes past the row are not read.
       for (; j + half <= ow; j += half) {
-        windowMaxF(x, r0 + 2 * j, r1 + 2 * j).rearrange(EVENS_LOW).intoArray(o, oo + j, LOW_HALF);
+        poolBlockF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, 0, half);
       }
       if (j < ow) {
-        VectorMask<Float> in = FS.indexInRange(2 * j, 2 * ow);
-        windowMaxF(FloatVector.fromArray(FS, x, r0 + 2 * j, in), FloatVector.fromArray(FS, x, r1 + 2 * j, in))
-            .rearrange(EVENS_LOW).intoArray(o, oo + j, FS.indexInRange(j, ow));
+        poolBlockF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, 1, ow - j);
       }
       return;
     }
@@ -666,9 +722,7 @@ final class VectorKernels extends ScalarKernels {
         if (j + VLF > ow) {
           j = ow - VLF;
         }
-        FloatVector lo = windowMaxF(x, r0 + 2 * j, r1 + 2 * j).rearrange(EVENS_LOW);
-        FloatVector hi = windowMaxF(x, r0 + 2 * j + VLF, r1 + 2 * j + VLF).rearrange(EVENS_HIGH);
-        lo.blend(hi, HIGH_HALF).intoArray(o, oo + j);
+        poolPairF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j);
         if (j + VLF >= ow) {
           return;
         }
@@ -678,10 +732,7 @@ final class VectorKernels extends ScalarKernels {
     // may run past the row (the lanes past it are not stored) but not past the array.
     int lastLoad = x.length - VLF - Math.max(r0, r1);
     for (; j < ow && 2 * j <= lastLoad; j += half) {
-      FloatVector m = windowMaxF(x, r0 + 2 * j, r1 + 2 * j);
-      for (int t = 0, n = Math.min(half, ow - j); t < n; t++) {
-        o[oo + j + t] = m.lane(2 * t);
-      }
+      poolBlockF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, 2, Math.min(half, ow - j));
     }
     if (j < ow) {
       super.maxPool2RowF(x, r0 + 2 * j, r1 + 2 * j, o, oo + j, ow - j);

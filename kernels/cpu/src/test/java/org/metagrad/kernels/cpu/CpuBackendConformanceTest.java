@@ -35,7 +35,7 @@ class CpuBackendConformanceTest {
 
   static Stream<Arguments> backendsAndTypes() {
     List<Arguments> out = new ArrayList<>();
-    for (String b : List.of("cpu-scalar", "cpu-vector")) {
+    for (String b : List.of("cpu-scalar", "cpu-vector", "cpu-vector-alt")) {
       for (DType dt : DType.values()) {
         out.add(Arguments.of(b, dt));
       }

@@ -44,7 +44,7 @@ class DeterminismAndFactoryTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"cpu-scalar", "cpu-vector"})
+  @ValueSource(strings = {"cpu-scalar", "cpu-vector", "cpu-vector-alt"})
   void sameBitsForOneAndTwoThreads(String name) {
     Backend one = TestViews.backend(name, 1);
     Backend two = TestViews.backend(name, 2);

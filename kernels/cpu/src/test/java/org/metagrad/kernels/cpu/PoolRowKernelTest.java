@@ -27,9 +27,12 @@ class PoolRowKernelTest {
 
   @Test
   void theModeFollowsTheVectorWidthAndTheJdk() {
-    assertThat(new VectorKernels(true).maskedStores()).isEqualTo(VectorKernels.WIDE);
-    assertThat(new VectorKernels(false).maskedStores()).isFalse();
+    assertThat(new VectorKernels(true, true).maskedStores()).isEqualTo(VectorKernels.WIDE);
+    assertThat(new VectorKernels(false, true).maskedStores()).isFalse();
     assertThat(new VectorKernels().maskedStores()).isEqualTo(VectorKernels.WIDE && Runtime.version().feature() >= 18);
+    assertThat(new VectorKernels(true, true).rowsAGemmF()).isEqualTo(!VectorKernels.WIDE);
+    assertThat(new VectorKernels(true, false).rowsAGemmF()).isFalse();
+    assertThat(new VectorKernels().rowsAGemmF()).isEqualTo(!VectorKernels.WIDE && Runtime.version().feature() >= 25);
   }
 
   @Test
@@ -37,7 +40,7 @@ class PoolRowKernelTest {
     SplittableRandom rng = new SplittableRandom(17);
     int checked = 0;
     for (boolean masked : new boolean[] {true, false}) {
-      VectorKernels vk = new VectorKernels(masked);
+      VectorKernels vk = new VectorKernels(masked, false);
       for (int ow = 1; ow <= 40; ow++) {
         for (int gap : new int[] {0, 3}) {
           for (boolean atEnd : new boolean[] {false, true}) {
