@@ -59,7 +59,8 @@ jmh() {  # name, forks, regex, warmup iterations, warmup seconds, iterations, se
     -jvmArgsAppend "$jvm $JMH_HEAP" -rf json -rff "$out/jmh-$name.json" "$@" > "$out/jmh-$name.txt" 2>&1 || {
       echo "jmh $name failed; see $out/jmh-$name.txt" >&2; tail -20 "$out/jmh-$name.txt" >&2; return 1; }
   # The forks' warnings name the jar by its absolute path: keep the recorded files relative to the repository.
-  sed -i "s#$root/##g" "$out/jmh-$name.txt" "$out/jmh-$name.json"
+  # No machine paths in recorded results: the repository root goes, a JVM under /usr/lib/jvm becomes JDK:<name>.
+  sed -i -E -e "s#$root/##g" -e 's#/usr/lib/jvm/([A-Za-z0-9._-]+)/bin/java#JDK:\1#g' "$out/jmh-$name.txt" "$out/jmh-$name.json"
 }
 
 peers() {
