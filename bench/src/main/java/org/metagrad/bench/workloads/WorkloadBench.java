@@ -34,6 +34,15 @@ import org.openjdk.jmh.annotations.Warmup;
 public class WorkloadBench {
 
   static void checkAgainstReference(String what, Supplier<Double> workload, double rtol) {
+    String backend = Backends.cpu().name();
+    if (!backend.equals("cpu-vector") && !Boolean.getBoolean("metagrad.bench.anyBackend")) {
+      // A -jvmArgsAppend given on the command line replaces the benchmark's own fork arguments, and with
+      // them --add-modules: the fork would then time the scalar path without saying so.
+      throw new IllegalStateException(what + ": the CPU backend in this fork is " + backend + ", not cpu-vector;"
+          + " if -jvmArgsAppend was given, it replaced the benchmark's own fork arguments: add"
+          + " --add-modules jdk.incubator.vector to it (or -Dmetagrad.bench.anyBackend=true to time " + backend
+          + " on purpose)");
+    }
     double fast = workload.get();
     double ref = Backends.withCpuBackend(ReferenceBackend.INSTANCE, workload);
     if (!(Math.abs(fast - ref) <= rtol * Math.abs(ref))) {
