@@ -358,7 +358,7 @@ final class ConvF {
     }
     int nr = k.nrF();
     int th = (long) n * o * p * kk < GemmF.PARALLEL_LIMIT ? 1 : threads;
-    if (k.inPlaceRowsF() && Planes.apply(g) && n * ((p + nr - 1) / nr) >= 4) {
+    if (planesForward(k, g)) {
       Planes planes = new Planes(g);
       GemmF.sharedARows(k, th, w, wOff, wRs, wCs, planes.source(x, xOff, xs, nr, planes.rowOff), y, n, o, p, kk);
       return y;
@@ -396,11 +396,7 @@ final class ConvF {
       float[] dwt = new float[kk * o];
       GemmF.gemmSumBatchRowsA(k, threads, planes.source(x, xOff, xs, 0, planes.rowOffPadded(mPanels * k.mrF())),
           gy, gOff, gs[0], gs[2], gs[1], dwt, g.n(), kk, o, g.cols());
-      for (int r = 0; r < kk; r++) {
-        for (int oc = 0; oc < o; oc++) {
-          dw[oc * kk + r] = dwt[r * o + oc];
-        }
-      }
+      ScalarKernels.transposeBlockedF(dwt, 0, o, o, kk, dw, 0, kk);
       return dw;
     }
     Taps taps = taps(g, xs[1], xs[2], xs[3]);
@@ -434,7 +430,7 @@ final class ConvF {
     int p = g.cols();
     int hw = g.h() * g.w();
     ConvGeometry tg = transposed(k, g, o);
-    if (tg != null && forwardApplies(tg, g.c()) && n * ((hw + k.nrF() - 1) / k.nrF()) >= 4) {
+    if (tg != null && forwardApplies(tg, g.c()) && planesForward(k, tg)) {
       // Stride 1: dx is the forward convolution of gy (o channels, padded by the kernel span less ph, pw)
       // with w flipped in both axes and its channels swapped, on the shifted-planes path: no columns, no fold.
       int taps = g.kh() * g.kw();
@@ -492,6 +488,15 @@ final class ConvF {
       }
     });
     return dx;
+  }
+
+  /**
+   * Whether {@link #forward} runs on the shifted planes: the kernel set reads rows in place, the planes apply,
+   * and there are at least 4 column panels over the images to share W's packing across.
+   */
+  static boolean planesForward(ScalarKernels k, ConvGeometry g) {
+    int nr = k.nrF();
+    return k.inPlaceRowsF() && Planes.apply(g) && (long) g.n() * ((g.cols() + nr - 1) / nr) >= 4;
   }
 
   /**

@@ -606,7 +606,7 @@ final class GemmF {
               int nv = Math.min(nr, n - j0);
               int pbo = jp * nr * kc;
               int co = cOff + i0 * n + j0;
-              // (Sets with inPlaceAF read A in place and take no scratch panel: null.)
+              // (Sets with rowsAGemmF read A's rows in place and take no scratch panel: null.)
               if (rowsA && mv == mr && nv == nr) {
                 k.tileARowsF(pa, aro, 0, pao, pb, pbo, kc, null, c, co, n);
               } else if (rowsA) {

@@ -618,12 +618,12 @@ class ScalarKernels {
 
   /**
    * Whether {@link GemmF#sharedARows} reads A's rows in place too ({@link #tileARRowsF}) instead of packing A
-   * for {@link #tilePRowsF}, and the single-matrix GEMM packs A row by row for {@link #tileARowsF} instead of
-   * pre-broadcast: false here.
+   * for {@link #tilePRowsF}: false here.
    */
   boolean inPlaceAF() {
     return false;
   }
+
   /**
    * Whether the single-matrix GEMM packs A row by row for {@link #tileARowsF} (only sets with {@link #inPlaceAF}
    * may say so).
@@ -631,7 +631,6 @@ class ScalarKernels {
   boolean rowsAGemmF() {
     return false;
   }
-
 
   /** A micro-tile with both A's rows (as by {@link #tileARowsF}) and B's (as by {@link #tilePRowsF}) read in place; only where {@link #inPlaceAF}. */
   void tileARRowsF(float[] as, int[] aro, int aroo, int ao, float[] bs, int[] bro, int broo, int bo, int kc, float[] c,

@@ -646,8 +646,9 @@ final class VectorKernels extends ScalarKernels {
   private static final VectorMask<Float> LOW_HALF = VectorMask.fromLong(FS, (1L << (VLF / 2)) - 1);
   private static final VectorMask<Float> HIGH_HALF = LOW_HALF.not();
 
-  // The pooling helpers take and return no vectors: a helper that returns a vector is boxed wherever C2
-  // does not inline it (JDK 17 gives up inlining callees it has already compiled large).
+  // The pooling helpers take and return no vectors, so that their speed does not depend on C2 inlining
+  // them (a vector crossing a call that is not inlined is boxed). Measured neutral against a helper that
+  // returned the window maxima (bench/RESULTS.md); kept for that independence.
 
   /**
    * The 2x2 windows over VLF input columns at p0 (top row) and p1 (bottom row), each window's maximum in its
@@ -1159,7 +1160,7 @@ final class VectorKernels extends ScalarKernels {
    * per core where the packed plain panel's broadcasts ran at 47, on a Zen 4 core with 256-bit vectors).
    * Measured on conv4's second layer, 75 images, one thread, forward and all gradients (JMH Conv2dBench,
    * -XX:UseAVX=2, two alternations): 56.0 / 55.4 ms with W packed pre-broadcast, 46.3 / 46.8 ms in place.
-   * The single-matrix GEMM path packs A row by row for the same kernels ({@link GemmF}).
+   * The single-matrix GEMM path packs A row by row for the same kernels on JDK 25 ({@link #rowsAGemmF}).
    */
   @Override
   boolean inPlaceAF() {
