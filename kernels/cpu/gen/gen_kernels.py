@@ -124,7 +124,8 @@ def vector_binary(t):
     return out
 
 
-def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None, doc=None, brows=False, arows=False):
+def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None, doc=None, brows=False, arows=False,
+                halves=False):
     """A micro-kernel over mr x nv-vector panels. An edge kernel given rows/vecs computes only the first
     rows rows and vecs vectors of its tile (the panels keep their full layout, each element the same chain of
     multiply-adds, so the same bits), under the given name and doc lines. With brows, B is not a packed panel:
@@ -164,11 +165,32 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
         out.append(f"  static void {name}({asig}, {bsig}, int kc, {p}[] t) {{")
     else:
         out.append(f"  static void {name}({asig}, {bsig}, int kc, {p}[] c, int co, int ldc) {{")
-    for i in range(rows):
-        out.append("    " + " ".join(f"{V} c{i}{j} = {V}.zero({sp});" for j in range(vecs)))
+    if not halves:
+        for i in range(rows):
+            out.append("    " + " ".join(f"{V} c{i}{j} = {V}.zero({sp});" for j in range(vecs)))
     if arows:
         for i in range(rows):
             out.append(f"    int a{i} = {aro}[{aroo} + {i}] + ao;" if i else f"    int a0 = {aro}[{aroo}] + ao;")
+    # halves: two passes over kc, each over half the rows (B read twice, from L1). C2 17 schedules the loads
+    # of all the A broadcasts of a pass first when its body is one block (A in place, B's index linear in q):
+    # rows + nv + rows * nv vector registers, more than the 16 (32) there are for the full tile, so it
+    # spilled accumulators to the stack in the loop (JDK 25 did not).
+    groups = [range(0, (rows + 1) // 2), range((rows + 1) // 2, rows)] if halves else [range(rows)]
+    for g in groups:
+        out += tile_pass(g, t, edge, pre, mr, vecs, nv, arows, brows, asrc, bsrc, bro, broo, rows, halves)
+    out.append("  }")
+    out.append("")
+    return out
+
+
+def tile_pass(g, t, edge, pre, mr, vecs, nv, arows, brows, asrc, bsrc, bro, broo, rows, zero):
+    """The loop over kc and the stores of the tile rows g, after their zeroed accumulators if zero (see
+    vector_tile)."""
+    d = T[t]
+    V, sp, vl = d["vec"], d["sp"], d["vl"]
+    out = []
+    for i in (g if zero else []):
+        out.append("    " + " ".join(f"{V} c{i}{j} = {V}.zero({sp});" for j in range(vecs)))
     # Indices written as linear functions of q so C2's range-check elimination applies.
     # pre: A is packed pre-broadcast (each value repeated over the lanes): a vector load per row instead
     # of a scalar load plus a register broadcast, which competes with the FMAs for the FP ports
@@ -182,7 +204,7 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
         off = "" if j == 0 else f" + {j} * {vl}" if j > 1 else f" + {vl}"
         out.append(f"      {V} b{j} = {V}.fromArray({sp}, {bsrc if brows else 'pb'}, bp{off});")
     out.append(f"      {V} a;")
-    for i in range(rows):
+    for i in g:
         if arows:
             out.append(f"      a = {V}.broadcast({sp}, {asrc}[a{i} + q]);")
         elif pre:
@@ -192,7 +214,7 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
             out.append(f"      a = {V}.broadcast({sp}, pa[ap + {i}]);" if i else f"      a = {V}.broadcast({sp}, pa[ap]);")
         out.append("      " + " ".join(f"c{i}{j} = b{j}.fma(a, c{i}{j});" for j in range(vecs)))
     out.append("    }")
-    for i in range(rows):
+    for i in g:
         for j in range(vecs):
             coff = f" + {j} * {vl}" if j > 1 else (f" + {vl}" if j == 1 else "")
             if edge:
@@ -201,8 +223,6 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
                 out.append(f"    {V}.fromArray({sp}, c, co{coff}).add(c{i}{j}).intoArray(c, co{coff});")
         if not edge and i < rows - 1:
             out.append("    co += ldc;")
-    out.append("  }")
-    out.append("")
     return out
 
 
@@ -370,10 +390,11 @@ def main():
     v += narrow_edge_tiles("W", brows=True)
     v += vector_tile("F", True, wide=True, brows=True)
     # A rows read in place (ConvF's weight gradient, A = the unfolded input read from its shifted planes).
+    # In two passes of half the rows each (see vector_tile's halves).
     v += vector_tile("F", False, arows=True)
     v += vector_tile("F", True, arows=True)
-    v += vector_tile("F", False, wide=True, arows=True)
-    v += vector_tile("F", True, wide=True, arows=True)
+    v += vector_tile("F", False, wide=True, arows=True, halves=True)
+    v += vector_tile("F", True, wide=True, arows=True, halves=True)
     v.append("}")
     write("VectorLoops.java", v)
 

@@ -25,6 +25,17 @@ final class VectorKernels extends ScalarKernels {
    * faster there (16 registers; broadcasts competed with the FMAs for the FP ports on that machine).
    */
   static final boolean WIDE = VLF >= 16;
+  /**
+   * Offsets of the depth rows of a packed B panel ({@code q * NRF}, q below the AVX2 set's kc of 128), for
+   * {@link #panelByTable}.
+   */
+  private static final int[] PANEL_ROWS = new int[128];
+
+  static {
+    for (int q = 0; q < PANEL_ROWS.length; q++) {
+      PANEL_ROWS[q] = q * VectorLoops.NRF;
+    }
+  }
 
   // One float species only (no half-width one for tails): on JDK 17 a second FloatVector species made
   // C2 run the GEMM micro-kernels' vector ops through the boxed Java fallbacks (JFR: hundreds of GB of
@@ -51,14 +62,32 @@ final class VectorKernels extends ScalarKernels {
    */
   private final boolean rowsAGemm;
 
+  /**
+   * Whether the AVX2 set's kernels with A's rows in place (conv weight gradient, row-by-row GEMM) read the
+   * packed B panel through a table of its row offsets ({@code tileARRF}, the conv forward's kernel) rather than
+   * at an index linear in q ({@code tileARF}). With the linear index the loop body is one block, and C2 on
+   * JDK 17 loads all six A broadcasts first: 6 + 2 + 12 registers of 16, so it spilled four accumulators to the
+   * stack inside the loop (disassembled with -XX:CompileCommand=print; JDK 25 does not). Since the spill slots
+   * are per-thread and the buffers move at each GC, one thread's weight gradient sometimes ran 3x slower for a
+   * GC cycle (JFR; the JDK 17 conv4 slowdown of bench/RESULTS.md). The table's bounds checks split the body and
+   * nothing spills. JMH WorkloadBench, -XX:UseAVX=2, linear / table: JDK 17 conv4 77.7 / 80.9 -> 70.3 / 70.5 ms,
+   * MAML 2nd order 1 step 271 / 268 -> 241 / 233; JDK 25 conv4 61.1 / 63.0 -> 64.9 / 64.9, MAML 215 / 214 ->
+   * 224 / 225. Hence the table before JDK 25 (JDK 18-24 not measured).
+   */
+  private final boolean panelByTable;
+
   VectorKernels() {
-    this(defaultMaskedStores(), defaultRowsAGemm());
+    this(defaultMaskedStores(), defaultRowsAGemm(), defaultPanelByTable());
   }
 
-  /** With masked stores in pooling or without, A row by row in the GEMM or not (tests run all on any JDK). */
-  VectorKernels(boolean maskedStores, boolean rowsAGemm) {
+  /**
+   * With masked stores in pooling or without, A row by row in the GEMM or not, B panels by table or not (tests
+   * run all on any JDK).
+   */
+  VectorKernels(boolean maskedStores, boolean rowsAGemm, boolean panelByTable) {
     this.maskedStores = WIDE && maskedStores;
     this.rowsAGemm = !WIDE && rowsAGemm;
+    this.panelByTable = !WIDE && panelByTable;
   }
 
   static boolean defaultMaskedStores() {
@@ -67,6 +96,14 @@ final class VectorKernels extends ScalarKernels {
 
   static boolean defaultRowsAGemm() {
     return Runtime.version().feature() >= 25;
+  }
+
+  static boolean defaultPanelByTable() {
+    return Runtime.version().feature() < 25;
+  }
+
+  boolean panelByTable() {
+    return panelByTable;
   }
 
   @Override
@@ -1135,6 +1172,8 @@ final class VectorKernels extends ScalarKernels {
       int ldc) {
     if (WIDE) {
       VectorLoops.tileWARF(src, ro, roo, ao, pb, pbo, kc, c, co, ldc);
+    } else if (panelByTable) {
+      VectorLoops.tileARRF(src, ro, roo, ao, pb, PANEL_ROWS, 0, pbo, kc, c, co, ldc);
     } else {
       VectorLoops.tileARF(src, ro, roo, ao, pb, pbo, kc, c, co, ldc);
     }
@@ -1144,6 +1183,8 @@ final class VectorKernels extends ScalarKernels {
   void tileEdgeARowsF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] pa, float[] t) {
     if (WIDE) {
       VectorLoops.tileEdgeWARF(src, ro, roo, ao, pb, pbo, kc, t);
+    } else if (panelByTable) {
+      VectorLoops.tileEdgeARRF(src, ro, roo, ao, pb, PANEL_ROWS, 0, pbo, kc, t);
     } else {
       VectorLoops.tileEdgeARF(src, ro, roo, ao, pb, pbo, kc, t);
     }

@@ -2456,18 +2456,6 @@ final class VectorLoops {
 
   /** Micro-kernel: {@code C[12 x NR] += A panel * B panel} over kc; C row-major with leading dimension ldc; A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}. */
   static void tileWARF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] c, int co, int ldc) {
-    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
-    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
-    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
-    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
-    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
-    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
-    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
-    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
-    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
-    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
-    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
-    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
     int a0 = ro[roo] + ao;
     int a1 = ro[roo + 1] + ao;
     int a2 = ro[roo + 2] + ao;
@@ -2480,6 +2468,12 @@ final class VectorLoops {
     int a9 = ro[roo + 9] + ao;
     int a10 = ro[roo + 10] + ao;
     int a11 = ro[roo + 11] + ao;
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
     for (int q = 0; q < kc; q++) {
       int bp = pbo + q * (2 * VLF);
       FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
@@ -2497,18 +2491,6 @@ final class VectorLoops {
       c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
       a = FloatVector.broadcast(FS, src[a5 + q]);
       c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
-      a = FloatVector.broadcast(FS, src[a6 + q]);
-      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
-      a = FloatVector.broadcast(FS, src[a7 + q]);
-      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
-      a = FloatVector.broadcast(FS, src[a8 + q]);
-      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
-      a = FloatVector.broadcast(FS, src[a9 + q]);
-      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
-      a = FloatVector.broadcast(FS, src[a10 + q]);
-      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
-      a = FloatVector.broadcast(FS, src[a11 + q]);
-      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
     }
     FloatVector.fromArray(FS, c, co).add(c00).intoArray(c, co);
     FloatVector.fromArray(FS, c, co + VLF).add(c01).intoArray(c, co + VLF);
@@ -2528,6 +2510,30 @@ final class VectorLoops {
     FloatVector.fromArray(FS, c, co).add(c50).intoArray(c, co);
     FloatVector.fromArray(FS, c, co + VLF).add(c51).intoArray(c, co + VLF);
     co += ldc;
+    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, src[a6 + q]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(FS, src[a7 + q]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = FloatVector.broadcast(FS, src[a8 + q]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = FloatVector.broadcast(FS, src[a9 + q]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = FloatVector.broadcast(FS, src[a10 + q]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = FloatVector.broadcast(FS, src[a11 + q]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
     FloatVector.fromArray(FS, c, co).add(c60).intoArray(c, co);
     FloatVector.fromArray(FS, c, co + VLF).add(c61).intoArray(c, co + VLF);
     co += ldc;
@@ -2549,18 +2555,6 @@ final class VectorLoops {
 
   /** Micro-kernel: {@code t[12 x NR] = A panel * B panel} over kc (for tiles cut by the matrix edge); A row i read in place, depth q at {@code src[ro[roo + i] + ao + q]}. */
   static void tileEdgeWARF(float[] src, int[] ro, int roo, int ao, float[] pb, int pbo, int kc, float[] t) {
-    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
-    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
-    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
-    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
-    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
-    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
-    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
-    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
-    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
-    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
-    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
-    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
     int a0 = ro[roo] + ao;
     int a1 = ro[roo + 1] + ao;
     int a2 = ro[roo + 2] + ao;
@@ -2573,6 +2567,12 @@ final class VectorLoops {
     int a9 = ro[roo + 9] + ao;
     int a10 = ro[roo + 10] + ao;
     int a11 = ro[roo + 11] + ao;
+    FloatVector c00 = FloatVector.zero(FS); FloatVector c01 = FloatVector.zero(FS);
+    FloatVector c10 = FloatVector.zero(FS); FloatVector c11 = FloatVector.zero(FS);
+    FloatVector c20 = FloatVector.zero(FS); FloatVector c21 = FloatVector.zero(FS);
+    FloatVector c30 = FloatVector.zero(FS); FloatVector c31 = FloatVector.zero(FS);
+    FloatVector c40 = FloatVector.zero(FS); FloatVector c41 = FloatVector.zero(FS);
+    FloatVector c50 = FloatVector.zero(FS); FloatVector c51 = FloatVector.zero(FS);
     for (int q = 0; q < kc; q++) {
       int bp = pbo + q * (2 * VLF);
       FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
@@ -2590,18 +2590,6 @@ final class VectorLoops {
       c40 = b0.fma(a, c40); c41 = b1.fma(a, c41);
       a = FloatVector.broadcast(FS, src[a5 + q]);
       c50 = b0.fma(a, c50); c51 = b1.fma(a, c51);
-      a = FloatVector.broadcast(FS, src[a6 + q]);
-      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
-      a = FloatVector.broadcast(FS, src[a7 + q]);
-      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
-      a = FloatVector.broadcast(FS, src[a8 + q]);
-      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
-      a = FloatVector.broadcast(FS, src[a9 + q]);
-      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
-      a = FloatVector.broadcast(FS, src[a10 + q]);
-      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
-      a = FloatVector.broadcast(FS, src[a11 + q]);
-      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
     }
     c00.intoArray(t, 0 * 2 * VLF);
     c01.intoArray(t, 0 * 2 * VLF + VLF);
@@ -2615,6 +2603,30 @@ final class VectorLoops {
     c41.intoArray(t, 4 * 2 * VLF + VLF);
     c50.intoArray(t, 5 * 2 * VLF);
     c51.intoArray(t, 5 * 2 * VLF + VLF);
+    FloatVector c60 = FloatVector.zero(FS); FloatVector c61 = FloatVector.zero(FS);
+    FloatVector c70 = FloatVector.zero(FS); FloatVector c71 = FloatVector.zero(FS);
+    FloatVector c80 = FloatVector.zero(FS); FloatVector c81 = FloatVector.zero(FS);
+    FloatVector c90 = FloatVector.zero(FS); FloatVector c91 = FloatVector.zero(FS);
+    FloatVector c100 = FloatVector.zero(FS); FloatVector c101 = FloatVector.zero(FS);
+    FloatVector c110 = FloatVector.zero(FS); FloatVector c111 = FloatVector.zero(FS);
+    for (int q = 0; q < kc; q++) {
+      int bp = pbo + q * (2 * VLF);
+      FloatVector b0 = FloatVector.fromArray(FS, pb, bp);
+      FloatVector b1 = FloatVector.fromArray(FS, pb, bp + VLF);
+      FloatVector a;
+      a = FloatVector.broadcast(FS, src[a6 + q]);
+      c60 = b0.fma(a, c60); c61 = b1.fma(a, c61);
+      a = FloatVector.broadcast(FS, src[a7 + q]);
+      c70 = b0.fma(a, c70); c71 = b1.fma(a, c71);
+      a = FloatVector.broadcast(FS, src[a8 + q]);
+      c80 = b0.fma(a, c80); c81 = b1.fma(a, c81);
+      a = FloatVector.broadcast(FS, src[a9 + q]);
+      c90 = b0.fma(a, c90); c91 = b1.fma(a, c91);
+      a = FloatVector.broadcast(FS, src[a10 + q]);
+      c100 = b0.fma(a, c100); c101 = b1.fma(a, c101);
+      a = FloatVector.broadcast(FS, src[a11 + q]);
+      c110 = b0.fma(a, c110); c111 = b1.fma(a, c111);
+    }
     c60.intoArray(t, 6 * 2 * VLF);
     c61.intoArray(t, 6 * 2 * VLF + VLF);
     c70.intoArray(t, 7 * 2 * VLF);

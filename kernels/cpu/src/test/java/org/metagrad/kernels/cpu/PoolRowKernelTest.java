@@ -27,12 +27,15 @@ class PoolRowKernelTest {
 
   @Test
   void theModeFollowsTheVectorWidthAndTheJdk() {
-    assertThat(new VectorKernels(true, true).maskedStores()).isEqualTo(VectorKernels.WIDE);
-    assertThat(new VectorKernels(false, true).maskedStores()).isFalse();
+    assertThat(new VectorKernels(true, true, true).maskedStores()).isEqualTo(VectorKernels.WIDE);
+    assertThat(new VectorKernels(false, true, true).maskedStores()).isFalse();
     assertThat(new VectorKernels().maskedStores()).isEqualTo(VectorKernels.WIDE && Runtime.version().feature() >= 18);
-    assertThat(new VectorKernels(true, true).rowsAGemmF()).isEqualTo(!VectorKernels.WIDE);
-    assertThat(new VectorKernels(true, false).rowsAGemmF()).isFalse();
+    assertThat(new VectorKernels(true, true, true).rowsAGemmF()).isEqualTo(!VectorKernels.WIDE);
+    assertThat(new VectorKernels(true, false, true).rowsAGemmF()).isFalse();
     assertThat(new VectorKernels().rowsAGemmF()).isEqualTo(!VectorKernels.WIDE && Runtime.version().feature() >= 25);
+    assertThat(new VectorKernels(true, true, true).panelByTable()).isEqualTo(!VectorKernels.WIDE);
+    assertThat(new VectorKernels(true, true, false).panelByTable()).isFalse();
+    assertThat(new VectorKernels().panelByTable()).isEqualTo(!VectorKernels.WIDE && Runtime.version().feature() < 25);
   }
 
   @Test
@@ -40,7 +43,7 @@ class PoolRowKernelTest {
     SplittableRandom rng = new SplittableRandom(17);
     int checked = 0;
     for (boolean masked : new boolean[] {true, false}) {
-      VectorKernels vk = new VectorKernels(masked, false);
+      VectorKernels vk = new VectorKernels(masked, false, false);
       for (int ow = 1; ow <= 40; ow++) {
         for (int gap : new int[] {0, 3}) {
           for (boolean atEnd : new boolean[] {false, true}) {

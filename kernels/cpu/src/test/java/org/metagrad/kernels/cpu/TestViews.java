@@ -34,10 +34,12 @@ final class TestViews {
     }
     if (name.equals("cpu-vector-alt")) {
       // The vector set with the choices this JDK does not default to (masked stores in pooling, A row by row
-      // in the AVX2 GEMM), so that both paths run on the JDK the tests run on.
+      // in the AVX2 GEMM, B panels by table in the AVX2 A-rows kernels), so that both paths run on the JDK
+      // the tests run on.
       assumeTrue(VectorBackendFactory.vectorModuleAvailable(), "jdk.incubator.vector not in the boot layer");
       return new CpuBackend("cpu-vector-alt",
-          new VectorKernels(!VectorKernels.defaultMaskedStores(), !VectorKernels.defaultRowsAGemm()), threads);
+          new VectorKernels(!VectorKernels.defaultMaskedStores(), !VectorKernels.defaultRowsAGemm(),
+              !VectorKernels.defaultPanelByTable()), threads);
     }
     return ScalarBackendFactory.open(threads);
   }
