@@ -56,8 +56,9 @@ final class VectorKernels extends ScalarKernels {
    * Whether the AVX2 set's single-matrix GEMM packs A row by row for the per-row-stream kernel
    * ({@code tileARF}) rather than pre-broadcast. SGEMM n=1024, 256-bit vectors on a Zen 4 core (JMH
    * GemmBench, -XX:UseAVX=2), 1 / 2 threads: on JDK 25 23.3 / 12.3 ms row by row against 33.8 / 20.5
-   * pre-broadcast, on JDK 17 47.6 / 28.8 against 27.9 / 16.4. Hence row by row from JDK 25 on (JDK 18-24
-   * not measured; they get JDK 17's choice). The conv kernels read W's rows in place on every JDK (JDK 17:
+   * pre-broadcast, on JDK 17 47.6 / 28.8 against 27.9 / 16.4 (its kernel spilled there; with the table
+   * kernel of {@link #panelByTable}, one fork each, 29.1 / 18.9 against 27.2 / 22.3: mixed). Hence row by row
+   * from JDK 25 on (JDK 18-24 not measured; they get JDK 17's choice). The conv kernels read W's rows in place on every JDK (JDK 17:
    * 71.0 -> 60.9 ms for conv4's layer 2 against pre-broadcast W).
    */
   private final boolean rowsAGemm;
