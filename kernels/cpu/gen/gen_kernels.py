@@ -173,8 +173,8 @@ def vector_tile(t, edge, pre=False, wide=False, rows=None, vecs=None, name=None,
             out.append(f"    int a{i} = {aro}[{aroo} + {i}] + ao;" if i else f"    int a0 = {aro}[{aroo}] + ao;")
     # halves: two passes over kc, each over half the rows (B read twice, from L1). C2 17 schedules the loads
     # of all the A broadcasts of a pass first when its body is one block (A in place, B's index linear in q):
-    # rows + nv + rows * nv vector registers, more than the 16 (32) there are for the full tile, so it
-    # spilled accumulators to the stack in the loop (JDK 25 did not).
+    # rows + nv + rows * nv vector registers, 38 for the wide tile of 12 rows against 32, so it spilled
+    # accumulators to the stack in the loop (JDK 25 did not); 20 for a pass of 6.
     groups = [range(0, (rows + 1) // 2), range((rows + 1) // 2, rows)] if halves else [range(rows)]
     for g in groups:
         out += tile_pass(g, t, edge, pre, mr, vecs, nv, arows, brows, asrc, bsrc, bro, broo, rows, halves)
@@ -390,7 +390,9 @@ def main():
     v += narrow_edge_tiles("W", brows=True)
     v += vector_tile("F", True, wide=True, brows=True)
     # A rows read in place (ConvF's weight gradient, A = the unfolded input read from its shifted planes).
-    # In two passes of half the rows each (see vector_tile's halves).
+    # The wide ones in two passes of half the rows each (see vector_tile's halves). The AVX2 ones stay whole:
+    # in halves C2 17 unrolled each pass 4 times and spilled again; before JDK 25 the AVX2 set runs tileARRF
+    # with a table of B's row offsets instead (VectorKernels.panelByTable).
     v += vector_tile("F", False, arows=True)
     v += vector_tile("F", True, arows=True)
     v += vector_tile("F", False, wide=True, arows=True, halves=True)

@@ -25,11 +25,10 @@ final class VectorKernels extends ScalarKernels {
    * faster there (16 registers; broadcasts competed with the FMAs for the FP ports on that machine).
    */
   static final boolean WIDE = VLF >= 16;
-  /**
-   * Offsets of the depth rows of a packed B panel ({@code q * NRF}, q below the AVX2 set's kc of 128), for
-   * {@link #panelByTable}.
-   */
-  private static final int[] PANEL_ROWS = new int[128];
+  /** Depth of a GEMM block ({@link #kcF}) of the AVX2 set. */
+  private static final int KC_NARROW = 128;
+  /** Offsets of the depth rows of a packed B panel ({@code q * NRF}, q below KC_NARROW), for {@link #panelByTable}. */
+  private static final int[] PANEL_ROWS = new int[KC_NARROW];
 
   static {
     for (int q = 0; q < PANEL_ROWS.length; q++) {
@@ -58,8 +57,8 @@ final class VectorKernels extends ScalarKernels {
    * GemmBench, -XX:UseAVX=2), 1 / 2 threads: on JDK 25 23.3 / 12.3 ms row by row against 33.8 / 20.5
    * pre-broadcast, on JDK 17 47.6 / 28.8 against 27.9 / 16.4 (its kernel spilled there; with the table
    * kernel of {@link #panelByTable}, one fork each, 29.1 / 18.9 against 27.2 / 22.3: mixed). Hence row by row
-   * from JDK 25 on (JDK 18-24 not measured; they get JDK 17's choice). The conv kernels read W's rows in place on every JDK (JDK 17:
-   * 71.0 -> 60.9 ms for conv4's layer 2 against pre-broadcast W).
+   * from JDK 25 on (JDK 18-24 not measured; they get JDK 17's choice). The conv kernels read W's rows in place
+   * on every JDK (JDK 17: 71.0 -> 60.9 ms for conv4's layer 2 against pre-broadcast W).
    */
   private final boolean rowsAGemm;
 
@@ -133,7 +132,7 @@ final class VectorKernels extends ScalarKernels {
 
   @Override
   int kcF() {
-    return WIDE ? 256 : 128;
+    return WIDE ? 256 : KC_NARROW;
   }
 
   @Override
