@@ -30,6 +30,16 @@ public final class Autograd {
     return NO_GRAD.get()[0] == 0;
   }
 
+  /** How many {@link #noGrad} scopes are open on this thread ({@link TaskParallel} restores it per task). */
+  static int noGradDepth() {
+    return NO_GRAD.get()[0];
+  }
+
+  /** Sets this thread's open {@link #noGrad} count back to {@code depth} (a task left scopes open). */
+  static void restoreNoGradDepth(int depth) {
+    NO_GRAD.get()[0] = depth;
+  }
+
   /** A scope in which nothing is recorded: {@code try (var s = Autograd.noGrad()) { ... }}. */
   public static NoGrad noGrad() {
     NO_GRAD.get()[0]++;

@@ -85,7 +85,7 @@ public final class TaskParallel {
     }
     if (workers == 1 || n == 1 || inTask()) {
       for (int i = 0; i < n; i++) {
-        out.set(i, fn.apply(items.get(i)));
+        out.set(i, applyClean(fn, items.get(i)));
       }
       return out;
     }
@@ -98,6 +98,23 @@ public final class TaskParallel {
     job.await();
     job.rethrow();
     return out;
+  }
+
+  /**
+   * Applies {@code fn} to one item and then puts back this thread's recording mode and scope stack as they were
+   * before it: a task that leaves {@link Autograd#noGrad} or a {@link TensorScope} open must not change how the
+   * next task on this thread (a pool thread's next job, or the caller) records. Without it the effect of such a
+   * task would depend on which thread ran it, so on the worker count.
+   */
+  private static <T, R> R applyClean(Function<? super T, ? extends R> fn, T item) {
+    int noGrad = Autograd.noGradDepth();
+    int scopes = TensorScope.depth();
+    try {
+      return fn.apply(item);
+    } finally {
+      Autograd.restoreNoGradDepth(noGrad);
+      TensorScope.unwindTo(scopes);
+    }
   }
 
   /** One call of {@link #map}: workers claim items until none are left or one has failed. */
@@ -159,7 +176,7 @@ public final class TaskParallel {
         R r = null;
         Throwable t = null;
         try {
-          r = fn.apply(items.get(i));
+          r = applyClean(fn, items.get(i));
         } catch (Throwable e) {
           t = e;
         }

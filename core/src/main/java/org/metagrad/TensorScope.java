@@ -35,6 +35,22 @@ public final class TensorScope implements AutoCloseable {
     return s;
   }
 
+  /** How many scopes are open on this thread. */
+  static int depth() {
+    return STACK.get().size();
+  }
+
+  /**
+   * Drops the scopes a task opened on this thread and left open, down to {@code depth} open scopes. They are
+   * not closed: their tensors may be in the task's result; their device buffers fall to the Cleaner backstop.
+   */
+  static void unwindTo(int depth) {
+    ArrayDeque<TensorScope> st = STACK.get();
+    while (st.size() > depth) {
+      st.pop();
+    }
+  }
+
   static void track(Buffer b) {
     if (b.device().kind() == Device.Kind.CPU) {
       return;

@@ -178,4 +178,37 @@ class TaskParallelTest {
     assertThatThrownBy(() -> TaskParallel.map(2, null, i -> i)).hasMessageContaining("items");
     assertThatThrownBy(() -> TaskParallel.map(2, range(3), null)).hasMessageContaining("fn");
   }
+
+  @Test
+  void aTaskThatLeavesNoGradOpenDoesNotChangeLaterTasksOrTheCaller() {
+    // Item 0 of every round opens noGrad and never closes it; every other item reports whether it records.
+    for (int w : new int[] {1, 2, 3}) {
+      for (int round = 0; round < 20; round++) {
+        List<Boolean> recording = TaskParallel.map(w, range(12), i -> {
+          if (i % 4 == 0) {
+            Autograd.noGrad();   // leaked on purpose
+            return false;
+          }
+          return Autograd.isEnabled();
+        });
+        for (int i = 0; i < 12; i++) {
+          assertThat(recording.get(i)).as("workers=%d round=%d item %d", w, round, i).isEqualTo(i % 4 != 0);
+        }
+        assertThat(Autograd.isEnabled()).as("caller after workers=%d round=%d", w, round).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void aTaskThatLeavesAScopeOpenDoesNotLeaveItOnTheThread() {
+    for (int w : new int[] {1, 2}) {
+      List<Integer> depths = TaskParallel.map(w, range(10), i -> {
+        int before = TensorScope.depth();
+        TensorScope.open();   // leaked on purpose
+        return before;
+      });
+      assertThat(depths).as("workers=%d", w).containsOnly(0);
+      assertThat(TensorScope.depth()).isZero();
+    }
+  }
 }
