@@ -69,6 +69,6 @@ public final class Device {
 
   @Override
   public String toString() {
-    return kind == Kind.CPU ? "cpu" : kind.name().toLowerCase() + ":" + index;
+    return kind == Kind.CPU ? "cpu" : kind.name().toLowerCase(java.util.Locale.ROOT) + ":" + index;
   }
 }

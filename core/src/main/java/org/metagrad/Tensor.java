@@ -261,9 +261,12 @@ public final class Tensor {
     return new Tensor(buffer, offset, shape, strides, false, null);
   }
 
-  /** The strided view kernels receive (SPI users only). */
+  /**
+   * The strided view kernels receive (SPI users only). Its shape and strides are copies: a caller that writes
+   * into them cannot change this immutable tensor (two small arrays per call).
+   */
   public View view() {
-    return new View(data(), offset, shape, strides);
+    return new View(data(), offset, shape.clone(), strides.clone());
   }
 
   /** The buffer for a kernel to read; a {@link #graphRef()} has none. */
@@ -532,7 +535,7 @@ public final class Tensor {
   // ---------------------------------------------------------------- binary primitives
 
   private Tensor binary(Op op, BinaryOp k, Tensor o) {
-    String name = k.name().toLowerCase();
+    String name = k.name().toLowerCase(java.util.Locale.ROOT);
     sameDeviceAndType(name, o);
     int[] out = Shapes.broadcast(name, shape, o.shape);
     Buffer b = backend().binary(k, broadcastView(out), o.broadcastView(out));

@@ -141,7 +141,7 @@ public final class Backends {
 
   /** Parses {@code cpu}, {@code opencl:N}, {@code cuda:N}. */
   public static Device parseDevice(String s) {
-    String t = s.trim().toLowerCase();
+    String t = s.trim().toLowerCase(java.util.Locale.ROOT);
     if (t.equals("cpu")) {
       return Device.cpu();
     }

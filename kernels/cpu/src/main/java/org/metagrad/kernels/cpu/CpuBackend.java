@@ -290,7 +290,7 @@ final class CpuBackend implements Backend {
 
   @Override
   public Buffer binary(BinaryOp op, View a, View b) {
-    checkSameShape(op.name().toLowerCase(), a, b);
+    checkSameShape(op.name().toLowerCase(java.util.Locale.ROOT), a, b);
     int n = a.numel();
     View[] ins = densify(a.shape(), new View[] {a, b});
     a = ins[0];
@@ -410,7 +410,7 @@ final class CpuBackend implements Backend {
   public Buffer reduce(ReduceOp op, View x, int[] outShape) {
     int r = x.rank();
     int[] xs = x.shape();
-    String opName = op.name().toLowerCase();
+    String opName = op.name().toLowerCase(java.util.Locale.ROOT);
     if (outShape.length != r) {
       throw new IllegalArgumentException(opName + ": output shape " + Arrays.toString(outShape)
           + " must have the rank of input shape " + Arrays.toString(xs));

@@ -320,7 +320,7 @@ public final class OpenClBackend implements Backend {
     buffer(what, x);
     DType dt = x.dtype();
     requireSupported(what, dt);
-    String kernel = "mg_unary_" + op.name().toLowerCase();
+    String kernel = "mg_unary_" + op.name().toLowerCase(java.util.Locale.ROOT);
     return map(what, kernel, "elementwise", dt, dt, new View[] {x}, real(dt, param));
   }
 
@@ -329,7 +329,7 @@ public final class OpenClBackend implements Backend {
     String what = "binary " + op;
     sameShapes(what, a, b);
     sameDtype(what, a, b);
-    return map(what, "mg_binary_" + op.name().toLowerCase(), "elementwise", a.dtype(), a.dtype(),
+    return map(what, "mg_binary_" + op.name().toLowerCase(java.util.Locale.ROOT), "elementwise", a.dtype(), a.dtype(),
         new View[] {a, b}, null);
   }
 
@@ -523,7 +523,7 @@ public final class OpenClBackend implements Backend {
     // Many outputs (or short reductions): one item per output keeps every item busy with no
     // synchronisation. Few long reductions: a work-group per output so the long loop is shared.
     boolean serial = innerN <= 256 || outN >= 4096;
-    String kernel = "mg_reduce_" + op.name().toLowerCase() + (serial ? "_serial" : "_group");
+    String kernel = "mg_reduce_" + op.name().toLowerCase(java.util.Locale.ROOT) + (serial ? "_serial" : "_group");
     try {
       cl_kernel k = programs.kernel("reduce", kernel, dt, dt, "");
       long[] global = serial ? new long[] {roundUp(outN, WG)} : new long[] {(long) outN * REDUCE_WG};
