@@ -16,6 +16,18 @@ class TensorTest {
   }
 
   @Test
+  void writingIntoAViewsShapeOrStridesDoesNotChangeTheTensor() {
+    Tensor t = Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
+    org.metagrad.spi.View v = t.view();
+    v.shape()[0] = 6;
+    v.shape()[1] = 1;
+    v.strides()[0] = 0;
+    assertThat(t.shape()).containsExactly(2, 3);
+    assertThat(t.view().strides()).containsExactly(3, 1);
+    assertThat(t.sum(1, false).toDoubleArray()).containsExactly(6, 15);
+  }
+
+  @Test
   void factoriesAndConversions() {
     assertThat(Tensor.zeros(2, 3).toFloatArray()).containsOnly(0f).hasSize(6);
     assertThat(Tensor.ones(DType.FLOAT64, 2).toDoubleArray()).containsExactly(1, 1);
