@@ -35,6 +35,8 @@ import org.metagrad.spi.Backends;
  */
 public final class TaskParallel {
   private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+  /** The ordered actions of the item this thread is running inside a parallel {@link #map}; null outside one. */
+  private static final ThreadLocal<List<Runnable>> PENDING = new ThreadLocal<>();
   private static final AtomicInteger THREAD_NO = new AtomicInteger();
 
   private static final class Holder {
@@ -58,13 +60,32 @@ public final class TaskParallel {
   }
 
   /**
+   * Runs a side effect on shared state (BatchNorm's running statistics, a counter) in the items' order: outside
+   * a parallel {@link #map} it runs now; inside one it is queued with the item that calls it, and {@code map}
+   * runs the queued actions of all items in the items' order on the calling thread before it returns. So an
+   * order-dependent update (an exponential moving average) ends with the same bits as running the items one
+   * after another, whatever the number of workers or the order in which they finish. Until then the update is
+   * not visible to the other items of the same {@code map} (nor to later code of the same item).
+   */
+  public static void inOrder(Runnable action) {
+    Objects.requireNonNull(action, "TaskParallel.inOrder: action");
+    List<Runnable> pending = PENDING.get();
+    if (pending == null) {
+      action.run();
+    } else {
+      pending.add(action);
+    }
+  }
+
+  /**
    * Applies {@code fn} to every item on up to {@code workers} threads (the caller is one of them) and
    * returns the results in the items' order. With one worker, one item, or when called from inside
    * another {@code map}'s task, the items run one after another on the calling thread (and, in the first
    * two cases, the kernels keep their own threads).
    *
-   * <p>When a task throws, no further items are started, the tasks already running finish, and the
-   * exception of the lowest-numbered failed item is rethrown (unchecked exceptions and errors as they
+   * <p>When a task throws, no further items are started, the tasks already running finish, the
+   * {@link #inOrder} actions of the items before the lowest-numbered failed one run (as they would have one
+   * after another), and the exception of the lowest-numbered failed item is rethrown (unchecked exceptions and errors as they
    * are, others wrapped in an {@link IllegalStateException}).
    *
    * @param workers threads to use, at least 1
@@ -96,6 +117,7 @@ public final class TaskParallel {
     }
     job.run();
     job.await();
+    job.runOrderedActions();
     job.rethrow();
     return out;
   }
@@ -125,6 +147,7 @@ public final class TaskParallel {
     private final Backend backend;
     private final boolean recording;
     private final Throwable[] failures;
+    private final List<List<Runnable>> actions;
     private int next;
     private int finished;
     private int claimed;
@@ -138,6 +161,7 @@ public final class TaskParallel {
       this.backend = backend;
       this.recording = recording;
       this.failures = new Throwable[items.size()];
+      this.actions = new ArrayList<>(Collections.nCopies(items.size(), null));
     }
 
     @Override
@@ -175,12 +199,18 @@ public final class TaskParallel {
         }
         R r = null;
         Throwable t = null;
+        List<Runnable> queued = new ArrayList<>();
+        List<Runnable> outer = PENDING.get();
+        PENDING.set(queued);
         try {
           r = applyClean(fn, items.get(i));
         } catch (Throwable e) {
           t = e;
+        } finally {
+          PENDING.set(outer);
         }
         synchronized (this) {
+          actions.set(i, queued);
           if (t == null) {
             out.set(i, r);
           } else {
@@ -208,6 +238,15 @@ public final class TaskParallel {
         }
         // Helpers that had not started yet must not claim an item after the caller returns.
         stop = true;
+      }
+    }
+
+    /** The items' {@link #inOrder} actions in the items' order, up to the first failed or unstarted item. */
+    void runOrderedActions() {
+      for (int i = 0; i < actions.size() && failures[i] == null && actions.get(i) != null; i++) {
+        for (Runnable a : actions.get(i)) {
+          a.run();
+        }
       }
     }
 

@@ -211,4 +211,44 @@ class TaskParallelTest {
       assertThat(TensorScope.depth()).isZero();
     }
   }
+
+  @Test
+  void inOrderActionsRunInTheItemsOrderWhateverOrderTheItemsFinish() throws Exception {
+    for (int w : new int[] {1, 2, 4}) {
+      List<Integer> log = Collections.synchronizedList(new ArrayList<>());
+      TaskParallel.map(w, range(8), i -> {
+        try {
+          Thread.sleep(5L * (8 - i));   // later items finish first
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        TaskParallel.inOrder(() -> log.add(i));
+        TaskParallel.inOrder(() -> log.add(100 + i));
+        return i;
+      });
+      List<Integer> want = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        want.add(i);
+        want.add(100 + i);
+      }
+      assertThat(log).as("workers=%d", w).isEqualTo(want);
+    }
+    // Outside map an action runs at once.
+    AtomicInteger now = new AtomicInteger();
+    TaskParallel.inOrder(now::incrementAndGet);
+    assertThat(now.get()).isEqualTo(1);
+  }
+
+  @Test
+  void afterAFailedItemOnlyTheActionsOfTheItemsBeforeItRun() {
+    List<Integer> log = Collections.synchronizedList(new ArrayList<>());
+    assertThatThrownBy(() -> TaskParallel.map(3, range(6), i -> {
+      TaskParallel.inOrder(() -> log.add(i));
+      if (i == 3) {
+        throw new IllegalArgumentException("item 3 fails");
+      }
+      return i;
+    })).hasMessage("item 3 fails");
+    assertThat(log).containsExactly(0, 1, 2);
+  }
 }

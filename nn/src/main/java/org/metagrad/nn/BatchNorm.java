@@ -4,6 +4,7 @@ import org.metagrad.Autograd;
 import org.metagrad.DType;
 import org.metagrad.F;
 import org.metagrad.Rng;
+import org.metagrad.TaskParallel;
 import org.metagrad.Tensor;
 
 /**
@@ -217,19 +218,24 @@ public abstract sealed class BatchNorm implements Module permits BatchNorm1d, Ba
       }
       Tensor mean = xd.mean(dims, false);
       Tensor var = xd.var(dims, false, 1);
-      // The update runs under a lock so parallel tasks sharing one State do not lose updates.
-      synchronized (s.lock()) {
-        Tensor rm = s.get("running_mean" + suf);
-        Tensor rv = s.get("running_var" + suf);
-        Tensor nb = s.get("num_batches_tracked" + suf);
-        DType sd = rm != null ? rm.dtype() : x.dtype();
-        rm = rm == null ? Tensor.zeros(sd, channels).to(x.device()) : rm.to(x.device());
-        rv = rv == null ? Tensor.ones(sd, channels).to(x.device()) : rv.to(x.device());
-        double count = nb == null ? 0 : nb.item();
-        s.put("running_mean" + suf, rm.mul(1 - momentum).add(mean.to(sd).mul(momentum)));
-        s.put("running_var" + suf, rv.mul(1 - momentum).add(var.to(sd).mul(momentum)));
-        s.put("num_batches_tracked" + suf, Tensor.scalar(count + 1, DType.FLOAT64));
-      }
+      // Applied in task order when tasks run in parallel (TaskParallel.inOrder), under the state's lock: the
+      // moving average is order-dependent, and the same bits for any thread count is a project rule.
+      TaskParallel.inOrder(() -> {
+        synchronized (s.lock()) {
+          Tensor rm = s.get("running_mean" + suf);
+          Tensor rv = s.get("running_var" + suf);
+          Tensor nb = s.get("num_batches_tracked" + suf);
+          DType sd = rm != null ? rm.dtype() : x.dtype();
+          rm = rm == null ? Tensor.zeros(sd, channels).to(x.device()) : rm.to(x.device());
+          rv = rv == null ? Tensor.ones(sd, channels).to(x.device()) : rv.to(x.device());
+          double count = nb == null ? 0 : nb.item();
+          try (Autograd.NoGrad ng = Autograd.noGrad()) {
+            s.put("running_mean" + suf, rm.mul(1 - momentum).add(mean.to(sd).mul(momentum)));
+            s.put("running_var" + suf, rv.mul(1 - momentum).add(var.to(sd).mul(momentum)));
+          }
+          s.put("num_batches_tracked" + suf, Tensor.scalar(count + 1, DType.FLOAT64));
+        }
+      });
     }
   }
 

@@ -244,4 +244,49 @@ class BatchNormTest {
           .isGreaterThanOrEqualTo(0.0);
     }
   }
+
+  /**
+   * Tasks of a meta-batch update shared running statistics from parallel threads. The moving average depends on
+   * the order of the updates, so they must land in task order: item i waits longer the smaller i is, so that
+   * with several workers the later items finish first.
+   */
+  @Test
+  void runningStatisticsUpdatedFromParallelTasksHaveTheSameBitsForAnyWorkerCount() {
+    for (BnMode mode : new BnMode[] {BnMode.RUNNING_STATS, BnMode.PER_STEP}) {
+      BatchNorm2d bn = new BatchNorm2d(3, mode);
+      Params p = bn.init(new Rng(1), DType.FLOAT32);
+      int tasks = 6;
+      List<Tensor> xs = new java.util.ArrayList<>();
+      for (int i = 0; i < tasks; i++) {
+        xs.add(Tensor.randn(new Rng(100 + i), DType.FLOAT32, 4, 3, 5, 5).mul(1 + i).add(i));
+      }
+      java.util.Map<String, Tensor> first = null;
+      for (int workers : new int[] {1, 2, 3, 6}) {
+        State st = bn.newState(DType.FLOAT32);
+        org.metagrad.TaskParallel.map(workers, java.util.stream.IntStream.range(0, tasks).boxed().toList(), i -> {
+          try {
+            Thread.sleep(15L * (tasks - i));
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+          for (int step = 0; step < 2; step++) {
+            bn.apply(p, xs.get(i), Mode.train().withState(st).withStep(step));
+          }
+          return i;
+        });
+        java.util.Map<String, Tensor> snap = st.snapshot();
+        if (first == null) {
+          first = snap;
+          assertThat(snap.get(mode == BnMode.PER_STEP ? "num_batches_tracked.step1" : "num_batches_tracked").item())
+              .isEqualTo(mode == BnMode.PER_STEP ? tasks : 2.0 * tasks);
+          continue;
+        }
+        assertThat(snap.keySet()).isEqualTo(first.keySet());
+        for (String k : first.keySet()) {
+          assertThat(snap.get(k).toDoubleArray()).as("%s %s with %d workers", mode, k, workers)
+              .containsExactly(first.get(k).toDoubleArray());
+        }
+      }
+    }
+  }
 }
