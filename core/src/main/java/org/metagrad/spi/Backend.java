@@ -18,6 +18,13 @@ public interface Backend {
   /** The device whose buffers this backend reads and writes. */
   Device device();
 
+  /**
+   * Releases what the backend holds outside the Java heap (a GPU context, queues, compiled programs). Calls after
+   * it fail with a {@link BackendException}, except on backends that hold nothing (the CPU backends, whose
+   * default does nothing). Closing twice does nothing.
+   */
+  default void close() {}
+
   /** Whether kernels accept this dtype. */
   boolean supports(DType dtype);
 

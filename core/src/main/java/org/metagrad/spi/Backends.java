@@ -8,18 +8,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import org.metagrad.Device;
+import org.metagrad.Metagrad;
 
 /**
  * Backend lookup, in the manner of Lucene's vectorization provider: walk an explicit order, load each
  * candidate by class name inside try/catch, and log one line per fallback that says what to do.
  *
- * <p>CPU order: the system property {@code metagrad.backend} if set (one of {@code cpu-vector},
- * {@code cpu-scalar}, {@code reference}), then {@code cpu-vector}, {@code cpu-scalar}, {@code reference}.
- * OpenCL and CUDA devices are opened by their factories on first use.
+ * <p>CPU order: the backend named by {@link Metagrad#settings()} if any (one of {@code cpu-vector},
+ * {@code cpu-scalar}, {@code reference}; a required one is an error when it does not load), then
+ * {@code cpu-vector}, {@code cpu-scalar}, {@code reference}. OpenCL and CUDA devices are opened by their
+ * factories on first use.
  *
- * <p>The default device for new tensors is {@link Device#cpu()} unless the property
- * {@code metagrad.device} says otherwise: {@code cpu}, {@code opencl:N}, {@code cuda:N}, or {@code auto}
- * (first that opens of cuda:0, opencl:0, cpu).
+ * <p>The default device for new tensors is the settings' device: {@code cpu} (default), {@code opencl:N},
+ * {@code cuda:N}, or {@code auto} (first that opens of cuda:0, opencl:0, cpu).
  */
 public final class Backends {
   private static final Logger LOG = Logger.getLogger("org.metagrad");
@@ -38,6 +39,8 @@ public final class Backends {
   private static final ThreadLocal<Backend> CPU_OVERRIDE = new ThreadLocal<>();
   private static volatile Backend cpu;
   private static volatile Device defaultDevice;
+  /** The settings the shared CPU backend was opened with; null while it is not open. */
+  private static volatile Metagrad.Settings openedWith;
 
   private Backends() {}
 
@@ -51,12 +54,56 @@ public final class Backends {
     if (b == null) {
       synchronized (Backends.class) {
         if (cpu == null) {
-          cpu = selectCpu();
+          Metagrad.Settings s = Metagrad.settings();
+          cpu = selectCpu(s);
+          openedWith = s;
+          LOG.info("metagrad: " + s.describe(cpu.name()));
         }
         b = cpu;
       }
     }
     return b;
+  }
+
+  /** Whether the shared CPU backend is open. */
+  public static boolean isCpuOpen() {
+    return cpu != null;
+  }
+
+  /** The settings the shared CPU backend was opened with, or null while it is not open. */
+  public static Metagrad.Settings openedWith() {
+    return openedWith;
+  }
+
+  /** Whether the default device has been chosen (by the first tensor made without a device). */
+  public static boolean isDefaultDeviceChosen() {
+    return defaultDevice != null;
+  }
+
+  /**
+   * Closes every open backend ({@link Backend#close}) and forgets it and the default device ({@link
+   * Metagrad#close}); the next use opens them again.
+   */
+  public static synchronized void closeAll() {
+    RuntimeException first = null;
+    for (Backend b : new ArrayList<>(OPEN.values())) {
+      try {
+        b.close();
+      } catch (RuntimeException e) {
+        first = first == null ? e : first;
+      }
+    }
+    OPEN.clear();
+    Backend c = cpu;
+    cpu = null;
+    openedWith = null;
+    defaultDevice = null;
+    if (c != null) {
+      c.close();
+    }
+    if (first != null) {
+      throw first;
+    }
   }
 
   /** The backend for a device, opening it on first use. */
@@ -110,7 +157,7 @@ public final class Backends {
     if (d == null) {
       synchronized (Backends.class) {
         if (defaultDevice == null) {
-          defaultDevice = selectDefaultDevice(System.getProperty("metagrad.device", "cpu"));
+          defaultDevice = selectDefaultDevice(Metagrad.settings().device());
         }
         d = defaultDevice;
       }
@@ -176,11 +223,19 @@ public final class Backends {
     return Device.cpu();
   }
 
-  private static Backend selectCpu() {
+  private static Backend selectCpu(Metagrad.Settings settings) {
     List<String> order = new ArrayList<>();
-    String forced = System.getProperty("metagrad.backend");
-    if (forced != null && !forced.isBlank()) {
-      order.add(forced.trim());
+    String forced = settings.cpuBackend();
+    if (forced != null) {
+      if (settings.required()) {
+        try {
+          return openCpu(forced);
+        } catch (RuntimeException | LinkageError e) {
+          throw new BackendException("metagrad: the required CPU backend " + forced + " did not load: "
+              + e.getMessage(), e);
+        }
+      }
+      order.add(forced);
     }
     for (String n : List.of("cpu-vector", "cpu-scalar", "reference")) {
       if (!order.contains(n)) {

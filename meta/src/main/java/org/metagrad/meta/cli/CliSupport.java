@@ -17,7 +17,7 @@ final class CliSupport {
   private CliSupport() {}
 
   /** The system property that sizes the CPU backend's kernel threads (read when the backend is first opened). */
-  static final String KERNEL_THREADS_PROPERTY = "metagrad.threads";
+  static final String KERNEL_THREADS_PROPERTY = org.metagrad.Metagrad.THREADS_PROPERTY;
 
   /**
    * The kernel thread count a command with {@code --threads requested} sets, or null to leave it: at most
@@ -35,14 +35,15 @@ final class CliSupport {
   /**
    * Caps the CPU backend's kernel threads at the command's {@code --threads}, so that {@code --threads 1} keeps a
    * run on one core: without it a lone task (a ProtoNet episode, one evaluation episode at a time) splits each
-   * kernel over every processor. Takes effect when the backend has not been opened yet in this JVM (a command
-   * line run); results do not depend on it.
+   * kernel over every processor. Goes through {@link org.metagrad.Metagrad#configure()} and takes effect when the
+   * backend has not been opened yet in this JVM (a command line run; a later command in the same JVM, as in tests,
+   * keeps the open backend: results do not depend on the thread count).
    */
   static void capKernelThreads(int requested) {
     Integer n = kernelThreads(requested, System.getProperty(KERNEL_THREADS_PROPERTY),
         Runtime.getRuntime().availableProcessors());
-    if (n != null) {
-      System.setProperty(KERNEL_THREADS_PROPERTY, n.toString());
+    if (n != null && !org.metagrad.Metagrad.isCpuBackendOpen()) {
+      org.metagrad.Metagrad.configure().threads(n).apply();
     }
   }
 

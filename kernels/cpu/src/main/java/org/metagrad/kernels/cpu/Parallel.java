@@ -14,8 +14,8 @@ import org.metagrad.TaskParallel;
  * would wait for the slowest core.
  */
 final class Parallel {
-  /** Thread count used when {@code metagrad.threads} is not set. */
-  static final int DEFAULT_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
+  /** Thread count used when none is configured. */
+  static final int DEFAULT_THREADS = org.metagrad.Metagrad.defaultThreads();
 
   private static final class Holder {
     // Lazily created so that a single-threaded backend never starts threads.
@@ -37,17 +37,9 @@ final class Parallel {
 
   private Parallel() {}
 
-  /** The {@code metagrad.threads} system property, or the processor count; at least 1. */
+  /** The kernel threads of {@link org.metagrad.Metagrad#settings()} (default the processor count); at least 1. */
   static int configuredThreads() {
-    String s = System.getProperty("metagrad.threads");
-    if (s == null || s.isBlank()) {
-      return DEFAULT_THREADS;
-    }
-    try {
-      return Math.max(1, Integer.parseInt(s.trim()));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("metagrad.threads: expected a positive integer, got '" + s + "'");
-    }
+    return org.metagrad.Metagrad.settings().threads();
   }
 
   /**

@@ -9,7 +9,7 @@ import org.metagrad.spi.BackendFactory;
 /**
  * Opens {@code cpu-scalar}: the CPU backend in plain Java (no Vector API), with specialised contiguous
  * loops, a blocked GEMM and threads. It runs on any JVM, so it is the fallback when
- * {@code jdk.incubator.vector} is not available. Thread count: system property {@code metagrad.threads}
+ * {@code jdk.incubator.vector} is not available. Thread count: {@link org.metagrad.Metagrad#settings()}
  * (default: available processors).
  *
  * <pre>{@code Backend b = new ScalarBackendFactory().open(Device.cpu()); }</pre>

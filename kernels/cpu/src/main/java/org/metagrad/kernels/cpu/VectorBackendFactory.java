@@ -11,8 +11,8 @@ import org.metagrad.spi.BackendFactory;
  * Opens {@code cpu-vector}: the CPU backend whose inner loops and GEMM micro-kernels use the incubating
  * Java Vector API (FloatVector and DoubleVector at the machine's preferred width). Needs the JVM flag
  * {@code --add-modules jdk.incubator.vector}; without it {@link #open} throws a
- * {@link BackendException} saying so, and core falls back to {@code cpu-scalar}. Thread count: system
- * property {@code metagrad.threads} (default: available processors).
+ * {@link BackendException} saying so, and core falls back to {@code cpu-scalar}. Thread count: {@link
+ * org.metagrad.Metagrad#settings()} (default: available processors).
  *
  * <pre>{@code Backend b = new VectorBackendFactory().open(Device.cpu()); }</pre>
  */

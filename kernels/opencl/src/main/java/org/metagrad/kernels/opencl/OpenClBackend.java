@@ -67,6 +67,7 @@ public final class OpenClBackend implements Backend {
   private final int gemmWork;
   private final ProgramCache programs;
   private final Object launchLock = new Object();
+  private volatile boolean closed;
 
   OpenClBackend(Device device, cl_platform_id platform, cl_device_id deviceId, String name) {
     this.device = device;
@@ -150,7 +151,45 @@ public final class OpenClBackend implements Backend {
 
   /** Blocks until every command enqueued so far has finished (for timing and tests). */
   public void finish() {
+    ensureOpen("finish");
     check(CL.clFinish(queue), "finish");
+  }
+
+  /**
+   * Waits for the queue, then releases the compiled programs, the queue and the context, and forgets this device
+   * in the factory (opening it again makes a new context). Buffers still referenced stay valid to release; every
+   * other call on this backend afterwards throws a {@link BackendException}. Closing twice does nothing.
+   */
+  @Override
+  public void close() {
+    synchronized (launchLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        CL.clFinish(queue);
+        programs.close();
+        CL.clReleaseCommandQueue(queue);
+        CL.clReleaseContext(context);
+      } catch (CLException e) {
+        throw new BackendException("opencl: closing " + label + ": " + e.getMessage(), e);
+      } finally {
+        OpenClBackendFactory.forget(device.index(), this);
+      }
+    }
+  }
+
+  /** Whether {@link #close} has been called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  private void ensureOpen(String op) {
+    if (closed) {
+      throw new BackendException(op + ": " + label + " is closed (Metagrad.close() or Backend.close() was called);"
+          + " open the device again for new tensors");
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -166,6 +205,7 @@ public final class OpenClBackend implements Backend {
   }
 
   private OpenClBuffer alloc(String op, DType dtype, int n) {
+    ensureOpen(op);
     requireSupported(op, dtype);
     if (n < 0) {
       throw new IllegalArgumentException(op + ": negative size " + n + " on " + label);
@@ -805,6 +845,7 @@ public final class OpenClBackend implements Backend {
    * inside it: an out-of-range read on a CPU OpenCL device would crash the JVM, not throw.
    */
   private OpenClBuffer buffer(String op, View v) {
+    ensureOpen(op);
     if (!(v.buffer() instanceof OpenClBuffer b) || b.backend() != this) {
       throw new IllegalArgumentException(op + ": buffer on " + v.buffer().device() + " given to the OpenCL backend of "
           + label + "; move it first");

@@ -72,6 +72,11 @@ public final class OpenClBackendFactory implements BackendFactory {
     });
   }
 
+  /** Drops a closed backend, so that the next {@link #open} of its device makes a new context. */
+  static void forget(int index, OpenClBackend closed) {
+    OPEN.remove(index, closed);
+  }
+
   /** Every device of every platform as {@code platform / device}, in index order; empty if none. */
   @Override
   public List<String> deviceNames() {

@@ -47,6 +47,18 @@ public final class ProgramCache {
     this.fp64 = fp64;
   }
 
+  /** Releases every kernel and program (the owning backend is closing). */
+  void close() {
+    for (cl_kernel k : kernels.values()) {
+      CL.clReleaseKernel(k);
+    }
+    kernels.clear();
+    for (cl_program p : programs.values()) {
+      CL.clReleaseProgram(p);
+    }
+    programs.clear();
+  }
+
   /** Reads a kernel resource as text; a missing resource is a packaging bug, reported as such. */
   static String resource(String path) {
     try (InputStream in = ProgramCache.class.getResourceAsStream(path)) {
