@@ -8,10 +8,22 @@ import org.metagrad.Tensor;
  * so gradient-based meta-learners (MAML, Meta-SGD, ANIL, Reptile) work for classification and regression
  * alike. Metric-based learners need class labels and accept only {@link Task}.
  *
- * <p>The two kinds: {@link Task} (cross-entropy on integer labels) and {@link RegressionTask} (mean
- * squared error on tensor targets).
+ * <p>Two kinds come with the library: {@link Task} (cross-entropy on integer labels) and {@link RegressionTask}
+ * (mean squared error on tensor targets). Bring your own data as either (build a {@code Task} from your tensors
+ * and labels with {@link Task#of}), or implement this interface for another loss: every gradient-based learner
+ * and {@link org.metagrad.meta.train.MetaTrainer} (through a {@link org.metagrad.meta.train.TaskSource} lambda)
+ * then trains on it. Implementations must be immutable and their losses differentiable to second order.
+ *
+ * <pre>{@code
+ * record HuberTask(Tensor supportX, Tensor supportY, Tensor queryX, Tensor queryY) implements FewShotTask {
+ *   public Tensor supportLoss(Tensor out) { return huber(out, supportY); }
+ *   public Tensor queryLoss(Tensor out) { return huber(out, queryY); }
+ *   public double queryAccuracy(Tensor out) { return Double.NaN; }
+ *   public FewShotTask to(DType d) { return new HuberTask(supportX.to(d), supportY.to(d), queryX.to(d), queryY.to(d)); }
+ * }
+ * }</pre>
  */
-public sealed interface FewShotTask permits Task, RegressionTask {
+public interface FewShotTask {
 
   /** Support inputs, first dim = number of support examples. */
   Tensor supportX();
