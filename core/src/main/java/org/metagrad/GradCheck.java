@@ -71,6 +71,9 @@ public final class GradCheck {
                        String problem) {
     @Override
     public String toString() {
+      if (!problem.isEmpty() && elementsChecked == 0) {
+        return "FAILED order-" + order + " gradcheck: " + problem + " (no element compared)";
+      }
       return (passed ? "passed" : "FAILED") + " order-" + order + " gradcheck"
           + (problem.isEmpty() ? "" : ": " + problem + ";") + " over " + elementsChecked
           + " elements; worst: input " + worstInput + " index " + Arrays.toString(worstIndex) + " analytic "

@@ -610,22 +610,22 @@ public abstract class AbstractBackendConformanceTest {
       java.util.Arrays.fill(v, 2 * len, 3 * len, -INF); // row 2: all -Inf
       v[3 * len] = Double.NaN; // row 3: NaN first, +Inf after it
       v[3 * len + len - 1] = INF;
-      v = rounded(v, dt); // row 4: finite
-      double[] byRow = rowMax(v, rows, len);
-      double[] t = new double[v.length];
-      double[] negV = new double[v.length];
+      double[] vals = rounded(v, dt); // row 4: finite
+      double[] byRow = rowMax(vals, rows, len);
+      double[] t = new double[vals.length];
+      double[] negV = new double[vals.length];
       for (int i = 0; i < rows; i++) {
         for (int j = 0; j < len; j++) {
-          t[j * rows + i] = v[i * len + j];
-          negV[i * len + j] = -v[i * len + j];
+          t[j * rows + i] = vals[i * len + j];
+          negV[i * len + j] = -vals[i * len + j];
         }
       }
       double[] minByRow = rowMax(negV, rows, len);
       for (int i = 0; i < rows; i++) {
         minByRow[i] = -minByRow[i];
       }
-      double[] all = rowMax(v, 1, v.length);
-      Tensor x = onDevice(v, dt, rows, len);
+      double[] all = rowMax(vals, 1, vals.length);
+      Tensor x = onDevice(vals, dt, rows, len);
       Tensor xt = onDevice(t, dt, len, rows);
       onBackend(() -> {
         String w = dt + " len=" + len;
@@ -636,6 +636,23 @@ public abstract class AbstractBackendConformanceTest {
         assertValues(w + " max()", all, new double[] {x.max().item()}, 0);
         // min is -max(-x): the same NaN rule.
         assertValues(w + " min(dim 1)", minByRow, x.min(new int[] {1}, false).toDoubleArray(), 0);
+        // The gradient: g / count to the elements equal to the row's maximum; a NaN row's elements all get NaN
+        // (no element equals NaN: g / 0 * 0), like the max pooling windows below.
+        Tensor xg = x.requiresGrad(true);
+        double[] gRow = {1, 2, 3, 4, 5};
+        double[] gx = Autograd.grad(xg.max(1, false).mul(onDevice(gRow, dt, rows)).sum(), List.of(xg)).get(0)
+            .toDoubleArray();
+        double[] want = new double[vals.length];
+        for (int i = 0; i < rows; i++) {
+          int count = 0;
+          for (int j = 0; j < len; j++) {
+            count += vals[i * len + j] == byRow[i] ? 1 : 0;
+          }
+          for (int j = 0; j < len; j++) {
+            want[i * len + j] = Double.isNaN(byRow[i]) ? Double.NaN : vals[i * len + j] == byRow[i] ? gRow[i] / count : 0.0;
+          }
+        }
+        assertValues(w + " max(dim 1) gradient", want, gx, 1e-6);
         return null;
       });
     }
