@@ -86,11 +86,13 @@ public final class F {
   }
 
   /**
-   * The composite definition of {@link Tensor#relu()}, {@code where(x > 0, x, 0)} (the fused op's
-   * derivatives of every order and its test oracle).
+   * The composite definition of {@link Tensor#relu()}, {@code where(x <= 0, 0, x)} (the fused op's
+   * derivatives of every order and its test oracle). Written with {@code <=} so that NaN, for which every
+   * comparison is false, keeps its value and passes its gradient, as PyTorch's relu does; {@code where(x > 0,
+   * x, 0)} would turn a diverged activation into 0.
    */
   public static Tensor reluComposite(Tensor x) {
-    return Tensor.where(x.gt(0), x, x.scalarLike(0));
+    return Tensor.where(x.le(0), x.scalarLike(0), x);
   }
 
   /** The composite definition of {@link #maxPool2d} (the fused op's derivatives and test oracle). */

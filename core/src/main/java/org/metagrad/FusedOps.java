@@ -95,7 +95,10 @@ final class FusedOps {
       // The activation and its pooling recomputed together, so that the equality test sees the same roundings.
       Tensor a = batchNormRelu(x, gamma, beta, eps);
       Tensor p = maxPool2d(a, k);
-      // A window whose maximum is 0 is all ReLU'd out: the composite's relu mask zeroes its gradient.
+      // A window whose maximum is 0 is all ReLU'd out: the composite's relu mask zeroes its gradient. A window
+      // whose maximum is NaN gets 0 / 0 * 0 = NaN in every element, where the composite's relu mask would keep
+      // 0 for its elements <= 0; batch norm's backward sums gz over the channel, so the channel's gradients are
+      // NaN either way and the two agree.
       Buffer m = x.backend().maxPool2dTiledBackward(a.view(), p.view(), p.gt(0).view(), k);
       mask = Tensor.wrap(m, xs).slice(2, 0, oh * k).slice(3, 0, ow * k).reshape(xs[0], xs[1], oh, k, ow, k);
     }
@@ -366,8 +369,9 @@ final class FusedOps {
 
     @Override
     public List<Tensor> recordedBackward(Node n, Tensor g) {
-      // The composite's ReLU backward, where(z > 0, g, 0); z > 0 exactly where relu(z) > 0 (gt is a constant mask).
-      Tensor gz = relu ? Tensor.where(n.out().gt(0), g, g.scalarLike(0)) : g;
+      // The composite's ReLU backward, where(z <= 0, 0, g); z <= 0 exactly where relu(z) <= 0, and z is NaN
+      // exactly where relu(z) is (le is a constant mask).
+      Tensor gz = relu ? Tensor.where(n.out().le(0), g.scalarLike(0), g) : g;
       return batchNormGradRecorded(n, gz, eps, hasGamma, hasBeta);
     }
   }

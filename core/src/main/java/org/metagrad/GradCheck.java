@@ -16,6 +16,11 @@ import java.util.function.Function;
  * for {@code s2 = sum_i <v_i, ds/dx_i>} with random {@code v_i}, whose gradient is a Hessian-vector
  * product, so every second derivative that reaches the inputs is exercised.
  *
+ * <p>A check never passes vacuously or at a point where finite differences mean nothing: zero elements in
+ * all the inputs together is an IllegalArgumentException (a caller's mistake, like a FLOAT32 input), and a
+ * non-finite input element, function value, analytic or numeric derivative fails the check with a
+ * {@link Report#problem()} naming the input (or output) and the element.
+ *
  * <pre>{@code
  * GradCheck.Report r = GradCheck.check(xs -> xs.get(0).tanh().sum(), List.of(x), GradCheck.Options.order(2));
  * if (!r.passed()) throw new AssertionError(r);
@@ -57,14 +62,20 @@ public final class GradCheck {
   }
 
   /**
-   * The outcome: whether every element passed, the worst element (input, index, analytic, numeric) and
-   * the worst relative error per input.
+   * The outcome: whether every element passed, the worst element (input, index, analytic, numeric), the
+   * worst relative error per input, and the first non-finite value met ({@code problem}: which input or
+   * output element and what it was, or empty; a report with a problem has not passed).
    */
   public record Report(boolean passed, int order, int worstInput, int[] worstIndex, double analytic,
-                       double numeric, double worstRelError, double[] relErrorPerInput, int elementsChecked) {
+                       double numeric, double worstRelError, double[] relErrorPerInput, int elementsChecked,
+                       String problem) {
     @Override
     public String toString() {
-      return (passed ? "passed" : "FAILED") + " order-" + order + " gradcheck over " + elementsChecked
+      if (!problem.isEmpty() && elementsChecked == 0) {
+        return "FAILED order-" + order + " gradcheck: " + problem + " (no element compared)";
+      }
+      return (passed ? "passed" : "FAILED") + " order-" + order + " gradcheck"
+          + (problem.isEmpty() ? "" : ": " + problem + ";") + " over " + elementsChecked
           + " elements; worst: input " + worstInput + " index " + Arrays.toString(worstIndex) + " analytic "
           + analytic + " numeric " + numeric + " (relative error " + worstRelError + "); per input "
           + Arrays.toString(relErrorPerInput);
@@ -89,7 +100,8 @@ public final class GradCheck {
   /**
    * Compares analytic and numeric gradients of {@code f} at {@code inputs} (all FLOAT64).
    *
-   * @throws IllegalArgumentException if an input is not FLOAT64 or f's output is not FLOAT64
+   * @throws IllegalArgumentException if an input is not FLOAT64, f's output is not FLOAT64, or the inputs hold
+   *     no element at all (nothing to check)
    */
   public static Report check(Function<List<Tensor>, Tensor> f, List<Tensor> inputs, Options opt) {
     List<Tensor> xs = new ArrayList<>();
@@ -101,11 +113,37 @@ public final class GradCheck {
       }
       xs.add(t.detach().requiresGrad(true));
     }
+    long total = 0;
+    List<String> shapes = new ArrayList<>();
+    for (Tensor x : xs) {
+      total += x.numel();
+      shapes.add(Arrays.toString(x.shape()));
+    }
+    if (total == 0) {
+      throw new IllegalArgumentException("GradCheck: nothing to check: the " + xs.size() + " inputs " + shapes
+          + " hold no element (a check over zero elements would pass vacuously)");
+    }
+    double[] relPer = new double[xs.size()];
+    for (int i = 0; i < xs.size(); i++) {
+      double[] v = xs.get(i).toDoubleArray();
+      int j = firstNonFinite(v);
+      if (j >= 0) {
+        int[] idx = unravel(j, xs.get(i).shape());
+        return failed(opt, i, idx, relPer, "input " + i + " element " + Arrays.toString(idx) + " is " + v[j]
+            + " (finite differences need a finite point)");
+      }
+    }
     Rng rng = new Rng(opt.seed());
     // Not under noGrad: the user's function may itself take gradients (a MAML inner loop).
     Tensor out0 = f.apply(xs);
     if (out0.dtype() != DType.FLOAT64) {
       throw new IllegalArgumentException("GradCheck: function output is " + out0.dtype() + ", expected FLOAT64");
+    }
+    double[] values = out0.toDoubleArray();
+    int bad = firstNonFinite(values);
+    if (bad >= 0) {
+      return failed(opt, -1, new int[0], relPer, "function value element " + Arrays.toString(unravel(bad, out0.shape()))
+          + " of output " + Arrays.toString(out0.shape()) + " is " + values[bad]);
     }
     Tensor u = Tensor.randn(rng, DType.FLOAT64, out0.shape()).to(out0.device());
     List<Tensor> vs = new ArrayList<>();
@@ -123,7 +161,24 @@ public final class GradCheck {
       return acc;
     };
 
-    List<Tensor> analytic = Autograd.grad(scalar.apply(xs), xs, GradOptions.defaults().allowUnused(true));
+    Tensor s0 = scalar.apply(xs);
+    if (!Double.isFinite(s0.item())) {
+      // f's values are finite: at order 1 <u, f> overflowed; at order 2 a first derivative is not finite.
+      return failed(opt, -1, new int[0], relPer, "the checked scalar (" + (opt.order() == 1 ? "<u, f>"
+          : "sum_i <v_i, d<u, f>/dx_i>, from the first derivatives") + ") is " + s0.item());
+    }
+    List<Tensor> analytic = Autograd.grad(s0, xs, GradOptions.defaults().allowUnused(true));
+    List<double[]> an0 = new ArrayList<>();
+    String problem = "";
+    for (int i = 0; i < xs.size(); i++) {
+      double[] an = analytic.get(i).toDoubleArray();
+      an0.add(an);
+      int j = firstNonFinite(an);
+      if (j >= 0 && problem.isEmpty()) {
+        problem = "analytic derivative of input " + i + " element " + Arrays.toString(unravel(j, xs.get(i).shape()))
+            + " is " + an[j];
+      }
+    }
 
     double worstScore = -1;
     int worstInput = -1;
@@ -131,12 +186,11 @@ public final class GradCheck {
     double wa = 0;
     double wn = 0;
     double worstRel = 0;
-    double[] relPer = new double[xs.size()];
-    boolean passed = true;
+    boolean passed = problem.isEmpty();
     int checked = 0;
     for (int i = 0; i < xs.size(); i++) {
       double[] base = xs.get(i).toDoubleArray();
-      double[] an = analytic.get(i).toDoubleArray();
+      double[] an = an0.get(i);
       int[] shape = xs.get(i).shape();
       Device dev = xs.get(i).device();
       for (int j = 0; j < base.length; j++) {
@@ -147,6 +201,11 @@ public final class GradCheck {
         double minus = evalWith(scalar, xs, i, base, shape, dev);
         base[j] = orig;
         double num = (plus - minus) / (2 * opt.eps());
+        if (!Double.isFinite(num) && problem.isEmpty()) {
+          problem = "numeric derivative of input " + i + " element " + Arrays.toString(unravel(j, shape)) + " is "
+              + num + " (f(x + eps) = " + plus + ", f(x - eps) = " + minus + ")";
+          passed = false;
+        }
         double err = Math.abs(an[j] - num);
         double tol = opt.atol() + opt.rtol() * Math.abs(num);
         double rel = err / Math.max(Math.abs(num), 1e-12);
@@ -166,7 +225,23 @@ public final class GradCheck {
         }
       }
     }
-    return new Report(passed, opt.order(), worstInput, worstIndex, wa, wn, worstRel, relPer, checked);
+    return new Report(passed, opt.order(), worstInput, worstIndex, wa, wn, worstRel, relPer, checked, problem);
+  }
+
+  /** A failed report for a non-finite value met before any comparison. */
+  private static Report failed(Options opt, int input, int[] index, double[] relPer, String problem) {
+    return new Report(false, opt.order(), input, index, Double.NaN, Double.NaN, Double.POSITIVE_INFINITY, relPer, 0,
+        problem);
+  }
+
+  /** The index of the first NaN or infinite value, or -1. */
+  private static int firstNonFinite(double[] v) {
+    for (int i = 0; i < v.length; i++) {
+      if (!Double.isFinite(v[i])) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static double evalWith(Function<List<Tensor>, Tensor> scalar, List<Tensor> xs, int i, double[] values,

@@ -517,9 +517,10 @@ public final class Tensor {
   }
 
   /**
-   * {@code max(x, 0)}, defined as {@code where(x > 0, x, 0)} ({@link F#reluComposite}; relu(-2) and
-   * relu(NaN) are +0). Runs as one fused pass forward and one backward, with the composite's derivatives
-   * of every order.
+   * {@code max(x, 0)}, defined as {@code where(x <= 0, 0, x)} ({@link F#reluComposite}): relu(-2) and relu(-0)
+   * are +0, relu(NaN) is NaN and the gradient passes where x &gt; 0 or x is NaN (zero where x &lt;= 0), as
+   * PyTorch's. Runs as one fused pass forward and one backward, with the composite's derivatives of every
+   * order.
    */
   public Tensor relu() {
     return numel() == 0 ? F.reluComposite(this) : FusedOps.relu(this);
@@ -585,17 +586,26 @@ public final class Tensor {
     return div(scalarLike(s));
   }
 
-  /** Elementwise maximum, composed with {@link #where}; ties send the gradient to {@code this}. */
+  /**
+   * Elementwise maximum with broadcasting, composed with {@link #where}: NaN where either operand is NaN (as
+   * PyTorch's {@code torch.maximum}); ties and a NaN in {@code this} send the gradient to {@code this}, a NaN
+   * in {@code o} alone to {@code o}.
+   */
   public Tensor maximum(Tensor o) {
-    return where(ge(o), this, o);
+    return where(ge(o).add(isNaN()), this, o);
   }
 
-  /** Elementwise minimum, composed with {@link #where}; ties send the gradient to {@code this}. */
+  /** Elementwise minimum, the mirror of {@link #maximum} (NaN where either is NaN, ties to {@code this}). */
   public Tensor minimum(Tensor o) {
-    return where(le(o), this, o);
+    return where(le(o).add(isNaN()), this, o);
   }
 
-  /** Clamps into [lo, hi]. */
+  /** Mask of the NaN elements ({@code x != x}: 1 or 0, this dtype, no gradient). */
+  private Tensor isNaN() {
+    return ne(this);
+  }
+
+  /** Clamps into [lo, hi] as {@code minimum(maximum(x, lo), hi)}: NaN stays NaN, +-Inf go to the bounds. */
   public Tensor clamp(double lo, double hi) {
     return maximum(scalarLike(lo)).minimum(scalarLike(hi));
   }

@@ -151,7 +151,7 @@ public interface Backend {
   }
 
   /**
-   * {@link #batchNormTrain} followed by ReLU ({@code y > 0 ? y : +0}, as {@link #relu}) in one kernel:
+   * {@link #batchNormTrain} followed by ReLU ({@code y <= 0 ? +0 : y}, as {@link #relu}) in one kernel:
    * returns {@code {relu(y), mean [C], invStd [C]}}. The default runs the two kernels.
    */
   default Buffer[] batchNormReluTrain(View x, View gamma, View beta, double eps) {
@@ -160,8 +160,8 @@ public interface Backend {
 
   /**
    * The backward of {@link #batchNormReluTrain}: {@link #batchNormBackward} of the masked gradient
-   * {@code out > 0 ? g : +0}, where {@code out} is the fused op's output (positive exactly where the
-   * normalised value is). The default runs {@link #reluBackward} and {@link #batchNormBackward}.
+   * {@code out <= 0 ? +0 : g}, where {@code out} is the fused op's output (positive exactly where the
+   * normalised value is, NaN exactly where it is). The default runs {@link #reluBackward} and {@link #batchNormBackward}.
    */
   default Buffer[] batchNormReluBackward(View g, View x, View out, View mean, View invStd, View gamma) {
     return FusedDefaults.batchNormReluBackward(this, g, x, out, mean, invStd, gamma);
@@ -208,17 +208,17 @@ public interface Backend {
   }
 
   /**
-   * ReLU as core defines it, {@code x > 0 ? x : +0} (NaN and -0 give +0, as {@code where(x > 0, x, 0)}),
-   * as one pass: a contiguous buffer of x's shape. The default composes {@link #binary} (GT) and
-   * {@link #where}.
+   * ReLU as core defines it, {@code x <= 0 ? +0 : x} (-0 gives +0 and NaN gives NaN, as {@code where(x <= 0,
+   * 0, x)} and PyTorch's relu), as one pass: a contiguous buffer of x's shape. The default composes
+   * {@link #binary} (LE) and {@link #where}.
    */
   default Buffer relu(View x) {
     return FusedDefaults.relu(this, x);
   }
 
   /**
-   * The backward of {@link #relu}: {@code x > 0 ? g : +0} for x and the output gradient g of the same
-   * shape (not differentiable again: core only calls it when the backward is not recorded).
+   * The backward of {@link #relu}: {@code x <= 0 ? +0 : g} (g where x is NaN, as PyTorch's threshold_backward)
+   * for x and the output gradient g of the same shape (not differentiable again: core only calls it when the backward is not recorded).
    */
   default Buffer reluBackward(View x, View g) {
     return FusedDefaults.reluBackward(this, x, g);

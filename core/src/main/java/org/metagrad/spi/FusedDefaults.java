@@ -296,7 +296,7 @@ final class FusedDefaults {
     return maskBy(be, "reluBackward", x, g);
   }
 
-  /** {@code x > 0 ? v : +0}, from GT and where. */
+  /** {@code x <= 0 ? +0 : v} (v where x is NaN), from LE and where. */
   private static Buffer maskBy(Backend be, String op, View x, View v) {
     if (!java.util.Arrays.equals(x.shape(), v.shape()) || x.dtype() != v.dtype()) {
       throw new IllegalArgumentException(op + ": gradient " + java.util.Arrays.toString(v.shape()) + " " + v.dtype()
@@ -305,8 +305,8 @@ final class FusedDefaults {
     int[] xs = x.shape();
     try (Temps t = new Temps()) {
       View zero = new View(t.add(be.full(x.dtype(), 1, 0)), 0, xs, new int[xs.length]);
-      View mask = View.contiguous(t.add(be.binary(BinaryOp.GT, x, zero)), xs);
-      return be.where(mask, v, zero);
+      View mask = View.contiguous(t.add(be.binary(BinaryOp.LE, x, zero)), xs);
+      return be.where(mask, zero, v);
     }
   }
 }

@@ -115,7 +115,7 @@ public class FusedOpBench {
     return reluBackward(x.relu());
   }
 
-  /** The composite ReLU, where(x > 0, x, 0): a mask pass and a select forward, a select backward. */
+  /** The composite ReLU, where(x <= 0, 0, x): a mask pass and a select forward, a select backward. */
   @Benchmark
   public List<Tensor> reluComposite() {
     return reluBackward(F.reluComposite(x));

@@ -20,6 +20,11 @@ import org.metagrad.nn.Params;
  * <p>An exact (second-order) meta-gradient passes; a first-order approximation or a silently detached
  * graph does not. Error per element: {@code |analytic - numeric| / max(|analytic|, |numeric|, floor)}.
  *
+ * <p>It never passes vacuously or at a non-finite point: parameters with no element at all are an
+ * IllegalArgumentException, and a non-finite parameter, meta-loss, meta-gradient element (every element, not
+ * only the checked subset) or finite difference fails the check with a {@link Report#problem()} naming the
+ * tensor and element.
+ *
  * <pre>{@code
  * MetaGradCheck.Report r = MetaGradCheck.verify(maml, params64, task64, MetaGradCheck.Options.defaults());
  * if (!r.passed()) throw new AssertionError(r);
@@ -89,9 +94,10 @@ public final class MetaGradCheck {
    * @param entries one per parameter tensor, in parameter order
    * @param worstRelError maximum over entries
    * @param tolerance the tolerance used
-   * @param passed {@code worstRelError <= tolerance}
+   * @param passed {@code worstRelError <= tolerance} and no problem
+   * @param problem the first non-finite value met (which tensor and element, and what it was), or empty
    */
-  public record Report(List<Entry> entries, double worstRelError, double tolerance, boolean passed) {
+  public record Report(List<Entry> entries, double worstRelError, double tolerance, boolean passed, String problem) {
     /** Worst relative error of the named tensor. */
     public double relError(String name) {
       for (Entry e : entries) {
@@ -105,7 +111,11 @@ public final class MetaGradCheck {
     @Override
     public String toString() {
       StringBuilder sb = new StringBuilder();
-      sb.append(passed ? "passed" : "FAILED").append(" meta-gradient check: worst relative error ")
+      sb.append(passed ? "passed" : "FAILED").append(" meta-gradient check: ");
+      if (!problem.isEmpty()) {
+        sb.append(problem).append("; ");
+      }
+      sb.append("worst relative error ")
           .append(String.format("%.3e", worstRelError)).append(" (tolerance ").append(tolerance).append(")");
       for (Entry e : entries) {
         sb.append("\n  ").append(e);
@@ -118,7 +128,8 @@ public final class MetaGradCheck {
    * Compares {@code learner.metaGradient(params, task)} with central differences of
    * {@code learner.metaLoss(params, task).loss()}.
    *
-   * @throws IllegalArgumentException if a parameter or the task is not FLOAT64
+   * @throws IllegalArgumentException if a parameter or the task is not FLOAT64, or the parameters hold no
+   *     element at all (nothing to check)
    */
   public static Report verify(MetaLearner learner, Params params, FewShotTask task, Options opt) {
     for (Map.Entry<String, Tensor> e : params.asMap().entrySet()) {
@@ -130,13 +141,32 @@ public final class MetaGradCheck {
     if (task.supportX().dtype() != DType.FLOAT64 || task.queryX().dtype() != DType.FLOAT64) {
       throw new IllegalArgumentException("MetaGradCheck: the task is not FLOAT64 (task.to(DType.FLOAT64))");
     }
+    if (params.numel() == 0) {
+      throw new IllegalArgumentException("MetaGradCheck: nothing to check: the parameters " + params.names()
+          + " hold no element (a check over zero elements would pass vacuously)");
+    }
     Params leaves = params.detach().requiresGrad(true);
-    List<Tensor> analytic = Autograd.grad(learner.metaLoss(leaves, task).loss(), leaves.values(),
-        GradOptions.defaults().allowUnused(true));
+    List<String> names = leaves.names();
+    String problem = "";
+    for (String name : names) {
+      problem = problem.isEmpty() ? nonFinite("parameter '" + name + "'", leaves.get(name)) : problem;
+    }
+    if (!problem.isEmpty()) {
+      return new Report(List.of(), Double.POSITIVE_INFINITY, opt.tolerance(), false,
+          problem + " (finite differences need a finite point)");
+    }
+    Tensor loss0 = learner.metaLoss(leaves, task).loss();
+    if (!Double.isFinite(loss0.item())) {
+      return new Report(List.of(), Double.POSITIVE_INFINITY, opt.tolerance(), false,
+          "the meta-loss is " + loss0.item() + " at the given parameters");
+    }
+    List<Tensor> analytic = Autograd.grad(loss0, leaves.values(), GradOptions.defaults().allowUnused(true));
+    for (int i = 0; i < names.size() && problem.isEmpty(); i++) {
+      problem = nonFinite("meta-gradient of '" + names.get(i) + "'", analytic.get(i));
+    }
     Rng rng = new Rng(opt.seed());
     List<Entry> entries = new ArrayList<>();
     double worst = 0;
-    List<String> names = leaves.names();
     for (int i = 0; i < names.size(); i++) {
       String name = names.get(i);
       Tensor p = leaves.get(name);
@@ -154,6 +184,10 @@ public final class MetaGradCheck {
         double minus = lossWith(learner, leaves, name, base, p, task);
         base[j] = orig;
         double num = (plus - minus) / (2 * opt.eps());
+        if (!Double.isFinite(num) && problem.isEmpty()) {
+          problem = "finite difference of '" + name + "' element " + j + " of " + java.util.Arrays.toString(p.shape())
+              + " is " + num + " (loss " + plus + " at +eps, " + minus + " at -eps)";
+        }
         double err = Math.abs(an[j] - num) / Math.max(Math.max(Math.abs(an[j]), Math.abs(num)), opt.floor());
         if (Double.isNaN(err)) {
           err = Double.POSITIVE_INFINITY;
@@ -167,7 +201,19 @@ public final class MetaGradCheck {
       entries.add(new Entry(name, idx.length, w, wa, wn));
       worst = Math.max(worst, w);
     }
-    return new Report(List.copyOf(entries), worst, opt.tolerance(), worst <= opt.tolerance());
+    return new Report(List.copyOf(entries), worst, opt.tolerance(), worst <= opt.tolerance() && problem.isEmpty(),
+        problem);
+  }
+
+  /** "what element j of [shape] is NaN" for the first non-finite element of t, or empty. */
+  private static String nonFinite(String what, Tensor t) {
+    double[] v = t.toDoubleArray();
+    for (int j = 0; j < v.length; j++) {
+      if (!Double.isFinite(v[j])) {
+        return what + " element " + j + " of " + java.util.Arrays.toString(t.shape()) + " is " + v[j];
+      }
+    }
+    return "";
   }
 
   private static double lossWith(MetaLearner learner, Params leaves, String name, double[] values, Tensor like,

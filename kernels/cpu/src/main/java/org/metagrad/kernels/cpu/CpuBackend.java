@@ -371,7 +371,7 @@ final class CpuBackend implements Backend {
     return maskPositive("reluBackward", x, g);
   }
 
-  /** {@code x > 0 ? v : +0} in one pass (relu forward with v = x, backward with v = the gradient). */
+  /** {@code x <= 0 ? +0 : v} in one pass (relu forward with v = x, backward with v = the gradient; NaN x passes v). */
   private Buffer maskPositive(String op, View x, View v) {
     if (!Arrays.equals(x.shape(), v.shape()) || x.dtype() != v.dtype()) {
       throw new IllegalArgumentException(op + ": gradient " + Arrays.toString(v.shape()) + " " + v.dtype()

@@ -132,8 +132,8 @@ final class CpuFused {
 
   /**
    * Batch norm's backward; with {@code out} (the output of {@link #batchNormTrain} with relu) the gradient
-   * is first masked by {@code out > 0}, one channel at a time into a buffer that stays in L2, so the
-   * masked gradient never makes a pass through memory of its own.
+   * is first masked by {@code out <= 0 ? 0 : g} (g passes where out is NaN), one channel at a time into a
+   * buffer that stays in L2, so the masked gradient never makes a pass through memory of its own.
    */
   Buffer[] batchNormBackward(View g, View x, View out, View mean, View invStd, View gamma) {
     String op = out == null ? "batchNormBackward" : "batchNormReluBackward";

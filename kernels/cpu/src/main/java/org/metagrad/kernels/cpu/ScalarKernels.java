@@ -160,19 +160,20 @@ class ScalarKernels {
   }
 
   /**
-   * {@code o = x > 0 ? v : +0} elementwise: relu's forward (v = x) and backward (v = the output
-   * gradient). NaN in x gives +0.
+   * {@code o = x <= 0 ? +0 : v} elementwise: relu's forward (v = x) and backward (v = the output
+   * gradient). NaN in x, for which {@code <=} is false, passes v (relu(NaN) is NaN and its gradient passes,
+   * as in PyTorch); -0 gives +0.
    */
   void maskPositiveF(float[] x, int xo, int sx, float[] v, int vo, int sv, float[] o, int oo, int n) {
     for (int i = 0; i < n; i++) {
-      o[oo + i] = x[xo + i * sx] > 0 ? v[vo + i * sv] : 0f;
+      o[oo + i] = x[xo + i * sx] <= 0 ? 0f : v[vo + i * sv];
     }
   }
 
   /** Double version of {@link #maskPositiveF}. */
   void maskPositiveD(double[] x, int xo, int sx, double[] v, int vo, int sv, double[] o, int oo, int n) {
     for (int i = 0; i < n; i++) {
-      o[oo + i] = x[xo + i * sx] > 0 ? v[vo + i * sv] : 0d;
+      o[oo + i] = x[xo + i * sx] <= 0 ? 0d : v[vo + i * sv];
     }
   }
 

@@ -391,8 +391,9 @@ final class VectorKernels extends ScalarKernels {
     FloatVector zero = FloatVector.zero(FS);
     int i = 0;
     for (; i < ub; i += VLF) {
-      VectorMask<Float> m = FloatVector.fromArray(FS, x, xo + i).compare(VectorOperators.GT, 0f);
-      zero.blend(FloatVector.fromArray(FS, v, vo + i), m).intoArray(o, oo + i);
+      // LE, not GT: the mask is false for NaN, so NaN passes v as in the scalar loop.
+      VectorMask<Float> m = FloatVector.fromArray(FS, x, xo + i).compare(VectorOperators.LE, 0f);
+      FloatVector.fromArray(FS, v, vo + i).blend(zero, m).intoArray(o, oo + i);
     }
     super.maskPositiveF(x, xo + i, 1, v, vo + i, 1, o, oo + i, n - i);
   }
@@ -407,8 +408,8 @@ final class VectorKernels extends ScalarKernels {
     DoubleVector zero = DoubleVector.zero(DS);
     int i = 0;
     for (; i < ub; i += VLD) {
-      VectorMask<Double> m = DoubleVector.fromArray(DS, x, xo + i).compare(VectorOperators.GT, 0d);
-      zero.blend(DoubleVector.fromArray(DS, v, vo + i), m).intoArray(o, oo + i);
+      VectorMask<Double> m = DoubleVector.fromArray(DS, x, xo + i).compare(VectorOperators.LE, 0d);
+      DoubleVector.fromArray(DS, v, vo + i).blend(zero, m).intoArray(o, oo + i);
     }
     super.maskPositiveD(x, xo + i, 1, v, vo + i, 1, o, oo + i, n - i);
   }

@@ -460,7 +460,7 @@ class CpuBackendConformanceTest {
     long seed = 41;
     for (int[] shape : shapes()) {
       for (Layout lx : Layout.values()) {
-        // Integers in [-2, 2] with NaNs: exact zeros and NaN must give +0, as where(x > 0, x, 0).
+        // Integers in [-2, 2] with NaNs: exact zeros must give +0 and NaN stay NaN, as where(x <= 0, 0, x).
         View x = TestViews.integers(dt, lx, shape, seed++, true);
         View r = TestViews.random(dt, lx, shape, seed++, -1, 1);
         View g = TestViews.random(dt, Layout.PERMUTED, shape, seed++, -1, 1);
@@ -472,7 +472,7 @@ class CpuBackendConformanceTest {
         }
       }
     }
-    // -0 and -inf give +0, +inf stays; the gradient passes only where x > 0.
+    // -0 and -inf give +0, +inf and NaN stay; the gradient passes where x > 0 or x is NaN (PyTorch's rule).
     double[] special = {-0.0, 0.0, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, Double.NaN, -1e-30, 1e-30,
         Double.MIN_VALUE, -3, 3, 0.5, -0.5, 7, -7, 1, -1, 2, -2, 0.25};
     View sx = View.contiguous(be.upload(special, dt), s(special.length));
@@ -481,11 +481,11 @@ class CpuBackendConformanceTest {
     double[] gx = get(be.reluBackward(sx, sg), special.length);
     for (int i = 0; i < special.length; i++) {
       double v = dt == DType.FLOAT32 ? (float) special[i] : special[i];
-      double want = v > 0 ? v : 0.0;
-      assertThat(Double.doubleToRawLongBits(y[i])).as(name + " relu(" + special[i] + ")")
-          .isEqualTo(Double.doubleToRawLongBits(want));
+      double want = v <= 0 ? 0.0 : v;
+      assertThat(Double.doubleToLongBits(y[i])).as(name + " relu(" + special[i] + ")")
+          .isEqualTo(Double.doubleToLongBits(want));
       assertThat(Double.doubleToRawLongBits(gx[i])).as(name + " relu'(" + special[i] + ")")
-          .isEqualTo(Double.doubleToRawLongBits(v > 0 ? -2.5 : 0.0));
+          .isEqualTo(Double.doubleToRawLongBits(v <= 0 ? 0.0 : -2.5));
     }
   }
 

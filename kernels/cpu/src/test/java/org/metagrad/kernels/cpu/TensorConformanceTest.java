@@ -10,7 +10,9 @@ import org.metagrad.spi.Backends;
 
 /**
  * The shared Tensor-level conformance suite (ops vs the reference backend over odd sizes and layouts,
- * gradcheck orders 1 and 2, a second-order MAML meta-gradient) on both CPU backends.
+ * gradcheck orders 1 and 2, a second-order MAML meta-gradient, NaN and +-Inf cases) on the CPU backends:
+ * cpu-scalar, cpu-vector, and cpu-vector-alt (the vector set with the kernel choices this JDK does not
+ * default to, see {@link TestViews#backend}).
  */
 class TensorConformanceTest {
 
@@ -33,6 +35,14 @@ class TensorConformanceTest {
     @Override
     protected Backend cpuBackend() {
       return Backends.openCpu("cpu-vector");
+    }
+  }
+
+  @Nested
+  class VectorAlt extends AbstractBackendConformanceTest {
+    @Override
+    protected Backend cpuBackend() {
+      return TestViews.backend("cpu-vector-alt", 2);
     }
   }
 }
