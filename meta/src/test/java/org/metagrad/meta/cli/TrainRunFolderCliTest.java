@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
@@ -28,7 +27,19 @@ class TrainRunFolderCliTest {
         "--queries", "2", "--test-ways", "5", "--test-shots", "1", "--test-queries", "2", "--iterations", "4",
         "--val-every", "2", "--val-episodes", "2", "--test-episodes", "3", "--checkpoint-every", "1", "--threads", "2",
         "--no-progress", "--out", out.toString()));
-    a.addAll(Arrays.asList(extra));
+    // An extra option given with a value replaces the default's value (picocli refuses repeated options).
+    for (int i = 0; i < extra.length; i++) {
+      boolean hasValue = i + 1 < extra.length && !extra[i + 1].startsWith("--");
+      int at = a.indexOf(extra[i]);
+      if (hasValue && at >= 0) {
+        a.set(at + 1, extra[++i]);
+      } else {
+        a.add(extra[i]);
+        if (hasValue) {
+          a.add(extra[++i]);
+        }
+      }
+    }
     return a.toArray(new String[0]);
   }
 
