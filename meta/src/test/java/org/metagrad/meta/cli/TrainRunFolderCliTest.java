@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
@@ -69,6 +70,25 @@ class TrainRunFolderCliTest {
     assertFinite(dir.resolve("best.safetensors"));
     assertThat(Files.readAllLines(dir.resolve("metrics.csv"))).hasSize(3);   // header + iterations 1 and 2
     assertThat(dir.resolve("metrics.json")).doesNotExist();
+
+    // A checkpoint with a NaN weight is refused by eval, naming file and tensor, unless --allow-non-finite.
+    Checkpoints.Loaded good = Checkpoints.load(dir.resolve("last.safetensors"));
+    String name = good.params().names().get(0);
+    float[] w = good.params().get(name).toFloatArray();
+    w[1] = Float.NaN;
+    Path nan = tmp.resolve("nan.safetensors");
+    Checkpoints.save(nan, good.params().with(name, Tensor.of(w, good.params().get(name).shape())), null, null,
+        good.metadata());
+    String[] eval = {"eval", "--run", dir.toString(), "--checkpoint", nan.toString(), "--data",
+        DataPaths.root().toString(), "--episodes", "2", "--no-progress", "--out", tmp.resolve("e.json").toString()};
+    CliTest.Outcome refused = CliTest.run(eval);
+    assertThat(refused.status()).isNotZero();
+    assertThat(refused.err()).contains(nan.toString()).contains("'" + name + "'").contains("NaN")
+        .contains("index 1");
+    String[] allowed = Arrays.copyOf(eval, eval.length + 1);
+    allowed[eval.length] = "--allow-non-finite";
+    CliTest.Outcome loaded = CliTest.run(allowed);
+    assertThat(loaded.status()).as(loaded.out() + loaded.err()).isZero();
   }
 
   @Test
