@@ -11,6 +11,7 @@ import org.metagrad.meta.data.DataPaths;
 import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.TrainConfig;
 import org.metagrad.nn.Params;
+import org.metagrad.nn.io.Checkpoints;
 
 /** Helpers shared by the subcommands. */
 final class CliSupport {
@@ -84,8 +85,23 @@ final class CliSupport {
    */
   static Loaded load(RunFolder first, TrainConfig firstTest, String checkpoint, List<Path> others,
       UnaryOperator<TrainConfig> testSettings) {
+    return load(first, firstTest, checkpoint, others, testSettings, Checkpoints.LoadOptions.strict());
+  }
+
+  /** Description of the {@code --allow-non-finite} option of eval and oneshot. */
+  static final String ALLOW_NON_FINITE_HELP = "Load checkpoints holding NaN or infinite values (a diverged"
+      + " run's) instead of refusing them; the results will be meaningless, but a diverged model can be inspected.";
+
+  /** The checkpoint load options of {@code --allow-non-finite}. */
+  static Checkpoints.LoadOptions loadOptions(boolean allowNonFinite) {
+    return allowNonFinite ? Checkpoints.LoadOptions.allowingNonFinite() : Checkpoints.LoadOptions.strict();
+  }
+
+  /** As {@link #load(RunFolder, TrainConfig, String, List, UnaryOperator)}, loading with {@code options}. */
+  static Loaded load(RunFolder first, TrainConfig firstTest, String checkpoint, List<Path> others,
+      UnaryOperator<TrainConfig> testSettings, Checkpoints.LoadOptions options) {
     FewShotLearner learner = Experiment.fewShotLearner(firstTest, Experiment.model(firstTest));
-    Params params = Experiment.loadParams(first.config(), first.checkpoint());
+    Params params = Experiment.loadParams(first.config(), first.checkpoint(), options);
     if (others == null || others.isEmpty()) {
       return new Loaded(learner, params, List.of(first.checkpoint()));
     }
@@ -110,7 +126,7 @@ final class CliSupport {
       }
       TrainConfig t = testSettings.apply(c);
       learners.add(Experiment.fewShotLearner(t, Experiment.model(t)));
-      ps.add(Experiment.loadParams(c, rf.checkpoint()));
+      ps.add(Experiment.loadParams(c, rf.checkpoint(), options));
       ckpts.add(rf.checkpoint());
     }
     return new Loaded(ModelEnsemble.of(learners), ModelEnsemble.params(ps), List.copyOf(ckpts));

@@ -47,6 +47,9 @@ public final class EvalCommand implements Callable<Integer> {
       + " (default ${DEFAULT-VALUE}).")
   String checkpoint = "best";
 
+  @Option(names = "--allow-non-finite", description = CliSupport.ALLOW_NON_FINITE_HELP)
+  boolean allowNonFinite;
+
   @Option(names = "--data", paramLabel = "DIR", description = "Data root holding omniglot/ (default: $METAGRAD_DATA).")
   Path data;
 
@@ -131,7 +134,8 @@ public final class EvalCommand implements Callable<Integer> {
     }
     Path dataRoot = CliSupport.dataRoot(data);
     TrainConfig c = testSettings(trained, dataRoot);
-    CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> testSettings(t, dataRoot));
+    CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> testSettings(t, dataRoot),
+        CliSupport.loadOptions(allowNonFinite));
     Params params = loaded.params();
     FewShotLearner learner = CliSupport.shiftEnsemble(loaded.learner(), shiftEnsemble);
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
  * {@code devices}; {@code metagrad <subcommand> --help} explains each option.
  *
  * <p>Exit status: 0 on success, 1 when a check fails (gradcheck, sine), 2 for bad arguments or missing data
- * (with a one-line message on stderr naming the problem).
+ * (with a one-line message on stderr naming the problem), 3 when training diverged ({@code train} met a
+ * non-finite loss, gradient or parameter; the message names the iteration and the last good checkpoint).
  *
  * <pre>{@code java --add-modules jdk.incubator.vector -jar meta/target/metagrad.jar [subcommand] [options]}</pre>
  */
@@ -25,6 +26,8 @@ import picocli.CommandLine.Command;
 public final class Main implements java.util.concurrent.Callable<Integer> {
   /** Exit status for bad arguments, missing data or other usage errors. */
   public static final int USAGE_ERROR = 2;
+  /** Exit status of a training run stopped by a non-finite loss, gradient or parameter. */
+  public static final int DIVERGED = 3;
 
   /** Entry point; exits with the command's status. */
   public static void main(String[] args) {
@@ -35,6 +38,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
   public static int run(String... args) {
     CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      if (ex instanceof org.metagrad.meta.train.TrainingDivergedException) {
+        cmd.getErr().println("metagrad " + cmd.getCommandName() + ": error: " + ex.getMessage());
+        cmd.getErr().flush();
+        return DIVERGED;
+      }
       if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
           || ex instanceof UncheckedIOException) {
         cmd.getErr().println("metagrad " + cmd.getCommandName() + ": error: " + ex.getMessage());

@@ -38,6 +38,9 @@ public final class OneShotCommand implements Callable<Integer> {
       + " (default ${DEFAULT-VALUE}).")
   String checkpoint = "best";
 
+  @Option(names = "--allow-non-finite", description = CliSupport.ALLOW_NON_FINITE_HELP)
+  boolean allowNonFinite;
+
   @Option(names = "--runs", paramLabel = "DIR", description = "Folder of runNN/ challenge runs"
       + " (default: $METAGRAD_DATA/omniglot-oneshot).")
   Path runs;
@@ -71,7 +74,8 @@ public final class OneShotCommand implements Callable<Integer> {
     Path folder = runs != null ? runs : CliSupport.dataRoot(data).resolve("omniglot-oneshot");
     List<OneShotRun> all = OneShotReader.readAll(folder, c.side());
     // Every --ensemble-with run must have the first run's split (CliSupport.load), so the check above covers them.
-    CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> t);
+    CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> t,
+        CliSupport.loadOptions(allowNonFinite));
     Params params = loaded.params();
     FewShotLearner learner = CliSupport.shiftEnsemble(loaded.learner(), shiftEnsemble);
     OneShotChallenge.Report r = OneShotChallenge.run(learner, params, all);

@@ -58,7 +58,8 @@ public final class TrainCommand implements Callable<Integer> {
       + " seeded per episode, so runs stay reproducible and resumable (default: none).")
   String distort = "none";
 
-  @Option(names = "--side", description = "Image side in pixels (default ${DEFAULT-VALUE}).")
+  @Option(names = "--side", description = "Image side in pixels, 16 to 105 (the drawings' own size)"
+      + " (default ${DEFAULT-VALUE}).")
   int side = 28;
 
   @Option(names = {"-n", "--ways"}, description = "Classes per training task N (default ${DEFAULT-VALUE}).")
@@ -172,8 +173,15 @@ public final class TrainCommand implements Callable<Integer> {
   Path out = Path.of("runs", "train");
 
   @Option(names = "--resume", description = "Continue the interrupted run in --out from its last.safetensors; the"
-      + " result is bit-identical to an uninterrupted run.")
+      + " settings must be the run's (config.json), and the result is bit-identical to an uninterrupted run. A"
+      + " missing or stale best.safetensors is not trusted: the best model is then chosen again from the"
+      + " validations after the resumed iteration.")
   boolean resume;
+
+  @Option(names = "--overwrite", description = "Replace the run in a non-empty --out: delete its config.json,"
+      + " metrics, checkpoints and curves first (other files are left alone). Without it, training into a"
+      + " non-empty folder is an error, so two runs are never mixed in one folder.")
+  boolean overwrite;
 
   @Option(names = "--no-progress", description = "Do not draw progress bars on stderr.")
   boolean noProgress;
@@ -219,7 +227,7 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     TrainConfig c = config();
     CliSupport.capKernelThreads(threads);
-    new Experiment(c, System.out, noProgress ? null : System.err).run(resume);
+    new Experiment(c, System.out, noProgress ? null : System.err).run(resume, overwrite);
     return 0;
   }
 }

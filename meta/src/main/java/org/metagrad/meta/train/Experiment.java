@@ -3,6 +3,7 @@ package org.metagrad.meta.train;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,6 +40,7 @@ import org.metagrad.nn.Backbones;
 import org.metagrad.nn.BnMode;
 import org.metagrad.nn.Network;
 import org.metagrad.nn.Params;
+import org.metagrad.nn.io.AtomicFiles;
 import org.metagrad.nn.io.Checkpoints;
 import org.metagrad.nn.optim.Adam;
 import org.metagrad.nn.optim.LrSchedule;
@@ -225,40 +227,85 @@ public final class Experiment {
     return c.seed() * 1_000_003L + 29;
   }
 
+  /** The files a run writes into its folder (besides the temporary files of its atomic writes). */
+  public static final List<String> RUN_FILES = List.of(CONFIG, MetaTrainer.METRICS_CSV, METRICS_JSON,
+      MetaTrainer.BEST, MetaTrainer.LAST, "learning-curve.png", "loss-curve.png");
+
   /**
-   * Runs the experiment.
+   * Runs the experiment into a new (empty or absent) output folder, or resumes the run in it.
    *
    * @param resume continue from {@code out/last.safetensors} (the configuration must match the one in
    *     {@code out/config.json} except for threads and evaluation settings)
-   * @throws IllegalArgumentException for a bad configuration, missing data or a mismatched resume
+   * @throws IllegalArgumentException for a bad configuration, missing data, a non-empty output folder
+   *     without {@code resume}, or a mismatched resume
    * @throws UncheckedIOException when an output cannot be written
+   * @throws TrainingDivergedException when an iteration's loss, gradient or parameters are not finite
    */
   public Outcome run(boolean resume) {
+    return run(resume, false);
+  }
+
+  /**
+   * Runs the experiment. A run folder belongs to one run: without {@code resume} the output folder must be
+   * absent or empty, unless {@code overwrite}, which first deletes the files a run writes ({@link #RUN_FILES}
+   * and leftovers of interrupted writes; other files are left alone), so no file of an earlier run can be
+   * mistaken for this one's. With {@code resume} the folder's {@code config.json} must match this
+   * configuration (except threads, folders and evaluation settings). Every setting, the folder and the split's
+   * class counts are checked before the images are loaded.
+   *
+   * @param resume continue from {@code out/last.safetensors}
+   * @param overwrite replace the run in a non-empty output folder (not with {@code resume})
+   * @throws IllegalArgumentException for a bad configuration or folder, missing data or a mismatched resume
+   * @throws UncheckedIOException when an output cannot be written
+   * @throws TrainingDivergedException when an iteration's loss, gradient or parameters are not finite
+   */
+  public Outcome run(boolean resume, boolean overwrite) {
     long t0 = System.nanoTime();
     TrainConfig c = config;
     Path dir = c.out();
     Path resumeFrom = null;
+    if (resume && overwrite) {
+      throw new IllegalArgumentException("--resume continues the run in " + dir + " and --overwrite replaces it;"
+          + " give one of them");
+    }
     try {
-      Files.createDirectories(dir);
+      if (Files.exists(dir) && !Files.isDirectory(dir)) {
+        throw new IllegalArgumentException("--out " + dir + " exists and is not a folder");
+      }
       if (resume) {
         Path cfg = dir.resolve(CONFIG);
         resumeFrom = dir.resolve(MetaTrainer.LAST);
         if (!Files.exists(cfg) || !Files.exists(resumeFrom)) {
           throw new IllegalArgumentException("--resume: " + dir + " holds no " + CONFIG + " and "
-              + MetaTrainer.LAST + " of an earlier run");
+              + MetaTrainer.LAST + " of an earlier run (a run killed before its first checkpoint cannot be"
+              + " resumed: start it again with --overwrite)");
+        }
+        for (String f : RUN_FILES) {
+          Path p = dir.resolve(f);
+          if (Files.exists(p) && !Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("--resume: " + p + " is not a regular file");
+          }
         }
         TrainConfig before = TrainConfig.fromJson(Files.readString(cfg));
         if (!before.fingerprint().equals(c.fingerprint())) {
           throw new IllegalArgumentException("--resume: the settings differ from the run in " + dir
               + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint());
         }
+      } else {
+        claimFolder(dir, overwrite);
       }
-      Files.writeString(dir.resolve(CONFIG), c.toJson());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write to output folder " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot use output folder " + dir + ": " + e.getMessage(), e);
     }
     OmniglotReader reader = reader(c.data(), c.side(), c.threads());
     ClassSplit split = split(c, reader);
+    checkPools(c, split);
+    try {
+      Files.createDirectories(dir);
+      AtomicFiles.write(dir.resolve(CONFIG), c.toJson().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to output folder " + dir + ": " + e.getMessage(), e);
+    }
     long tl = System.nanoTime();
     ImageClasses train = reader.load(split.train());
     ImageClasses val = reader.load(split.val());
@@ -295,7 +342,10 @@ public final class Experiment {
     }
     out.printf(Locale.ROOT, "model: %s, %d parameters; algorithm: %s%n", model, init.numel(), learner);
     out.println("training: " + c);
+    // Both samplers check their pool now (e.g. a within-alphabet task needs an alphabet that large), not
+    // after the training.
     TaskSource valTasks = testTasks(c, val, valSeed(c));
+    TaskSource testTasks = testTasks(c, test, testSeed(c));
     MetaTrainer.Options opt = MetaTrainer.Options.of(c.iterations(), c.metaBatch()).threads(c.threads())
         .validateEvery(c.valEvery()).checkpointEvery(c.checkpointEvery()).clipNorm(c.clipNorm()).outDir(dir);
     MetaTrainer trainer = new MetaTrainer(objective, Adam.of(c.outerLr()), schedule(c), opt);
@@ -307,7 +357,7 @@ public final class Experiment {
     out.printf(Locale.ROOT, "trained %d iterations in %.1f s; best validation accuracy %.2f%% at iteration %d%n",
         c.iterations(), r.seconds(), 100 * r.bestScore(), r.bestIteration());
 
-    EvalResult testResult = evaluate(learner, r.best(), testTasks(c, test, testSeed(c)), c.testEpisodes(),
+    EvalResult testResult = evaluate(learner, r.best(), testTasks, c.testEpisodes(),
         c.threads(), progress);
     out.printf(Locale.ROOT, "test: %d-way %d-shot, %s%n", c.testWays(), c.testShots(), testResult);
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -315,6 +365,56 @@ public final class Experiment {
     out.println("wrote " + dir.toAbsolutePath() + "/{config.json, metrics.csv, metrics.json, best.safetensors,"
         + " last.safetensors, learning-curve.png, loss-curve.png}");
     return new Outcome(r, testResult, seconds);
+  }
+
+  /**
+   * Makes {@code dir} this run's: absent or empty is fine; a non-empty folder is an error naming it, unless
+   * {@code overwrite}, which deletes the run files and temporary leftovers in it.
+   */
+  static void claimFolder(Path dir, boolean overwrite) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    List<String> entries;
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      entries = s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+    if (entries.isEmpty()) {
+      return;
+    }
+    if (!overwrite) {
+      throw new IllegalArgumentException("--out " + dir + " is not empty (it holds "
+          + (entries.size() <= 5 ? String.join(", ", entries) : String.join(", ", entries.subList(0, 5)) + ", ...")
+          + "); a run folder holds one run: pass --resume to continue the run in it, --overwrite to replace it,"
+          + " or choose another --out");
+    }
+    for (String f : RUN_FILES) {
+      Path p = dir.resolve(f);
+      Files.deleteIfExists(p);
+      AtomicFiles.deleteTempFiles(p);
+    }
+  }
+
+  /**
+   * Checks, from the split's character lists alone (before any image is decoded), that each pool has
+   * enough classes for its tasks: training for {@code --ways}, validation and test for {@code --test-ways}.
+   */
+  static void checkPools(TrainConfig c, ClassSplit split) {
+    int per = c.rotation() == org.metagrad.meta.data.RotationMode.AS_NEW_CLASSES ? 4 : 1;
+    String times = per == 4 ? " characters x 4 rotations" : " characters";
+    if (c.algorithm() != Algorithm.TRANSFER && split.train().size() * per < c.ways()) {
+      throw new IllegalArgumentException("--ways " + c.ways() + ": the " + split.name() + " split's training pool has"
+          + " only " + split.train().size() + times + " (" + split.train().size() * per + " classes)");
+    }
+    if (split.val().size() * per < c.testWays()) {
+      throw new IllegalArgumentException("--test-ways " + c.testWays() + ": the " + split.name() + " split's"
+          + " validation pool has only " + split.val().size() + times + " (" + split.val().size() * per
+          + " classes)");
+    }
+    if (split.test().size() * per < c.testWays()) {
+      throw new IllegalArgumentException("--test-ways " + c.testWays() + ": the " + split.name() + " split's test"
+          + " pool has only " + split.test().size() + times + " (" + split.test().size() * per + " classes)");
+    }
   }
 
   /** Evaluates with a progress bar on {@code progress} (if not null). */
@@ -329,11 +429,21 @@ public final class Experiment {
     return res;
   }
 
-  /** Loads the parameters of a checkpoint written by a run of this configuration. */
+  /** Loads the parameters of a checkpoint written by a run of this configuration, refusing non-finite values. */
   public static Params loadParams(TrainConfig c, Path checkpoint) {
+    return loadParams(c, checkpoint, Checkpoints.LoadOptions.strict());
+  }
+
+  /**
+   * Loads the parameters of a checkpoint written by a run of this configuration.
+   *
+   * @param options whether NaN and infinities are refused (the default) or loaded (inspecting a diverged run)
+   * @throws org.metagrad.nn.io.CheckpointException naming the file and tensor of a bad or mismatched entry
+   */
+  public static Params loadParams(TrainConfig c, Path checkpoint, Checkpoints.LoadOptions options) {
     Network model = model(c);
     try {
-      Checkpoints.Loaded loaded = Checkpoints.load(checkpoint);
+      Checkpoints.Loaded loaded = Checkpoints.load(checkpoint, options);
       Params template;
       if (c.algorithm() == Algorithm.TRANSFER) {
         // The classifier's class count depends on the split's data; take it from the checkpoint.
@@ -384,7 +494,7 @@ public final class Experiment {
     m.put("java", System.getProperty("java.version"));
     m.put("cpus", Runtime.getRuntime().availableProcessors());
     try {
-      Files.writeString(dir.resolve(METRICS_JSON), Json.object(m));
+      AtomicFiles.write(dir.resolve(METRICS_JSON), Json.object(m).getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir.resolve(METRICS_JSON) + ": " + e.getMessage(), e);
     }
@@ -457,6 +567,11 @@ public final class Experiment {
       }
       out.printf(Locale.ROOT, "iteration %d: validation accuracy %.2f%%%s (train loss %.3f, acc %.3f)%n", iteration,
           100 * score, best ? " (best)" : "", loss, acc);
+    }
+
+    @Override
+    public void notice(String message) {
+      out.println(message);
     }
 
     void finish() {

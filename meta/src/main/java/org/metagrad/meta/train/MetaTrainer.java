@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.metagrad.Autograd;
 import org.metagrad.GradOptions;
@@ -16,7 +15,10 @@ import org.metagrad.Tensor;
 import org.metagrad.meta.algo.MetaLearner;
 import org.metagrad.meta.algo.MetaStep;
 import org.metagrad.nn.Params;
+import org.metagrad.nn.io.AtomicFiles;
+import org.metagrad.nn.io.CheckpointException;
 import org.metagrad.nn.io.Checkpoints;
+import org.metagrad.nn.io.CrashPoints;
 import org.metagrad.nn.optim.Adam;
 import org.metagrad.nn.optim.GradClip;
 import org.metagrad.nn.optim.LrSchedule;
@@ -29,8 +31,22 @@ import org.metagrad.nn.optim.Step;
  * threads, averages them in task order, optionally clips them by global norm and applies one Adam step
  * whose learning rate comes from an {@link LrSchedule} evaluated at the optimizer's step count. Every
  * {@code valEvery} iterations (and at the end) a {@link Validator} scores the parameters; the best are kept.
- * Every {@code checkpointEvery} iterations (and at the end) it writes {@code last.safetensors} (parameters,
- * Adam state, iteration, best score) and, when validation improved, {@code best.safetensors}.
+ * Every {@code checkpointEvery} iterations (and at the end) it writes {@code metrics.csv}, then, when
+ * validation improved since the previous checkpoint, {@code best.safetensors}, then {@code last.safetensors}
+ * (parameters, Adam state, iteration, metrics rows covered, best score and iteration), each atomically, so
+ * that a kill at any point leaves a folder that {@link #train resumes} exactly (see {@code checkpoint}).
+ *
+ * <p><b>Divergence.</b> Every iteration's meta-loss, meta-gradients, updated parameters and Adam moments are
+ * checked; the first non-finite value stops training with a {@link TrainingDivergedException} naming the
+ * iteration and the value, after checkpointing the last finite state (if it is not already on disk). No
+ * non-finite value is ever written to a checkpoint.
+ *
+ * <p><b>Strict resume.</b> A resumed run requires the complete state the trainer saved: finite parameters
+ * of the template's names, shapes and dtypes, every Adam moment with exactly its parameter's shape, a step
+ * count equal to the recorded iteration, and a {@code metrics.csv} holding a row for each iteration up to
+ * it (rows after it, from a run killed mid-checkpoint, are dropped). If {@code best.safetensors} is missing
+ * or is not the recorded best iteration's, the best is chosen again from the validations after the resumed
+ * iteration (the listener is told), so a result never names a best file that does not exist.
  *
  * <p><b>Determinism and exact resume.</b> Tasks are pure functions of their index, the per-task gradients
  * are summed in task order whatever thread computed them, and the checkpoint holds everything the next
@@ -57,6 +73,7 @@ public final class MetaTrainer {
   static final String META_ITERATION = "iteration";
   static final String META_BEST_SCORE = "best_val_accuracy";
   static final String META_BEST_ITERATION = "best_iteration";
+  static final String META_METRICS_ROWS = "metrics_rows";
 
   /**
    * How long and how to train.
@@ -171,6 +188,9 @@ public final class MetaTrainer {
 
     /** Called after a validation with the score and whether it is a new best. */
     default void validated(long iteration, double score, boolean best) {}
+
+    /** Called with a remark the user should see, e.g. that a resumed run re-selects its best model. */
+    default void notice(String message) {}
   }
 
   /**
@@ -238,7 +258,10 @@ public final class MetaTrainer {
    * @param resume checkpoint to continue from, or null
    * @param listener progress receiver, or null
    * @throws UncheckedIOException when a checkpoint cannot be read or written
-   * @throws IllegalArgumentException when the checkpoint does not fit {@code init} or is past the end
+   * @throws IllegalArgumentException when the checkpoint is past the end or the metrics log lost rows
+   * @throws CheckpointException when the checkpoint does not fit {@code init} or its optimizer state is
+   *     incomplete, mis-shaped, non-finite or at another step than its iteration (naming file and tensor)
+   * @throws TrainingDivergedException when an iteration produces a non-finite value
    */
   public Result train(Params init, Validator validator, Path resume, Listener listener) {
     Params params = init.detach().requiresGrad(true);
@@ -248,46 +271,56 @@ public final class MetaTrainer {
     long bestIteration = 0;
     Params best = null;
     List<Row> history = new ArrayList<>();
-    if (resume != null) {
-      try {
-        Checkpoints.Loaded c = Checkpoints.load(resume);
-        params = c.paramsLike(init).requiresGrad(true);
-        state = c.optimizer() == null ? state : c.optimizer();
-        start = Long.parseLong(require(c.metadata(), META_ITERATION, resume));
-        bestScore = Double.parseDouble(require(c.metadata(), META_BEST_SCORE, resume));
-        bestIteration = Long.parseLong(require(c.metadata(), META_BEST_ITERATION, resume));
-        Path bestFile = resume.resolveSibling(BEST);
-        if (!Double.isNaN(bestScore) && Files.exists(bestFile)) {
-          best = Checkpoints.load(bestFile).paramsLike(init);
-        }
-        history.addAll(MetricsFiles.readCsv(resume.resolveSibling(METRICS_CSV), start));
-      } catch (IOException e) {
-        throw new UncheckedIOException("MetaTrainer: cannot resume from " + resume + ": " + e.getMessage(), e);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("MetaTrainer: checkpoint " + resume + " has bad metadata: "
-            + e.getMessage(), e);
-      }
-      if (start > options.iterations()) {
-        throw new IllegalArgumentException("MetaTrainer: checkpoint " + resume + " is at iteration " + start
-            + ", past the requested " + options.iterations() + " iterations");
-      }
-    }
     if (options.outDir() != null) {
       try {
         Files.createDirectories(options.outDir());
+        // Leftovers of writes a kill interrupted; the files they were replacing are intact.
+        for (String f : new String[] {LAST, BEST, METRICS_CSV}) {
+          AtomicFiles.deleteTempFiles(options.outDir().resolve(f));
+        }
       } catch (IOException e) {
-        throw new UncheckedIOException("MetaTrainer: cannot create output folder " + options.outDir(), e);
+        throw new UncheckedIOException("MetaTrainer: cannot prepare output folder " + options.outDir() + ": "
+            + e.getMessage(), e);
       }
     }
+    if (resume != null) {
+      Resumed r = resume(init, resume, listener);
+      params = r.params.requiresGrad(true);
+      state = r.state;
+      start = r.iteration;
+      bestScore = r.bestScore;
+      bestIteration = r.bestIteration;
+      best = r.best;
+      history.addAll(r.history);
+    }
     long t0 = System.nanoTime();
+    long checkpointed = start;
+    boolean bestPending = false;
     for (long it = start + 1; it <= options.iterations(); it++) {
       double lr = schedule.lr(state.step());
       Batch b = metaBatch(params, it);
       List<Tensor> grads = b.grads;
-      if (options.clipNorm() > 0) {
+      String bad = firstNonFinite(b, params.names());
+      if (options.clipNorm() > 0 && bad == null) {
         grads = GradClip.byGlobalNorm(grads, options.clipNorm()).grads();
       }
-      Step step = adam.withLr(lr).step(params, Params.of(zip(params.names(), grads)), state);
+      Step step = null;
+      if (bad == null) {
+        step = adam.withLr(lr).step(params, Params.of(zip(params.names(), grads)), state);
+        bad = firstNonFinite("updated parameter", step.params());
+        if (bad == null) {
+          bad = firstNonFinite("Adam moment", step.state().buffers());
+        }
+      }
+      if (bad != null) {
+        // Keep the last finite state: checkpoint iteration it-1 (if not already on disk), never the bad step.
+        if (it - 1 > checkpointed) {
+          checkpoint(params.detach(), state, it - 1, bestScore, bestIteration, bestPending ? best : null, history);
+          checkpointed = it - 1;
+        }
+        throw new TrainingDivergedException(it, bad, options.outDir() == null || checkpointed == 0 ? null
+            : options.outDir().resolve(LAST), checkpointed);
+      }
       params = step.params().requiresGrad(true);
       state = step.state();
       double val = Double.NaN;
@@ -299,7 +332,7 @@ public final class MetaTrainer {
           bestScore = val;
           bestIteration = it;
           best = params.detach();
-          save(BEST, best, null, it, bestScore, bestIteration);
+          bestPending = true;
         }
         if (listener != null) {
           listener.validated(it, val, improved);
@@ -308,10 +341,9 @@ public final class MetaTrainer {
       Row row = new Row(it, b.loss, b.accuracy, lr, val, (System.nanoTime() - t0) / 1e9);
       history.add(row);
       if (last || (options.checkpointEvery() > 0 && it % options.checkpointEvery() == 0)) {
-        save(LAST, params.detach(), state, it, bestScore, bestIteration);
-        if (options.outDir() != null) {
-          MetricsFiles.writeCsv(options.outDir().resolve(METRICS_CSV), history);
-        }
+        checkpoint(params.detach(), state, it, bestScore, bestIteration, bestPending ? best : null, history);
+        checkpointed = it;
+        bestPending = false;
       }
       if (listener != null) {
         listener.iteration(row, options);
@@ -321,6 +353,168 @@ public final class MetaTrainer {
     return new Result(lastParams, best == null ? lastParams : best, bestScore,
         best == null ? options.iterations() : bestIteration, state, List.copyOf(history),
         (System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * Writes the state after iteration {@code it}, in an order that keeps the folder consistent whenever the
+   * process dies: (1) {@value #METRICS_CSV} with every row up to {@code it} (atomic replace); (2) if the
+   * best parameters changed since the last checkpoint, {@value #BEST} (atomic); (3) {@value #LAST}, the
+   * commit point, recording the iteration, the metrics rows it covers and the best iteration. A kill
+   * before (3) leaves the previous {@value #LAST} with a log that is at least as long as it needs (resume
+   * truncates the log to the checkpoint's rows) and possibly a {@value #BEST} from after it (resume sees
+   * that its iteration is not the recorded best and picks the best again).
+   */
+  private void checkpoint(Params p, OptimizerState state, long it, double bestScore, long bestIt, Params newBest,
+                          List<Row> history) {
+    if (options.outDir() == null) {
+      return;
+    }
+    CrashPoints.reached("checkpoint:start");
+    MetricsFiles.writeCsv(options.outDir().resolve(METRICS_CSV), history);
+    CrashPoints.reached("checkpoint:metrics-written");
+    if (newBest != null) {
+      save(BEST, newBest, null, bestIt, bestScore, bestIt, history.size());
+      CrashPoints.reached("checkpoint:best-written");
+    }
+    save(LAST, p, state, it, bestScore, bestIt, history.size());
+    CrashPoints.reached("checkpoint:last-written");
+  }
+
+  private record Resumed(Params params, OptimizerState state, long iteration, double bestScore, long bestIteration,
+                         Params best, List<Row> history) {}
+
+  /**
+   * Reads and checks everything a resumed run continues from; any inconsistency is an error naming the file
+   * and the entry, since continuing from it would silently take another trajectory than the run's.
+   */
+  private Resumed resume(Params init, Path resume, Listener listener) {
+    Checkpoints.Loaded c;
+    try {
+      c = Checkpoints.load(resume);
+    } catch (IOException e) {
+      throw new UncheckedIOException("MetaTrainer: cannot resume from " + resume + ": " + e.getMessage(), e);
+    }
+    long start = parseLong(c.metadata(), META_ITERATION, resume);
+    double bestScore = parseDouble(c.metadata(), META_BEST_SCORE, resume);
+    long bestIteration = parseLong(c.metadata(), META_BEST_ITERATION, resume);
+    if (start < 1) {
+      throw new CheckpointException(resume + ": iteration " + start + " is not a completed iteration (>= 1)");
+    }
+    if (start > options.iterations()) {
+      throw new IllegalArgumentException("MetaTrainer: checkpoint " + resume + " is at iteration " + start
+          + ", past the requested " + options.iterations() + " iterations");
+    }
+    Params params = c.paramsLike(init);
+    OptimizerState state = c.optimizerLike(adam.init(params));
+    // One Adam step per iteration: any other count would change every later bias correction and lr.
+    if (state.step() != start) {
+      throw new CheckpointException(resume + ": optimizer step count " + state.step() + " does not match the"
+          + " checkpoint's iteration " + start + " (one step per iteration)", Checkpoints.OPTIMIZER_PREFIX
+          + OptimizerState.STEP, null);
+    }
+    if (!Double.isNaN(bestScore) && (bestIteration < 1 || bestIteration > start)) {
+      throw new CheckpointException(resume + ": best iteration " + bestIteration + " is outside 1.." + start);
+    }
+    String rowsEntry = c.metadata().get(META_METRICS_ROWS);
+    long rows = rowsEntry == null ? start : parseLong(c.metadata(), META_METRICS_ROWS, resume);
+    if (rows != start) {
+      throw new CheckpointException(resume + ": it covers " + rows + " metrics rows but " + start
+          + " iterations (one row per iteration)");
+    }
+    Path csv = resume.resolveSibling(METRICS_CSV);
+    List<Row> all = MetricsFiles.readCsv(csv, Long.MAX_VALUE);
+    List<Row> history = new ArrayList<>();
+    for (Row r : all) {
+      if (r.iteration() <= start) {
+        if (r.iteration() != history.size() + 1) {
+          throw new IllegalArgumentException("metrics: " + csv + " has iteration " + r.iteration() + " where "
+              + (history.size() + 1) + " was expected (rows must be 1, 2, ... once each)");
+        }
+        history.add(r);
+      }
+    }
+    if (history.size() != start) {
+      throw new IllegalArgumentException("metrics: " + csv + " holds " + history.size() + " rows up to iteration "
+          + start + " but the checkpoint " + resume + " covers " + start + "; the log has lost rows");
+    }
+    if (all.size() != history.size() && options.outDir() != null) {
+      // Rows of iterations after the checkpoint (a kill after the log was written): they are recomputed.
+      MetricsFiles.writeCsv(csv, history);
+    }
+    Params best = null;
+    if (!Double.isNaN(bestScore)) {
+      Path bestFile = resume.resolveSibling(BEST);
+      String why = null;
+      if (!Files.exists(bestFile)) {
+        why = bestFile + " is missing";
+      } else {
+        try {
+          Checkpoints.Loaded b = Checkpoints.load(bestFile);
+          String bi = b.metadata().get(META_ITERATION);
+          if (bi == null || !bi.equals(Long.toString(bestIteration))) {
+            why = bestFile + " holds iteration " + bi + ", not the recorded best iteration " + bestIteration;
+          } else {
+            best = b.paramsLike(init);
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException("MetaTrainer: cannot read " + bestFile + ": " + e.getMessage(), e);
+        }
+      }
+      if (why != null) {
+        // Never report a best model that is not on disk: the best is chosen again among later validations.
+        bestScore = Double.NaN;
+        bestIteration = 0;
+        if (listener != null) {
+          listener.notice("resume: " + why + "; the best model is chosen again from the validations after"
+              + " iteration " + start);
+        }
+      }
+    }
+    return new Resumed(params, state, start, bestScore, bestIteration, best, history);
+  }
+
+  /** Where the step went non-finite: the loss, a meta-gradient; null when all are finite. */
+  private static String firstNonFinite(Batch b, List<String> names) {
+    if (!Double.isFinite(b.loss)) {
+      return "the meta-loss is " + b.loss;
+    }
+    for (int i = 0; i < b.grads.size(); i++) {
+      String where = nonFiniteElement(b.grads.get(i));
+      if (where != null) {
+        return "the meta-gradient of '" + names.get(i) + "' " + where + " (meta-loss " + b.loss + ")";
+      }
+    }
+    return null;
+  }
+
+  private static String firstNonFinite(String what, Params p) {
+    for (String n : p.names()) {
+      String where = nonFiniteElement(p.get(n));
+      if (where != null) {
+        return "the " + what + " '" + n + "' " + where;
+      }
+    }
+    return null;
+  }
+
+  private static String firstNonFinite(String what, Map<String, Tensor> m) {
+    for (Map.Entry<String, Tensor> e : m.entrySet()) {
+      String where = nonFiniteElement(e.getValue());
+      if (where != null) {
+        return "the " + what + " '" + e.getKey() + "' " + where;
+      }
+    }
+    return null;
+  }
+
+  private static String nonFiniteElement(Tensor t) {
+    double[] v = t.toDoubleArray();
+    for (int i = 0; i < v.length; i++) {
+      if (!Double.isFinite(v[i])) {
+        return "is " + v[i] + " at element " + i;
+      }
+    }
+    return null;
   }
 
   private record Batch(List<Tensor> grads, double loss, double accuracy) {}
@@ -366,28 +560,39 @@ public final class MetaTrainer {
     for (Tensor t : g) {
       detached.add(t.detach());
     }
-    double loss = s.lossValue();
-    if (!Double.isFinite(loss)) {
-      throw new IllegalStateException(String.format(Locale.ROOT,
-          "MetaTrainer: meta-loss of task %d is %s (diverged: lower the learning rates or clip the gradient)",
-          index, loss));
-    }
-    return new TaskGrad(detached, loss, s.accuracy());
+    // A non-finite loss or gradient is reported by the iteration's check, which names the iteration.
+    return new TaskGrad(detached, s.lossValue(), s.accuracy());
   }
 
-  private void save(String file, Params p, OptimizerState state, long it, double bestScore, long bestIt) {
-    if (options.outDir() == null) {
-      return;
-    }
+  private void save(String file, Params p, OptimizerState state, long it, double bestScore, long bestIt, long rows) {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put(META_ITERATION, Long.toString(it));
     meta.put(META_BEST_SCORE, Double.toString(bestScore));
     meta.put(META_BEST_ITERATION, Long.toString(bestIt));
+    meta.put(META_METRICS_ROWS, Long.toString(rows));
     Path f = options.outDir().resolve(file);
     try {
       Checkpoints.save(f, p, null, state, meta);
     } catch (IOException e) {
       throw new UncheckedIOException("MetaTrainer: cannot write checkpoint " + f + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static long parseLong(Map<String, String> meta, String key, Path file) {
+    String v = require(meta, key, file);
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new CheckpointException(file + ": metadata '" + key + "' is not an integer: '" + v + "'", null, e);
+    }
+  }
+
+  private static double parseDouble(Map<String, String> meta, String key, Path file) {
+    String v = require(meta, key, file);
+    try {
+      return Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      throw new CheckpointException(file + ": metadata '" + key + "' is not a number: '" + v + "'", null, e);
     }
   }
 

@@ -2,18 +2,19 @@ package org.metagrad.meta.train;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.metagrad.nn.io.AtomicFiles;
 
 /**
  * Reads and writes the training log {@code metrics.csv}: header
  * {@code iteration,loss,accuracy,lr,val_accuracy,seconds}, one {@link MetaTrainer.Row} per line, NaN written
- * as an empty field. Writes go to a temporary file that is then moved into place, so a crash never leaves
- * a half-written log beside a valid checkpoint.
+ * as an empty field. Writes replace the file atomically and durably ({@link AtomicFiles#write}: temporary
+ * file, fsync, rename), so a crash never leaves a half-written log.
  *
  * <pre>{@code MetricsFiles.writeCsv(dir.resolve("metrics.csv"), result.history()); }</pre>
  */
@@ -36,9 +37,7 @@ public final class MetricsFiles {
           .append(String.format(Locale.ROOT, "%.3f", r.seconds())).append('\n');
     }
     try {
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.writeString(tmp, sb.toString());
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.write(file, sb.toString().getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("metrics: cannot write " + file + ": " + e.getMessage(), e);
     }
@@ -48,12 +47,17 @@ public final class MetricsFiles {
    * The rows of a log with {@code iteration <= upTo}; an empty list if the file does not exist.
    *
    * @throws UncheckedIOException when the file exists but cannot be read
-   * @throws IllegalArgumentException when a line is malformed (naming the file and line)
+   * @throws IllegalArgumentException when the file is not a regular file or a line is malformed (naming the
+   *     file and line)
    */
   public static List<MetaTrainer.Row> readCsv(Path file, long upTo) {
     List<MetaTrainer.Row> rows = new ArrayList<>();
     if (!Files.exists(file)) {
       return rows;
+    }
+    if (!Files.isRegularFile(file)) {
+      // A FIFO would block the read forever; a directory or device is not a log.
+      throw new IllegalArgumentException("metrics: " + file + " is not a regular file");
     }
     List<String> lines;
     try {

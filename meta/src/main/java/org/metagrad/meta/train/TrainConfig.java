@@ -71,6 +71,8 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
                           int finetuneSteps, double finetuneLr, int fceSteps, ClassGrouping grouping,
                           Distortion distortion) {
 
+  /** Largest image side: the Omniglot drawings' own, 105 pixels (larger sides would only interpolate). */
+  public static final int MAX_SIDE = 105;
   /** The split names. */
   public static final String[] SPLITS = {"vinyals", "maml", "background"};
   /** The transfer heads. */
@@ -148,6 +150,11 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     if (side < 16) {
       throw new IllegalArgumentException("side must be >= 16 for the 4-block conv net, got " + side);
     }
+    if (side > MAX_SIDE) {
+      throw new IllegalArgumentException("side must be <= " + MAX_SIDE + " (the Omniglot drawings are " + MAX_SIDE
+          + " x " + MAX_SIDE + " pixels, so a larger side only interpolates, at quadratic memory cost), got "
+          + side);
+    }
     positive("iterations", iterations);
     positive("meta-batch", metaBatch);
     positive("hidden", hidden);
@@ -158,9 +165,12 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       throw new IllegalArgumentException("inner steps, test inner steps, val-every and checkpoint-every must be"
           + " >= 0 and lr-step >= 1");
     }
-    if (!(outerLr > 0) || !(innerLr >= 0) || !(lrGamma > 0) || !(clipNorm >= 0)) {
-      throw new IllegalArgumentException("learning rates must be > 0 (inner >= 0), lr-gamma > 0, clip >= 0; got"
-          + " outer " + outerLr + ", inner " + innerLr + ", gamma " + lrGamma + ", clip " + clipNorm);
+    if (!(outerLr > 0) || !(innerLr >= 0) || !(lrGamma > 0) || !(clipNorm >= 0)
+        || Double.isInfinite(outerLr) || Double.isInfinite(innerLr) || Double.isInfinite(lrGamma)
+        || Double.isInfinite(clipNorm)) {
+      throw new IllegalArgumentException("learning rates must be finite and > 0 (inner >= 0), lr-gamma finite and"
+          + " > 0, clip finite and >= 0; got outer " + outerLr + ", inner " + innerLr + ", gamma " + lrGamma
+          + ", clip " + clipNorm);
     }
     if (rotation == null || out == null || data == null) {
       throw new IllegalArgumentException("rotation, data folder and output folder must be given");

@@ -10,7 +10,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reads and writes checkpoints in the <a href="https://github.com/huggingface/safetensors">
@@ -48,7 +46,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * exactly. Any violation is a {@link CheckpointException} naming the file, the problem and the
  * tensor; since the tensors then tile the file, allocation never exceeds the file's size.
  *
- * <p><b>Writing is atomic.</b> The file is written to a temporary file in the same directory,
+ * <p><b>Writing is atomic</b> (as {@link AtomicFiles#write}). The file is written to a temporary file in the same directory,
  * forced to disk, and renamed over the target ({@code ATOMIC_MOVE}, or a plain replace where the
  * file system cannot rename atomically); the directory is then forced where the platform allows.
  * On any failure the temporary file is deleted and an existing target is left untouched. Tensors
@@ -65,7 +63,6 @@ public final class SafeTensors {
 
   private static final String METADATA_KEY = "__metadata__";
   private static final Set<String> ENTRY_FIELDS = Set.of("dtype", "shape", "data_offsets");
-  private static final AtomicLong TEMP_COUNTER = new AtomicLong();
 
   private SafeTensors() {}
 
@@ -101,7 +98,7 @@ public final class SafeTensors {
     byte[] header = encodeHeader(tensors, metadata);
     Path target = file.toAbsolutePath();
     Path dir = target.getParent();
-    Path tmp = createTemp(dir, target.getFileName().toString());
+    Path tmp = AtomicFiles.createTemp(dir, target.getFileName().toString());
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -112,13 +109,16 @@ public final class SafeTensors {
           writeFully(ch, tensors.get(i).data());
           hook.afterTensor(i);
         }
+        CrashPoints.reached(target.getFileName() + ":temp-written");
         ch.force(true);
+        CrashPoints.reached(target.getFileName() + ":temp-synced");
       }
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }
+      CrashPoints.reached(target.getFileName() + ":renamed");
     } catch (Throwable t) {
       try {
         Files.deleteIfExists(tmp);
@@ -127,44 +127,7 @@ public final class SafeTensors {
       }
       throw t;
     }
-    syncDirectory(dir);
-  }
-
-  /** Creates an empty, uniquely named hidden file next to the target, with default permissions. */
-  private static Path createTemp(Path dir, String baseName) throws IOException {
-    // Shortened so that the suffix cannot push a long name past the file system's 255-byte limit.
-    int cut = Math.min(baseName.length(), 100);
-    if (cut > 0 && cut < baseName.length() && Character.isHighSurrogate(baseName.charAt(cut - 1))) {
-      cut--; // keep a surrogate pair whole
-    }
-    String stem = baseName.substring(0, cut);
-    long pid = ProcessHandle.current().pid();
-    for (int attempt = 0; ; attempt++) {
-      Path tmp =
-          dir.resolve(
-              "." + stem + "." + pid + "-" + TEMP_COUNTER.incrementAndGet() + "-"
-                  + Long.toHexString(System.nanoTime()) + ".tmp");
-      try {
-        FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        return tmp;
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 100) {
-          throw e;
-        }
-      }
-    }
-  }
-
-  /**
-   * Forces the directory entry of the renamed file to disk. Opening a directory for reading is not
-   * possible on every platform (Windows); there the rename is as durable as the OS makes it.
-   */
-  private static void syncDirectory(Path dir) {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // Not supported here; the data itself was already forced before the rename.
-    }
+    AtomicFiles.syncDirectory(dir);
   }
 
   private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
@@ -278,6 +241,11 @@ public final class SafeTensors {
    * @throws IOException if the file cannot be read
    */
   public static Checkpoint read(Path file) throws IOException {
+    // A FIFO or device would block the read (or never end); only a regular file can be a checkpoint.
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      throw new CheckpointException(file + ": not a regular file (a checkpoint must be a plain file, not a"
+          + " directory, FIFO or device)");
+    }
     try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ)) {
       return read(ch, file.toString());
     }
