@@ -42,7 +42,7 @@ public record Distortion(double maxRotationDegrees, double maxShear, double minS
   public static final Distortion AFFINE = new Distortion(10, 0.3, 0.8, 1.2, 2.0 / 105, 0.5);
 
   /** The names {@link #parse} accepts. */
-  public static final String[] NAMES = {"none", "affine"};
+  public static final java.util.List<String> NAMES = java.util.List.of("none", "affine");
 
   /**
    * Validates the ranges.

@@ -2,6 +2,7 @@ package org.metagrad.meta.train;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -74,11 +75,11 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
   /** Largest image side: the Omniglot drawings' own, 105 pixels (larger sides would only interpolate). */
   public static final int MAX_SIDE = 105;
   /** The split names. */
-  public static final String[] SPLITS = {"vinyals", "maml", "background"};
+  public static final List<String> SPLITS = List.of("vinyals", "maml", "background");
   /** The transfer heads. */
-  public static final String[] HEADS = {"linear", "cosine"};
+  public static final List<String> HEADS = List.of("linear", "cosine");
   /** The schedule names. */
-  public static final String[] SCHEDULES = {"constant", "cosine", "step"};
+  public static final List<String> SCHEDULES = List.of("constant", "cosine", "step");
 
   /**
    * Validates every value.
@@ -89,10 +90,10 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     if (algorithm == null) {
       throw new IllegalArgumentException("no algorithm given; known: " + Algorithm.names());
     }
-    if (!java.util.List.of(SPLITS).contains(split)) {
+    if (!SPLITS.contains(split)) {
       throw new IllegalArgumentException("unknown split '" + split + "'; known: vinyals, maml, background");
     }
-    if (!java.util.List.of(SCHEDULES).contains(schedule)) {
+    if (!SCHEDULES.contains(schedule)) {
       throw new IllegalArgumentException("unknown schedule '" + schedule + "'; known: constant, cosine, step");
     }
     boolean transfer = algorithm == Algorithm.TRANSFER;
@@ -113,7 +114,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       throw new IllegalArgumentException("--head " + head + " applies only to --algorithm transfer, not "
           + algorithm.cliName());
     }
-    if (transfer && !java.util.List.of(HEADS).contains(head)) {
+    if (transfer && !HEADS.contains(head)) {
       throw new IllegalArgumentException("unknown head '" + head + "'; known: linear (Baseline), cosine (Baseline++)");
     }
     positive("batch size", batchSize);
