@@ -6,9 +6,13 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.stream.ImageInputStream;
+import org.w3c.dom.Node;
 
 /**
  * Pixel operations on row-major {@code float[]} images: PNG decoding to an ink map, exact
@@ -28,51 +32,129 @@ public final class Images {
    * give exactly 0.0 and 1.0; palette images use their palette; colour images use the mean of R, G
    * and B. Alpha is ignored. Result layout: {@code ink[y * width + x]}.
    *
+   * <p>The size is read from the file's header and compared with the required one before any pixel
+   * is decoded: the caller always knows the size it wants (Omniglot's images are 105 x 105), so no
+   * separate limit is needed, and a small file whose header declares 46000 x 46000 pixels (2 GB
+   * decoded) fails at once instead of after decoding. A palette image whose pixels index past the
+   * entries of its palette is an error: ImageIO pads a short palette with its last colour, which
+   * would turn such pixels into some colour silently.
+   *
    * @param file the image file
    * @param width the required width in pixels
    * @param height the required height in pixels
    * @return {@code width * height} floats in [0, 1]
-   * @throws UncheckedIOException when the file cannot be read or decoded (message names the file)
-   * @throws IllegalArgumentException when the image does not have the required size
+   * @throws UncheckedIOException when the file cannot be read or decoded (message names the file and
+   *     the reason, on one line)
+   * @throws IllegalArgumentException when the file is missing or not a regular file (a FIFO would
+   *     block), when the image does not have the required size, or a pixel indexes past the palette
    */
   public static float[] readInk(Path file, int width, int height) {
-    if (!Files.isRegularFile(file)) {
-      throw new UncheckedIOException(new IOException("image file not found or not a file: " + file));
-    }
-    BufferedImage img;
-    try {
-      img = ImageIO.read(file.toFile());
+    DataPaths.requireRegularFile(file, "image");
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      if (in == null) {
+        throw new IOException("cannot open it");
+      }
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new UncheckedIOException(
+            new IOException("cannot decode image " + file + ": not a PNG or other format ImageIO reads"));
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, false);
+        int w = reader.getWidth(0);
+        int h = reader.getHeight(0);
+        if (w != width || h != height) {
+          throw new IllegalArgumentException(
+              "image " + file + " is " + w + "x" + h + " pixels, expected " + width + "x" + height);
+        }
+        int paletteEntries = declaredPaletteEntries(reader);
+        BufferedImage img = reader.read(0);
+        if (img.getWidth() != width || img.getHeight() != height) {
+          throw new IllegalArgumentException("image " + file + " is " + img.getWidth() + "x" + img.getHeight()
+              + " pixels, expected " + width + "x" + height);
+        }
+        return inkOf(img, paletteEntries, file);
+      } finally {
+        reader.dispose();
+      }
     } catch (IOException | RuntimeException e) {
+      if (e instanceof IllegalArgumentException || e instanceof UncheckedIOException) {
+        throw (RuntimeException) e;
+      }
       // ImageIO reports truncated or corrupt PNG data either way, depending on where it breaks.
       IOException io = e instanceof IOException ioe ? ioe : new IOException(e);
-      throw new UncheckedIOException("cannot decode image " + file + ": " + e.getMessage(), io);
+      throw new UncheckedIOException("cannot decode image " + file + ": " + reason(e), io);
     }
-    if (img == null) {
-      throw new UncheckedIOException(
-          new IOException("cannot decode image " + file + ": not a PNG or other format ImageIO reads"));
-    }
-    if (img.getWidth() != width || img.getHeight() != height) {
-      throw new IllegalArgumentException(
-          "image " + file + " is " + img.getWidth() + "x" + img.getHeight() + " pixels, expected "
-              + width + "x" + height);
-    }
-    return inkOf(img);
   }
 
-  /** Converts a decoded image to ink = 1 - gray, row-major. */
-  static float[] inkOf(BufferedImage img) {
+  /**
+   * The messages of {@code e} and its causes on one line: ImageIO's PNG reader wraps whatever went wrong
+   * as "Caught exception during read: " (even an OutOfMemoryError), which says nothing by itself.
+   */
+  static String reason(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      String m = t.getMessage();
+      m = m == null ? "" : m.replaceAll("\\s+", " ").strip();
+      while (m.endsWith(":")) {
+        m = m.substring(0, m.length() - 1).strip();
+      }
+      if (t instanceof OutOfMemoryError) {
+        m = "not enough memory to decode it (" + (m.isEmpty() ? "OutOfMemoryError" : m) + ")";
+      } else if (m.isEmpty() || (t.getCause() == null && !(t instanceof IOException))) {
+        // a bare RuntimeException's message alone ("Index 7 out of bounds") hides what kind of failure it is
+        m = t.getClass().getSimpleName() + (m.isEmpty() ? "" : " " + m);
+      }
+      if (sb.length() > 0 && !m.isEmpty() && sb.indexOf(m) >= 0) {
+        continue;
+      }
+      if (sb.length() > 0) {
+        sb.append(": ");
+      }
+      sb.append(m);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The number of entries the file's palette declares (PLTE chunk of a PNG), or -1 when it has none or
+   * the format does not say.
+   */
+  private static int declaredPaletteEntries(ImageReader reader) throws IOException {
+    IIOMetadata meta = reader.getImageMetadata(0);
+    if (meta == null || !"javax_imageio_png_1.0".equals(meta.getNativeMetadataFormatName())) {
+      return -1;
+    }
+    Node root = meta.getAsTree("javax_imageio_png_1.0");
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if ("PLTE".equals(n.getNodeName())) {
+        return n.getChildNodes().getLength();
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Converts a decoded image to ink = 1 - gray, row-major; with {@code paletteEntries >= 0}, a palette
+   * index at or past it is an error naming {@code file}.
+   */
+  private static float[] inkOf(BufferedImage img, int paletteEntries, Path file) {
     int w = img.getWidth();
     int h = img.getHeight();
     float[] ink = new float[w * h];
     Raster raster = img.getRaster();
     ColorModel cm = img.getColorModel();
     float[] lut = null;
+    int valid = Integer.MAX_VALUE;
     if (raster.getNumBands() == 1) {
       if (cm instanceof IndexColorModel icm) {
         lut = new float[icm.getMapSize()];
         for (int i = 0; i < lut.length; i++) {
           lut[i] = 1f - (icm.getRed(i) + icm.getGreen(i) + icm.getBlue(i)) / 765f;
         }
+        valid = paletteEntries >= 0 ? Math.min(paletteEntries, lut.length) : lut.length;
       } else {
         int bits = raster.getSampleModel().getSampleSize(0);
         if (bits <= 16) {
@@ -89,6 +171,10 @@ public final class Images {
       for (int y = 0; y < h; y++) {
         raster.getSamples(0, y, w, 1, 0, row);
         for (int x = 0; x < w; x++) {
+          if (row[x] >= valid) {
+            throw new IllegalArgumentException("image " + (file == null ? "" : file + " ") + "has palette index "
+                + row[x] + " at pixel (" + x + ", " + y + "), but its palette has " + valid + " entries");
+          }
           ink[y * w + x] = lut[row[x]];
         }
       }
