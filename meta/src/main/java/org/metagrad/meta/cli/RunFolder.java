@@ -36,6 +36,10 @@ record RunFolder(TrainConfig config, Path checkpoint) {
       return new RunFolder(TrainConfig.fromJson(Files.readString(cfg)), ckpt);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + cfg + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      // the parser's messages say "config.json: ..."; the user needs to know which run's
+      throw new IllegalArgumentException(cfg.toAbsolutePath() + ": " + e.getMessage().replaceFirst("^config\\.json: ",
+          ""), e);
     }
   }
 }

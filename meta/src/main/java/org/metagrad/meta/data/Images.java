@@ -50,6 +50,11 @@ public final class Images {
    */
   public static float[] readInk(Path file, int width, int height) {
     DataPaths.requireRegularFile(file, "image");
+    try {
+      checkPngChunks(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot decode image " + file + ": " + reason(e), e);
+    }
     try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
       if (in == null) {
         throw new IOException("cannot open it");
@@ -88,6 +93,72 @@ public final class Images {
     }
   }
 
+  private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+  /**
+   * Walks the chunks of a PNG file, checking that each one lies within the file and that its CRC matches,
+   * up to the IEND chunk. ImageIO's PNG reader checks no CRC, so a flipped bit in a header chunk or in
+   * stored image data would otherwise read as other pixels or another size. A file that does not start
+   * with the PNG signature is left to ImageIO (which may read another format or refuse it).
+   *
+   * @throws IOException naming the chunk and what is wrong with it
+   */
+  static void checkPngChunks(Path file) throws IOException {
+    long size = java.nio.file.Files.size(file);
+    try (java.io.DataInputStream in = new java.io.DataInputStream(
+        new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
+      byte[] sig = new byte[PNG_SIGNATURE.length];
+      if (size < sig.length) {
+        return;
+      }
+      in.readFully(sig);
+      if (!java.util.Arrays.equals(sig, PNG_SIGNATURE)) {
+        return;
+      }
+      long pos = sig.length;
+      byte[] buf = new byte[8192];
+      boolean first = true;
+      while (true) {
+        if (size - pos < 12) {
+          throw new IOException("the PNG ends after " + size + " bytes, before its IEND chunk (truncated file)");
+        }
+        long length = in.readInt() & 0xffffffffL;
+        byte[] type = new byte[4];
+        in.readFully(type);
+        String name = new String(type, java.nio.charset.StandardCharsets.ISO_8859_1);
+        for (byte b : type) {
+          if (!((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z'))) {
+            throw new IOException("bad PNG chunk type at byte " + pos + " (corrupt file)");
+          }
+        }
+        if (first && !name.equals("IHDR")) {
+          throw new IOException("the PNG's first chunk is " + name + ", not IHDR");
+        }
+        first = false;
+        if (length > size - pos - 12) {
+          throw new IOException("PNG chunk " + name + " at byte " + pos + " declares " + length
+              + " bytes, past the end of the " + size + "-byte file (truncated or corrupt)");
+        }
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(type);
+        for (long left = length; left > 0; ) {
+          int n = (int) Math.min(buf.length, left);
+          in.readFully(buf, 0, n);
+          crc.update(buf, 0, n);
+          left -= n;
+        }
+        long stored = in.readInt() & 0xffffffffL;
+        if (stored != crc.getValue()) {
+          throw new IOException("PNG chunk " + name + " at byte " + pos + " fails its CRC check (corrupt file)");
+        }
+        pos += 12 + length;
+        if (name.equals("IEND")) {
+          return;
+        }
+      }
+    }
+  }
+
   /**
    * The messages of {@code e} and its causes on one line: ImageIO's PNG reader wraps whatever went wrong
    * as "Caught exception during read: " (even an OutOfMemoryError), which says nothing by itself.
@@ -102,10 +173,15 @@ public final class Images {
         m = m.substring(0, m.length() - 1).strip();
       }
       if (t instanceof OutOfMemoryError) {
-        m = "not enough memory to decode it (" + (m.isEmpty() ? "OutOfMemoryError" : m) + ")";
+        m = "not enough memory to decode it (" + (m.isEmpty() ? "out of heap" : m) + ")";
+      } else if (t instanceof java.io.EOFException) {
+        m = "the file ends too early" + (m.isEmpty() ? "" : " (" + m + ")");
+      } else if (t instanceof java.util.zip.ZipException || t instanceof java.util.zip.DataFormatException) {
+        m = "corrupt compressed image data" + (m.isEmpty() ? "" : " (" + m + ")");
       } else if (m.isEmpty() || (t.getCause() == null && !(t instanceof IOException))) {
-        // a bare RuntimeException's message alone ("Index 7 out of bounds") hides what kind of failure it is
-        m = t.getClass().getSimpleName() + (m.isEmpty() ? "" : " " + m);
+        // a bare runtime exception from inside the decoder ("Index 7 out of bounds") means malformed data;
+        // say so, with the decoder's words, without a Java class name
+        m = "malformed image data" + (m.isEmpty() ? "" : " (" + m + ")");
       }
       if (sb.length() > 0 && !m.isEmpty() && sb.indexOf(m) >= 0) {
         continue;

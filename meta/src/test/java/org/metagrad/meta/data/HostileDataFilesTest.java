@@ -88,11 +88,32 @@ class HostileDataFilesTest {
         new OutOfMemoryError("Java heap space"));
     assertThat(Images.reason(wrapped))
         .isEqualTo("Caught exception during read: not enough memory to decode it (Java heap space)");
+    assertThat(Images.reason(new javax.imageio.IIOException("Error reading PNG metadata", new java.io.EOFException())))
+        .isEqualTo("Error reading PNG metadata: the file ends too early");
     assertThat(Images.reason(new javax.imageio.IIOException("Error reading PNG image data",
         new java.util.zip.ZipException("invalid stored block lengths"))))
-        .isEqualTo("Error reading PNG image data: invalid stored block lengths");
+        .isEqualTo("Error reading PNG image data: corrupt compressed image data (invalid stored block lengths)");
     assertThat(Images.reason(new ArrayIndexOutOfBoundsException("Index 7 out of bounds for length 7")))
-        .isEqualTo("ArrayIndexOutOfBoundsException Index 7 out of bounds for length 7");
+        .isEqualTo("malformed image data (Index 7 out of bounds for length 7)");
+  }
+
+  @Test
+  void aBadChunkCrcIsAnError(@TempDir Path tmp) throws IOException {
+    Path good = TestImages.writeBinaryPng(tmp.resolve("good.png"), 105, 105, (x, y) -> x < y);
+    byte[] b = Files.readAllBytes(good);
+    b[b.length - 20] ^= 0x01; // inside the last IDAT chunk's data or CRC
+    Path bad = Files.write(tmp.resolve("flipped.png"), b);
+    assertThatThrownBy(() -> Images.readInk(bad, 105, 105))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining(bad.toString())
+        .hasMessageContaining("CRC");
+    // a chunk length past the end of the file
+    byte[] cut = RawPng.header(105, 105, 8, 0).chunk("IDAT", new byte[40]).bytes();
+    Path trunc = Files.write(tmp.resolve("trunc.png"), java.util.Arrays.copyOf(cut, cut.length - 10));
+    assertThatThrownBy(() -> Images.readInk(trunc, 105, 105))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining(trunc.toString())
+        .hasMessageContaining("past the end");
   }
 
   @Test
