@@ -102,10 +102,8 @@ public final class GradcheckCommand implements Callable<Integer> {
     if (!model.equals("conv4") && !model.equals("mlp")) {
       throw new IllegalArgumentException("unknown model '" + model + "'; known: conv4, mlp");
     }
-    if (maxElements < 1 || !(tolerance > 0) || !(floor > 0)) {
-      throw new IllegalArgumentException("--max-elements must be >= 1, --tolerance and --floor > 0");
-    }
     // every option before the model is built or any image decoded
+    CliSupport.atLeast("--max-elements", maxElements, 1);
     CliSupport.finite("--tolerance", tolerance, 0, false);
     CliSupport.finite("--floor", floor, 0, false);
     CliSupport.atLeast("--hidden", hidden, 1);

@@ -97,8 +97,11 @@ public final class OneShotReader {
       lines = Files.readAllLines(labels, StandardCharsets.UTF_8);
     } catch (java.nio.file.NoSuchFileException e) {
       throw new IllegalArgumentException("one-shot run " + runDir + " has no " + LABELS, e);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException(labels + " is not UTF-8 text (expected lines of"
+          + " 'test/itemNN.png training/classMM.png')", e);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + labels, e);
+      throw new UncheckedIOException("cannot read " + labels + ": " + e.getMessage(), e);
     }
     int[] answers = parseLabels(lines, name, trainingFiles, testFiles, labels);
     int p = side * side;

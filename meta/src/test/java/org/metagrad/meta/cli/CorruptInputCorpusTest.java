@@ -48,7 +48,7 @@ class CorruptInputCorpusTest {
   private static String[] trainArgs;
 
   /** Minimum number of cases: the corpus must not shrink silently. */
-  static final int MIN_CASES = 60;
+  static final int MIN_CASES = 160;
 
   @BeforeAll
   static void fixture() throws Exception {
@@ -405,7 +405,23 @@ class CorruptInputCorpusTest {
       Path r = runCopy(dir);
       Files.delete(r.resolve(Experiment.CONFIG));
       Files.createDirectories(r.resolve(Experiment.CONFIG));
-      return new Run(evalArgs(r, data), r.toString());
+      return new Run(evalArgs(r, data), r.resolve(Experiment.CONFIG).toString());
+    }));
+    cs.add(new Case("eval: FIFO as config.json", dir -> {
+      Path r = runCopy(dir);
+      fifo(r.resolve(Experiment.CONFIG));
+      return new Run(evalArgs(r, data), r.resolve(Experiment.CONFIG).toString());
+    }));
+    cs.add(new Case("oneshot: FIFO as config.json", dir -> {
+      Path r = runCopy(dir);
+      fifo(r.resolve(Experiment.CONFIG));
+      return new Run(oneshotArgs(r, oneShot), r.resolve(Experiment.CONFIG).toString());
+    }));
+    cs.add(new Case("oneshot: folder as best.safetensors", dir -> {
+      Path r = runCopy(dir);
+      Files.delete(r.resolve(MetaTrainer.BEST));
+      Files.createDirectories(r.resolve(MetaTrainer.BEST));
+      return new Run(oneshotArgs(r, oneShot), r.resolve(MetaTrainer.BEST).toString());
     }));
     // options checked before the work
     Object[][] opts = {
@@ -420,6 +436,17 @@ class CorruptInputCorpusTest {
         {new String[] {"gradcheck", "--synthetic", "--ways", "0"}, "--ways"},
         {new String[] {"gradcheck", "--synthetic", "--tolerance", "NaN"}, "--tolerance"},
         {new String[] {"gradcheck", "--synthetic", "--hidden", "0"}, "--hidden"},
+        {new String[] {"gradcheck", "--synthetic", "--max-elements", "0"}, "--max-elements"},
+        {new String[] {"gradcheck", "--synthetic", "--inner-lr", "Infinity"}, "--inner-lr"},
+        {new String[] {"gradcheck", "--algorithm", "nope", "--synthetic"}, "nope"},
+        {new String[] {"gradcheck", "--data", "/nonexistent/metagrad-data"}, "/nonexistent/metagrad-data"},
+        {new String[] {"eval", "--run", "/nonexistent/metagrad-run"}, "/nonexistent/metagrad-run"},
+        {new String[] {"eval", "--run", "RUN", "--checkpoint", "/nonexistent/x.safetensors"},
+            "/nonexistent/x.safetensors"},
+        {new String[] {"oneshot", "--run", "RUN", "--runs", "/nonexistent/runs"}, "/nonexistent/runs"},
+        {new String[] {"eval", "--run", "RUN", "--ensemble-with", "/nonexistent/member"}, "/nonexistent/member"},
+        {new String[] {"eval", "--run", "RUN", "--on", "train"}, "--on"},
+        {new String[] {"nosuchcommand"}, "nosuchcommand"},
         {new String[] {"eval", "--run", "RUN", "--episodes", "0"}, "--episodes"},
         {new String[] {"eval", "--run", "RUN", "--ways", "1"}, "--ways"},
         {new String[] {"eval", "--run", "RUN", "--finetune-lr", "-1"}, "--finetune-lr"},
@@ -483,7 +510,9 @@ class CorruptInputCorpusTest {
         assertThat(o.status()).as("exit status of %s; stderr:%n%s", c.name(), err).isEqualTo(Main.USAGE_ERROR);
         assertThat(lines).as("stderr of %s", c.name()).hasSize(1);
         String line = lines.get(0);
-        assertThat(line).startsWith("metagrad " + cmd + ": error: ").contains(r.names())
+        String prefix = java.util.Set.of("train", "eval", "oneshot", "gradcheck", "sine", "devices").contains(cmd)
+            ? "metagrad " + cmd + ": error: " : "metagrad: error: ";
+        assertThat(line).startsWith(prefix).contains(r.names())
             .doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("at org.");
       }));
     }
