@@ -102,5 +102,9 @@ class ShapeSizeLimitTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ConvGeometry");
     assertThatThrownBy(() -> new ConvGeometry(1, 300000, 8, 8, 100, 100, 1, 1, 50, 50, 1, 1))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2^31-1");
+    // c*kh*kw = 2^64 wraps a long to 0
+    assertThatThrownBy(() -> new ConvGeometry(1, 1 << 20, 1 << 21, 1 << 25, 1 << 20, 1 << 24, 1 << 21, 1 << 25,
+        0, 0, 1, 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2^31-1");
   }
 }

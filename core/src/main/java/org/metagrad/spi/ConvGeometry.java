@@ -22,12 +22,13 @@ public record ConvGeometry(int n, int c, int h, int w, int kh, int kw, int sh, i
       throw new IllegalArgumentException("ConvGeometry: kernel " + kh + "x" + kw + " (dilation " + dh + "x" + dw
           + ") does not fit input " + h + "x" + w + " with padding " + ph + "x" + pw);
     }
-    long rows = (long) c * kh * kw;
+    long rows = (long) c * kh;
+    rows = rows > Integer.MAX_VALUE ? rows : rows * kw; // a third factor could wrap a long
     long cols = (spanH / sh + 1) * (spanW / sw + 1);
     if ((long) h + 2L * ph > Integer.MAX_VALUE || (long) w + 2L * pw > Integer.MAX_VALUE
         || rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("ConvGeometry: sizes " + describe(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw)
-          + " give a padded input, c*kh*kw (" + rows + ") or oh*ow (" + cols + ") of more than 2^31-1 elements");
+          + " give a padded input, c*kh*kw or oh*ow (" + cols + ") of more than 2^31-1 elements");
     }
   }
 
