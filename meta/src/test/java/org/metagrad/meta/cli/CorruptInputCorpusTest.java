@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -142,8 +141,12 @@ class CorruptInputCorpusTest {
     }
   }
 
+  /** The FIFOs made by the running case, released after it (see {@link #release}). */
+  private static final List<Path> FIFOS = new ArrayList<>();
+
   private static void fifo(Path file) throws IOException, InterruptedException {
     Files.deleteIfExists(file);
+    FIFOS.add(file);
     Process p = new ProcessBuilder("mkfifo", file.toString()).inheritIO().start();
     if (p.waitFor() != 0) {
       throw new IllegalStateException("mkfifo " + file + " failed");
@@ -488,6 +491,22 @@ class CorruptInputCorpusTest {
     return cs;
   }
 
+  /**
+   * Opens each FIFO of the case read-write and closes it again: on Linux that never blocks, and it lets a
+   * command that hung opening or reading one (the defect this corpus guards against) go on, so that one hang
+   * fails its own case instead of holding {@link CliTest#run}'s lock through every later case.
+   */
+  private static void release() {
+    for (Path f : FIFOS) {
+      try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+        raf.getFD();
+      } catch (IOException e) {
+        // deleted or replaced by the case: nothing to release
+      }
+    }
+    FIFOS.clear();
+  }
+
   private interface Prep1 {
     void apply(Path run) throws Exception;
   }
@@ -503,7 +522,12 @@ class CorruptInputCorpusTest {
       tests.add(DynamicTest.dynamicTest(String.format("[%d/%d] %s", n + 1, cs.size(), c.name()), () -> {
         Path dir = Files.createDirectories(tmp.resolve("case" + n));
         Run r = c.prep().make(dir);
-        CliTest.Outcome o = assertTimeoutPreemptively(LIMIT, () -> CliTest.run(r.args()));
+        CliTest.Outcome o;
+        try {
+          o = assertTimeoutPreemptively(LIMIT, () -> CliTest.run(r.args()));
+        } finally {
+          release();
+        }
         String err = o.err();
         List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
         String cmd = r.args()[0];
@@ -519,16 +543,27 @@ class CorruptInputCorpusTest {
     return tests.stream();
   }
 
+  @Test
+  void evalAndOneshotCheckOutBeforeTheWork() throws IOException {
+    // before: both computed and printed their result, then failed writing it
+    Path dir = Files.createDirectories(tmp.resolve("out-checks"));
+    Path file = Files.writeString(dir.resolve("file"), "x");
+    for (String[] args : new String[][] {concat(evalArgs(runDir, data), "--out", dir.toString()),
+        concat(oneshotArgs(runDir, oneShot), "--out", file.resolve("report.json").toString())}) {
+      CliTest.Outcome o = CliTest.run(args);
+      assertThat(o.status()).as(o.err()).isEqualTo(Main.USAGE_ERROR);
+      assertThat(o.out()).as("%s printed before the check", args[0]).isEmpty();
+      assertThat(o.err().lines().toList()).hasSize(1);
+    }
+    assertThat(file).hasContent("x");
+  }
+
   /** The bytes written by {@link #safetensors} are what the format says (a check of the test's own maker). */
   @Test
   void safetensorsMakerWritesTheFormat() {
     byte[] b = safetensors("{}", 3);
     assertThat(b).hasSize(8 + 2 + 3);
     assertThat(ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong()).isEqualTo(2);
-    try {
-      assertThat(new String(b, 8, 2, StandardCharsets.UTF_8)).isEqualTo("{}");
-    } catch (UncheckedIOException e) {
-      throw e;
-    }
+    assertThat(new String(b, 8, 2, StandardCharsets.UTF_8)).isEqualTo("{}");
   }
 }
