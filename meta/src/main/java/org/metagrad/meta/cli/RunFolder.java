@@ -45,8 +45,8 @@ record RunFolder(TrainConfig config, Path checkpoint) {
       throw new UncheckedIOException("cannot read " + cfg + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException | IllegalStateException e) {
       // the parser's messages say "config.json: ..."; the user needs to know which run's
-      throw new IllegalArgumentException(cfg.toAbsolutePath() + ": " + e.getMessage().replaceFirst("^config\\.json: ",
-          ""), e);
+      String m = String.valueOf(e.getMessage()).replaceFirst("^config\\.json: ", "");
+      throw new IllegalArgumentException(cfg.toAbsolutePath() + ": " + m, e);
     }
   }
 }
