@@ -65,8 +65,10 @@ public final class F {
       throw new IllegalArgumentException("conv2d: bias " + Shapes.str(b.shape()) + " does not match "
           + w.size(0) + " output channels");
     }
-    return new ConvGeometry(x.size(0), x.size(1), x.size(2), x.size(3), w.size(2), w.size(3), spec.strideH(),
-        spec.strideW(), spec.padH(), spec.padW(), spec.dilationH(), spec.dilationW());
+    ConvGeometry g = new ConvGeometry(x.size(0), x.size(1), x.size(2), x.size(3), w.size(2), w.size(3),
+        spec.strideH(), spec.strideW(), spec.padH(), spec.padW(), spec.dilationH(), spec.dilationW());
+    Shapes.numel("conv2d", (long) g.n(), w.size(0), g.oh(), g.ow());
+    return g;
   }
 
   /**
@@ -323,7 +325,7 @@ public final class F {
 
   /** One-hot rows: {@code [labels.length, classes]}, a constant of the given dtype on the default device. */
   public static Tensor oneHot(int[] labels, int classes, DType dtype) {
-    double[] v = new double[labels.length * classes];
+    double[] v = new double[Shapes.numel("oneHot", (long) labels.length, classes)];
     for (int i = 0; i < labels.length; i++) {
       if (labels[i] < 0 || labels[i] >= classes) {
         throw new IllegalArgumentException("oneHot: label " + labels[i] + " at position " + i

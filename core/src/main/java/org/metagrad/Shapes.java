@@ -6,16 +6,54 @@ import java.util.Arrays;
 final class Shapes {
   private Shapes() {}
 
+  /**
+   * Elements of a tensor of this shape; the one size check of every factory and op that allocates (see
+   * {@link #numel(String, long...)}).
+   */
   static int numel(int[] shape) {
-    long n = 1;
-    for (int d : shape) {
-      n *= d;
-      if (n > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("tensor of shape " + Arrays.toString(shape)
-            + " has more than 2^31-1 elements");
+    return numel("tensor", shape);
+  }
+
+  /** {@link #numel(String, long...)} for an int shape. */
+  static int numel(String op, int... shape) {
+    long[] dims = new long[shape.length];
+    for (int i = 0; i < shape.length; i++) {
+      dims[i] = shape[i];
+    }
+    return numel(op, dims);
+  }
+
+  /**
+   * Elements of a tensor of shape {@code dims}, which an op is about to create. Dims are longs so that a
+   * caller can pass sizes it computed (a padded or concatenated dim, {@code n * n}) before they wrap around
+   * an int. Buffers and indices are ints, so a tensor holds at most 2^31-1 elements; checking here, before
+   * any memory is taken, turns what would be a NegativeArraySizeException, an out-of-bounds index deep in
+   * a kernel or an OutOfMemoryError into one message naming the op and the shape. A zero dim makes the
+   * tensor empty, whatever the other dims are.
+   *
+   * @throws IllegalArgumentException "op: shape [...] has more than 2^31-1 elements", or a negative dim
+   */
+  static int numel(String op, long... dims) {
+    for (long d : dims) {
+      if (d < 0) {
+        throw new IllegalArgumentException(op + ": negative dimension in shape " + Arrays.toString(dims));
+      }
+      if (d == 0) {
+        return 0;
       }
     }
+    long n = 1;
+    for (long d : dims) {
+      if (n > Integer.MAX_VALUE / d) {
+        throw tooBig(op, dims);
+      }
+      n *= d;
+    }
     return (int) n;
+  }
+
+  private static IllegalArgumentException tooBig(String op, long[] dims) {
+    return new IllegalArgumentException(op + ": shape " + Arrays.toString(dims) + " has more than 2^31-1 elements");
   }
 
   static String str(int[] shape) {

@@ -103,38 +103,43 @@ public final class Tensor {
 
   /** A tensor filled with {@code value}. */
   public static Tensor full(double value, DType dtype, int... shape) {
-    checkShape("full", shape);
+    return fill("full", value, dtype, shape);
+  }
+
+  private static Tensor fill(String op, double value, DType dtype, int[] shape) {
+    int n = Shapes.numel(op, shape);
     Device d = Backends.defaultDevice();
-    return wrap(Backends.forDevice(d).full(dtype, Shapes.numel(shape), value), shape);
+    return wrap(Backends.forDevice(d).full(dtype, n, value), shape);
   }
 
   /** Zeros of the given dtype. */
   public static Tensor zeros(DType dtype, int... shape) {
-    return full(0, dtype, shape);
+    return fill("zeros", 0, dtype, shape);
   }
 
   /** FLOAT32 zeros. */
   public static Tensor zeros(int... shape) {
-    return full(0, DType.FLOAT32, shape);
+    return fill("zeros", 0, DType.FLOAT32, shape);
   }
 
   /** Ones of the given dtype. */
   public static Tensor ones(DType dtype, int... shape) {
-    return full(1, dtype, shape);
+    return fill("ones", 1, dtype, shape);
   }
 
   /** FLOAT32 ones. */
   public static Tensor ones(int... shape) {
-    return full(1, DType.FLOAT32, shape);
+    return fill("ones", 1, DType.FLOAT32, shape);
   }
 
   /** {@code [start, start+step, ...)} below {@code end}, as a 1-d tensor. */
   public static Tensor arange(double start, double end, double step, DType dtype) {
-    if (step == 0 || Double.isNaN(start + end + step)) {
+    if (step == 0 || !Double.isFinite(start) || !Double.isFinite(end) || !Double.isFinite(step)) {
       throw new IllegalArgumentException("arange: step must be non-zero and bounds finite, got start " + start
           + " end " + end + " step " + step);
     }
-    int n = (int) Math.max(0, Math.ceil((end - start) / step));
+    // the count as a long first: an int cast would saturate at 2^31-1 and allocate that much
+    int n = Shapes.numel("arange", (long) Math.max(0, Math.ceil((end - start) / step)));
     double[] v = new double[n];
     for (int i = 0; i < n; i++) {
       v[i] = start + i * step;
@@ -149,8 +154,7 @@ public final class Tensor {
 
   /** The n x n identity matrix. */
   public static Tensor eye(int n, DType dtype) {
-    checkShape("eye", new int[] {n});
-    double[] v = new double[n * n];
+    double[] v = new double[Shapes.numel("eye", (long) n, n)];
     for (int i = 0; i < n; i++) {
       v[i * n + i] = 1;
     }
@@ -159,8 +163,7 @@ public final class Tensor {
 
   /** Uniform samples in [0, 1) from {@code rng}. */
   public static Tensor rand(Rng rng, DType dtype, int... shape) {
-    checkShape("rand", shape);
-    double[] v = new double[Shapes.numel(shape)];
+    double[] v = new double[Shapes.numel("rand", shape)];
     for (int i = 0; i < v.length; i++) {
       v[i] = rng.nextDouble();
     }
@@ -169,8 +172,7 @@ public final class Tensor {
 
   /** Uniform samples in [lo, hi) from {@code rng}. */
   public static Tensor uniform(Rng rng, double lo, double hi, DType dtype, int... shape) {
-    checkShape("uniform", shape);
-    double[] v = new double[Shapes.numel(shape)];
+    double[] v = new double[Shapes.numel("uniform", shape)];
     for (int i = 0; i < v.length; i++) {
       v[i] = lo + (hi - lo) * rng.nextDouble();
     }
@@ -179,8 +181,7 @@ public final class Tensor {
 
   /** Standard normal samples from {@code rng}. */
   public static Tensor randn(Rng rng, DType dtype, int... shape) {
-    checkShape("randn", shape);
-    double[] v = new double[Shapes.numel(shape)];
+    double[] v = new double[Shapes.numel("randn", shape)];
     for (int i = 0; i < v.length; i++) {
       v[i] = rng.nextGaussian();
     }
@@ -193,19 +194,11 @@ public final class Tensor {
     return d.kind() == Device.Kind.CPU ? t : t.to(d);
   }
 
-  private static void checkShape(String op, int[] shape) {
-    for (int d : shape) {
-      if (d < 0) {
-        throw new IllegalArgumentException(op + ": negative dimension in shape " + Shapes.str(shape));
-      }
-    }
-  }
-
   private static void checkData(String op, int length, int[] shape) {
-    checkShape(op, shape);
-    if (Shapes.numel(shape) != length) {
+    int n = Shapes.numel(op, shape);
+    if (n != length) {
       throw new IllegalArgumentException(op + ": " + length + " values do not fill shape " + Shapes.str(shape)
-          + " (" + Shapes.numel(shape) + " elements)");
+          + " (" + n + " elements)");
     }
   }
 
@@ -539,6 +532,7 @@ public final class Tensor {
     String name = k.name().toLowerCase(java.util.Locale.ROOT);
     sameDeviceAndType(name, o);
     int[] out = Shapes.broadcast(name, shape, o.shape);
+    Shapes.numel(name, out);
     Buffer b = backend().binary(k, broadcastView(out), o.broadcastView(out));
     if (op == null) {
       return constant(b, out);
@@ -672,6 +666,7 @@ public final class Tensor {
     a.sameDeviceAndType("where", b);
     cond.sameDeviceAndType("where", a);
     int[] out = Shapes.broadcast("where", Shapes.broadcast("where", cond.shape, a.shape), b.shape);
+    Shapes.numel("where", out);
     Buffer buf = a.backend().where(cond.broadcastView(out), a.broadcastView(out), b.broadcastView(out));
     return result(buf, out, Op.WHERE, null, cond.detach(), a, b);
   }
@@ -830,8 +825,12 @@ public final class Tensor {
       } else if (newShape[i] < 0) {
         throw new IllegalArgumentException("reshape: negative size in " + Shapes.str(newShape));
       } else {
-        known *= newShape[i];
+        // saturating: past 2^31-1 no tensor matches, and a wrapped product could look like 0 or n
+        known = Math.min(known * newShape[i], 1L << 32);
       }
+    }
+    if (infer < 0) {
+      Shapes.numel("reshape", newShape);
     }
     int n = numel();
     int[] ns = newShape.clone();
@@ -944,6 +943,8 @@ public final class Tensor {
     if (Arrays.equals(ns, shape)) {
       return this;
     }
+    // a view takes no memory, but every later use (numel, contiguous, a kernel) counts its elements in an int
+    Shapes.numel("expand", ns);
     View v = broadcastView(ns);
     return viewResult(offset, ns, v.strides(), Op.EXPAND, null);
   }
@@ -1008,6 +1009,7 @@ public final class Tensor {
           + Shapes.str(shape) + ", got " + before.length + " and " + after.length);
     }
     int[] ns = new int[shape.length];
+    long[] padded = new long[shape.length];
     boolean none = true;
     for (int i = 0; i < shape.length; i++) {
       if (before[i] < 0 || after[i] < 0) {
@@ -1015,11 +1017,13 @@ public final class Tensor {
             + Arrays.toString(after));
       }
       none &= before[i] == 0 && after[i] == 0;
-      ns[i] = before[i] + shape[i] + after[i];
+      padded[i] = (long) before[i] + shape[i] + after[i];
+      ns[i] = (int) padded[i];
     }
     if (none) {
       return this;
     }
+    Shapes.numel("pad", padded);
     Buffer b = backend().pad(view(), before.clone(), after.clone());
     return result(b, ns, Op.PAD, new int[][] {before.clone(), after.clone()}, this);
   }
@@ -1031,8 +1035,12 @@ public final class Tensor {
     }
     Tensor first = parts.get(0);
     int d = Shapes.normDim("concat", dim, first.rank());
+    long[] total = new long[first.rank()];
+    for (int k = 0; k < total.length; k++) {
+      total[k] = first.shape[k];
+    }
+    total[d] = 0;
     int[] ns = first.shape.clone();
-    ns[d] = 0;
     View[] views = new View[parts.size()];
     for (int i = 0; i < parts.size(); i++) {
       Tensor p = parts.get(i);
@@ -1047,9 +1055,11 @@ public final class Tensor {
               + ", which differs from " + Shapes.str(first.shape) + " outside dim " + dim);
         }
       }
-      ns[d] += p.shape[d];
+      total[d] += p.shape[d];
       views[i] = p.view();
     }
+    Shapes.numel("concat", total);
+    ns[d] = (int) total[d];
     if (parts.size() == 1) {
       return first;
     }
@@ -1136,6 +1146,7 @@ public final class Tensor {
     int[] ba = Arrays.copyOf(shape, shape.length - 2);
     int[] bb = Arrays.copyOf(o.shape, o.shape.length - 2);
     int[] batch = Shapes.broadcast("matmul", ba, bb);
+    Shapes.numel("matmul", concatShape(batch, m, n));
     int bn = Shapes.numel(batch);
     View va = collapseBatch(broadcastView(concatShape(batch, m, k)), bn);
     View vb = o.collapseBatch(o.broadcastView(concatShape(batch, k, n)), bn);
@@ -1183,6 +1194,7 @@ public final class Tensor {
   /** im2col: {@code [n, c, h, w]} to {@code [n, c*kh*kw, oh*ow]} for the given window geometry. */
   public Tensor unfold(ConvGeometry g) {
     checkWindowInput("unfold", g);
+    Shapes.numel("unfold", (long) g.n(), g.rows(), g.cols());
     Buffer b = backend().unfold(view(), g);
     return result(b, new int[] {g.n(), g.rows(), g.cols()}, Op.UNFOLD, g, this);
   }
@@ -1193,6 +1205,7 @@ public final class Tensor {
       throw new IllegalArgumentException("fold: expected columns of shape [" + g.n() + ", " + g.rows() + ", "
           + g.cols() + "], got " + Shapes.str(shape));
     }
+    Shapes.numel("fold", (long) g.n(), g.c(), g.h(), g.w());
     Buffer b = backend().fold(view(), g);
     return result(b, new int[] {g.n(), g.c(), g.h(), g.w()}, Op.FOLD, g, this);
   }

@@ -14,11 +14,21 @@ public record ConvGeometry(int n, int c, int h, int w, int kh, int kw, int sh, i
         || dh < 1 || dw < 1) {
       throw new IllegalArgumentException("ConvGeometry: bad sizes " + describe(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw));
     }
-    int oh = (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1;
-    int ow = (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1;
-    if (h + 2 * ph - dh * (kh - 1) - 1 < 0 || w + 2 * pw - dw * (kw - 1) - 1 < 0 || oh < 1 || ow < 1) {
+    // in longs: the kernels index padded rows and the column matrix with ints, so every size they derive
+    // must fit one (and a wrapped int could pass the fit check below)
+    long spanH = (long) h + 2L * ph - (long) dh * (kh - 1) - 1;
+    long spanW = (long) w + 2L * pw - (long) dw * (kw - 1) - 1;
+    if (spanH < 0 || spanW < 0) {
       throw new IllegalArgumentException("ConvGeometry: kernel " + kh + "x" + kw + " (dilation " + dh + "x" + dw
           + ") does not fit input " + h + "x" + w + " with padding " + ph + "x" + pw);
+    }
+    long rows = (long) c * kh;
+    rows = rows > Integer.MAX_VALUE ? rows : rows * kw; // a third factor could wrap a long
+    long cols = (spanH / sh + 1) * (spanW / sw + 1);
+    if ((long) h + 2L * ph > Integer.MAX_VALUE || (long) w + 2L * pw > Integer.MAX_VALUE
+        || rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("ConvGeometry: sizes " + describe(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw)
+          + " give a padded input, c*kh*kw or oh*ow (" + cols + ") of more than 2^31-1 elements");
     }
   }
 

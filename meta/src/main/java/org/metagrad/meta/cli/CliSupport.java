@@ -100,18 +100,45 @@ final class CliSupport {
   /** As {@link #load(RunFolder, TrainConfig, String, List, UnaryOperator)}, loading with {@code options}. */
   static Loaded load(RunFolder first, TrainConfig firstTest, String checkpoint, List<Path> others,
       UnaryOperator<TrainConfig> testSettings, Checkpoints.LoadOptions options) {
+    List<RunFolder> members = openMembers(first, checkpoint, others);
+    List<TrainConfig> memberTests = new ArrayList<>();
+    for (RunFolder rf : members) {
+      memberTests.add(testSettings.apply(rf.config()));
+    }
     FewShotLearner learner = Experiment.fewShotLearner(firstTest, Experiment.model(firstTest));
     Params params = Experiment.loadParams(first.config(), first.checkpoint(), options);
-    if (others == null || others.isEmpty()) {
+    if (members.isEmpty()) {
       return new Loaded(learner, params, List.of(first.checkpoint()));
+    }
+    List<FewShotLearner> learners = new ArrayList<>(List.of(learner));
+    List<Params> ps = new ArrayList<>(List.of(params));
+    List<Path> ckpts = new ArrayList<>(List.of(first.checkpoint()));
+    for (int i = 0; i < members.size(); i++) {
+      RunFolder rf = members.get(i);
+      TrainConfig c = rf.config();
+      TrainConfig t = memberTests.get(i);
+      learners.add(Experiment.fewShotLearner(t, Experiment.model(t)));
+      ps.add(Experiment.loadParams(c, rf.checkpoint(), options));
+      ckpts.add(rf.checkpoint());
+    }
+    return new Loaded(ModelEnsemble.of(learners), ModelEnsemble.params(ps), List.copyOf(ckpts));
+  }
+
+  /**
+   * Opens and checks the runs of {@code --ensemble-with} (cheap: their configs, and that the checkpoints exist),
+   * so that a bad member fails before any checkpoint is loaded or any data read.
+   *
+   * @throws IllegalArgumentException as {@link #load}
+   */
+  static List<RunFolder> openMembers(RunFolder first, String checkpoint, List<Path> others) {
+    if (others == null || others.isEmpty()) {
+      return List.of();
     }
     if (!checkpoint.equals("best") && !checkpoint.equals("last")) {
       throw new IllegalArgumentException("--checkpoint " + checkpoint + " names one run's file; with --ensemble-with"
           + " use best or last, which every run has");
     }
-    List<FewShotLearner> learners = new ArrayList<>(List.of(learner));
-    List<Params> ps = new ArrayList<>(List.of(params));
-    List<Path> ckpts = new ArrayList<>(List.of(first.checkpoint()));
+    List<RunFolder> out = new ArrayList<>();
     TrainConfig c0 = first.config();
     for (Path o : others) {
       RunFolder rf = RunFolder.open(o, checkpoint);
@@ -124,12 +151,9 @@ final class CliSupport {
         throw new IllegalArgumentException("--ensemble-with " + o + ": images of side " + c.side() + ", the first run's "
             + c0.side() + "; the members must read the same images");
       }
-      TrainConfig t = testSettings.apply(c);
-      learners.add(Experiment.fewShotLearner(t, Experiment.model(t)));
-      ps.add(Experiment.loadParams(c, rf.checkpoint(), options));
-      ckpts.add(rf.checkpoint());
+      out.add(rf);
     }
-    return new Loaded(ModelEnsemble.of(learners), ModelEnsemble.params(ps), List.copyOf(ckpts));
+    return out;
   }
 
   /**
@@ -140,6 +164,99 @@ final class CliSupport {
   static void transferOnly(org.metagrad.meta.train.Algorithm a, String option, Object value) {
     if (value != null) {
       throw new IllegalArgumentException(option + " applies only to --algorithm transfer, not " + a.cliName());
+    }
+  }
+
+  /**
+   * Refuses a count below {@code min}; commands call this for every count option before their first
+   * expensive step, so a bad value fails at once instead of after loading data or training.
+   *
+   * @throws IllegalArgumentException "{@code <option> must be >= <min>, got <value>}"
+   */
+  static void atLeast(String option, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(option + " must be >= " + min + ", got " + value);
+    }
+  }
+
+  /** {@link #atLeast} and an upper bound, for sizes that would not fit memory or make sense above it. */
+  static void between(String option, long value, long min, long max, String why) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(option + " must be between " + min + " and " + max + " (" + why + "), got "
+          + value);
+    }
+  }
+
+  /**
+   * Refuses a non-finite value or one not above {@code min} (at or above it when {@code orEqual}).
+   *
+   * @throws IllegalArgumentException "{@code <option> must be a finite number > <min>, got <value>}"
+   */
+  static void finite(String option, double value, double min, boolean orEqual) {
+    if (!Double.isFinite(value) || value < min || (!orEqual && value == min)) {
+      throw new IllegalArgumentException(option + " must be a finite number " + (orEqual ? ">= " : "> ") + min
+          + ", got " + value);
+    }
+  }
+
+  /**
+   * Checks, before any work, that {@code file} can be written as an output file later: it is not an existing
+   * folder or other non-regular file, and its nearest existing ancestor is a writable folder (the missing ones
+   * are created when the file is written). Nothing is created here.
+   *
+   * @throws IllegalArgumentException naming the option and the path
+   */
+  static void checkOutputFile(String option, Path file) {
+    if (file == null) {
+      return;
+    }
+    Path abs = file.toAbsolutePath();
+    if (Files.isDirectory(abs)) {
+      throw new IllegalArgumentException(option + " " + file + " is a folder; give the name of the file to write");
+    }
+    if (Files.exists(abs) && !Files.isRegularFile(abs)) {
+      throw new IllegalArgumentException(option + " " + file + " exists and is not a regular file (a FIFO or device)");
+    }
+    if (Files.exists(abs) && !Files.isWritable(abs)) {
+      throw new IllegalArgumentException(option + " " + file + " exists and is not writable");
+    }
+    checkAncestor(option, file, abs.getParent());
+  }
+
+  /**
+   * Checks, before any work, that {@code dir} can be used as an output folder later: an existing writable folder,
+   * or a path whose nearest existing ancestor is a writable folder. Nothing is created here.
+   *
+   * @throws IllegalArgumentException naming the option and the path
+   */
+  static void checkOutputFolder(String option, Path dir) {
+    Path abs = dir.toAbsolutePath();
+    if (Files.exists(abs)) {
+      if (!Files.isDirectory(abs)) {
+        throw new IllegalArgumentException(option + " " + dir + " exists and is not a folder");
+      }
+      if (!Files.isWritable(abs)) {
+        throw new IllegalArgumentException(option + " " + dir + " is not writable");
+      }
+      return;
+    }
+    checkAncestor(option, dir, abs.getParent());
+  }
+
+  private static void checkAncestor(String option, Path given, Path parent) {
+    Path p = parent;
+    while (p != null && !Files.exists(p)) {
+      p = p.getParent();
+    }
+    if (p == null) {
+      return;
+    }
+    if (!Files.isDirectory(p)) {
+      throw new IllegalArgumentException(option + " " + given + ": " + p + " is a file, so nothing can be written"
+          + " under it");
+    }
+    if (!Files.isWritable(p)) {
+      throw new IllegalArgumentException(option + " " + given + ": folder " + p + " is not writable");
     }
   }
 

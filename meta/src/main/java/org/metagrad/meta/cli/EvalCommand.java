@@ -117,14 +117,43 @@ public final class EvalCommand implements Callable<Integer> {
         .testEpisodes(episodes).threads(threads).grouping(grouping == null ? trained.grouping() : grouping).build();
   }
 
-  @Override
-  public Integer call() {
+  /**
+   * Every option that can be checked without the run or the data, so that a bad one fails before any
+   * checkpoint is loaded or image decoded (the run's own settings are checked when its config is read).
+   */
+  private void validateOptions() {
     if (!on.equals("test") && !on.equals("val")) {
       throw new IllegalArgumentException("--on must be test or val, got '" + on + "'");
     }
     if (threads < 1) {
       throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
     }
+    CliSupport.atLeast("--episodes", episodes, 1);
+    if (ways != null) {
+      CliSupport.atLeast("--ways", ways, 2);
+    }
+    if (shots != null) {
+      CliSupport.atLeast("--shots", shots, 1);
+    }
+    if (queries != null) {
+      CliSupport.atLeast("--queries", queries, 1);
+    }
+    if (testInnerSteps != null) {
+      CliSupport.atLeast("--test-inner-steps", testInnerSteps, 0);
+    }
+    if (finetuneSteps != null) {
+      CliSupport.atLeast("--finetune-steps", finetuneSteps, 0);
+    }
+    if (finetuneLr != null) {
+      CliSupport.finite("--finetune-lr", finetuneLr, 0, false);
+    }
+    CliSupport.atLeast("--shift-ensemble", shiftEnsemble, 0);
+    CliSupport.checkOutputFile("--out", out);
+  }
+
+  @Override
+  public Integer call() {
+    validateOptions();
     CliSupport.capKernelThreads(threads);
     RunFolder rf = RunFolder.open(run, checkpoint);
     TrainConfig trained = rf.config();

@@ -93,14 +93,29 @@ public final class GradcheckCommand implements Callable<Integer> {
   @Option(names = "--data", paramLabel = "DIR", description = "Data root holding omniglot/ (default: $METAGRAD_DATA).")
   Path data;
 
+  /** Largest --side: see the check in {@link #call}. */
+  static final int MAX_SIDE = 256;
+
   @Override
   public Integer call() {
     Algorithm a = Algorithm.parse(algorithm);
     if (!model.equals("conv4") && !model.equals("mlp")) {
       throw new IllegalArgumentException("unknown model '" + model + "'; known: conv4, mlp");
     }
-    if (maxElements < 1 || !(tolerance > 0) || !(floor > 0)) {
-      throw new IllegalArgumentException("--max-elements must be >= 1, --tolerance and --floor > 0");
+    // every option before the model is built or any image decoded
+    CliSupport.atLeast("--max-elements", maxElements, 1);
+    CliSupport.finite("--tolerance", tolerance, 0, false);
+    CliSupport.finite("--floor", floor, 0, false);
+    CliSupport.atLeast("--hidden", hidden, 1);
+    CliSupport.between("--side", side, 16, MAX_SIDE, "the 4-block conv net needs 16; finite differences in FLOAT64"
+        + " are for small models, and Omniglot's images are 105 pixels wide");
+    CliSupport.atLeast("--ways", ways, 2);
+    CliSupport.atLeast("--shots", shots, 1);
+    CliSupport.atLeast("--queries", queries, 1);
+    CliSupport.atLeast("--inner-steps", innerSteps, 0);
+    CliSupport.finite("--inner-lr", innerLr, 0, true);
+    if (!synthetic) {
+      CliSupport.dataRoot(data);
     }
     TrainConfig c = TrainConfig.builder().algorithm(a).data(Path.of(".")).side(side).ways(ways).shots(shots)
         .queries(queries).testWays(ways).testShots(shots).testQueries(queries).innerSteps(innerSteps)

@@ -64,6 +64,12 @@ public final class OneShotCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // every option before the first expensive step (decoding the runs, loading checkpoints)
+    CliSupport.atLeast("--shift-ensemble", shiftEnsemble, 0);
+    CliSupport.checkOutputFile("--out", out);
+    if (runs != null && !Files.isDirectory(runs)) {
+      throw new IllegalArgumentException("--runs " + runs + ": one-shot runs folder not found");
+    }
     RunFolder rf = RunFolder.open(run, checkpoint);
     TrainConfig c = rf.config();
     if (!c.split().equals("background") && !allowEvaluationTrained) {
@@ -72,6 +78,7 @@ public final class OneShotCommand implements Callable<Integer> {
           + " pass --allow-evaluation-trained to run anyway");
     }
     Path folder = runs != null ? runs : CliSupport.dataRoot(data).resolve("omniglot-oneshot");
+    CliSupport.openMembers(rf, checkpoint, ensembleWith);
     List<OneShotRun> all = OneShotReader.readAll(folder, c.side());
     // Every --ensemble-with run must have the first run's split (CliSupport.load), so the check above covers them.
     CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> t,
@@ -106,6 +113,10 @@ public final class OneShotCommand implements Callable<Integer> {
       }
       m.put("runs", per);
       try {
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
         Files.writeString(out, Json.object(m));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.metagrad.meta.data.DataPaths;
 import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.MetaTrainer;
 import org.metagrad.meta.train.TrainConfig;
@@ -20,6 +21,9 @@ record RunFolder(TrainConfig config, Path checkpoint) {
    */
   static RunFolder open(Path dir, String which) {
     Path cfg = dir.resolve(Experiment.CONFIG);
+    if (Files.exists(cfg) && !Files.isRegularFile(cfg)) {
+      DataPaths.requireRegularFile(cfg, "run configuration");
+    }
     if (!Files.isRegularFile(cfg)) {
       throw new IllegalArgumentException("not a training run folder: " + dir.toAbsolutePath() + " has no "
           + Experiment.CONFIG + " (train one with 'metagrad train --out DIR')");
@@ -29,6 +33,9 @@ record RunFolder(TrainConfig config, Path checkpoint) {
       case "last" -> dir.resolve(MetaTrainer.LAST);
       default -> Path.of(which);
     };
+    if (Files.exists(ckpt)) {
+      DataPaths.requireRegularFile(ckpt.toAbsolutePath(), "checkpoint");
+    }
     if (!Files.isRegularFile(ckpt)) {
       throw new IllegalArgumentException("checkpoint not found: " + ckpt.toAbsolutePath());
     }
@@ -36,6 +43,10 @@ record RunFolder(TrainConfig config, Path checkpoint) {
       return new RunFolder(TrainConfig.fromJson(Files.readString(cfg)), ckpt);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + cfg + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      // the parser's messages say "config.json: ..."; the user needs to know which run's
+      String m = String.valueOf(e.getMessage()).replaceFirst("^config\\.json: ", "");
+      throw new IllegalArgumentException(cfg.toAbsolutePath() + ": " + m, e);
     }
   }
 }

@@ -62,6 +62,16 @@ public final class SineCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // every option before training: a bad one used to surface only after the whole run (--eval-tasks 0 divided
+    // by zero into NaN, then a NullPointerException when drawing the plot; --out after computing)
+    CliSupport.atLeast("--iterations", iterations, 1);
+    CliSupport.atLeast("--meta-batch", metaBatch, 1);
+    CliSupport.atLeast("--shots", shots, 1);
+    CliSupport.atLeast("--inner-steps", innerSteps, 1);
+    CliSupport.finite("--inner-lr", innerLr, 0, true);
+    CliSupport.finite("--outer-lr", outerLr, 0, false);
+    CliSupport.atLeast("--eval-tasks", evalTasks, 1);
+    CliSupport.checkOutputFolder("--out", out);
     System.out.println("metagrad sine: second-order MAML on sine waves; CPU backend: " + Backends.cpu().name());
     SineMaml.Config cfg = new SineMaml.Config(iterations, metaBatch, shots, shots, innerSteps, innerLr, outerLr, seed);
     Network net = Backbones.sineMlp();

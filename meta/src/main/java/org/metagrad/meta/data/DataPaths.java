@@ -72,6 +72,30 @@ public final class DataPaths {
     return p.toAbsolutePath();
   }
 
+  /**
+   * Checks that {@code file} is an existing regular file (or a link to one) before a reader opens it.
+   * Opening a FIFO for reading blocks until some process writes to it, so a command handed one would hang;
+   * a device or a folder is no data file either. Readers call this first so that such a path fails at once
+   * with its name.
+   *
+   * @param file the file about to be read
+   * @param what what the file is, for the message, e.g. {@code "image"}
+   * @return {@code file}
+   * @throws IllegalArgumentException "{@code <what> not found: <file>}" or
+   *     "{@code <what> <file> is not a regular file (...)}"
+   */
+  public static Path requireRegularFile(Path file, String what) {
+    if (!Files.exists(file)) {
+      throw new IllegalArgumentException(what + " not found: " + file);
+    }
+    if (!Files.isRegularFile(file)) {
+      String kind = Files.isDirectory(file) ? "a folder" : "a FIFO, socket or device";
+      throw new IllegalArgumentException(what + " " + file + " is not a regular file (it is " + kind
+          + "; only plain files are read)");
+    }
+    return file;
+  }
+
   static Path child(Path root, String name) {
     Path p = root.resolve(name);
     if (!Files.isDirectory(p)) {

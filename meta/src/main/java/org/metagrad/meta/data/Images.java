@@ -6,9 +6,13 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.stream.ImageInputStream;
+import org.w3c.dom.Node;
 
 /**
  * Pixel operations on row-major {@code float[]} images: PNG decoding to an ink map, exact
@@ -28,51 +32,205 @@ public final class Images {
    * give exactly 0.0 and 1.0; palette images use their palette; colour images use the mean of R, G
    * and B. Alpha is ignored. Result layout: {@code ink[y * width + x]}.
    *
+   * <p>The size is read from the file's header and compared with the required one before any pixel
+   * is decoded: the caller always knows the size it wants (Omniglot's images are 105 x 105), so no
+   * separate limit is needed, and a small file whose header declares 46000 x 46000 pixels (2 GB
+   * decoded) fails at once instead of after decoding. A palette image whose pixels index past the
+   * entries of its palette is an error: ImageIO pads a short palette with its last colour, which
+   * would turn such pixels into some colour silently.
+   *
    * @param file the image file
    * @param width the required width in pixels
    * @param height the required height in pixels
    * @return {@code width * height} floats in [0, 1]
-   * @throws UncheckedIOException when the file cannot be read or decoded (message names the file)
-   * @throws IllegalArgumentException when the image does not have the required size
+   * @throws UncheckedIOException when the file cannot be read or decoded (message names the file and
+   *     the reason, on one line)
+   * @throws IllegalArgumentException when the file is missing or not a regular file (a FIFO would
+   *     block), when the image does not have the required size, or a pixel indexes past the palette
    */
   public static float[] readInk(Path file, int width, int height) {
-    if (!Files.isRegularFile(file)) {
-      throw new UncheckedIOException(new IOException("image file not found or not a file: " + file));
-    }
-    BufferedImage img;
+    DataPaths.requireRegularFile(file, "image");
     try {
-      img = ImageIO.read(file.toFile());
+      checkPngChunks(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot decode image " + file + ": " + reason(e), e);
+    }
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      if (in == null) {
+        throw new IOException("cannot open it");
+      }
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new UncheckedIOException(
+            new IOException("cannot decode image " + file + ": not a PNG or other format ImageIO reads"));
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, false);
+        int w = reader.getWidth(0);
+        int h = reader.getHeight(0);
+        if (w != width || h != height) {
+          throw new IllegalArgumentException(
+              "image " + file + " is " + w + "x" + h + " pixels, expected " + width + "x" + height);
+        }
+        int paletteEntries = declaredPaletteEntries(reader);
+        BufferedImage img = reader.read(0);
+        if (img.getWidth() != width || img.getHeight() != height) {
+          throw new IllegalArgumentException("image " + file + " is " + img.getWidth() + "x" + img.getHeight()
+              + " pixels, expected " + width + "x" + height);
+        }
+        return inkOf(img, paletteEntries, file);
+      } finally {
+        reader.dispose();
+      }
     } catch (IOException | RuntimeException e) {
+      if (e instanceof IllegalArgumentException || e instanceof UncheckedIOException) {
+        throw (RuntimeException) e;
+      }
       // ImageIO reports truncated or corrupt PNG data either way, depending on where it breaks.
       IOException io = e instanceof IOException ioe ? ioe : new IOException(e);
-      throw new UncheckedIOException("cannot decode image " + file + ": " + e.getMessage(), io);
+      throw new UncheckedIOException("cannot decode image " + file + ": " + reason(e), io);
     }
-    if (img == null) {
-      throw new UncheckedIOException(
-          new IOException("cannot decode image " + file + ": not a PNG or other format ImageIO reads"));
-    }
-    if (img.getWidth() != width || img.getHeight() != height) {
-      throw new IllegalArgumentException(
-          "image " + file + " is " + img.getWidth() + "x" + img.getHeight() + " pixels, expected "
-              + width + "x" + height);
-    }
-    return inkOf(img);
   }
 
-  /** Converts a decoded image to ink = 1 - gray, row-major. */
-  static float[] inkOf(BufferedImage img) {
+  private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+  /**
+   * Walks the chunks of a PNG file, checking that each one lies within the file and that its CRC matches,
+   * up to the IEND chunk. ImageIO's PNG reader checks no CRC, so a flipped bit in a header chunk or in
+   * stored image data would otherwise read as other pixels or another size. A file that does not start
+   * with the PNG signature is left to ImageIO (which may read another format or refuse it).
+   *
+   * @throws IOException naming the chunk and what is wrong with it
+   */
+  static void checkPngChunks(Path file) throws IOException {
+    long size = java.nio.file.Files.size(file);
+    try (java.io.DataInputStream in = new java.io.DataInputStream(
+        new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
+      byte[] sig = new byte[PNG_SIGNATURE.length];
+      if (size < sig.length) {
+        return;
+      }
+      in.readFully(sig);
+      if (!java.util.Arrays.equals(sig, PNG_SIGNATURE)) {
+        return;
+      }
+      long pos = sig.length;
+      byte[] buf = new byte[8192];
+      boolean first = true;
+      while (true) {
+        if (size - pos < 12) {
+          throw new IOException("the PNG ends after " + size + " bytes, before its IEND chunk (truncated file)");
+        }
+        long length = in.readInt() & 0xffffffffL;
+        byte[] type = new byte[4];
+        in.readFully(type);
+        String name = new String(type, java.nio.charset.StandardCharsets.ISO_8859_1);
+        for (byte b : type) {
+          if (!((b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z'))) {
+            throw new IOException("bad PNG chunk type at byte " + pos + " (corrupt file)");
+          }
+        }
+        if (first && !name.equals("IHDR")) {
+          throw new IOException("the PNG's first chunk is " + name + ", not IHDR");
+        }
+        first = false;
+        if (length > size - pos - 12) {
+          throw new IOException("PNG chunk " + name + " at byte " + pos + " declares " + length
+              + " bytes, past the end of the " + size + "-byte file (truncated or corrupt)");
+        }
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(type);
+        for (long left = length; left > 0; ) {
+          int n = (int) Math.min(buf.length, left);
+          in.readFully(buf, 0, n);
+          crc.update(buf, 0, n);
+          left -= n;
+        }
+        long stored = in.readInt() & 0xffffffffL;
+        if (stored != crc.getValue()) {
+          throw new IOException("PNG chunk " + name + " at byte " + pos + " fails its CRC check (corrupt file)");
+        }
+        pos += 12 + length;
+        if (name.equals("IEND")) {
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * The messages of {@code e} and its causes on one line: ImageIO's PNG reader wraps whatever went wrong
+   * as "Caught exception during read: " (even an OutOfMemoryError), which says nothing by itself.
+   */
+  static String reason(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      String m = t.getMessage();
+      m = m == null ? "" : m.replaceAll("\\s+", " ").strip();
+      while (m.endsWith(":")) {
+        m = m.substring(0, m.length() - 1).strip();
+      }
+      if (t instanceof OutOfMemoryError) {
+        m = "not enough memory to decode it (" + (m.isEmpty() ? "out of heap" : m) + ")";
+      } else if (t instanceof java.io.EOFException) {
+        m = "the file ends too early" + (m.isEmpty() ? "" : " (" + m + ")");
+      } else if (t instanceof java.util.zip.ZipException || t instanceof java.util.zip.DataFormatException) {
+        m = "corrupt compressed image data" + (m.isEmpty() ? "" : " (" + m + ")");
+      } else if (m.isEmpty() || (t.getCause() == null && !(t instanceof IOException))) {
+        // a bare runtime exception from inside the decoder ("Index 7 out of bounds") means malformed data;
+        // say so, with the decoder's words, without a Java class name
+        m = "malformed image data" + (m.isEmpty() ? "" : " (" + m + ")");
+      }
+      if (sb.length() > 0 && !m.isEmpty() && sb.indexOf(m) >= 0) {
+        continue;
+      }
+      if (sb.length() > 0) {
+        sb.append(": ");
+      }
+      sb.append(m);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The number of entries the file's palette declares (PLTE chunk of a PNG), or -1 when it has none or
+   * the format does not say.
+   */
+  private static int declaredPaletteEntries(ImageReader reader) throws IOException {
+    IIOMetadata meta = reader.getImageMetadata(0);
+    if (meta == null || !"javax_imageio_png_1.0".equals(meta.getNativeMetadataFormatName())) {
+      return -1;
+    }
+    Node root = meta.getAsTree("javax_imageio_png_1.0");
+    for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
+      if ("PLTE".equals(n.getNodeName())) {
+        return n.getChildNodes().getLength();
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Converts a decoded image to ink = 1 - gray, row-major; with {@code paletteEntries >= 0}, a palette
+   * index at or past it is an error naming {@code file}.
+   */
+  private static float[] inkOf(BufferedImage img, int paletteEntries, Path file) {
     int w = img.getWidth();
     int h = img.getHeight();
     float[] ink = new float[w * h];
     Raster raster = img.getRaster();
     ColorModel cm = img.getColorModel();
     float[] lut = null;
+    int valid = Integer.MAX_VALUE;
     if (raster.getNumBands() == 1) {
       if (cm instanceof IndexColorModel icm) {
         lut = new float[icm.getMapSize()];
         for (int i = 0; i < lut.length; i++) {
           lut[i] = 1f - (icm.getRed(i) + icm.getGreen(i) + icm.getBlue(i)) / 765f;
         }
+        valid = paletteEntries >= 0 ? Math.min(paletteEntries, lut.length) : lut.length;
       } else {
         int bits = raster.getSampleModel().getSampleSize(0);
         if (bits <= 16) {
@@ -89,6 +247,10 @@ public final class Images {
       for (int y = 0; y < h; y++) {
         raster.getSamples(0, y, w, 1, 0, row);
         for (int x = 0; x < w; x++) {
+          if (row[x] >= valid) {
+            throw new IllegalArgumentException("image " + (file == null ? "" : file + " ") + "has palette index "
+                + row[x] + " at pixel (" + x + ", " + y + "), but its palette has " + valid + " entries");
+          }
           ink[y * w + x] = lut[row[x]];
         }
       }

@@ -178,7 +178,8 @@ public final class OmniglotReader {
    *
    * @param id the character
    * @return the {@code *.png} files, at least one
-   * @throws IllegalArgumentException when the character folder is missing or holds no PNG
+   * @throws IllegalArgumentException when the character folder is missing or holds no PNG, or a
+   *     {@code *.png} entry is not a regular file
    * @throws UncheckedIOException when the folder cannot be listed
    */
   public List<Path> files(CharacterId id) {
@@ -190,9 +191,10 @@ public final class OmniglotReader {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
         String n = p.getFileName().toString();
-        if (!n.startsWith(".") && n.toLowerCase(java.util.Locale.ROOT).endsWith(".png")
-            && Files.isRegularFile(p)) {
-          files.add(p);
+        if (!n.startsWith(".") && n.toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+          // an image name that is no plain file (a FIFO would block the decoder) is an error, not skipped:
+          // skipping would change which images a class has without a word
+          files.add(DataPaths.requireRegularFile(p, "Omniglot image"));
         }
       }
     } catch (IOException e) {

@@ -20,7 +20,10 @@ import java.util.Map;
  * {@code "<run>/test/itemNN.png <run>/training/classMM.png"}: the item and its correct class. The
  * {@code <run>/} prefix is optional (both forms occur), backslashes are accepted as separators,
  * blank lines are ignored. Every test image must appear exactly once and every path must name an
- * existing file of the run; otherwise {@link IllegalArgumentException} names the file and line.
+ * existing file of the run, and every training image must be the answer of exactly one test image;
+ * otherwise {@link IllegalArgumentException} names the file and line. {@code training/} and
+ * {@code test/} hold nothing but regular {@code .png} files (hidden files aside): anything else there,
+ * a FIFO included, is an error naming it rather than skipped.
  * Images get the same preprocessing as {@link OmniglotReader#preprocess}.
  *
  * <pre>{@code
@@ -85,13 +88,20 @@ public final class OneShotReader {
     List<String> trainingFiles = pngs(runDir.resolve("training"));
     List<String> testFiles = pngs(runDir.resolve("test"));
     Path labels = runDir.resolve(LABELS);
+    if (!Files.exists(labels)) {
+      throw new IllegalArgumentException("one-shot run " + runDir + " has no " + LABELS);
+    }
+    DataPaths.requireRegularFile(labels, "one-shot answer file");
     List<String> lines;
     try {
       lines = Files.readAllLines(labels, StandardCharsets.UTF_8);
     } catch (java.nio.file.NoSuchFileException e) {
       throw new IllegalArgumentException("one-shot run " + runDir + " has no " + LABELS, e);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException(labels + " is not UTF-8 text (expected lines of"
+          + " 'test/itemNN.png training/classMM.png')", e);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + labels, e);
+      throw new UncheckedIOException("cannot read " + labels + ": " + e.getMessage(), e);
     }
     int[] answers = parseLabels(lines, name, trainingFiles, testFiles, labels);
     int p = side * side;
@@ -151,6 +161,27 @@ public final class OneShotReader {
         throw new IllegalArgumentException(file + ": no label for test image " + testFiles.get(t));
       }
     }
+    // Each training class is the answer of exactly one test item (the format: "one example of each of 20
+    // characters" and "a new drawing of each of the same characters"); an unlabelled extra class would
+    // silently make the task wider (an extra class21.png: 21-way).
+    int[] uses = new int[trainingFiles.size()];
+    for (int a : answers) {
+      uses[a]++;
+    }
+    for (int c = 0; c < uses.length; c++) {
+      if (uses[c] == 0) {
+        throw new IllegalArgumentException(file + ": training image training/" + trainingFiles.get(c)
+            + " is the answer of no test image (each training class must be the answer of exactly one;"
+            + " remove the image or label it)");
+      }
+    }
+    for (int c = 0; c < uses.length; c++) {
+      if (uses[c] > 1) {
+        throw new IllegalArgumentException(file + ": training image training/" + trainingFiles.get(c)
+            + " is the answer of " + uses[c] + " test images (each training class must be the answer of"
+            + " exactly one)");
+      }
+    }
     return answers;
   }
 
@@ -185,9 +216,17 @@ public final class OneShotReader {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
         String n = p.getFileName().toString();
-        if (!n.startsWith(".") && n.toLowerCase(Locale.ROOT).endsWith(".png") && Files.isRegularFile(p)) {
-          out.add(n);
+        if (n.startsWith(".")) {
+          continue;
         }
+        // anything else is an error, not skipped: a run is exactly its images (see the class comment)
+        if (!n.toLowerCase(Locale.ROOT).endsWith(".png")) {
+          throw new IllegalArgumentException("one-shot run folder " + dir + " holds " + p
+              + ", which is not a .png image (a run holds training/classNN.png, test/itemNN.png and "
+              + LABELS + " only)");
+        }
+        out.add(n);
+        DataPaths.requireRegularFile(p, "one-shot image");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);

@@ -458,6 +458,14 @@ public final class Experiment {
       return loaded.paramsLike(template);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read checkpoint " + checkpoint + ": " + e.getMessage(), e);
+    } catch (org.metagrad.nn.io.CheckpointException e) {
+      // paramsLike knows the tensors, not the file: name it (a run's config.json that describes another model)
+      if (e.getMessage() != null && e.getMessage().contains(checkpoint.toString())) {
+        throw e;
+      }
+      throw new org.metagrad.nn.io.CheckpointException(checkpoint + ": " + e.getMessage()
+          + " (does the run's config.json describe the model this checkpoint was saved from?)",
+          e.tensor().orElse(null), e);
     }
   }
 
