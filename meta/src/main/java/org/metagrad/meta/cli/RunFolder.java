@@ -1,7 +1,5 @@
 package org.metagrad.meta.cli;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.metagrad.meta.data.DataPaths;
@@ -39,14 +37,6 @@ record RunFolder(TrainConfig config, Path checkpoint) {
     if (!Files.isRegularFile(ckpt)) {
       throw new IllegalArgumentException("checkpoint not found: " + ckpt.toAbsolutePath());
     }
-    try {
-      return new RunFolder(TrainConfig.fromJson(Files.readString(cfg)), ckpt);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + cfg + ": " + e.getMessage(), e);
-    } catch (IllegalArgumentException | IllegalStateException e) {
-      // the parser's messages say "config.json: ..."; the user needs to know which run's
-      String m = String.valueOf(e.getMessage()).replaceFirst("^config\\.json: ", "");
-      throw new IllegalArgumentException(cfg.toAbsolutePath() + ": " + m, e);
-    }
+    return new RunFolder(TrainConfig.read(cfg), ckpt);
   }
 }

@@ -286,7 +286,7 @@ public final class Experiment {
             throw new IllegalArgumentException("--resume: " + p + " is not a regular file");
           }
         }
-        TrainConfig before = TrainConfig.fromJson(Files.readString(cfg));
+        TrainConfig before = TrainConfig.read(cfg);
         if (!before.fingerprint().equals(c.fingerprint())) {
           throw new IllegalArgumentException("--resume: the settings differ from the run in " + dir
               + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint());

@@ -301,6 +301,27 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
   private static final Pattern ENTRY = Pattern.compile("\"([a-z_0-9]+)\"\\s*:\\s*(\"((?:[^\"\\\\]|\\\\.)*)\"|[^,}\\s]+)");
 
   /**
+   * Reads a run's {@code config.json}; every error names the file by its absolute path.
+   *
+   * @throws IllegalArgumentException naming the file and the missing or malformed entry, or a file that is not
+   *     a regular file (a FIFO would block the read)
+   * @throws java.io.UncheckedIOException naming the file when it cannot be read
+   */
+  public static TrainConfig read(Path file) {
+    Path abs = file.toAbsolutePath();
+    org.metagrad.meta.data.DataPaths.requireRegularFile(abs, "run configuration");
+    try {
+      return fromJson(java.nio.file.Files.readString(abs));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read " + abs + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      // fromJson's messages say "config.json: ..."; the user needs to know which run's
+      String m = String.valueOf(e.getMessage()).replaceFirst("^config\\.json: ", "");
+      throw new IllegalArgumentException(abs + ": " + m, e);
+    }
+  }
+
+  /**
    * Reads a configuration written by {@link #toJson()}.
    *
    * @throws IllegalArgumentException naming a missing or malformed entry

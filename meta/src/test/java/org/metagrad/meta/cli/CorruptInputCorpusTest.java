@@ -47,7 +47,7 @@ class CorruptInputCorpusTest {
   private static String[] trainArgs;
 
   /** Minimum number of cases: the corpus must not shrink silently. */
-  static final int MIN_CASES = 160;
+  static final int MIN_CASES = 174;
 
   @BeforeAll
   static void fixture() throws Exception {
@@ -160,6 +160,31 @@ class CorruptInputCorpusTest {
     b.putLong(headerLength);
     b.put(h);
     return b.array();
+  }
+
+  /** The checkpoint with its first F32 tensor's first value set to NaN (header untouched). */
+  static byte[] withNaN(byte[] ckpt) {
+    byte[] b = ckpt.clone();
+    ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    int headerLength = (int) bb.getLong(0);
+    String header = new String(b, 8, headerLength, StandardCharsets.UTF_8);
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("\\{\"dtype\":\"F32\",\"shape\":\\[[0-9,]*\\],\"data_offsets\":\\[([0-9]+),").matcher(header);
+    assertThat(m.find()).as("an F32 tensor in %s", header).isTrue();
+    bb.putFloat(8 + headerLength + Integer.parseInt(m.group(1)), Float.NaN);
+    return b;
+  }
+
+  /** The checkpoint with its first F32 tensor declared as {@code dtype} (same length: the bytes stay). */
+  static byte[] firstF32As(byte[] ckpt, String dtype) {
+    byte[] b = ckpt.clone();
+    int headerLength = (int) ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+    String header = new String(b, 8, headerLength, StandardCharsets.UTF_8);
+    int at = header.indexOf("\"dtype\":\"F32\"");
+    assertThat(at).as("an F32 tensor in %s", header).isNotNegative();
+    byte[] repl = ("\"dtype\":\"" + dtype + "\"").getBytes(StandardCharsets.UTF_8);
+    System.arraycopy(repl, 0, b, 8 + header.substring(0, at).getBytes(StandardCharsets.UTF_8).length, repl.length);
+    return b;
   }
 
   static byte[] safetensors(String header, int dataBytes) {
@@ -426,6 +451,61 @@ class CorruptInputCorpusTest {
       Files.createDirectories(r.resolve(MetaTrainer.BEST));
       return new Run(oneshotArgs(r, oneShot), r.resolve(MetaTrainer.BEST).toString());
     }));
+    // run folders, checkpoint contents and resume state (the trainer's and Checkpoints' checks)
+    for (String cmd : new String[] {"eval", "oneshot"}) {
+      cs.add(new Case(cmd + ": best.safetensors with a NaN parameter", dir -> {
+        Path r = runCopy(dir);
+        Path f = r.resolve(MetaTrainer.BEST);
+        Files.write(f, withNaN(Files.readAllBytes(f)));
+        return new Run(cmd.equals("eval") ? evalArgs(r, data) : oneshotArgs(r, oneShot), f.toString());
+      }));
+      cs.add(new Case(cmd + ": best.safetensors with I32 over a float parameter", dir -> {
+        Path r = runCopy(dir);
+        Path f = r.resolve(MetaTrainer.BEST);
+        Files.write(f, firstF32As(Files.readAllBytes(f), "I32"));
+        return new Run(cmd.equals("eval") ? evalArgs(r, data) : oneshotArgs(r, oneShot), f.toString());
+      }));
+    }
+    cs.add(new Case("train --resume, last.safetensors with a NaN", dir -> {
+      Path r = runCopy(dir);
+      Path f = r.resolve(MetaTrainer.LAST);
+      Files.write(f, withNaN(Files.readAllBytes(f)));
+      return new Run(concat(trainArgs, "--out", r.toString(), "--resume"), f.toString());
+    }));
+    cs.add(new Case("train --resume, last.safetensors with I32 over a float parameter", dir -> {
+      Path r = runCopy(dir);
+      Path f = r.resolve(MetaTrainer.LAST);
+      Files.write(f, firstF32As(Files.readAllBytes(f), "I32"));
+      return new Run(concat(trainArgs, "--out", r.toString(), "--resume"), f.toString());
+    }));
+    cs.add(new Case("train --resume, last.safetensors without optimizer state (best copied over it)", dir -> {
+      Path r = runCopy(dir);
+      Files.copy(r.resolve(MetaTrainer.BEST), r.resolve(MetaTrainer.LAST), StandardCopyOption.REPLACE_EXISTING);
+      return new Run(concat(trainArgs, "--out", r.toString(), "--resume"), MetaTrainer.LAST);
+    }));
+    cs.add(new Case("train --resume, FIFO as config.json", dir -> {
+      Path r = runCopy(dir);
+      fifo(r.resolve(Experiment.CONFIG));
+      return new Run(concat(trainArgs, "--out", r.toString(), "--resume"), r.resolve(Experiment.CONFIG).toString());
+    }));
+    cs.add(new Case("train --resume, FIFO as metrics.csv", dir -> {
+      Path r = runCopy(dir);
+      fifo(r.resolve(MetaTrainer.METRICS_CSV));
+      return new Run(concat(trainArgs, "--out", r.toString(), "--resume"), MetaTrainer.METRICS_CSV);
+    }));
+    cs.add(new Case("train --resume, config.json cut in half", dir -> {
+      Path r = runCopy(dir);
+      Path f = r.resolve(Experiment.CONFIG);
+      String text = Files.readString(f);
+      Files.writeString(f, text.substring(0, text.length() / 2));
+      return new Run(concat(trainArgs, "--out", r.toString(), "--resume"), f.toString());
+    }));
+    cs.add(new Case("train into a folder holding another run, without --resume", dir -> {
+      Path r = runCopy(dir);
+      return new Run(concat(trainArgs, "--out", r.toString()), r.toString());
+    }));
+    cs.add(new Case("train --side 50000", dir -> new Run(concat(trainArgs, "--out", dir.resolve("o").toString(),
+        "--side", "50000"), "--side")));
     // options checked before the work
     Object[][] opts = {
         {new String[] {"sine", "--eval-tasks", "0"}, "--eval-tasks"},
