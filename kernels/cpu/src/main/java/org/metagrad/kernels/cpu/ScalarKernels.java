@@ -8,7 +8,7 @@ import org.metagrad.spi.UnaryOp;
  * run of elements, so the backend's dispatch code can hand it the innermost dimension of any view.
  * {@link VectorKernels} overrides them with Vector API versions; this class is the whole scalar backend
  * and also the reference for the vector one's semantics (float results are the double result rounded
- * once, as in the reference backend).
+ * once, as in the reference backend; the vector set's float exp, log and tanh are its own, within an ulp).
  */
 class ScalarKernels {
   /** Micro-tile rows and columns of this kernel set's GEMM (float, then double). */

@@ -16,7 +16,8 @@ import org.metagrad.spi.UnaryOp;
 /**
  * Vector API versions of the inner loops. Loaded only after {@link VectorBackendFactory} has checked
  * that {@code jdk.incubator.vector} is in the boot layer, so a missing module never surfaces as a
- * {@link LinkageError}. Every loop has a scalar tail with the semantics of {@link ScalarKernels}.
+ * {@link LinkageError}. Every loop has a scalar tail with the semantics of {@link ScalarKernels}, except
+ * float exp, log and tanh, whose body and tail are {@link FloatMath}'s (see {@link VectorFloatMath}).
  */
 final class VectorKernels extends ScalarKernels {
   /**
