@@ -50,9 +50,10 @@ public final class Rng {
       u1 = nextDouble();
     } while (u1 == 0);
     double u2 = nextDouble();
-    double r = Math.sqrt(-2 * Math.log(u1));
-    spareGaussian = r * Math.sin(2 * Math.PI * u2);
-    return r * Math.cos(2 * Math.PI * u2);
+    // StrictMath: the same samples in every JVM and JIT tier (Math's log, sin and cos may differ by an ulp).
+    double r = Math.sqrt(-2 * StrictMath.log(u1));
+    spareGaussian = r * StrictMath.sin(2 * Math.PI * u2);
+    return r * StrictMath.cos(2 * Math.PI * u2);
   }
 
   /** An independent child generator; advances this one. */

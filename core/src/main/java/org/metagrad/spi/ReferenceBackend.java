@@ -71,14 +71,18 @@ public final class ReferenceBackend implements Backend {
     return out;
   }
 
-  /** The scalar definition of each unary op, shared with other backends' scalar paths. */
+  /**
+   * The scalar definition of each unary op, shared with other backends' scalar paths. Transcendental ops
+   * use {@link StrictMath} (fdlibm's algorithms, the same bits on every JVM, JIT tier and processor), not
+   * {@link Math}, whose intrinsics may differ by an ulp between the interpreter and compiled code.
+   */
   public static double apply(UnaryOp op, double p, double x) {
     return switch (op) {
       case NEG -> -x;
-      case EXP -> Math.exp(x);
-      case LOG -> Math.log(x);
+      case EXP -> StrictMath.exp(x);
+      case LOG -> StrictMath.log(x);
       case SQRT -> Math.sqrt(x);
-      case TANH -> Math.tanh(x);
+      case TANH -> StrictMath.tanh(x);
       case POW -> pow(x, p);
       case SIGN -> Math.signum(x);
     };
@@ -94,7 +98,7 @@ public final class ReferenceBackend implements Backend {
     if (p == 0) {
       return 1;
     }
-    return Math.pow(x, p);
+    return StrictMath.pow(x, p);
   }
 
   /** The scalar definition of each binary op, shared with other backends' scalar paths. */

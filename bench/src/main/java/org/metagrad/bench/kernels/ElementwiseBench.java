@@ -4,6 +4,7 @@ import java.util.concurrent.TimeUnit;
 import org.metagrad.spi.Backend;
 import org.metagrad.spi.BinaryOp;
 import org.metagrad.spi.Buffer;
+import org.metagrad.spi.HeapBuffer;
 import org.metagrad.spi.ReferenceBackend;
 import org.metagrad.spi.UnaryOp;
 import org.metagrad.spi.View;
@@ -21,8 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Elementwise float32 kernels on contiguous vectors of 1e3 to 1e6 elements, including the output
- * allocation: add, mul (also with a stride-0 scalar operand) and exp. Small sizes measure dispatch cost,
- * which dominates MAML's many small ops.
+ * allocation: add, mul (also with a stride-0 scalar operand), exp, log and tanh, and exp in float64. Small
+ * sizes measure dispatch cost, which dominates MAML's many small ops.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,6 +48,8 @@ public class ElementwiseBench {
   private View a;
   private View b;
   private View scalar;
+  private View positive;
+  private View doubles;
 
   /** Builds the operands and checks each kernel once against the reference. */
   @Setup
@@ -54,6 +57,15 @@ public class ElementwiseBench {
     be = KernelBenchSupport.open(backend, threads);
     a = KernelBenchSupport.randomFloats(1, size);
     b = KernelBenchSupport.randomFloats(2, size);
+    float[] pos = HeapBuffer.of(KernelBenchSupport.randomFloats(4, size).buffer()).floats().clone();
+    double[] dbl = new double[size];
+    for (int i = 0; i < size; i++) {
+      // log's inputs span several binades; float64 exp's the same range as the float ones.
+      pos[i] = Math.abs(pos[i]) * 100 + 1e-3f;
+      dbl[i] = HeapBuffer.of(a.buffer()).floats()[i];
+    }
+    positive = View.contiguous(HeapBuffer.wrap(pos), size);
+    doubles = View.contiguous(HeapBuffer.wrap(dbl), size);
     scalar = new View(KernelBenchSupport.randomFloats(3, 1).buffer(), 0, new int[] {size}, new int[] {0});
     ReferenceBackend ref = ReferenceBackend.INSTANCE;
     KernelBenchSupport.check("add", ref.downloadDouble(View.contiguous(ref.binary(BinaryOp.ADD, a, b), size)),
@@ -64,6 +76,12 @@ public class ElementwiseBench {
         size)), mulScalar(), 0, 0);
     KernelBenchSupport.check("exp", ref.downloadDouble(View.contiguous(ref.unary(UnaryOp.EXP, 0, a), size)),
         exp(), 1e-6, 0);
+    KernelBenchSupport.check("log", ref.downloadDouble(View.contiguous(ref.unary(UnaryOp.LOG, 0, positive), size)),
+        log(), 1e-6, 1e-7);
+    KernelBenchSupport.check("tanh", ref.downloadDouble(View.contiguous(ref.unary(UnaryOp.TANH, 0, a), size)),
+        tanh(), 1e-6, 0);
+    KernelBenchSupport.check("expDouble", ref.downloadDouble(View.contiguous(ref.unary(UnaryOp.EXP, 0, doubles),
+        size)), expDouble(), 1e-15, 0);
   }
 
   /** a + b. */
@@ -88,5 +106,23 @@ public class ElementwiseBench {
   @Benchmark
   public Buffer exp() {
     return be.unary(UnaryOp.EXP, 0, a);
+  }
+
+  /** log(p) for p in [1e-3, 100]. */
+  @Benchmark
+  public Buffer log() {
+    return be.unary(UnaryOp.LOG, 0, positive);
+  }
+
+  /** tanh(a). */
+  @Benchmark
+  public Buffer tanh() {
+    return be.unary(UnaryOp.TANH, 0, a);
+  }
+
+  /** exp(a) in float64. */
+  @Benchmark
+  public Buffer expDouble() {
+    return be.unary(UnaryOp.EXP, 0, doubles);
   }
 }

@@ -131,8 +131,8 @@ public record Distortion(double maxRotationDegrees, double maxShear, double minS
     double sY = scale(rng);
     double tX = component(rng, maxShift, 0);
     double tY = component(rng, maxShift, 0);
-    double cos = Math.cos(theta);
-    double sin = Math.sin(theta);
+    double cos = StrictMath.cos(theta);
+    double sin = StrictMath.sin(theta);
     // R * Sh * S with Sh = [[1, rhoX], [rhoY, 1]] and S = diag(sX, sY).
     double sh00 = sX;
     double sh01 = rhoX * sY;

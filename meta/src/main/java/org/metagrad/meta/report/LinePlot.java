@@ -218,7 +218,7 @@ public final class LinePlot {
    */
   static double[] ticks(double lo, double hi) {
     double span = hi - lo;
-    double mag = Math.pow(10, Math.floor(Math.log10(span / 5)));
+    double mag = StrictMath.pow(10, Math.floor(StrictMath.log10(span / 5)));
     double step = mag;
     for (double f : new double[] {1, 2, 5, 10}) {
       step = f * mag;
@@ -244,7 +244,7 @@ public final class LinePlot {
     if (a != 0 && (a < 1e-3 || a >= 1e6)) {
       return String.format(java.util.Locale.ROOT, "%.1e", v);
     }
-    int decimals = Math.max(0, (int) Math.ceil(-Math.log10(step) - 1e-9));
+    int decimals = Math.max(0, (int) Math.ceil(-StrictMath.log10(step) - 1e-9));
     return String.format(java.util.Locale.ROOT, "%." + decimals + "f", v);
   }
 }

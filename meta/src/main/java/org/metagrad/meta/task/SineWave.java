@@ -35,7 +35,7 @@ public record SineWave(double amplitude, double phase) {
 
   /** {@code A sin(x - phase)}. */
   public double value(double x) {
-    return amplitude * Math.sin(x - phase);
+    return amplitude * StrictMath.sin(x - phase);
   }
 
   /**

@@ -70,8 +70,9 @@ public record Adam(double lr, double beta1, double beta2, double eps, double wei
   public Step step(Params params, Params grads, OptimizerState state) {
     Updates.checkGrads("Adam", params, grads);
     long t = state.step() + 1;
-    double bc1 = 1 - Math.pow(beta1, t);
-    double bc2 = 1 - Math.pow(beta2, t);
+    // StrictMath: the same bias corrections in every JVM and JIT tier (Math.pow may differ by an ulp).
+    double bc1 = 1 - StrictMath.pow(beta1, t);
+    double bc2 = 1 - StrictMath.pow(beta2, t);
     double stepSize = lr / bc1;
     double sqrtBc2 = Math.sqrt(bc2);
     Map<String, Tensor> buffers = new LinkedHashMap<>(state.buffers());

@@ -65,7 +65,7 @@ public interface LrSchedule {
 
     @Override
     public double lr(long t) {
-      return lr * Math.pow(gamma, Math.floorDiv(Math.max(t, 0), stepSize));
+      return lr * StrictMath.pow(gamma, Math.floorDiv(Math.max(t, 0), stepSize));
     }
   }
 
@@ -97,7 +97,7 @@ public interface LrSchedule {
         return lr * Math.max(t, 0) / warmupSteps;
       }
       double p = Math.min(1.0, (double) (t - warmupSteps) / (totalSteps - warmupSteps));
-      return minLr + (lr - minLr) * 0.5 * (1 + Math.cos(Math.PI * p));
+      return minLr + (lr - minLr) * 0.5 * (1 + StrictMath.cos(Math.PI * p));
     }
   }
 

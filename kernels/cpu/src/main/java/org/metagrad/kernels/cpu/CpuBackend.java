@@ -263,10 +263,10 @@ final class CpuBackend implements Backend {
         if (st[0] == 1) {
           k.unaryF(op, param, in, off[0], o, oo, len);
         } else if (st[0] == 0) {
-          Arrays.fill(o, oo, oo + len, (float) ReferenceBackend.apply(op, param, in[off[0]]));
+          Arrays.fill(o, oo, oo + len, k.unaryF(op, param, in[off[0]]));
         } else {
           for (int i = 0; i < len; i++) {
-            o[oo + i] = (float) ReferenceBackend.apply(op, param, in[off[0] + i * st[0]]);
+            o[oo + i] = k.unaryF(op, param, in[off[0] + i * st[0]]);
           }
         }
       });

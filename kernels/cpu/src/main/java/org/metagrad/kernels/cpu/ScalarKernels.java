@@ -8,7 +8,7 @@ import org.metagrad.spi.UnaryOp;
  * run of elements, so the backend's dispatch code can hand it the innermost dimension of any view.
  * {@link VectorKernels} overrides them with Vector API versions; this class is the whole scalar backend
  * and also the reference for the vector one's semantics (float results are the double result rounded
- * once, as in the reference backend).
+ * once, as in the reference backend; the vector set's float exp, log and tanh are its own, within an ulp).
  */
 class ScalarKernels {
   /** Micro-tile rows and columns of this kernel set's GEMM (float, then double). */
@@ -46,7 +46,18 @@ class ScalarKernels {
     ScalarLoops.binaryD(op, a, ao, b, bo, o, oo, n, mode);
   }
 
-  /** Contiguous unary op; {@code p} is POW's exponent. */
+  /**
+   * One element of {@link #unaryF(UnaryOp, double, float[], int, float[], int, int)}, for strided and
+   * stride-0 runs: it must give the contiguous loop's bits, so that a result does not depend on layout.
+   */
+  float unaryF(UnaryOp op, double p, float x) {
+    return (float) org.metagrad.spi.ReferenceBackend.apply(op, p, x);
+  }
+
+  /**
+   * Contiguous unary op; {@code p} is POW's exponent. Exp, log, tanh and pow go through {@link StrictMath}
+   * in double and round once: {@code Math}'s may change by an ulp between JIT tiers.
+   */
   void unaryF(UnaryOp op, double p, float[] x, int xo, float[] o, int oo, int n) {
     switch (op) {
       case NEG -> {
@@ -56,12 +67,12 @@ class ScalarKernels {
       }
       case EXP -> {
         for (int i = 0; i < n; i++) {
-          o[oo + i] = (float) Math.exp(x[xo + i]);
+          o[oo + i] = (float) StrictMath.exp(x[xo + i]);
         }
       }
       case LOG -> {
         for (int i = 0; i < n; i++) {
-          o[oo + i] = (float) Math.log(x[xo + i]);
+          o[oo + i] = (float) StrictMath.log(x[xo + i]);
         }
       }
       case SQRT -> {
@@ -71,7 +82,7 @@ class ScalarKernels {
       }
       case TANH -> {
         for (int i = 0; i < n; i++) {
-          o[oo + i] = (float) Math.tanh(x[xo + i]);
+          o[oo + i] = (float) StrictMath.tanh(x[xo + i]);
         }
       }
       case SIGN -> {
@@ -92,7 +103,7 @@ class ScalarKernels {
           java.util.Arrays.fill(o, oo, oo + n, 1f);
         } else {
           for (int i = 0; i < n; i++) {
-            o[oo + i] = (float) Math.pow(x[xo + i], p);
+            o[oo + i] = (float) StrictMath.pow(x[xo + i], p);
           }
         }
       }
@@ -109,12 +120,12 @@ class ScalarKernels {
       }
       case EXP -> {
         for (int i = 0; i < n; i++) {
-          o[oo + i] = Math.exp(x[xo + i]);
+          o[oo + i] = StrictMath.exp(x[xo + i]);
         }
       }
       case LOG -> {
         for (int i = 0; i < n; i++) {
-          o[oo + i] = Math.log(x[xo + i]);
+          o[oo + i] = StrictMath.log(x[xo + i]);
         }
       }
       case SQRT -> {
@@ -124,7 +135,7 @@ class ScalarKernels {
       }
       case TANH -> {
         for (int i = 0; i < n; i++) {
-          o[oo + i] = Math.tanh(x[xo + i]);
+          o[oo + i] = StrictMath.tanh(x[xo + i]);
         }
       }
       case SIGN -> {
@@ -144,7 +155,7 @@ class ScalarKernels {
           java.util.Arrays.fill(o, oo, oo + n, 1d);
         } else {
           for (int i = 0; i < n; i++) {
-            o[oo + i] = Math.pow(x[xo + i], p);
+            o[oo + i] = StrictMath.pow(x[xo + i], p);
           }
         }
       }

@@ -16,7 +16,8 @@ import org.metagrad.spi.UnaryOp;
 /**
  * Vector API versions of the inner loops. Loaded only after {@link VectorBackendFactory} has checked
  * that {@code jdk.incubator.vector} is in the boot layer, so a missing module never surfaces as a
- * {@link LinkageError}. Every loop has a scalar tail with the semantics of {@link ScalarKernels}.
+ * {@link LinkageError}. Every loop has a scalar tail with the semantics of {@link ScalarKernels}, except
+ * float exp, log and tanh, whose body and tail are {@link FloatMath}'s (see {@link VectorFloatMath}).
  */
 final class VectorKernels extends ScalarKernels {
   /**
@@ -178,9 +179,10 @@ final class VectorKernels extends ScalarKernels {
   @Override
   void unaryF(UnaryOp op, double p, float[] x, int xo, float[] o, int oo, int n) {
     int ub = FS.loopBound(n);
-    // POW with p in {0, 1, 2} and SIGN are exact in the scalar loop too; transcendental ops are where
-    // the lanes pay, and their results are within an ulp or two of the reference's.
-    if (ub == 0 || (op == UnaryOp.POW && (p == 0 || p == 1))) {
+    // POW with p in {0, 1} and SIGN are exact in the scalar loop too. POW with any other exponent but 2 is
+    // computed per element in double by StrictMath (the reference's value): a float pow within an ulp
+    // needs log2 in more than float precision, and no workload spends time in it.
+    if (op == UnaryOp.POW && p != 2) {
       super.unaryF(op, p, x, xo, o, oo, n);
       return;
     }
@@ -191,15 +193,15 @@ final class VectorKernels extends ScalarKernels {
           FloatVector.fromArray(FS, x, xo + i).neg().intoArray(o, oo + i);
         }
       }
+      // exp, log and tanh: the project's own routines (FloatMath), vector body and scalar tail alike, so
+      // the bits do not depend on the JIT tier, on where a thread's chunk starts, or on the run length.
       case EXP -> {
-        for (; i < ub; i += VLF) {
-          FloatVector.fromArray(FS, x, xo + i).lanewise(VectorOperators.EXP).intoArray(o, oo + i);
-        }
+        VectorFloatMath.expLoop(x, xo, o, oo, n);
+        return;
       }
       case LOG -> {
-        for (; i < ub; i += VLF) {
-          FloatVector.fromArray(FS, x, xo + i).lanewise(VectorOperators.LOG).intoArray(o, oo + i);
-        }
+        VectorFloatMath.logLoop(x, xo, o, oo, n);
+        return;
       }
       case SQRT -> {
         for (; i < ub; i += VLF) {
@@ -207,9 +209,8 @@ final class VectorKernels extends ScalarKernels {
         }
       }
       case TANH -> {
-        for (; i < ub; i += VLF) {
-          FloatVector.fromArray(FS, x, xo + i).lanewise(VectorOperators.TANH).intoArray(o, oo + i);
-        }
+        VectorFloatMath.tanhLoop(x, xo, o, oo, n);
+        return;
       }
       case SIGN -> {
         FloatVector one = FloatVector.broadcast(FS, 1f);
@@ -222,19 +223,9 @@ final class VectorKernels extends ScalarKernels {
         }
       }
       case POW -> {
-        if (p == 2) {
-          for (; i < ub; i += VLF) {
-            FloatVector v = FloatVector.fromArray(FS, x, xo + i);
-            v.mul(v).intoArray(o, oo + i);
-          }
-        } else {
-          float pf = (float) p;
-          if (pf == p) {
-            for (; i < ub; i += VLF) {
-              FloatVector.fromArray(FS, x, xo + i).lanewise(VectorOperators.POW, pf).intoArray(o, oo + i);
-            }
-          }
-          // An exponent that is not a float (e.g. 1/3 in double) is left to the double-precision tail.
+        for (; i < ub; i += VLF) {
+          FloatVector v = FloatVector.fromArray(FS, x, xo + i);
+          v.mul(v).intoArray(o, oo + i);
         }
       }
     }
@@ -243,10 +234,24 @@ final class VectorKernels extends ScalarKernels {
     }
   }
 
+  /** Exp, log and tanh through {@link FloatMath}, as the contiguous loops compute them. */
+  @Override
+  float unaryF(UnaryOp op, double p, float x) {
+    return switch (op) {
+      case EXP -> FloatMath.exp(x);
+      case LOG -> FloatMath.log(x);
+      case TANH -> FloatMath.tanh(x);
+      default -> super.unaryF(op, p, x);
+    };
+  }
+
   @Override
   void unaryD(UnaryOp op, double p, double[] x, int xo, double[] o, int oo, int n) {
     int ub = DS.loopBound(n);
-    if (ub == 0 || (op == UnaryOp.POW && (p == 0 || p == 1))) {
+    // Transcendental ops in double go through StrictMath element by element (the reference's bits on
+    // every JIT tier; lanewise EXP/LOG/POW/TANH changed by an ulp once C2 compiled them). Float64 is the
+    // gradient-check and test dtype, not the training one, so no double polynomial of our own.
+    if (ub == 0 || op == UnaryOp.EXP || op == UnaryOp.LOG || op == UnaryOp.TANH || (op == UnaryOp.POW && p != 2)) {
       super.unaryD(op, p, x, xo, o, oo, n);
       return;
     }
@@ -257,24 +262,9 @@ final class VectorKernels extends ScalarKernels {
           DoubleVector.fromArray(DS, x, xo + i).neg().intoArray(o, oo + i);
         }
       }
-      case EXP -> {
-        for (; i < ub; i += VLD) {
-          DoubleVector.fromArray(DS, x, xo + i).lanewise(VectorOperators.EXP).intoArray(o, oo + i);
-        }
-      }
-      case LOG -> {
-        for (; i < ub; i += VLD) {
-          DoubleVector.fromArray(DS, x, xo + i).lanewise(VectorOperators.LOG).intoArray(o, oo + i);
-        }
-      }
       case SQRT -> {
         for (; i < ub; i += VLD) {
           DoubleVector.fromArray(DS, x, xo + i).sqrt().intoArray(o, oo + i);
-        }
-      }
-      case TANH -> {
-        for (; i < ub; i += VLD) {
-          DoubleVector.fromArray(DS, x, xo + i).lanewise(VectorOperators.TANH).intoArray(o, oo + i);
         }
       }
       case SIGN -> {
@@ -287,17 +277,12 @@ final class VectorKernels extends ScalarKernels {
         }
       }
       case POW -> {
-        if (p == 2) {
-          for (; i < ub; i += VLD) {
-            DoubleVector v = DoubleVector.fromArray(DS, x, xo + i);
-            v.mul(v).intoArray(o, oo + i);
-          }
-        } else {
-          for (; i < ub; i += VLD) {
-            DoubleVector.fromArray(DS, x, xo + i).lanewise(VectorOperators.POW, p).intoArray(o, oo + i);
-          }
+        for (; i < ub; i += VLD) {
+          DoubleVector v = DoubleVector.fromArray(DS, x, xo + i);
+          v.mul(v).intoArray(o, oo + i);
         }
       }
+      default -> throw new IllegalStateException("unaryD: " + op + " is not a vector op");
     }
     if (i < n) {
       super.unaryD(op, p, x, xo + i, o, oo + i, n - i);
