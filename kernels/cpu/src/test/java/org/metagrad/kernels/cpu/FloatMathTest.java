@@ -194,4 +194,55 @@ class FloatMathTest {
       return java.util.Arrays.copyOf(a, n);
     }
   }
+
+  /**
+   * Every one of the 2^32 floats, each routine (the long part of the reliability suite, excluded from CI: some
+   * minutes on 2 cores; {@code mvn -Preliability-long test -pl kernels/cpu}). The bound checked is the class's:
+   * at most one float from {@code (float) StrictMath.f(x)}, exact for NaN, infinities and zeros.
+   */
+  @org.junit.jupiter.api.Tag("long")
+  @Test
+  void everyFloatIsWithinOneUlpOfStrictMath() throws Exception {
+    java.util.List<java.util.concurrent.Callable<long[]>> jobs = new java.util.ArrayList<>();
+    int parts = 64;
+    for (int part = 0; part < parts; part++) {
+      long lo = (0x1_0000_0000L / parts) * part;
+      long hi = lo + 0x1_0000_0000L / parts;
+      jobs.add(() -> {
+        long[] worst = new long[3];
+        for (long b = lo; b < hi; b++) {
+          float x = Float.intBitsToFloat((int) b);
+          worst[0] = Math.max(worst[0], check("exp", x, FloatMath.exp(x), (float) StrictMath.exp(x)));
+          worst[1] = Math.max(worst[1], check("log", x, FloatMath.log(x), (float) StrictMath.log(x)));
+          worst[2] = Math.max(worst[2], check("tanh", x, FloatMath.tanh(x), (float) StrictMath.tanh(x)));
+        }
+        return worst;
+      });
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        Runtime.getRuntime().availableProcessors());
+    try {
+      long[] worst = new long[3];
+      for (java.util.concurrent.Future<long[]> f : pool.invokeAll(jobs)) {
+        long[] w = f.get();
+        for (int i = 0; i < 3; i++) {
+          worst[i] = Math.max(worst[i], w[i]);
+        }
+      }
+      System.out.printf("all 2^32 floats: exp %d, log %d, tanh %d ulp at most from StrictMath%n", worst[0], worst[1],
+          worst[2]);
+      assertThat(worst).containsOnly(0L, 1L);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static long check(String name, float x, float got, float want) {
+    long d = distance(got, want);
+    if (d > 1) {
+      throw new AssertionError(name + "(0x" + Integer.toHexString(Float.floatToRawIntBits(x)) + ") = " + got
+          + ", StrictMath gives " + want + " (" + d + " floats apart)");
+    }
+    return d;
+  }
 }
