@@ -68,6 +68,11 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   /** Entry point; exits with the command's status. */
   public static void main(String[] args) {
+    // Log records (the backend's one line of effective settings, a fallback's advice) on one line each, not
+    // java.util.logging's default two (date and source, then the message), unless the user chose a format.
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+    }
     System.exit(run(args));
   }
 
