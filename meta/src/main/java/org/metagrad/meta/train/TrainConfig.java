@@ -5,8 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.Distortion;
 import org.metagrad.meta.data.RotationMode;
@@ -298,7 +296,12 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     return m.toString();
   }
 
-  private static final Pattern ENTRY = Pattern.compile("\"([a-z_0-9]+)\"\\s*:\\s*(\"((?:[^\"\\\\]|\\\\.)*)\"|[^,}\\s]+)");
+  /** Every entry {@link #toJson} may write; {@link #fromJson} rejects any other. */
+  private static final List<String> JSON_KEYS = List.of("algorithm", "data", "split", "side", "rotation", "ways",
+      "shots", "queries", "test_ways", "test_shots", "test_queries", "iterations", "meta_batch", "outer_lr", "schedule",
+      "lr_step", "lr_gamma", "inner_steps", "test_inner_steps", "inner_lr", "hidden", "seed", "threads", "val_every",
+      "val_episodes", "test_episodes", "checkpoint_every", "clip_norm", "out", "head", "batch_size", "finetune_steps",
+      "finetune_lr", "fce_steps", "grouping", "distortion");
 
   /**
    * Reads a run's {@code config.json}; every error names the file by its absolute path.
@@ -327,10 +330,25 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
    * @throws IllegalArgumentException naming a missing or malformed entry
    */
   public static TrainConfig fromJson(String json) {
+    Map<String, Object> doc;
+    try {
+      doc = org.metagrad.nn.io.JsonDocuments.object(json, "config.json");
+    } catch (org.metagrad.nn.io.CheckpointException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
     Map<String, String> m = new LinkedHashMap<>();
-    Matcher mt = ENTRY.matcher(json);
-    while (mt.find()) {
-      m.put(mt.group(1), mt.group(3) != null ? Json.unescape(mt.group(3)) : mt.group(2));
+    for (Map.Entry<String, Object> e : doc.entrySet()) {
+      if (!JSON_KEYS.contains(e.getKey())) {
+        // A misspelled key would otherwise fall back to its default silently and train another model.
+        throw new IllegalArgumentException("config.json: unknown entry '" + e.getKey() + "' (known: "
+            + String.join(", ", JSON_KEYS) + ")");
+      }
+      Object v = e.getValue();
+      if (v instanceof Map || v instanceof List || v == org.metagrad.nn.io.JsonDocuments.NULL) {
+        throw new IllegalArgumentException("config.json: entry '" + e.getKey() + "' must be a string or a number, got "
+            + v);
+      }
+      m.put(e.getKey(), v.toString());
     }
     try {
       Builder b = builder();
@@ -338,7 +356,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       b.data = Path.of(get(m, "data"));
       b.split = get(m, "split");
       b.side = Integer.parseInt(get(m, "side"));
-      b.rotation = RotationMode.valueOf(get(m, "rotation"));
+      b.rotation = rotation(get(m, "rotation"));
       b.ways = Integer.parseInt(get(m, "ways"));
       b.shots = Integer.parseInt(get(m, "shots"));
       b.queries = Integer.parseInt(get(m, "queries"));
@@ -395,6 +413,16 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("config.json: " + e.getMessage(), e);
     }
+  }
+
+  private static RotationMode rotation(String name) {
+    for (RotationMode r : RotationMode.values()) {
+      if (r.name().equals(name)) {
+        return r;
+      }
+    }
+    throw new IllegalArgumentException("config.json: unknown rotation '" + name + "' (known: "
+        + java.util.Arrays.toString(RotationMode.values()) + ")");
   }
 
   private static String get(Map<String, String> m, String k) {

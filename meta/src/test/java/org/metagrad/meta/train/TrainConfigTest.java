@@ -83,4 +83,23 @@ class TrainConfigTest {
     assertThat(ProgressBar.duration(3725)).isEqualTo("1h02m");
     assertThat(ProgressBar.duration(387)).isEqualTo("6m27s");
   }
+
+  @Test
+  void configJsonIsReadStrictlyAndUnknownEntriesAreRefused() {
+    TrainConfig within = TrainConfig.builder().algorithm(Algorithm.PROTONET).split("background")
+        .grouping(ClassGrouping.SAME_ALPHABET).build();
+    String json = within.toJson();
+    assertThat(TrainConfig.fromJson(json)).isEqualTo(within);
+    // A misspelled optional entry used to fall back to its default (here: episodes across alphabets) silently.
+    assertThatThrownBy(() -> TrainConfig.fromJson(json.replace("\"grouping\"", "\"gruoping\"")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown entry 'gruoping'");
+    assertThatThrownBy(() -> TrainConfig.fromJson(json.replace("\"AS_NEW_CLASSES\"", "\"SIDEWAYS\"")))
+        .hasMessageContaining("unknown rotation 'SIDEWAYS'").hasMessageNotContaining("No enum constant");
+    assertThatThrownBy(() -> TrainConfig.fromJson(json + " trailing")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("config.json");
+    assertThatThrownBy(() -> TrainConfig.fromJson(json.replace("{", "{\"side\": 28, "))).isInstanceOf(
+        IllegalArgumentException.class).hasMessageContaining("side");
+    assertThatThrownBy(() -> TrainConfig.fromJson(json.replace("\"split\": \"background\"", "\"split\": [1]")))
+        .hasMessageContaining("'split' must be a string or a number");
+  }
 }
