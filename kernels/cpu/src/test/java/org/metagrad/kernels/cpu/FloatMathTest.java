@@ -231,7 +231,9 @@ class FloatMathTest {
       }
       System.out.printf("all 2^32 floats: exp %d, log %d, tanh %d ulp at most from StrictMath%n", worst[0], worst[1],
           worst[2]);
-      assertThat(worst).containsOnly(0L, 1L);
+      for (long w : worst) {
+        assertThat(w).as("largest distance in floats").isLessThanOrEqualTo(1L);
+      }
     } finally {
       pool.shutdown();
     }
