@@ -355,6 +355,31 @@ public final class F {
     return logSoftmax(logits, 1).mul(oh).sum().div(-(double) Math.max(labels.length, 1));
   }
 
+  /** {@code max(x, 0)} elementwise, NaN kept: the same as {@link Tensor#relu()}, for code written in F's style. */
+  public static Tensor relu(Tensor x) {
+    return x.relu();
+  }
+
+  /**
+   * Combines two lists of tensors pairwise, in one call: the update of a list of parameters by their gradients,
+   * as PyTorch users write with {@code torch._foreach_*}.
+   *
+   * <pre>{@code List<Tensor> fast = F.zip(params, grads, (p, g) -> p.sub(g.mul(lr)));   // one SGD step }</pre>
+   *
+   * @throws IllegalArgumentException when the lists differ in length (naming both)
+   */
+  public static List<Tensor> zip(List<Tensor> a, List<Tensor> b,
+      java.util.function.BinaryOperator<Tensor> fn) {
+    if (a.size() != b.size()) {
+      throw new IllegalArgumentException("F.zip: lists of " + a.size() + " and " + b.size() + " tensors");
+    }
+    Tensor[] out = new Tensor[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = fn.apply(a.get(i), b.get(i));
+    }
+    return List.of(out);
+  }
+
   /** Mean squared error {@code mean((a - b)^2)}; shapes must match exactly. */
   public static Tensor mse(Tensor a, Tensor b) {
     if (!Arrays.equals(a.shape(), b.shape())) {

@@ -16,6 +16,18 @@ class TensorTest {
   }
 
   @Test
+  void fReluAndZipUpdateAListOfParametersInOneCall() {
+    Tensor x = Tensor.of(new double[] {-1, Double.NaN, 2}, 3);
+    assertThat(F.relu(x).toDoubleArray()).containsExactly(0, Double.NaN, 2);
+    List<Tensor> p = List.of(Tensor.of(new double[] {1, 2}, 2), Tensor.scalar(3));
+    List<Tensor> g = List.of(Tensor.of(new double[] {10, 20}, 2), Tensor.scalar(30));
+    List<Tensor> next = F.zip(p, g, (a, b) -> a.sub(b.mul(0.1)));
+    assertThat(next.get(0).toDoubleArray()).containsExactly(0, 0);
+    assertThat(next.get(1).item()).isEqualTo(0.0);
+    assertThatThrownBy(() -> F.zip(p, g.subList(0, 1), Tensor::add)).hasMessageContaining("lists of 2 and 1 tensors");
+  }
+
+  @Test
   void writingIntoAViewsShapeOrStridesDoesNotChangeTheTensor() {
     Tensor t = Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3);
     org.metagrad.spi.View v = t.view();

@@ -59,11 +59,7 @@ public final class SecondOrderMaml {
   private static List<Tensor> adapt(List<Tensor> w, Task t) {
     Tensor inner = F.mse(net(w, t.xs()), t.ys());
     List<Tensor> g = Autograd.grad(inner, w, GradOptions.createGraph(true));
-    List<Tensor> fast = new ArrayList<>(w.size());
-    for (int i = 0; i < w.size(); i++) {
-      fast.add(w.get(i).sub(g.get(i).mul(INNER_LR)));
-    }
-    return fast;
+    return F.zip(w, g, (p, gi) -> p.sub(gi.mul(INNER_LR)));
   }
 
   private static Tensor metaLoss(List<Tensor> w, List<Task> tasks) {
@@ -102,11 +98,7 @@ public final class SecondOrderMaml {
     for (int it = 1; it <= 500; it++) {
       List<Task> batch = List.of(Task.sample(rng), Task.sample(rng), Task.sample(rng), Task.sample(rng));
       List<Tensor> g = Autograd.grad(metaLoss(w, batch), w);
-      List<Tensor> next = new ArrayList<>(w.size());
-      for (int i = 0; i < w.size(); i++) {
-        next.add(w.get(i).detach().sub(g.get(i).mul(OUTER_LR)).requiresGrad(true));
-      }
-      w = next;
+      w = F.zip(w, g, (p, gi) -> p.detach().sub(gi.mul(OUTER_LR)).requiresGrad(true));
     }
     double after = evaluate(w, heldOut);
     System.out.printf(Locale.ROOT, "held-out query MSE after one inner step: %.4f before meta-training, %.4f after%n",
