@@ -39,16 +39,37 @@ public final class AtomicFiles {
    *     temporary file deleted
    */
   public static void write(Path file, byte[] content) throws IOException {
+    write(file, ch -> {
+      ByteBuffer b = ByteBuffer.wrap(content);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+    });
+  }
+
+  /** Writes a file's content into the channel of its temporary file. */
+  @FunctionalInterface
+  public interface Content {
+    /** Writes everything; the channel is positioned at 0 and is synced and closed afterwards. */
+    void writeTo(FileChannel ch) throws IOException;
+  }
+
+  /**
+   * As {@link #write(Path, byte[])}, with the content written by {@code content} into the temporary file's channel
+   * (a checkpoint streams its tensors). Crash points ({@link CrashPoints}): {@code <name>:temp-written},
+   * {@code <name>:temp-synced}, {@code <name>:renamed}.
+   *
+   * @throws IOException when writing or renaming fails; the old file, if any, is unchanged and the temporary
+   *     file deleted
+   */
+  public static void write(Path file, Content content) throws IOException {
     Objects.requireNonNull(file, "file");
     Path target = file.toAbsolutePath();
     Path dir = target.getParent();
     Path tmp = createTemp(dir, target.getFileName().toString());
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer b = ByteBuffer.wrap(content);
-        while (b.hasRemaining()) {
-          ch.write(b);
-        }
+        content.writeTo(ch);
         CrashPoints.reached(target.getFileName() + ":temp-written");
         ch.force(true);
         CrashPoints.reached(target.getFileName() + ":temp-synced");

@@ -9,10 +9,8 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -96,38 +94,16 @@ public final class SafeTensors {
       throws IOException {
     Objects.requireNonNull(file, "file");
     byte[] header = encodeHeader(tensors, metadata);
-    Path target = file.toAbsolutePath();
-    Path dir = target.getParent();
-    Path tmp = AtomicFiles.createTemp(dir, target.getFileName().toString());
-    try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        prefix.putLong(header.length).flip();
-        writeFully(ch, prefix);
-        writeFully(ch, ByteBuffer.wrap(header));
-        for (int i = 0; i < tensors.size(); i++) {
-          writeFully(ch, tensors.get(i).data());
-          hook.afterTensor(i);
-        }
-        CrashPoints.reached(target.getFileName() + ":temp-written");
-        ch.force(true);
-        CrashPoints.reached(target.getFileName() + ":temp-synced");
+    AtomicFiles.write(file, ch -> {
+      ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      prefix.putLong(header.length).flip();
+      writeFully(ch, prefix);
+      writeFully(ch, ByteBuffer.wrap(header));
+      for (int i = 0; i < tensors.size(); i++) {
+        writeFully(ch, tensors.get(i).data());
+        hook.afterTensor(i);
       }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      CrashPoints.reached(target.getFileName() + ":renamed");
-    } catch (Throwable t) {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException deleteFailure) {
-        t.addSuppressed(deleteFailure);
-      }
-      throw t;
-    }
-    AtomicFiles.syncDirectory(dir);
+    });
   }
 
   private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
