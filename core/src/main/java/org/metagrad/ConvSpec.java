@@ -4,7 +4,10 @@ package org.metagrad;
  * Stride, zero padding and dilation of a 2-d convolution or pooling window, the same in both spatial
  * dims unless set separately.
  *
- * <pre>{@code F.conv2d(x, w, b, ConvSpec.padding(1)); ConvSpec.defaults().stride(2).padding(1) }</pre>
+ * <p>One static factory, {@link #defaults()}, and copy methods named after the field they set ({@link #stride},
+ * {@link #padding}, {@link #dilation}), so every chain reads left to right and keeps what it set.
+ *
+ * <pre>{@code F.conv2d(x, w, b, ConvSpec.defaults().padding(1)); ConvSpec.defaults().stride(2).padding(1) }</pre>
  */
 public record ConvSpec(int strideH, int strideW, int padH, int padW, int dilationH, int dilationW) {
 
@@ -21,18 +24,13 @@ public record ConvSpec(int strideH, int strideW, int padH, int padW, int dilatio
     return new ConvSpec(1, 1, 0, 0, 1, 1);
   }
 
-  /** Stride 1 with padding p on every side. */
-  public static ConvSpec padding(int p) {
-    return defaults().withPadding(p);
-  }
-
   /** A copy with stride s in both dims. */
   public ConvSpec stride(int s) {
     return new ConvSpec(s, s, padH, padW, dilationH, dilationW);
   }
 
-  /** A copy with padding p in both dims. */
-  public ConvSpec withPadding(int p) {
+  /** A copy with zero padding p on every side. */
+  public ConvSpec padding(int p) {
     return new ConvSpec(strideH, strideW, p, p, dilationH, dilationW);
   }
 

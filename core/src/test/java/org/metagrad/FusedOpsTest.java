@@ -351,13 +351,13 @@ class FusedOpsTest {
     List<Arguments> l = new ArrayList<>();
     // {N, C, H, W, O, kh, kw}, spec
     Object[][] g = {
-        {new int[] {2, 3, 7, 7, 4, 3, 3}, ConvSpec.padding(1)},
+        {new int[] {2, 3, 7, 7, 4, 3, 3}, ConvSpec.defaults().padding(1)},
         {new int[] {1, 1, 5, 9, 2, 3, 3}, ConvSpec.defaults()},
-        {new int[] {3, 2, 8, 6, 5, 3, 2}, ConvSpec.padding(1).stride(2)},
-        {new int[] {2, 2, 9, 9, 3, 3, 3}, ConvSpec.padding(2).dilation(2)},
+        {new int[] {3, 2, 8, 6, 5, 3, 2}, ConvSpec.defaults().padding(1).stride(2)},
+        {new int[] {2, 2, 9, 9, 3, 3, 3}, ConvSpec.defaults().padding(2).dilation(2)},
         {new int[] {1, 3, 4, 4, 2, 1, 1}, ConvSpec.defaults()},
         {new int[] {1, 1, 1, 1, 1, 1, 1}, ConvSpec.defaults()},
-        {new int[] {2, 1, 13, 3, 7, 3, 3}, ConvSpec.padding(1)}};
+        {new int[] {2, 1, 13, 3, 7, 3, 3}, ConvSpec.defaults().padding(1)}};
     for (DType dt : DType.values()) {
       for (Object[] c : g) {
         l.add(Arguments.of(dt, c[0], c[1], true));
@@ -388,15 +388,15 @@ class FusedOpsTest {
       Tensor x = rnd(61, dt, 3, 7, 2, 6).permute(0, 2, 1, 3);
       Tensor w = rnd(62, dt, 3, 3, 2, 4).permute(3, 2, 0, 1);
       Tensor b = rnd(63, dt, 4);
-      agree(xs -> F.conv2d(xs.get(0), xs.get(1), xs.get(2), ConvSpec.padding(1)),
-          xs -> F.conv2dComposite(xs.get(0), xs.get(1), xs.get(2), ConvSpec.padding(1)), List.of(x, w, b),
+      agree(xs -> F.conv2d(xs.get(0), xs.get(1), xs.get(2), ConvSpec.defaults().padding(1)),
+          xs -> F.conv2dComposite(xs.get(0), xs.get(1), xs.get(2), ConvSpec.defaults().padding(1)), List.of(x, w, b),
           dt == DType.FLOAT64 ? 1e-12 : 1e-5);
     }
   }
 
   @Test
   void conv2dGradCheckOrdersOneAndTwo() {
-    GradCheck.assertOrders12(x -> F.conv2d(x.get(0), x.get(1), x.get(2), ConvSpec.padding(1)).pow(2),
+    GradCheck.assertOrders12(x -> F.conv2d(x.get(0), x.get(1), x.get(2), ConvSpec.defaults().padding(1)).pow(2),
         List.of(rnd(71, DType.FLOAT64, 2, 2, 5, 4), rnd(72, DType.FLOAT64, 3, 2, 3, 3), rnd(73, DType.FLOAT64, 3)));
     // Input and weight from one leaf: the product term makes the second derivative mix them.
     GradCheck.assertOrders12(x -> F.conv2d(x.get(0).tanh(), x.get(0).slice(0, 0, 2).slice(2, 0, 2)
@@ -517,8 +517,8 @@ class FusedOpsTest {
     close(fb, cb, 1e-8, "third order, batch norm + relu + pool");
     // conv2d, whose recorded backward records the transposed convolutions as fused ops of their own.
     Tensor w = rnd(33, DType.FLOAT64, 3, 2, 3, 3).requiresGrad(true);
-    Tensor fc = run.apply(t -> F.conv2d(t, w, null, ConvSpec.padding(1).stride(2)).tanh());
-    Tensor cc = run.apply(t -> F.conv2dComposite(t, w, null, ConvSpec.padding(1).stride(2)).tanh());
+    Tensor fc = run.apply(t -> F.conv2d(t, w, null, ConvSpec.defaults().padding(1).stride(2)).tanh());
+    Tensor cc = run.apply(t -> F.conv2dComposite(t, w, null, ConvSpec.defaults().padding(1).stride(2)).tanh());
     close(fc, cc, 1e-8, "third order, conv2d");
   }
 
@@ -554,8 +554,8 @@ class FusedOpsTest {
   }
 
   private static Tensor convNet(List<Tensor> p, Tensor x, boolean composite) {
-    Tensor h = composite ? F.conv2dComposite(x, p.get(0), p.get(1), ConvSpec.padding(1))
-        : F.conv2d(x, p.get(0), p.get(1), ConvSpec.padding(1));
+    Tensor h = composite ? F.conv2dComposite(x, p.get(0), p.get(1), ConvSpec.defaults().padding(1))
+        : F.conv2d(x, p.get(0), p.get(1), ConvSpec.defaults().padding(1));
     h = (composite ? F.batchNormComposite(h, p.get(2), p.get(3), F.BN_EPS) : F.batchNorm(h, p.get(2), p.get(3),
         F.BN_EPS)).relu();
     h = composite ? F.maxPool2dComposite(h, 2, 2, 0) : F.maxPool2d(h, 2, 2, 0);
@@ -577,11 +577,11 @@ class FusedOpsTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxPool2d: expected [N, C, H, W], got [2, 4, 4]");
     assertThatThrownBy(() -> F.maxPool2d(Tensor.zeros(DType.FLOAT64, 1, 1, 3, 5), 4, 4, 0))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxPool2d: window 4 larger than input [1, 1, 3, 5]");
-    assertThatThrownBy(() -> F.conv2d(x, Tensor.zeros(DType.FLOAT32, 2, 3, 3, 3), null, ConvSpec.padding(1)))
+    assertThatThrownBy(() -> F.conv2d(x, Tensor.zeros(DType.FLOAT32, 2, 3, 3, 3), null, ConvSpec.defaults().padding(1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: mixed dtypes");
     assertThatThrownBy(() -> F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 3, 3, 3), Tensor.zeros(DType.FLOAT32, 2),
-        ConvSpec.padding(1))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: mixed dtypes");
-    assertThatThrownBy(() -> F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 4, 3, 3), null, ConvSpec.padding(1)))
+        ConvSpec.defaults().padding(1))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: mixed dtypes");
+    assertThatThrownBy(() -> F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 4, 3, 3), null, ConvSpec.defaults().padding(1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("conv2d: input [2, 3, 4, 4] and weight [2, 4, 3, 3]");
   }
 
@@ -592,7 +592,7 @@ class FusedOpsTest {
     assertThat(F.batchNorm(x, null, null, 1e-5).shape()).isEqualTo(new int[] {0, 3, 4, 4});
     assertThat(F.batchNormRelu(x, null, null, 1e-5).shape()).isEqualTo(new int[] {0, 3, 4, 4});
     assertThat(F.batchNormReluMaxPool(x, null, null, 1e-5, 2).shape()).isEqualTo(new int[] {0, 3, 2, 2});
-    assertThat(F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 3, 3, 3), null, ConvSpec.padding(1)).shape())
+    assertThat(F.conv2d(x, Tensor.zeros(DType.FLOAT64, 2, 3, 3, 3), null, ConvSpec.defaults().padding(1)).shape())
         .isEqualTo(new int[] {0, 2, 4, 4});
     assertThat(Arrays.toString(F.batchNorm(x, null, null, 1e-5).shape())).isEqualTo("[0, 3, 4, 4]");
   }

@@ -97,10 +97,10 @@ class GradCheckOpsTest {
     ConvGeometry g = new ConvGeometry(2, 2, 5, 4, 3, 2, 2, 1, 1, 0, 1, 2);
     l.add(c("unfold", x -> x.get(0).unfold(g).pow(2), rnd(71, 2, 2, 5, 4)));
     l.add(c("fold", x -> x.get(0).fold(g).pow(2), rnd(72, 2, g.rows(), g.cols())));
-    l.add(c("conv2d", x -> F.conv2d(x.get(0), x.get(1), x.get(2), ConvSpec.padding(1)).pow(2), rnd(73, 2, 2, 5, 5),
+    l.add(c("conv2d", x -> F.conv2d(x.get(0), x.get(1), x.get(2), ConvSpec.defaults().padding(1)).pow(2), rnd(73, 2, 2, 5, 5),
         rnd(74, 3, 2, 3, 3), rnd(75, 3)));
     l.add(c("conv2d stride dilation", x -> F.conv2d(x.get(0), x.get(1), null,
-        ConvSpec.defaults().stride(2).dilation(2).withPadding(1)).tanh(), rnd(76, 1, 2, 7, 6), rnd(77, 2, 2, 2, 3)));
+        ConvSpec.defaults().stride(2).dilation(2).padding(1)).tanh(), rnd(76, 1, 2, 7, 6), rnd(77, 2, 2, 2, 3)));
     l.add(c("maxPool2d", x -> F.maxPool2d(x.get(0), 2, 2, 0).pow(2), awayFromZero(78, 2, 2, 5, 4)));
     l.add(c("maxPool2d overlapping padded", x -> F.maxPool2d(x.get(0), 3, 2, 1).pow(2),
         awayFromZero(79, 1, 2, 5, 5)));

@@ -21,7 +21,7 @@ class MamlGradientTest {
 
   /** conv(1->2, 3x3, pad 1) + batchNorm(batch stats) + relu + maxpool 2 + linear to 3 classes. */
   private static Tensor convNet(List<Tensor> p, Tensor x) {
-    Tensor h = F.conv2d(x, p.get(0), p.get(1), ConvSpec.padding(1));
+    Tensor h = F.conv2d(x, p.get(0), p.get(1), ConvSpec.defaults().padding(1));
     h = F.batchNorm(h, p.get(2), p.get(3), F.BN_EPS).relu();
     h = F.maxPool2d(h, 2, 2, 0).flatten(1, 3);
     return F.linear(h, p.get(4), p.get(5));

@@ -16,6 +16,16 @@ class TensorTest {
   }
 
   @Test
+  void convSpecChainsKeepEverySettingInAnyOrder() {
+    // Before, padding(int) was static: defaults().stride(2).padding(1) called it through the instance and
+    // silently dropped the stride.
+    ConvSpec a = ConvSpec.defaults().stride(2).padding(1);
+    ConvSpec b = ConvSpec.defaults().padding(1).stride(2);
+    assertThat(a).isEqualTo(b).isEqualTo(new ConvSpec(2, 2, 1, 1, 1, 1));
+    assertThat(ConvSpec.defaults().dilation(2).padding(2).stride(3)).isEqualTo(new ConvSpec(3, 3, 2, 2, 2, 2));
+  }
+
+  @Test
   void fReluAndZipUpdateAListOfParametersInOneCall() {
     Tensor x = Tensor.of(new double[] {-1, Double.NaN, 2}, 3);
     assertThat(F.relu(x).toDoubleArray()).containsExactly(0, Double.NaN, 2);
@@ -182,7 +192,7 @@ class TensorTest {
     Tensor w = Tensor.ones(DType.FLOAT64, 1, 1, 2, 2);
     Tensor y = F.conv2d(x, w, Tensor.of(new double[] {0.5}, 1), ConvSpec.defaults());
     assertThat(y.toDoubleArray()).containsExactly(12.5, 16.5, 24.5, 28.5);
-    Tensor yp = F.conv2d(x, w, null, ConvSpec.padding(1));
+    Tensor yp = F.conv2d(x, w, null, ConvSpec.defaults().padding(1));
     assertThat(yp.shape()).containsExactly(1, 1, 4, 4);
     assertThat(yp.toDoubleArray()[0]).isEqualTo(1);
     assertThat(yp.toDoubleArray()[5]).isEqualTo(12);

@@ -130,7 +130,7 @@ public abstract class AbstractBackendConformanceTest {
     l.add(new Case("unfold of a permuted view", x -> x.get(0).permute(0, 1, 3, 2).unfold(g),
         dt -> List.of(rnd(new Rng(1), dt, 2, 3, 8, 9))));
     l.add(new Case("conv2d + batchNorm + pools", x -> F.maxPool2d(F.batchNorm(F.conv2d(x.get(0), x.get(1), x.get(2),
-        ConvSpec.padding(1)), null, null, F.BN_EPS).relu(), 2, 2, 0).add(F.avgPool2d(x.get(0), 3, 2, 1).sum()),
+        ConvSpec.defaults().padding(1)), null, null, F.BN_EPS).relu(), 2, 2, 0).add(F.avgPool2d(x.get(0), 3, 2, 1).sum()),
         dt -> List.of(rnd(new Rng(1), dt, 3, 2, 13, 13), rnd(new Rng(2), dt, 4, 2, 3, 3), rnd(new Rng(3), dt, 4))));
     // Fused batch norm (batch statistics) and tiled max pooling: values, fused backward kernels (first order)
     // and, through the recorded composite, second order; odd sizes, strided (permuted) inputs, ties.
@@ -174,9 +174,9 @@ public abstract class AbstractBackendConformanceTest {
     // whose output is summed, so the recorded conv backward gets a broadcast incoming gradient with zero strides).
     l.add(new Case("conv + batchNorm+relu+maxPool + conv second order", x -> {
       List<Tensor> p = x.stream().map(t -> t.requiresGrad(true)).toList();
-      Tensor h = F.batchNormReluMaxPool(F.conv2d(p.get(0), p.get(1), p.get(2), ConvSpec.padding(1)), p.get(3),
+      Tensor h = F.batchNormReluMaxPool(F.conv2d(p.get(0), p.get(1), p.get(2), ConvSpec.defaults().padding(1)), p.get(3),
           p.get(4), F.BN_EPS, 2);
-      Tensor y = F.conv2d(h, p.get(5), null, ConvSpec.padding(1).stride(2)).sum();
+      Tensor y = F.conv2d(h, p.get(5), null, ConvSpec.defaults().padding(1).stride(2)).sum();
       Tensor s = null;
       for (Tensor gi : Autograd.grad(y, p, GradOptions.createGraph(true))) {
         s = s == null ? gi.pow(2).sum() : s.add(gi.pow(2).sum());
@@ -187,15 +187,15 @@ public abstract class AbstractBackendConformanceTest {
     // Fused conv2d: forward, input and weight gradient kernels (first order), odd sizes, the conv4 shapes
     // (1 and 64 input channels, pad 1), strides, dilation, a strided (permuted) input.
     Object[][] convs = {
-        {new int[] {2, 1, 13, 13, 8, 3}, ConvSpec.padding(1)},
-        {new int[] {3, 4, 13, 13, 8, 3}, ConvSpec.padding(1)},
-        {new int[] {2, 5, 7, 9, 13, 3}, ConvSpec.padding(1)},
-        {new int[] {1, 3, 8, 8, 65, 3}, ConvSpec.padding(1)},
-        {new int[] {3, 64, 7, 7, 64, 3}, ConvSpec.padding(1)},
-        {new int[] {2, 2, 9, 8, 3, 3}, ConvSpec.padding(1).stride(2)},
-        {new int[] {2, 3, 9, 9, 4, 3}, ConvSpec.padding(2).dilation(2)},
+        {new int[] {2, 1, 13, 13, 8, 3}, ConvSpec.defaults().padding(1)},
+        {new int[] {3, 4, 13, 13, 8, 3}, ConvSpec.defaults().padding(1)},
+        {new int[] {2, 5, 7, 9, 13, 3}, ConvSpec.defaults().padding(1)},
+        {new int[] {1, 3, 8, 8, 65, 3}, ConvSpec.defaults().padding(1)},
+        {new int[] {3, 64, 7, 7, 64, 3}, ConvSpec.defaults().padding(1)},
+        {new int[] {2, 2, 9, 8, 3, 3}, ConvSpec.defaults().padding(1).stride(2)},
+        {new int[] {2, 3, 9, 9, 4, 3}, ConvSpec.defaults().padding(2).dilation(2)},
         {new int[] {1, 7, 3, 3, 1, 1}, ConvSpec.defaults()},
-        {new int[] {2, 3, 1, 1, 5, 3}, ConvSpec.padding(1)}};
+        {new int[] {2, 3, 1, 1, 5, 3}, ConvSpec.defaults().padding(1)}};
     for (Object[] cv : convs) {
       int[] s = (int[]) cv[0];
       ConvSpec spec = (ConvSpec) cv[1];
@@ -207,7 +207,7 @@ public abstract class AbstractBackendConformanceTest {
               rnd(new Rng(s[0]), dt, s[4]), rnd(new Rng(s[2]), dt, s[0], s[4], oh, ow))));
     }
     l.add(new Case("fused conv2d strided input, no bias",
-        x -> convAndGrads(x.get(0).permute(0, 2, 1, 3), x.get(1), null, x.get(2), ConvSpec.padding(1)),
+        x -> convAndGrads(x.get(0).permute(0, 2, 1, 3), x.get(1), null, x.get(2), ConvSpec.defaults().padding(1)),
         dt -> List.of(rnd(new Rng(8), dt, 2, 11, 3, 10), rnd(new Rng(9), dt, 6, 3, 3, 3),
             rnd(new Rng(10), dt, 2, 6, 11, 10))));
     l.add(new Case("logSoftmax + crossEntropy", x -> F.logSoftmax(x.get(0), 1).sum(0, false)
@@ -320,7 +320,7 @@ public abstract class AbstractBackendConformanceTest {
   static Stream<Arguments> gradArgs() {
     List<Arguments> a = new ArrayList<>();
     a.add(Arguments.of("conv2d", (Function<List<Tensor>, Tensor>) x -> F.conv2d(x.get(0), x.get(1), x.get(2),
-        ConvSpec.padding(1)).tanh(), List.of(new int[] {2, 2, 5, 4}, new int[] {3, 2, 3, 3}, new int[] {3})));
+        ConvSpec.defaults().padding(1)).tanh(), List.of(new int[] {2, 2, 5, 4}, new int[] {3, 2, 3, 3}, new int[] {3})));
     a.add(Arguments.of("batchNorm", (Function<List<Tensor>, Tensor>) x -> F.batchNorm(x.get(0), x.get(1), x.get(2),
         F.BN_EPS).pow(2), List.of(new int[] {4, 3, 2, 2}, new int[] {3}, new int[] {3})));
     a.add(Arguments.of("matmul softmax", (Function<List<Tensor>, Tensor>) x -> F.softmax(x.get(0).matmul(x.get(1)), 1),
@@ -389,7 +389,7 @@ public abstract class AbstractBackendConformanceTest {
   }
 
   private static Tensor net(List<Tensor> p, Tensor x) {
-    Tensor h = F.conv2d(x, p.get(0), p.get(1), ConvSpec.padding(1));
+    Tensor h = F.conv2d(x, p.get(0), p.get(1), ConvSpec.defaults().padding(1));
     h = F.maxPool2d(F.batchNorm(h, p.get(2), p.get(3), F.BN_EPS).relu(), 2, 2, 0);
     return F.linear(h.flatten(1, 3), p.get(4), p.get(5));
   }
@@ -891,9 +891,9 @@ public abstract class AbstractBackendConformanceTest {
     int[] labels = {0, 1, 2, 3, 4};
     Function<List<Tensor>, List<Tensor>> lossAndGrads = ps -> {
       List<Tensor> p = ps.stream().map(t -> t.to(device()).requiresGrad(true)).toList();
-      Tensor h = F.batchNormReluMaxPool(F.conv2d(x, p.get(0), p.get(1), ConvSpec.padding(1)), p.get(2), p.get(3),
+      Tensor h = F.batchNormReluMaxPool(F.conv2d(x, p.get(0), p.get(1), ConvSpec.defaults().padding(1)), p.get(2), p.get(3),
           F.BN_EPS, 2);
-      h = F.maxPool2d(F.batchNorm(F.conv2d(h, p.get(4), p.get(5), ConvSpec.padding(1)), p.get(6), p.get(7),
+      h = F.maxPool2d(F.batchNorm(F.conv2d(h, p.get(4), p.get(5), ConvSpec.defaults().padding(1)), p.get(6), p.get(7),
           F.BN_EPS).relu(), 2, 2, 0);
       Tensor loss = F.crossEntropy(F.linear(h.flatten(1, 3), p.get(8), p.get(9)), labels);
       List<Tensor> out = new ArrayList<>(List.of(loss));

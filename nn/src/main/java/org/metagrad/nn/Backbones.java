@@ -50,11 +50,11 @@ public final class Backbones {
     for (int block = 0; block < 4; block++) {
       int c = block == 0 ? in : hidden;
       if (strided) {
-        Conv2d conv = new Conv2d(c, hidden, 3, ConvSpec.padding(1).stride(2));
+        Conv2d conv = new Conv2d(c, hidden, 3, ConvSpec.defaults().padding(1).stride(2));
         b.add(conv).add(new BatchNorm2d(hidden, bn)).add(new ReLU());
         s = conv.outputSize(s);
       } else {
-        b.add(new Conv2d(c, hidden, 3, ConvSpec.padding(1))).add(new BatchNorm2d(hidden, bn)).add(new ReLU())
+        b.add(new Conv2d(c, hidden, 3, ConvSpec.defaults().padding(1))).add(new BatchNorm2d(hidden, bn)).add(new ReLU())
             .add(new MaxPool2d(2));
         s = s / 2;
       }

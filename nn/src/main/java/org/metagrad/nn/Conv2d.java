@@ -14,7 +14,7 @@ import org.metagrad.Tensor;
  * {@code U(-1/sqrt(in k k), 1/sqrt(in k k))}).
  *
  * <pre>{@code
- * Conv2d conv = new Conv2d(1, 64, 3, ConvSpec.padding(1));
+ * Conv2d conv = new Conv2d(1, 64, 3, ConvSpec.defaults().padding(1));
  * Tensor y = conv.apply(conv.init(rng), Tensor.zeros(5, 1, 28, 28), Mode.TRAIN);  // [5, 64, 28, 28]
  * }</pre>
  */

@@ -27,7 +27,7 @@ public final class ResidualBlock implements Module {
     this.in = Layers.positive("ResidualBlock", "in channels", in);
     this.out = Layers.positive("ResidualBlock", "out channels", out);
     this.slope = slope;
-    ConvSpec same = ConvSpec.padding(1);
+    ConvSpec same = ConvSpec.defaults().padding(1);
     this.parts = Sequential.builder()
         .add("conv1", new Conv2d(in, out, 3, same, false)).add("bn1", new BatchNorm2d(out, bn))
         .add("conv2", new Conv2d(out, out, 3, same, false)).add("bn2", new BatchNorm2d(out, bn))

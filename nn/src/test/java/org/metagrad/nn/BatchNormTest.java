@@ -217,7 +217,7 @@ class BatchNormTest {
     // conv4's block: BatchNorm2d, ReLU and MaxPool2d run as one fused op; values and gradients equal the layers applied
     // one by one, parameter names are unchanged, and running-statistics evaluation still applies the ReLU.
     for (BnMode bn : BnMode.values()) {
-      Sequential seq = Sequential.builder().add(new Conv2d(2, 3, 3, org.metagrad.ConvSpec.padding(1)))
+      Sequential seq = Sequential.builder().add(new Conv2d(2, 3, 3, org.metagrad.ConvSpec.defaults().padding(1)))
           .add(new BatchNorm2d(3, bn)).add(new ReLU()).add(new MaxPool2d(2)).build();
       Params p = seq.init(new Rng(3), DType.FLOAT64);
       assertThat(p.names()).containsExactly("0.weight", "0.bias", "1.weight", "1.bias");

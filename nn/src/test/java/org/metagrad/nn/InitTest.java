@@ -65,7 +65,7 @@ class InitTest {
 
   @Test
   void layerDefaultsMatchPyTorch() {
-    Params p = new Conv2d(4, 300, 3, ConvSpec.padding(1)).init(new Rng(5));
+    Params p = new Conv2d(4, 300, 3, ConvSpec.defaults().padding(1)).init(new Rng(5));
     double bound = 1 / Math.sqrt(36);
     assertThat(maxAbs(p.get("weight"))).isLessThanOrEqualTo(bound).isGreaterThan(0.99 * bound);
     assertThat(maxAbs(p.get("bias"))).isLessThanOrEqualTo(bound);

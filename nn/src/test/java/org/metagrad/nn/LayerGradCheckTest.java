@@ -40,7 +40,7 @@ class LayerGradCheckTest {
 
   @Test
   void conv2dStridedPadded() {
-    check(new Conv2d(2, 2, 3, ConvSpec.padding(1).stride(2)), new int[] {2, 2, 4, 4}, Mode.TRAIN, "weight", "bias");
+    check(new Conv2d(2, 2, 3, ConvSpec.defaults().padding(1).stride(2)), new int[] {2, 2, 4, 4}, Mode.TRAIN, "weight", "bias");
   }
 
   @Test
@@ -61,7 +61,7 @@ class LayerGradCheckTest {
 
   @Test
   void convBlockWithBatchNorm() {
-    Sequential block = Sequential.of(new Conv2d(1, 2, 3, ConvSpec.padding(1)), new BatchNorm2d(2, BnMode.BATCH_STATS),
+    Sequential block = Sequential.of(new Conv2d(1, 2, 3, ConvSpec.defaults().padding(1)), new BatchNorm2d(2, BnMode.BATCH_STATS),
         new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(8, 3));
     check(block, new int[] {3, 1, 4, 4}, Mode.TRAIN, "0.weight", "1.weight", "5.weight");
   }

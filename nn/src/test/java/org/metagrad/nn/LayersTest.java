@@ -49,7 +49,7 @@ class LayersTest {
     assertThat(conv.apply(p, x, Mode.TRAIN).toDoubleArray()).containsExactly(-3.5, -3.5, -3.5, -3.5);
     // Stride 2, padding 1: windows of the zero-padded 5x5 at (0,0), (0,2), (2,0), (2,2):
     // 0 - 1, 0 - 3, 0 - 7, 5 - 9, each plus 0.5.
-    Conv2d strided = new Conv2d(1, 1, 2, ConvSpec.padding(1).stride(2));
+    Conv2d strided = new Conv2d(1, 1, 2, ConvSpec.defaults().padding(1).stride(2));
     Tensor y = strided.apply(p, x, Mode.TRAIN);
     assertThat(y.shape()).containsExactly(1, 1, 2, 2);
     assertThat(y.toDoubleArray()).containsExactly(-0.5, -2.5, -6.5, -3.5);
@@ -139,7 +139,7 @@ class LayersTest {
 
   @Test
   void badInputMessagesNameLayerAndShapes() {
-    Conv2d conv = new Conv2d(1, 64, 3, ConvSpec.padding(1));
+    Conv2d conv = new Conv2d(1, 64, 3, ConvSpec.defaults().padding(1));
     Params p = conv.init(new Rng(0));
     assertThatThrownBy(() -> conv.apply(p, Tensor.zeros(5, 3, 28, 28), Mode.TRAIN))
         .isInstanceOf(IllegalArgumentException.class)

@@ -85,12 +85,12 @@ public class Conv2dBench {
   /** Fused conv2d forward and backward (input, weight and bias gradients). */
   @Benchmark
   public List<Tensor> fused() {
-    return backward(F.conv2d(x, w, b, ConvSpec.padding(1)));
+    return backward(F.conv2d(x, w, b, ConvSpec.defaults().padding(1)));
   }
 
   /** The composite conv2d (unfold, matmul, add) forward and backward (matmuls, fold, sum). */
   @Benchmark
   public List<Tensor> composite() {
-    return backward(F.conv2dComposite(x, w, b, ConvSpec.padding(1)));
+    return backward(F.conv2dComposite(x, w, b, ConvSpec.defaults().padding(1)));
   }
 }

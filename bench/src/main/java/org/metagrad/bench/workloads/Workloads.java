@@ -44,7 +44,7 @@ public final class Workloads {
   public static Tensor conv4Features(List<Tensor> p, Tensor x) {
     Tensor h = x;
     for (int i = 0; i < 4; i++) {
-      h = F.conv2d(h, p.get(4 * i), p.get(4 * i + 1), ConvSpec.padding(1));
+      h = F.conv2d(h, p.get(4 * i), p.get(4 * i + 1), ConvSpec.defaults().padding(1));
       h = F.batchNormReluMaxPool(h, p.get(4 * i + 2), p.get(4 * i + 3), F.BN_EPS, 2);
     }
     return h.flatten(1, -1);

@@ -95,7 +95,7 @@ final class Fixtures {
 
     @Override
     public Tensor apply(Params p, Tensor x, Mode mode) {
-      Tensor h = F.conv2d(x, p.get("features.conv.weight"), p.get("features.conv.bias"), ConvSpec.padding(1));
+      Tensor h = F.conv2d(x, p.get("features.conv.weight"), p.get("features.conv.bias"), ConvSpec.defaults().padding(1));
       h = F.batchNorm(h, p.get("features.bn.weight"), p.get("features.bn.bias"), F.BN_EPS).relu();
       h = F.maxPool2d(h, 2, 2, 0);
       return F.linear(h.reshape(x.size(0), -1), p.get("head.weight"), p.get("head.bias"));
