@@ -282,6 +282,20 @@ public final class Tensor {
 
   // ---------------------------------------------------------------- host access
 
+  /**
+   * The row-major index of the first NaN or infinite element, or -1 when every element is finite (a check a
+   * trainer or a gradient check makes before trusting values; copies the elements to the host once).
+   */
+  public int firstNonFiniteIndex() {
+    double[] v = toDoubleArray();
+    for (int i = 0; i < v.length; i++) {
+      if (!Double.isFinite(v[i])) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** All elements in row-major order as doubles. */
   public double[] toDoubleArray() {
     return backend().downloadDouble(view());

@@ -16,6 +16,15 @@ class TensorTest {
   }
 
   @Test
+  void firstNonFiniteIndexFindsNaNAndInfinitiesInRowMajorOrder() {
+    assertThat(Tensor.of(new double[] {1, 2, 3, 4}, 2, 2).firstNonFiniteIndex()).isEqualTo(-1);
+    assertThat(Tensor.of(new double[] {1, 2, Double.NEGATIVE_INFINITY, Double.NaN}, 2, 2).firstNonFiniteIndex())
+        .isEqualTo(2);
+    assertThat(Tensor.of(new float[] {1, Float.NaN, 3, 4}, 2, 2).permute(1, 0).firstNonFiniteIndex()).isEqualTo(2);
+    assertThat(Tensor.zeros(DType.FLOAT64, 0).firstNonFiniteIndex()).isEqualTo(-1);
+  }
+
+  @Test
   void convSpecChainsKeepEverySettingInAnyOrder() {
     // Before, padding(int) was static: defaults().stride(2).padding(1) called it through the instance and
     // silently dropped the stride.

@@ -207,13 +207,9 @@ public final class MetaGradCheck {
 
   /** "what element j of [shape] is NaN" for the first non-finite element of t, or empty. */
   private static String nonFinite(String what, Tensor t) {
-    double[] v = t.toDoubleArray();
-    for (int j = 0; j < v.length; j++) {
-      if (!Double.isFinite(v[j])) {
-        return what + " element " + j + " of " + java.util.Arrays.toString(t.shape()) + " is " + v[j];
-      }
-    }
-    return "";
+    int j = t.firstNonFiniteIndex();
+    return j < 0 ? "" : what + " element " + j + " of " + java.util.Arrays.toString(t.shape()) + " is "
+        + t.reshape(-1).slice(0, j, j + 1).item();
   }
 
   private static double lossWith(MetaLearner learner, Params leaves, String name, double[] values, Tensor like,

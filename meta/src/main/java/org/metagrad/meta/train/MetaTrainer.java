@@ -508,13 +508,8 @@ public final class MetaTrainer {
   }
 
   private static String nonFiniteElement(Tensor t) {
-    double[] v = t.toDoubleArray();
-    for (int i = 0; i < v.length; i++) {
-      if (!Double.isFinite(v[i])) {
-        return "is " + v[i] + " at element " + i;
-      }
-    }
-    return null;
+    int i = t.firstNonFiniteIndex();
+    return i < 0 ? null : "is " + t.reshape(-1).slice(0, i, i + 1).item() + " at element " + i;
   }
 
   private record Batch(List<Tensor> grads, double loss, double accuracy) {}

@@ -23,7 +23,7 @@ import org.metagrad.nn.io.Checkpoints;
  * moments of a real Omniglot training, and identical bits from two fresh JVMs over a run long enough for the
  * ulp differences of the old transcendental kernels to show (they surfaced at iteration 204 of 300). Run with
  * {@code mvn -B -ntp -Preliability-long test -pl kernels/cpu,meta} after {@code mvn install} (README,
- * "Reliability"); about 15 minutes on 2 cores.
+ * "Reliability"); these two tests took 114 s on 2 cores.
  */
 @Tag("long")
 class ReliabilityLongTest {
