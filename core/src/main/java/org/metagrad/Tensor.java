@@ -524,13 +524,13 @@ public final class Tensor {
   }
 
   /**
-   * {@code max(x, 0)}, defined as {@code where(x <= 0, 0, x)} ({@link F#reluComposite}): relu(-2) and relu(-0)
+   * {@code max(x, 0)}, defined as {@code where(x <= 0, 0, x)} (its composite definition): relu(-2) and relu(-0)
    * are +0, relu(NaN) is NaN and the gradient passes where x &gt; 0 or x is NaN (zero where x &lt;= 0), as
    * PyTorch's. Runs as one fused pass forward and one backward, with the composite's derivatives of every
    * order.
    */
   public Tensor relu() {
-    return numel() == 0 ? F.reluComposite(this) : FusedOps.relu(this);
+    return numel() == 0 ? org.metagrad.internal.Composites.relu(this) : FusedOps.relu(this);
   }
 
   /** Logistic sigmoid, composed stably from {@code exp(-|x|)} (no overflow in either tail). */
