@@ -177,7 +177,7 @@ public final class F {
       }
       if (p.dtype() != x.dtype()) {
         throw new IllegalArgumentException("batchNorm: mixed dtypes " + x.dtype() + " and " + p.dtype() + " (input "
-            + Shapes.str(x.shape()) + ", " + what + Shapes.str(p.shape()) + "); cast one with to(DType)");
+            + Shapes.str(x.shape()) + ", " + what + Shapes.str(p.shape()) + "); " + Tensor.castHint(x.dtype(), p.dtype()));
       }
       if (!p.device().equals(x.device())) {
         throw new IllegalArgumentException("batchNorm: tensors on different devices: " + x.device() + " and "
