@@ -21,7 +21,12 @@ final class ExecutorCache {
       if (CACHE.size() >= MAX) {
         CACHE.clear();
       }
-      v = CACHE.computeIfAbsent(key, k -> build.get());
+      // Built outside the map: a builder may itself use the cache (the objective needs the pool).
+      v = build.get();
+      Object prev = CACHE.putIfAbsent(key, v);
+      if (prev != null) {
+        v = prev;
+      }
     }
     return (T) v;
   }

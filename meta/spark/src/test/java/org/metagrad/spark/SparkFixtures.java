@@ -4,12 +4,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.metagrad.meta.data.DataPaths;
 import org.metagrad.meta.train.Algorithm;
+import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.TrainConfig;
 
 /** Shared set-up of the Spark tests: a small Omniglot data root, tiny configurations, Spark contexts. */
@@ -52,6 +57,50 @@ final class SparkFixtures {
         }
       }
     }
+  }
+
+  /** A finished run: its outcome and its checkpoints' bytes. */
+  record Run(Experiment.Outcome outcome, byte[] last, byte[] best) {}
+
+  private static final Map<String, Run> REFERENCES = new ConcurrentHashMap<>();
+
+  /**
+   * The single-process run of a configuration, computed once per test JVM (both Spark modes compare with it).
+   *
+   * @param key names the configuration
+   * @param config the configuration for a data root and an output folder
+   */
+  static synchronized Run reference(String key, java.util.function.BiFunction<Path, Path, TrainConfig> config) {
+    Run r = REFERENCES.get(key);
+    if (r == null) {
+      try {
+        Path base = Files.createTempDirectory("metagrad-spark-reference");
+        Path dir = base.resolve("run");
+        Experiment.Outcome o = run(config.apply(smallDataRoot(base.resolve("data")), dir), null);
+        r = new Run(o, Files.readAllBytes(dir.resolve("last.safetensors")),
+            Files.readAllBytes(dir.resolve("best.safetensors")));
+        deleteTree(base);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      REFERENCES.put(key, r);
+    }
+    return r;
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
+
+  /** Runs an experiment quietly, on Spark workers or (null) this process's threads. */
+  static Experiment.Outcome run(TrainConfig c, SparkWorkers w) {
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    Experiment e = new Experiment(c, quiet, null);
+    return (w == null ? e : e.withWorkers(w)).run(false);
   }
 
   /** A tiny run: conv4 with 4 channels, 5-way 1-shot 2-query tasks, meta-batch 4, background split. */
