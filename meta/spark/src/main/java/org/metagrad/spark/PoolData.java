@@ -14,6 +14,7 @@ import org.metagrad.meta.data.OmniglotSet;
 final class PoolData implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  private final String key = java.util.UUID.randomUUID().toString();
   private final int side;
   private final String[] sets;
   private final String[] alphabets;
@@ -59,6 +60,14 @@ final class PoolData implements Serializable {
       px.add(pixels[c]);
     }
     return ImageClasses.of(side, ids, px);
+  }
+
+  /**
+   * A key unique to this pool (executor caches use it: broadcast ids restart with every Spark context, and in
+   * local mode the executors' caches outlive a context).
+   */
+  String key() {
+    return key;
   }
 
   /** The pixel payload in bytes. */

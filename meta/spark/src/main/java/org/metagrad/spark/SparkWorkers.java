@@ -220,7 +220,7 @@ public final class SparkWorkers implements Experiment.Workers, AutoCloseable {
   }
 
   private static MetaTrainer.Objective objective(String json, Broadcast<PoolData> pool) {
-    return ExecutorCache.get("train#" + pool.id() + "#" + json, () -> {
+    return ExecutorCache.get("train#" + pool.value().key() + "#" + json, () -> {
       TrainConfig c = TrainConfig.fromJson(json);
       Network model = Experiment.model(c);
       FewShotLearner learner = Experiment.fewShotLearner(c, model);
@@ -229,7 +229,7 @@ public final class SparkWorkers implements Experiment.Workers, AutoCloseable {
   }
 
   private static ImageClasses images(Broadcast<PoolData> pool) {
-    return ExecutorCache.get("pool#" + pool.id(), () -> pool.value().toImageClasses());
+    return ExecutorCache.get("pool#" + pool.value().key(), () -> pool.value().toImageClasses());
   }
 
   /** Computes the gradients of one partition's task indices. */
@@ -294,7 +294,7 @@ public final class SparkWorkers implements Experiment.Workers, AutoCloseable {
         TrainConfig c = TrainConfig.fromJson(json);
         return Experiment.fewShotLearner(c, Experiment.model(c));
       });
-      TaskSource tasks = ExecutorCache.get("tasks#" + pool.id() + "#" + seed + "#" + json,
+      TaskSource tasks = ExecutorCache.get("tasks#" + pool.value().key() + "#" + seed + "#" + json,
           () -> Experiment.testTasks(TrainConfig.fromJson(json), images(pool), seed));
       Params p = TensorBytes.decodeParams(params.value());
       List<double[]> out = new ArrayList<>();

@@ -29,6 +29,36 @@ import picocli.CommandLine.Option;
         + " frozen embedding. With --algorithm reptile (Nichol et al. 2018), each task runs --inner-steps SGD steps"
         + " at --inner-lr on its support set and the outer Adam step moves the weights towards the adapted ones.")
 public final class TrainCommand implements Callable<Integer> {
+  /** What runs the experiment once the options are parsed: by default {@code e.run(resume, overwrite)}. */
+  @FunctionalInterface
+  public interface Runner {
+    /**
+     * Runs the experiment of the parsed options.
+     *
+     * @param config the configuration of the options
+     * @param experiment its experiment (printing to stdout, progress on stderr unless --no-progress)
+     * @param resume --resume
+     * @param overwrite --overwrite
+     */
+    void run(TrainConfig config, Experiment experiment, boolean resume, boolean overwrite);
+  }
+
+  private final Runner runner;
+
+  /** The command of {@code metagrad train}. */
+  public TrainCommand() {
+    this((c, e, resume, overwrite) -> e.run(resume, overwrite));
+  }
+
+  /**
+   * The same options, run by {@code runner} (e.g. on a cluster: {@code metagrad-spark train}).
+   *
+   * @param runner what runs the experiment
+   */
+  public TrainCommand(Runner runner) {
+    this.runner = runner;
+  }
+
   @Option(names = {"-a", "--algorithm"}, paramLabel = "NAME", description = "Algorithm: ${COMPLETION-CANDIDATES}"
       + " (default ${DEFAULT-VALUE}).", completionCandidates = AlgorithmNames.class)
   String algorithm = "protonet";
@@ -227,7 +257,7 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     TrainConfig c = config();
     CliSupport.capKernelThreads(threads);
-    new Experiment(c, System.out, noProgress ? null : System.err).run(resume, overwrite);
+    runner.run(c, new Experiment(c, System.out, noProgress ? null : System.err), resume, overwrite);
     return 0;
   }
 }
