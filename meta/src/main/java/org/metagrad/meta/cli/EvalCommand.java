@@ -39,6 +39,23 @@ import picocli.CommandLine.Option;
         + "accuracy with a 95%% confidence interval (1.96 * sigma / sqrt(n)). For a transfer run, a new head is"
         + " fine-tuned on each episode's support set (--finetune-steps, --finetune-lr).")
 public final class EvalCommand implements Callable<Integer> {
+  private final java.util.function.Function<TrainConfig, Experiment.Workers> workers;
+
+  /** The command of {@code metagrad eval}: episodes on this process's threads. */
+  public EvalCommand() {
+    this(null);
+  }
+
+  /**
+   * The same options, with the episodes evaluated by the workers of the evaluation's configuration (e.g. a
+   * cluster's executors: {@code metagrad-spark eval}); ensembles are then refused.
+   *
+   * @param workers the workers for a configuration, or null for this process's threads
+   */
+  public EvalCommand(java.util.function.Function<TrainConfig, Experiment.Workers> workers) {
+    this.workers = workers;
+  }
+
   @Option(names = {"-r", "--run"}, required = true, paramLabel = "DIR", description = "Run folder holding"
       + " config.json and the checkpoints.")
   Path run;
@@ -154,6 +171,10 @@ public final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     validateOptions();
+    if (workers != null && (shiftEnsemble > 0 || !ensembleWith.isEmpty())) {
+      throw new IllegalArgumentException("--shift-ensemble and --ensemble-with are not supported by the"
+          + " distributed evaluation; run 'metagrad eval' for ensembles");
+    }
     CliSupport.capKernelThreads(threads);
     RunFolder rf = RunFolder.open(run, checkpoint);
     TrainConfig trained = rf.config();
@@ -173,7 +194,8 @@ public final class EvalCommand implements Callable<Integer> {
     long s = seed == null ? Experiment.testSeed(c) : seed;
     TaskSource tasks = TaskSource.of(new EpisodeSampler(pool,
         TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), c.rotation(), c.grouping(), s));
-    EvalResult r = Experiment.evaluate(learner, params, tasks, episodes, threads, noProgress ? null : System.err);
+    EvalResult r = workers != null ? workers.apply(c).evaluate(pool, s, params, episodes)
+        : Experiment.evaluate(learner, params, tasks, episodes, threads, noProgress ? null : System.err);
     String what = c.algorithm() == Algorithm.TRANSFER ? "transfer (" + c.head() + " head, fine-tuned "
         + c.finetuneSteps() + " steps at lr " + c.finetuneLr() + ")" : c.algorithm().cliName();
     if (!ensembleWith.isEmpty()) {

@@ -78,11 +78,24 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   /** Runs the command line without exiting (tests) and returns the exit status. */
   public static int run(String... args) {
-    CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    return execute(new CommandLine(new Main()), args);
+  }
+
+  /**
+   * Runs a command line with this class's error path and exit statuses (also for other programs built on
+   * these commands, e.g. {@code metagrad-spark}; messages are prefixed with the root command's name).
+   *
+   * @param cl the command line (its subcommands get the same handlers)
+   * @param args the arguments
+   * @return the exit status
+   */
+  public static int execute(CommandLine cl, String... args) {
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex, cmd));
     cl.setParameterExceptionHandler((ex, a) -> {
       CommandLine cmd = ex.getCommandLine();
-      String help = cmd.getParent() == null ? "metagrad --help" : "metagrad " + cmd.getCommandName() + " --help";
+      String help = cmd.getParent() == null ? rootName(cmd) + " --help"
+          : rootName(cmd) + " " + cmd.getCommandName() + " --help";
       line(cmd, oneLine(ex.getMessage()) + " (see '" + help + "')", ex);
       return USAGE_ERROR;
     });
@@ -164,12 +177,20 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   private static void line(CommandLine cmd, String message, Throwable e) {
     PrintWriter err = cmd.getErr();
-    String name = cmd.getParent() == null ? "metagrad" : "metagrad " + cmd.getCommandName();
+    String name = cmd.getParent() == null ? rootName(cmd) : rootName(cmd) + " " + cmd.getCommandName();
     err.println(name + ": error: " + message);
     if (Boolean.parseBoolean(System.getProperty(STACKTRACE_PROPERTY, "false").toLowerCase(Locale.ROOT))) {
       e.printStackTrace(err);
     }
     err.flush();
+  }
+
+  private static String rootName(CommandLine cmd) {
+    CommandLine root = cmd;
+    while (root.getParent() != null) {
+      root = root.getParent();
+    }
+    return root.getCommandName();
   }
 
   /** Without a subcommand: the sine demo with its defaults; returns its exit status. */

@@ -38,6 +38,37 @@ public final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  /** What runs the experiment once the options are parsed: by default {@code e.run(resume, overwrite)}. */
+  @FunctionalInterface
+  public interface Runner {
+    /**
+     * Runs the experiment of the parsed options.
+     *
+     * @param config the configuration of the options
+     * @param experiment its experiment (printing to stdout, progress on stderr unless --no-progress)
+     * @param resume --resume
+     * @param overwrite --overwrite
+     */
+    void run(TrainConfig config, Experiment experiment, boolean resume, boolean overwrite);
+  }
+
+  private final Runner runner;
+
+  /** The command of {@code metagrad train}. */
+  public TrainCommand() {
+    this((c, e, resume, overwrite) -> e.run(resume, overwrite));
+  }
+
+  /**
+   * The same options, run by {@code runner} (e.g. on a cluster: {@code metagrad-spark train}).
+   *
+   * @param runner what runs the experiment
+   */
+  public TrainCommand(Runner runner) {
+    this.runner = runner;
+  }
+
+
   @Option(names = "--fce", description = "Matchingnet only: full-context embeddings (Vinyals et al. 2016, appendix"
       + " A.2): a bidirectional LSTM over the support set (in the episode's order) and an attention LSTM reading"
       + " the support set for each query; their parameters are trained and checkpointed with the embedding.")
@@ -127,7 +158,7 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     TrainConfig c = config();
     CliSupport.capKernelThreads(c.threads());
-    new Experiment(c, System.out, noProgress ? null : System.err).run(resume, overwrite);
+    runner.run(c, new Experiment(c, System.out, noProgress ? null : System.err), resume, overwrite);
     return 0;
   }
 }

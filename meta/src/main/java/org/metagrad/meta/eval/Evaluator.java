@@ -46,7 +46,7 @@ public final class Evaluator {
     double[] acc = new double[episodes];
     if (threads == 1) {
       for (int i = 0; i < episodes; i++) {
-        acc[i] = one(learner, p, tasks, i);
+        acc[i] = episode(learner, p, tasks, i);
         if (progress != null) {
           progress.accept(i + 1);
         }
@@ -61,7 +61,7 @@ public final class Evaluator {
       for (long i = lo; i < Math.min(episodes, lo + chunk); i++) {
         indices.add(i);
       }
-      List<Double> r = TaskParallel.map(threads, indices, index -> one(learner, p, tasks, index));
+      List<Double> r = TaskParallel.map(threads, indices, index -> episode(learner, p, tasks, index));
       for (int i = 0; i < r.size(); i++) {
         acc[lo + i] = r.get(i);
       }
@@ -72,7 +72,18 @@ public final class Evaluator {
     return EvalResult.of(acc);
   }
 
-  private static double one(FewShotLearner learner, Params p, TaskSource tasks, long index) {
+  /**
+   * The query accuracy of one episode: {@code learner.evaluate(params, tasks.task(index))}. The evaluation
+   * above and a distributed one (each episode on some executor) both call this.
+   *
+   * @param learner the algorithm
+   * @param p its (meta-)parameters, detached
+   * @param tasks the test tasks
+   * @param index the episode
+   * @return its query accuracy
+   * @throws IllegalArgumentException when the task is not a classification task
+   */
+  public static double episode(FewShotLearner learner, Params p, TaskSource tasks, long index) {
     if (!(tasks.task(index) instanceof Task t)) {
       throw new IllegalArgumentException("Evaluator: episode " + index + " is not a classification task");
     }

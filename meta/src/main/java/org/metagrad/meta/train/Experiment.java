@@ -71,6 +71,43 @@ public final class Experiment {
   private final TrainConfig config;
   private final PrintStream out;
   private final PrintStream progress;
+  private Workers workers;
+  private MetaTrainer.Listener extraListener;
+
+  /**
+   * Where a run's per-task work is computed when it is not this process's worker threads, e.g. the executors
+   * of a cluster. Implementations must compute exactly what the local path computes: each item's gradient
+   * with {@link MetaTrainer#taskGradient} of {@link #training}'s objective, each episode's accuracy with
+   * {@link Evaluator#episode} on {@link #testTasks}; the results are then the same bits.
+   */
+  public interface Workers {
+    /**
+     * The meta-batch gradients of training on a pool.
+     *
+     * @param train the training pool (as loaded by the run)
+     * @return the computation the trainer uses instead of its worker threads
+     */
+    MetaTrainer.Gradients gradients(ImageClasses train);
+
+    /**
+     * Evaluates parameters on episodes {@code 0..episodes-1} of {@code testTasks(config, pool, seed)}.
+     *
+     * @param pool the validation or test pool
+     * @param seed the episodes' seed
+     * @param params the parameters, detached
+     * @param episodes how many episodes
+     * @return the per-episode accuracies in episode order, with their mean and interval
+     */
+    EvalResult evaluate(ImageClasses pool, long seed, Params params, int episodes);
+  }
+
+  /**
+   * What meta-training optimises.
+   *
+   * @param init the initial parameters
+   * @param objective the loss of item {@code i} (a task, or for transfer a labelled minibatch)
+   */
+  public record Training(Params init, MetaTrainer.Objective objective) {}
 
   /**
    * An experiment.
@@ -93,6 +130,60 @@ public final class Experiment {
    * @param seconds total wall time including data loading and testing
    */
   public record Outcome(MetaTrainer.Result training, EvalResult test, double seconds) {}
+
+  /**
+   * Computes this run's per-task work on {@code w} instead of local worker threads; the results are the same.
+   *
+   * @param w the workers, or null for this process's threads
+   * @return this experiment
+   */
+  public Experiment withWorkers(Workers w) {
+    this.workers = w;
+    return this;
+  }
+
+  /**
+   * Also reports training progress to {@code l} (after the progress bar); an exception it throws stops the
+   * run as it would stop {@link MetaTrainer#train} (the last checkpoint stays valid).
+   *
+   * @param l the listener, or null
+   * @return this experiment
+   */
+  public Experiment withListener(MetaTrainer.Listener l) {
+    this.extraListener = l;
+    return this;
+  }
+
+  /**
+   * What a configuration meta-trains on a training pool: the initial parameters and the per-item loss.
+   * Transfer pre-trains a classifier over all classes of the pool on labelled minibatches; Reptile's item is
+   * the surrogate whose gradient is {@code theta - phi}; the meta-learners' item is their meta-loss on task
+   * {@code i} of the configuration's training sampler (seeded by the run's seed).
+   *
+   * @param c the configuration
+   * @param model {@link #model}{@code (c)}
+   * @param learner {@link #fewShotLearner}{@code (c, model)}
+   * @param train the training pool
+   * @return the initial parameters and the objective
+   */
+  public static Training training(TrainConfig c, Network model, FewShotLearner learner, ImageClasses train) {
+    if (c.algorithm() == Algorithm.TRANSFER) {
+      // Pre-training: each item of a meta-batch is a labelled minibatch drawn from all training classes.
+      TransferBaseline b = (TransferBaseline) learner;
+      PretrainBatches batches = new PretrainBatches(train, c.rotation(), c.batchSize(), c.seed())
+          .withDistortion(c.distortion());
+      return new Training(transferInit(c, model, batches.classes()), pretrainObjective(b, batches));
+    }
+    TaskSource tasks = TaskSource.of(new EpisodeSampler(train, TaskSpec.of(c.ways(), c.shots(), c.queries()),
+        c.rotation(), c.grouping(), c.seed()).withDistortion(c.distortion()));
+    if (learner instanceof Reptile reptile) {
+      // Adam minimises a surrogate whose gradient is theta - phi: theta moves towards the adapted weights.
+      return new Training(model.init(new Rng(c.seed()), DType.FLOAT32),
+          (p, i) -> reptile.surrogateStep(p, tasks.task(i)));
+    }
+    MetaLearner ml = (MetaLearner) learner;
+    return new Training(initialParams(c, model, ml), MetaTrainer.Objective.of(ml, tasks));
+  }
 
   /** The model of an algorithm: the conv4 embedding, or for the MAML family the strided conv4 with an N-way head. */
   public static Network model(TrainConfig c) {
@@ -212,13 +303,13 @@ public final class Experiment {
   }
 
   /** The test-time task sampler over a pool (seeded so every evaluation sees the same episodes). */
-  static TaskSource testTasks(TrainConfig c, ImageClasses pool, long seed) {
+  public static TaskSource testTasks(TrainConfig c, ImageClasses pool, long seed) {
     return TaskSource.of(new EpisodeSampler(pool, TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()),
         c.rotation(), c.grouping(), seed));
   }
 
   /** The seed of the validation episodes. */
-  static long valSeed(TrainConfig c) {
+  public static long valSeed(TrainConfig c) {
     return c.seed() * 1_000_003L + 11;
   }
 
@@ -316,29 +407,12 @@ public final class Experiment {
 
     Network model = model(c);
     FewShotLearner learner = fewShotLearner(c, model);
-    Params init;
-    MetaTrainer.Objective objective;
+    Training training = training(c, model, learner, train);
+    Params init = training.init();
+    MetaTrainer.Objective objective = training.objective();
     if (c.algorithm() == Algorithm.TRANSFER) {
-      // Pre-training: each item of a meta-batch is a labelled minibatch drawn from all training classes.
-      TransferBaseline b = (TransferBaseline) learner;
-      PretrainBatches batches = new PretrainBatches(train, c.rotation(), c.batchSize(), c.seed())
-          .withDistortion(c.distortion());
-      init = transferInit(c, model, batches.classes());
-      objective = pretrainObjective(b, batches);
       out.printf(Locale.ROOT, "pre-training classifier over %d classes (%d characters, rotation %s)%n",
-          batches.classes(), train.size(), c.rotation());
-    } else {
-      TaskSource tasks = TaskSource.of(new EpisodeSampler(train, TaskSpec.of(c.ways(), c.shots(), c.queries()),
-          c.rotation(), c.grouping(), c.seed()).withDistortion(c.distortion()));
-      if (learner instanceof Reptile reptile) {
-        // Adam minimises a surrogate whose gradient is theta - phi: theta moves towards the adapted weights.
-        init = model.init(new Rng(c.seed()), DType.FLOAT32);
-        objective = (p, i) -> reptile.surrogateStep(p, tasks.task(i));
-      } else {
-        MetaLearner ml = (MetaLearner) learner;
-        init = initialParams(c, model, ml);
-        objective = MetaTrainer.Objective.of(ml, tasks);
-      }
+          init.get(TransferBaseline.CLASSIFIER + "weight").size(0), train.size(), c.rotation());
     }
     out.printf(Locale.ROOT, "model: %s, %d parameters; algorithm: %s%n", model, init.numel(), learner);
     out.println("training: " + c);
@@ -349,16 +423,39 @@ public final class Experiment {
     MetaTrainer.Options opt = MetaTrainer.Options.of(c.iterations(), c.metaBatch()).threads(c.threads())
         .validateEvery(c.valEvery()).checkpointEvery(c.checkpointEvery()).clipNorm(c.clipNorm()).outDir(dir);
     MetaTrainer trainer = new MetaTrainer(objective, Adam.of(c.outerLr()), schedule(c), opt);
+    MetaTrainer.Validator validator =
+        p -> Evaluator.evaluate(learner, p, valTasks, c.valEpisodes(), c.threads(), null).mean();
+    if (workers != null) {
+      trainer = trainer.withGradients(workers.gradients(train));
+      validator = p -> workers.evaluate(val, valSeed(c), p, c.valEpisodes()).mean();
+    }
     ProgressListener listener = new ProgressListener(progress, c.iterations(), out);
-    MetaTrainer.Result r = trainer.train(init,
-        p -> Evaluator.evaluate(learner, p, valTasks, c.valEpisodes(), c.threads(), null).mean(), resumeFrom,
-        listener);
+    MetaTrainer.Listener l = extraListener == null ? listener : new MetaTrainer.Listener() {
+      @Override
+      public void iteration(MetaTrainer.Row row, MetaTrainer.Options options) {
+        listener.iteration(row, options);
+        extraListener.iteration(row, options);
+      }
+
+      @Override
+      public void validated(long iteration, double score, boolean best) {
+        listener.validated(iteration, score, best);
+        extraListener.validated(iteration, score, best);
+      }
+
+      @Override
+      public void notice(String message) {
+        listener.notice(message);
+        extraListener.notice(message);
+      }
+    };
+    MetaTrainer.Result r = trainer.train(init, validator, resumeFrom, l);
     listener.finish();
     out.printf(Locale.ROOT, "trained %d iterations in %.1f s; best validation accuracy %.2f%% at iteration %d%n",
         c.iterations(), r.seconds(), 100 * r.bestScore(), r.bestIteration());
 
-    EvalResult testResult = evaluate(learner, r.best(), testTasks, c.testEpisodes(),
-        c.threads(), progress);
+    EvalResult testResult = workers != null ? workers.evaluate(test, testSeed(c), r.best(), c.testEpisodes())
+        : evaluate(learner, r.best(), testTasks, c.testEpisodes(), c.threads(), progress);
     out.printf(Locale.ROOT, "test: %d-way %d-shot, %s%n", c.testWays(), c.testShots(), testResult);
     double seconds = (System.nanoTime() - t0) / 1e9;
     writeOutputs(c, r, testResult, seconds);

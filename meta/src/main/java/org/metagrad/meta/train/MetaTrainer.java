@@ -207,10 +207,46 @@ public final class MetaTrainer {
   public record Result(Params last, Params best, double bestScore, long bestIteration,
                        OptimizerState optimizerState, List<Row> history, double seconds) {}
 
+  /**
+   * The meta-gradient of one item of a meta-batch, as {@link #taskGradient} computes it.
+   *
+   * @param index the item's index ({@code (t-1)*B + b} for the b-th item of iteration t)
+   * @param grads the gradient of the item's loss with respect to each parameter, in the parameters' order,
+   *     detached
+   * @param loss the item's loss
+   * @param accuracy the item's query accuracy (NaN for regression)
+   */
+  public record TaskGradient(long index, List<Tensor> grads, double loss, double accuracy) {
+    /** Copies the gradient list. */
+    public TaskGradient {
+      grads = List.copyOf(grads);
+    }
+  }
+
+  /**
+   * Computes the per-item gradients of one meta-batch. The default runs {@link #taskGradient} on
+   * {@link Options#threads()} worker threads; another implementation may compute them anywhere (another
+   * process, another machine), as long as each item's result is {@code taskGradient(objective, params, i)}
+   * for the same objective: the trainer sums them in index order, so the bits do not depend on where or in
+   * which order they were computed.
+   */
+  @FunctionalInterface
+  public interface Gradients {
+    /**
+     * The gradients of items {@code indices[0..n-1]} under {@code params}.
+     *
+     * @param params the current meta-parameters (requiring gradients)
+     * @param indices the items of the meta-batch, ascending
+     * @return one result per index, in the order of {@code indices}
+     */
+    List<TaskGradient> compute(Params params, long[] indices);
+  }
+
   private final Objective objective;
   private final Adam adam;
   private final LrSchedule schedule;
   private final Options options;
+  private final Gradients gradients;
 
   /**
    * A trainer.
@@ -242,6 +278,38 @@ public final class MetaTrainer {
     this.adam = adam;
     this.schedule = schedule;
     this.options = options;
+    this.gradients = (params, indices) -> {
+      List<Long> list = new ArrayList<>(indices.length);
+      for (long i : indices) {
+        list.add(i);
+      }
+      // The tasks side by side, each task's kernels on its own thread (TaskParallel); with one thread the
+      // tasks run in turn and each kernel uses the backend's threads.
+      return TaskParallel.map(options.threads(), list, index -> taskGradient(objective, params, index));
+    };
+  }
+
+  private MetaTrainer(MetaTrainer base, Gradients gradients) {
+    this.objective = base.objective;
+    this.adam = base.adam;
+    this.schedule = base.schedule;
+    this.options = base.options;
+    this.gradients = gradients;
+  }
+
+  /**
+   * A copy of this trainer whose meta-batch gradients come from {@code g} instead of local worker threads
+   * (e.g. a cluster computing {@link #taskGradient} of the same objective on executors). Everything else,
+   * the ordered summation, clipping, the Adam step, validation, checkpoints and resume, is this trainer's.
+   *
+   * @param g the per-item gradient computation
+   * @return the copy
+   */
+  public MetaTrainer withGradients(Gradients g) {
+    if (g == null) {
+      throw new IllegalArgumentException("MetaTrainer: gradients are required");
+    }
+    return new MetaTrainer(this, g);
   }
 
   /** The loop settings. */
@@ -514,30 +582,42 @@ public final class MetaTrainer {
 
   private record Batch(List<Tensor> grads, double loss, double accuracy) {}
 
-  private record TaskGrad(List<Tensor> grads, double loss, double accuracy) {}
+  /** The items of iteration {@code it} (1-based) of a meta-batch of {@code n}: {@code (it-1)*n .. it*n-1}. */
+  public static long[] batchIndices(long it, int n) {
+    long[] indices = new long[n];
+    for (int b = 0; b < n; b++) {
+      indices[b] = (it - 1) * n + b;
+    }
+    return indices;
+  }
 
   private Batch metaBatch(Params params, long it) {
     int n = options.metaBatch();
-    List<Long> indices = new ArrayList<>(n);
-    for (int b = 0; b < n; b++) {
-      indices.add((it - 1) * n + b);
+    long[] indices = batchIndices(it, n);
+    List<TaskGradient> results = gradients.compute(params, indices);
+    if (results == null || results.size() != n) {
+      throw new IllegalStateException("MetaTrainer: the gradient computation returned "
+          + (results == null ? "null" : results.size() + " results") + " for " + n + " items of iteration " + it);
     }
-    // The tasks side by side, each task's kernels on its own thread (TaskParallel); with one thread the
-    // tasks run in turn and each kernel uses the backend's threads.
-    final Params p = params;
-    List<TaskGrad> results = TaskParallel.map(options.threads(), indices, index -> taskGrad(p, index));
+    for (int b = 0; b < n; b++) {
+      if (results.get(b).index() != indices[b] || results.get(b).grads().size() != params.size()) {
+        throw new IllegalStateException("MetaTrainer: result " + b + " of iteration " + it + " is item "
+            + results.get(b).index() + " with " + results.get(b).grads().size() + " gradients; expected item "
+            + indices[b] + " with " + params.size());
+      }
+    }
     // Summation in task order, independent of which thread finished first: the bits do not depend on threads.
-    List<Tensor> sum = new ArrayList<>(results.get(0).grads);
-    double loss = results.get(0).loss;
-    double acc = results.get(0).accuracy;
+    List<Tensor> sum = new ArrayList<>(results.get(0).grads());
+    double loss = results.get(0).loss();
+    double acc = results.get(0).accuracy();
     try (Autograd.NoGrad g = Autograd.noGrad()) {
       for (int b = 1; b < n; b++) {
-        TaskGrad r = results.get(b);
+        TaskGradient r = results.get(b);
         for (int i = 0; i < sum.size(); i++) {
-          sum.set(i, sum.get(i).add(r.grads.get(i)));
+          sum.set(i, sum.get(i).add(r.grads().get(i)));
         }
-        loss += r.loss;
-        acc += r.accuracy;
+        loss += r.loss();
+        acc += r.accuracy();
       }
       if (n > 1) {
         for (int i = 0; i < sum.size(); i++) {
@@ -548,7 +628,17 @@ public final class MetaTrainer {
     return new Batch(sum, loss / n, acc / n);
   }
 
-  private TaskGrad taskGrad(Params params, long index) {
+  /**
+   * The one per-item gradient computation of meta-training: the gradient of {@code objective}'s loss of item
+   * {@code index} with respect to every parameter (zero for a parameter the loss does not use), detached.
+   * Local worker threads and distributed executors both call this, so their results are the same bits.
+   *
+   * @param objective the loss of one item
+   * @param params the meta-parameters, requiring gradients
+   * @param index the item
+   * @return its gradients, loss and accuracy
+   */
+  public static TaskGradient taskGradient(Objective objective, Params params, long index) {
     MetaStep s = objective.loss(params, index);
     List<Tensor> g = Autograd.grad(s.loss(), params.values(), GradOptions.defaults().allowUnused(true));
     List<Tensor> detached = new ArrayList<>(g.size());
@@ -556,7 +646,7 @@ public final class MetaTrainer {
       detached.add(t.detach());
     }
     // A non-finite loss or gradient is reported by the iteration's check, which names the iteration.
-    return new TaskGrad(detached, s.lossValue(), s.accuracy());
+    return new TaskGradient(index, detached, s.lossValue(), s.accuracy());
   }
 
   private void save(String file, Params p, OptimizerState state, long it, double bestScore, long bestIt, long rows) {

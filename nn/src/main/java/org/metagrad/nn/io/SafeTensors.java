@@ -238,6 +238,102 @@ public final class SafeTensors {
     return read(channel, "safetensors");
   }
 
+  /**
+   * The safetensors bytes of {@code tensors} and {@code metadata}, the content {@link #write(Path, List, Map)}
+   * would put in a file (for sending over a network, e.g. parameters broadcast to cluster executors).
+   *
+   * @throws IllegalArgumentException for duplicate or reserved names, a header over {@link #MAX_HEADER_BYTES}
+   *     or content over 2 GiB
+   */
+  public static byte[] toBytes(List<NamedArray> tensors, Map<String, String> metadata) {
+    byte[] header = encodeHeader(tensors, metadata);
+    long size = 8L + header.length;
+    for (NamedArray a : tensors) {
+      size += a.data().remaining();
+    }
+    if (size > MAX_TENSOR_BYTES) {
+      throw new IllegalArgumentException("SafeTensors.toBytes: content of " + size + " bytes exceeds 2 GiB");
+    }
+    ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+    b.putLong(header.length).put(header);
+    for (NamedArray a : tensors) {
+      b.put(a.data().duplicate());
+    }
+    return b.array();
+  }
+
+  /**
+   * Reads and validates safetensors content held in memory (see {@link #toBytes}).
+   *
+   * @throws CheckpointException if the content is truncated, corrupt or malformed
+   */
+  public static Checkpoint fromBytes(byte[] content) {
+    Objects.requireNonNull(content, "content");
+    try {
+      return read(new BytesChannel(content), "safetensors bytes");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A read-only channel over a byte array. */
+  private static final class BytesChannel implements SeekableByteChannel {
+    private final byte[] bytes;
+    private long position;
+    private boolean open = true;
+
+    BytesChannel(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) {
+      if (position >= bytes.length) {
+        return -1;
+      }
+      int n = (int) Math.min(dst.remaining(), bytes.length - position);
+      dst.put(bytes, (int) position, n);
+      position += n;
+      return n;
+    }
+
+    @Override
+    public int write(ByteBuffer src) {
+      throw new java.nio.channels.NonWritableChannelException();
+    }
+
+    @Override
+    public long position() {
+      return position;
+    }
+
+    @Override
+    public SeekableByteChannel position(long p) {
+      position = p;
+      return this;
+    }
+
+    @Override
+    public long size() {
+      return bytes.length;
+    }
+
+    @Override
+    public SeekableByteChannel truncate(long size) {
+      throw new java.nio.channels.NonWritableChannelException();
+    }
+
+    @Override
+    public boolean isOpen() {
+      return open;
+    }
+
+    @Override
+    public void close() {
+      open = false;
+    }
+  }
+
   private record Entry(String name, SafeDType dtype, long[] shape, long begin, long end) {}
 
   private static Checkpoint read(SeekableByteChannel ch, String src) throws IOException {

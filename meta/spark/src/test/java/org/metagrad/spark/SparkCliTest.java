@@ -1,0 +1,107 @@
+package org.metagrad.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.metagrad.meta.cli.Main;
+import org.metagrad.nn.io.JsonDocuments;
+
+/**
+ * {@code metagrad-spark train|eval|sweep} against {@code metagrad train|eval} with the same options (in
+ * {@code local[2,4]} mode: the master comes from the {@code spark.master} property, as spark-submit sets it).
+ */
+class SparkCliTest {
+  @TempDir
+  static Path tmp;
+  private static Path data;
+  private static String before;
+
+  @BeforeAll
+  static void setUp() {
+    data = SparkFixtures.smallDataRoot(tmp.resolve("data"));
+    before = System.getProperty("spark.master");
+    System.setProperty("spark.master", "local[2,4]");
+    System.setProperty("spark.ui.enabled", "false");
+    System.setProperty("spark.driver.host", "127.0.0.1");
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (before == null) {
+      System.clearProperty("spark.master");
+    } else {
+      System.setProperty("spark.master", before);
+    }
+    System.clearProperty("spark.ui.enabled");
+    System.clearProperty("spark.driver.host");
+  }
+
+  private static String[] train(String command, Path out, String... extra) {
+    List<String> a = new ArrayList<>(List.of(command, "--algorithm", "maml", "--data", data.toString(), "--split",
+        "background", "--hidden", "4", "--ways", "5", "--shots", "1", "--queries", "2", "--test-ways", "5",
+        "--test-shots", "1", "--test-queries", "2", "--iterations", "2", "--meta-batch", "3", "--inner-steps", "1",
+        "--test-inner-steps", "1", "--val-every", "1", "--val-episodes", "3", "--test-episodes", "4",
+        "--checkpoint-every", "1", "--threads", "2", "--seed", "3", "--no-progress", "--out", out.toString()));
+    a.addAll(List.of(extra));
+    return a.toArray(new String[0]);
+  }
+
+  @Test
+  void trainEvalAndSweepGiveTheSingleProcessResults() throws Exception {
+    Path local = tmp.resolve("local");
+    Path spark = tmp.resolve("spark");
+    assertThat(Main.run(train("train", local))).isZero();
+    assertThat(SparkMain.run(train("train", spark, "--partitions", "2"))).isZero();
+    assertThat(Files.readAllBytes(spark.resolve("last.safetensors")))
+        .isEqualTo(Files.readAllBytes(local.resolve("last.safetensors")));
+    for (String f : List.of("config.json", "metrics.csv", "metrics.json", "best.safetensors", "learning-curve.png",
+        "loss-curve.png")) {
+      assertThat(spark.resolve(f)).isRegularFile();
+    }
+    Map<String, Object> lm = JsonDocuments.object(Files.readString(local.resolve("metrics.json")), "local");
+    Map<String, Object> sm = JsonDocuments.object(Files.readString(spark.resolve("metrics.json")), "spark");
+    for (String k : List.of("best_val_accuracy", "best_iteration", "test_accuracy", "test_ci95")) {
+      assertThat(sm.get(k)).as(k).isEqualTo(lm.get(k));
+    }
+
+    // eval: the same episode accuracies as metagrad eval, episode by episode
+    Path le = tmp.resolve("eval-local.json");
+    Path se = tmp.resolve("eval-spark.json");
+    String[] eval = {"eval", "--run", spark.toString(), "--data", data.toString(), "--episodes", "9", "--no-progress"};
+    assertThat(Main.run(concat(eval, "--out", le.toString()))).isZero();
+    assertThat(SparkMain.run(concat(eval, "--out", se.toString(), "--partitions", "3"))).isZero();
+    Object a = JsonDocuments.object(Files.readString(le), "le").get("episode_accuracies");
+    Object b = JsonDocuments.object(Files.readString(se), "se").get("episode_accuracies");
+    assertThat(b).isEqualTo(a);
+    assertThat((List<?>) b).hasSize(9);
+    assertThat(SparkMain.run(concat(eval, "--shift-ensemble", "1"))).isEqualTo(Main.USAGE_ERROR);
+
+    // sweep: one run folder per point, gathered into sweep.csv; the point with the base settings is the run above
+    Path sweep = tmp.resolve("sweep");
+    assertThat(SparkMain.run(train("sweep", sweep, "--grid", "inner-lr=0.4,0.1"))).isZero();
+    List<String> csv = Files.readAllLines(sweep.resolve("sweep.csv"));
+    assertThat(csv).hasSize(3);
+    assertThat(csv.get(0)).startsWith("point,inner-lr,best_val_accuracy,best_iteration,test_accuracy,test_ci95");
+    assertThat(csv.get(1)).startsWith("p000_inner-lr=0.4,0.4,");
+    assertThat(csv.get(2)).startsWith("p001_inner-lr=0.1,0.1,");
+    assertThat(Files.readAllBytes(sweep.resolve("p000_inner-lr=0.4/last.safetensors")))
+        .isEqualTo(Files.readAllBytes(local.resolve("last.safetensors")));
+    assertThat(sweep.resolve("p001_inner-lr=0.1/metrics.json")).isRegularFile();
+    assertThat(sweep.resolve("sweep.json")).isRegularFile();
+    assertThat(SparkMain.run(train("sweep", tmp.resolve("bad"), "--grid", "colour=1,2"))).isEqualTo(Main.USAGE_ERROR);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    List<String> l = new ArrayList<>(List.of(a));
+    l.addAll(List.of(b));
+    return l.toArray(new String[0]);
+  }
+}
