@@ -169,6 +169,18 @@ public final class TrainCommand implements Callable<Integer> {
       + " (default: 5).")
   Integer fceSteps;
 
+  @Option(names = "--lambda", description = "Imaml only: proximal regularisation strength of the inner problem"
+      + " (default: 2.0, Rajeswaran et al. 2019 on Omniglot).")
+  Double imamlLambda;
+
+  @Option(names = "--cg-steps", description = "Imaml only: conjugate-gradient steps for the implicit meta-gradient"
+      + " (default: 5).")
+  Integer cgSteps;
+
+  @Option(names = "--cg-damping", description = "Imaml only: damping added to the support-loss Hessian in the CG"
+      + " system (default: 0, the exact implicit gradient).")
+  Double cgDamping;
+
   @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Output folder (default ${DEFAULT-VALUE}).")
   Path out = Path.of("runs", "train");
 
@@ -204,6 +216,19 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (finetuneLr != null) {
       b.finetuneLr(finetuneLr);
+    }
+    if (a != Algorithm.IMAML && (imamlLambda != null || cgSteps != null || cgDamping != null)) {
+      throw new IllegalArgumentException("--lambda, --cg-steps and --cg-damping apply only to --algorithm imaml, not "
+          + a.cliName());
+    }
+    if (imamlLambda != null) {
+      b.imamlLambda(imamlLambda);
+    }
+    if (cgSteps != null) {
+      b.cgSteps(cgSteps);
+    }
+    if (cgDamping != null) {
+      b.cgDamping(cgDamping);
     }
     if (fceSteps != null && !fce) {
       throw new IllegalArgumentException("--fce-steps needs --fce");

@@ -60,6 +60,9 @@ import org.metagrad.meta.data.RotationMode;
  * @param distortion random affine distortion of every training image ({@link Distortion#AFFINE}, Koch et al.
  *     2015) or none ({@link Distortion#NONE}; null means none); validation and test images are never
  *     distorted
+ * @param imamlLambda imaml only: the proximal regularisation strength lambda (Rajeswaran et al. 2019 use 2.0)
+ * @param cgSteps imaml only: conjugate-gradient steps for the implicit meta-gradient (the paper uses 5)
+ * @param cgDamping imaml only: Tikhonov damping added to the support-loss Hessian in the CG system (0 = exact)
  */
 public record TrainConfig(Algorithm algorithm, Path data, String split, int side, RotationMode rotation,
                           int ways, int shots, int queries, int testWays, int testShots, int testQueries,
@@ -68,7 +71,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
                           long seed, int threads, int valEvery, int valEpisodes, int testEpisodes,
                           int checkpointEvery, double clipNorm, Path out, String head, int batchSize,
                           int finetuneSteps, double finetuneLr, int fceSteps, ClassGrouping grouping,
-                          Distortion distortion) {
+                          Distortion distortion, double imamlLambda, int cgSteps, double cgDamping) {
 
   /** Largest image side: the Omniglot drawings' own, 105 pixels (larger sides would only interpolate). */
   public static final int MAX_SIDE = 105;
@@ -122,6 +125,16 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     }
     if (fceSteps < 0) {
       throw new IllegalArgumentException("--fce-steps must be >= 1, got " + fceSteps);
+    }
+    if (!(imamlLambda > 0) || Double.isInfinite(imamlLambda)) {
+      throw new IllegalArgumentException("--lambda (iMAML's proximal regularisation) must be finite and > 0, got "
+          + imamlLambda);
+    }
+    if (cgSteps < 1) {
+      throw new IllegalArgumentException("--cg-steps must be >= 1, got " + cgSteps);
+    }
+    if (!(cgDamping >= 0) || Double.isInfinite(cgDamping)) {
+      throw new IllegalArgumentException("--cg-damping must be finite and >= 0, got " + cgDamping);
     }
     if (fceSteps > 0 && algorithm != Algorithm.MATCHINGNET) {
       throw new IllegalArgumentException("--fce applies only to --algorithm matchingnet, not " + algorithm.cliName());
@@ -226,6 +239,9 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     b.fceSteps = fceSteps;
     b.grouping = grouping;
     b.distortion = distortion;
+    b.imamlLambda = imamlLambda;
+    b.cgSteps = cgSteps;
+    b.cgDamping = cgDamping;
     return b;
   }
 
@@ -270,6 +286,11 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     if (fceSteps > 0) {
       m.put("fce_steps", fceSteps);
     }
+    if (algorithm == Algorithm.IMAML) {
+      m.put("imaml_lambda", imamlLambda);
+      m.put("cg_steps", cgSteps);
+      m.put("cg_damping", cgDamping);
+    }
     if (grouping != ClassGrouping.ANY) {
       m.put("grouping", grouping.name());
     }
@@ -301,7 +322,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       "shots", "queries", "test_ways", "test_shots", "test_queries", "iterations", "meta_batch", "outer_lr", "schedule",
       "lr_step", "lr_gamma", "inner_steps", "test_inner_steps", "inner_lr", "hidden", "seed", "threads", "val_every",
       "val_episodes", "test_episodes", "checkpoint_every", "clip_norm", "out", "head", "batch_size", "finetune_steps",
-      "finetune_lr", "fce_steps", "grouping", "distortion");
+      "finetune_lr", "fce_steps", "grouping", "distortion", "imaml_lambda", "cg_steps", "cg_damping");
 
   /**
    * Reads a run's {@code config.json}; every error names the file by its absolute path.
@@ -388,6 +409,10 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       b.finetuneLr = m.containsKey("finetune_lr") ? Double.parseDouble(m.get("finetune_lr")) : b.finetuneLr;
       // Matching-net full-context embeddings (absent without FCE).
       b.fceSteps = m.containsKey("fce_steps") ? Integer.parseInt(m.get("fce_steps")) : 0;
+      // iMAML's implicit-gradient settings (absent for the other algorithms).
+      b.imamlLambda = m.containsKey("imaml_lambda") ? Double.parseDouble(m.get("imaml_lambda")) : b.imamlLambda;
+      b.cgSteps = m.containsKey("cg_steps") ? Integer.parseInt(m.get("cg_steps")) : b.cgSteps;
+      b.cgDamping = m.containsKey("cg_damping") ? Double.parseDouble(m.get("cg_damping")) : b.cgDamping;
       // Episode grouping (absent for ANY and in configurations of older versions).
       b.grouping = m.containsKey("grouping") ? grouping(m.get("grouping")) : ClassGrouping.ANY;
       // Training-image distortion (absent for none and in configurations of older versions).
@@ -485,6 +510,9 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     private int fceSteps = 0;
     private ClassGrouping grouping = ClassGrouping.ANY;
     private Distortion distortion = Distortion.NONE;
+    private double imamlLambda = 2.0;
+    private int cgSteps = 5;
+    private double cgDamping = 0.0;
 
     private Builder() {}
 
@@ -698,6 +726,24 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       return this;
     }
 
+    /** Sets iMAML's proximal regularisation strength lambda (default 2.0, the paper's Omniglot value). */
+    public Builder imamlLambda(double v) {
+      imamlLambda = v;
+      return this;
+    }
+
+    /** Sets iMAML's conjugate-gradient steps (default 5, as the paper). */
+    public Builder cgSteps(int v) {
+      cgSteps = v;
+      return this;
+    }
+
+    /** Sets iMAML's CG damping (default 0: the exact implicit gradient). */
+    public Builder cgDamping(double v) {
+      cgDamping = v;
+      return this;
+    }
+
     /** Sets the output folder. */
     public Builder out(Path v) {
       out = v;
@@ -713,7 +759,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       return new TrainConfig(algorithm, data, split, side, rotation, ways, shots, queries, testWays, testShots,
           testQueries, iterations, metaBatch, outerLr, schedule, lrStep, lrGamma, innerSteps, testInnerSteps,
           innerLr, hidden, seed, threads, valEvery, valEpisodes, testEpisodes, checkpointEvery, clipNorm, out, head,
-          batchSize, finetuneSteps, finetuneLr, fceSteps, grouping, distortion);
+          batchSize, finetuneSteps, finetuneLr, fceSteps, grouping, distortion, imamlLambda, cgSteps, cgDamping);
     }
   }
 }
