@@ -131,6 +131,10 @@ public final class GradcheckCommand implements Callable<Integer> {
           ? new Maml(net, innerSteps, innerLr, Order.SECOND)
           : new ProtoMaml(net, innerSteps, innerLr, Order.SECOND, ProtoMaml.Scope.ALL);
     }
+    if (a == Algorithm.IMAML) {
+      System.out.println("note: imaml's implicit meta-gradient is the derivative of the query loss only at a converged"
+          + " inner solution; with few --inner-steps a mismatch is expected (the exact checks are in ImamlTest)");
+    }
     Rng rng = new Rng(seed);
     Params p = learner.initMetaParams(net.init(rng, DType.FLOAT64), rng);
     Task task = (synthetic ? syntheticTask(c) : omniglotTask(c)).to(DType.FLOAT64);
@@ -144,6 +148,12 @@ public final class GradcheckCommand implements Callable<Integer> {
   }
 
   private Network network(TrainConfig c) {
+    if (c.algorithm() == Algorithm.RELATIONNET) {
+      if (!model.equals("conv4")) {
+        throw new IllegalArgumentException("relationnet has its own conv4 embedding; --model mlp does not apply");
+      }
+      return Experiment.model(c);
+    }
     boolean head = c.algorithm().fixedWays();
     if (model.equals("mlp")) {
       if (side != 28) {

@@ -36,7 +36,14 @@ public enum Algorithm {
    * Transfer baselines (Chen et al. 2019): pre-train a classifier on all meta-training classes, then fine-tune
    * a new linear (Baseline) or cosine (Baseline++) head on each task's support set. Not a meta-learner.
    */
-  TRANSFER("transfer", false);
+  TRANSFER("transfer", false),
+  /**
+   * Implicit MAML (Rajeswaran et al. 2019): a proximally regularised inner loop and the meta-gradient by
+   * conjugate gradient on Hessian-vector products, without differentiating through the inner steps.
+   */
+  IMAML("imaml", true),
+  /** Relation Networks (Sung et al. 2018): a learned relation module on conv4 feature maps, MSE on scores. */
+  RELATIONNET("relationnet", false);
 
   private final String cliName;
   private final boolean fixedWays;
@@ -59,7 +66,7 @@ public enum Algorithm {
   /** Whether the algorithm adapts by gradient steps (so inner steps and inner learning rate apply). */
   public boolean gradientBased() {
     return this == MAML || this == FOMAML || this == METASGD || this == ANIL || this == REPTILE
-        || this == PROTOMAML;
+        || this == PROTOMAML || this == IMAML;
   }
 
   /** All command-line names, comma-separated. */

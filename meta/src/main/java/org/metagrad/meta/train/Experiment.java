@@ -15,6 +15,7 @@ import org.metagrad.DType;
 import org.metagrad.Rng;
 import org.metagrad.meta.algo.Anil;
 import org.metagrad.meta.algo.FewShotLearner;
+import org.metagrad.meta.algo.Imaml;
 import org.metagrad.meta.algo.Maml;
 import org.metagrad.meta.algo.MatchingNet;
 import org.metagrad.meta.algo.MetaLearner;
@@ -22,6 +23,7 @@ import org.metagrad.meta.algo.MetaSgd;
 import org.metagrad.meta.algo.Order;
 import org.metagrad.meta.algo.ProtoMaml;
 import org.metagrad.meta.algo.ProtoNet;
+import org.metagrad.meta.algo.RelationNet;
 import org.metagrad.meta.algo.Reptile;
 import org.metagrad.meta.algo.Siamese;
 import org.metagrad.meta.algo.TransferBaseline;
@@ -56,6 +58,7 @@ import org.metagrad.nn.optim.LrSchedule;
  * (4 x [conv3x3, BN, ReLU, maxpool], 64 features at 28x28); MAML, first-order MAML, Meta-SGD and ANIL use
  * the strided conv4 of Finn et al. with an N-way head. BatchNorm uses batch statistics (as the original
  * MAML and ProtoNets code in training mode), which also keeps workers free of shared mutable state.
+ * Relation nets use their paper's embedding (see {@code RelationNet.embedding}).
  *
  * <pre>{@code
  * Experiment.Outcome o = new Experiment(config, System.out, System.err).run(false);
@@ -187,6 +190,9 @@ public final class Experiment {
 
   /** The model of an algorithm: the conv4 embedding, or for the MAML family the strided conv4 with an N-way head. */
   public static Network model(TrainConfig c) {
+    if (c.algorithm() == Algorithm.RELATIONNET) {
+      return RelationNet.embedding(1, c.hidden(), c.side(), BnMode.BATCH_STATS);
+    }
     return c.algorithm().fixedWays()
         ? Backbones.conv4Strided(1, c.hidden(), c.side(), c.ways(), BnMode.BATCH_STATS)
         : Backbones.conv4(1, c.hidden(), c.side(), 0, BnMode.BATCH_STATS);
@@ -214,8 +220,14 @@ public final class Experiment {
       case ANIL -> new Anil(model, c.innerSteps(), c.innerLr(), Order.SECOND).withTestInnerSteps(c.testInnerSteps());
       case PROTOMAML -> new ProtoMaml(model, c.innerSteps(), c.innerLr(), Order.FIRST, ProtoMaml.Scope.ALL)
           .withTestInnerSteps(c.testInnerSteps());
+      case IMAML -> new Imaml(model, c.innerSteps(), c.innerLr(), c.imamlLambda(), c.cgSteps(), c.cgDamping())
+          .withTestInnerSteps(c.testInnerSteps());
+      case RELATIONNET -> new RelationNet(model, c.hidden(), RelationNet.mapSide(c.side()), RELATION_HIDDEN);
     };
   }
+
+  /** Width of the relation module's hidden layer: 8, the paper's Omniglot model (Sung et al. 2018). */
+  static final int RELATION_HIDDEN = 8;
 
   /** The learner used for validation and testing: the transfer baseline, or the meta-learner. */
   public static FewShotLearner fewShotLearner(TrainConfig c, Network model) {

@@ -226,6 +226,21 @@ public final class TrainConfig {
     return get(TrainOptions.DISTORTION);
   }
 
+  /** {@link TrainOptions#IMAML_LAMBDA}. */
+  public double imamlLambda() {
+    return get(TrainOptions.IMAML_LAMBDA);
+  }
+
+  /** {@link TrainOptions#CG_STEPS}. */
+  public int cgSteps() {
+    return get(TrainOptions.CG_STEPS);
+  }
+
+  /** {@link TrainOptions#CG_DAMPING}. */
+  public double cgDamping() {
+    return get(TrainOptions.CG_DAMPING);
+  }
+
   /** Checks every value and the rules between them; called by {@link Builder#build()}. */
   private static void validate(TrainConfig c) {
     Algorithm algorithm = c.algorithm();
@@ -286,6 +301,16 @@ public final class TrainConfig {
     if (finetuneSteps < 0 || !(finetuneLr >= 0) || Double.isInfinite(finetuneLr)) {
       throw new IllegalArgumentException("fine-tune steps must be >= 0 and the fine-tune learning rate finite and"
           + " >= 0; got " + finetuneSteps + " and " + finetuneLr);
+    }
+    if (!(c.imamlLambda() > 0) || Double.isInfinite(c.imamlLambda())) {
+      throw new IllegalArgumentException("--lambda (iMAML's proximal regularisation) must be finite and > 0, got "
+          + c.imamlLambda());
+    }
+    if (c.cgSteps() < 1) {
+      throw new IllegalArgumentException("--cg-steps must be >= 1, got " + c.cgSteps());
+    }
+    if (!(c.cgDamping() >= 0) || Double.isInfinite(c.cgDamping())) {
+      throw new IllegalArgumentException("--cg-damping must be finite and >= 0, got " + c.cgDamping());
     }
     if (fceSteps < 0) {
       throw new IllegalArgumentException("--fce-steps must be >= 1, got " + fceSteps);
@@ -725,6 +750,21 @@ public final class TrainConfig {
     /** Sets {@link TrainOptions#DISTORTION} (null: the default). */
     public Builder distortion(Distortion v) {
       return set(TrainOptions.DISTORTION, v);
+    }
+
+    /** Sets {@link TrainOptions#IMAML_LAMBDA}. */
+    public Builder imamlLambda(double v) {
+      return set(TrainOptions.IMAML_LAMBDA, v);
+    }
+
+    /** Sets {@link TrainOptions#CG_STEPS}. */
+    public Builder cgSteps(int v) {
+      return set(TrainOptions.CG_STEPS, v);
+    }
+
+    /** Sets {@link TrainOptions#CG_DAMPING}. */
+    public Builder cgDamping(double v) {
+      return set(TrainOptions.CG_DAMPING, v);
     }
 
     /**

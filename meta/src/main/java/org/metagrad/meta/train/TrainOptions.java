@@ -209,11 +209,24 @@ public final class TrainOptions {
           + " seeded per episode, so runs stay reproducible and resumable.")
       .presence(Presence.IF_NOT_DEFAULT);
 
+  /** iMAML's proximal regularisation strength lambda. */
+  public static final TrainOption<Double> IMAML_LAMBDA = real("imaml_lambda", "--lambda", 2.0, "Imaml only: proximal"
+      + " regularisation strength lambda of the inner problem (Rajeswaran et al. 2019 use 2.0 on Omniglot).")
+      .only(Algorithm.IMAML);
+
+  /** iMAML's conjugate-gradient steps. */
+  public static final TrainOption<Integer> CG_STEPS = integer("cg_steps", "--cg-steps", 5, "Imaml only:"
+      + " conjugate-gradient steps for the implicit meta-gradient (the paper uses 5).").only(Algorithm.IMAML);
+
+  /** iMAML's CG damping. */
+  public static final TrainOption<Double> CG_DAMPING = real("cg_damping", "--cg-damping", 0, "Imaml only: damping"
+      + " added to the support-loss Hessian in the CG system (0: the exact implicit gradient).").only(Algorithm.IMAML);
+
   private static final List<TrainOption<?>> ALL = List.of(ALGORITHM, DATA, SPLIT, SIDE, ROTATION, WAYS, SHOTS,
       QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
       INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, SEED, THREADS, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
       CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, GROUPING,
-      DISTORTION);
+      DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING);
 
   /** Every option, in {@code config.json}'s order (an unmodifiable list). */
   public static List<TrainOption<?>> all() {
