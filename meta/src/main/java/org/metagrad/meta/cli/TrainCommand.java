@@ -27,7 +27,9 @@ import picocli.CommandLine.Option;
         + " (--batch-size images, --iterations Adam steps), and validation/test fine-tune a new --head (linear ="
         + " Baseline, cosine = Baseline++) on each episode's support set (--finetune-steps at --finetune-lr) on the"
         + " frozen embedding. With --algorithm reptile (Nichol et al. 2018), each task runs --inner-steps SGD steps"
-        + " at --inner-lr on its support set and the outer Adam step moves the weights towards the adapted ones.")
+        + " at --inner-lr on its support set and the outer Adam step moves the weights towards the adapted ones."
+        + " With --algorithm metalstm (Ravi and Larochelle 2017's meta-learner LSTM, first order as the paper;"
+        + " metalstm2: second order) the learner takes --inner-steps updates whose step size and decay are the gates of a coordinate-wise LSTM, and --inner-lr is the initial step size (input gate).")
 public final class TrainCommand implements Callable<Integer> {
   @Option(names = {"-a", "--algorithm"}, paramLabel = "NAME", description = "Algorithm: ${COMPLETION-CANDIDATES}"
       + " (default ${DEFAULT-VALUE}).", completionCandidates = AlgorithmNames.class)
@@ -109,7 +111,8 @@ public final class TrainCommand implements Callable<Integer> {
       + " (default ${DEFAULT-VALUE}).")
   int testInnerSteps = 3;
 
-  @Option(names = "--inner-lr", description = "Inner step size (MAML family, Reptile; Meta-SGD's initial one)"
+  @Option(names = "--inner-lr", description = "Inner step size (MAML family, Reptile; Meta-SGD's initial one;"
+      + " the meta-learner LSTM's initial input gate, in (0, 1))"
       + " (default ${DEFAULT-VALUE}).")
   double innerLr = 0.4;
 

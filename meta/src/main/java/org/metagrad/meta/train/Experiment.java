@@ -18,6 +18,7 @@ import org.metagrad.meta.algo.FewShotLearner;
 import org.metagrad.meta.algo.Maml;
 import org.metagrad.meta.algo.MatchingNet;
 import org.metagrad.meta.algo.MetaLearner;
+import org.metagrad.meta.algo.MetaLstm;
 import org.metagrad.meta.algo.MetaSgd;
 import org.metagrad.meta.algo.Order;
 import org.metagrad.meta.algo.ProtoMaml;
@@ -123,7 +124,21 @@ public final class Experiment {
       case ANIL -> new Anil(model, c.innerSteps(), c.innerLr(), Order.SECOND).withTestInnerSteps(c.testInnerSteps());
       case PROTOMAML -> new ProtoMaml(model, c.innerSteps(), c.innerLr(), Order.FIRST, ProtoMaml.Scope.ALL)
           .withTestInnerSteps(c.testInnerSteps());
+      case METALSTM, METALSTM2 -> metaLstm(c, model);
     };
+  }
+
+  /**
+   * The meta-learner LSTM of the configuration: {@code innerLr} is its initial step size (input gate, in (0, 1)),
+   * first order for {@code metalstm}, second order for {@code metalstm2}.
+   */
+  static MetaLstm metaLstm(TrainConfig c, Network model) {
+    if (!(c.innerLr() > 0 && c.innerLr() < 1)) {
+      throw new IllegalArgumentException("--inner-lr " + c.innerLr() + ": for " + c.algorithm().cliName() + " it is"
+          + " the initial input gate sigmoid(b_I), which must be in (0, 1) (the paper's is about 0.011)");
+    }
+    return new MetaLstm(model, c.innerSteps(), c.innerLr(),
+        c.algorithm() == Algorithm.METALSTM2 ? Order.SECOND : Order.FIRST).withTestInnerSteps(c.testInnerSteps());
   }
 
   /** The learner used for validation and testing: the transfer baseline, or the meta-learner. */
@@ -296,6 +311,9 @@ public final class Experiment {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use output folder " + dir + ": " + e.getMessage(), e);
+    }
+    if (c.algorithm() == Algorithm.METALSTM || c.algorithm() == Algorithm.METALSTM2) {
+      metaLstm(c, model(c));   // its --inner-lr range, before any image is decoded
     }
     OmniglotReader reader = reader(c.data(), c.side(), c.threads());
     ClassSplit split = split(c, reader);
