@@ -49,8 +49,12 @@ import org.metagrad.nn.optim.OptimizerState;
  * }</pre>
  */
 public final class LearnToOptimize {
-  /** Learning-rate grid of the baselines (half decades). */
-  public static final double[] LR_GRID = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3};
+  private static final double[] LR_GRID = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3};
+
+  /** The learning-rate grid of the baselines (half decades from 1e-4 to 3), a copy. */
+  public static double[] lrGrid() {
+    return LR_GRID.clone();
+  }
 
   /**
    * Settings.

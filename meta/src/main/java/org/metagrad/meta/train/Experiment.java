@@ -54,8 +54,8 @@ import org.metagrad.nn.optim.LrSchedule;
  * {@code last.safetensors}, {@code learning-curve.png} and {@code loss-curve.png}.
  *
  * <p>Models: ProtoNets, Matching nets, Siamese nets and Proto-MAML use the conv4 embedding of Snell et al.
- * (4 x [conv3x3, BN, ReLU, maxpool], 64 features at 28x28); MAML, first-order MAML, Meta-SGD and ANIL use
- * the strided conv4 of Finn et al. with an N-way head. BatchNorm uses batch statistics (as the original
+ * (4 x [conv3x3, BN, ReLU, maxpool], 64 features at 28x28); MAML, first-order MAML, Meta-SGD, ANIL and the
+ * meta-learner LSTM use the strided conv4 of Finn et al. with an N-way head. BatchNorm uses batch statistics (as the original
  * MAML and ProtoNets code in training mode), which also keeps workers free of shared mutable state.
  *
  * <pre>{@code
