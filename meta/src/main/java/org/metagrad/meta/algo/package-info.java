@@ -14,9 +14,11 @@
  * {@link org.metagrad.meta.algo.Siamese} (Koch et al. 2015). Hybrid: {@link org.metagrad.meta.algo.ProtoMaml}
  * (Triantafillou et al. 2020). Transfer: {@link org.metagrad.meta.algo.TransferBaseline} (Baseline and
  * Baseline++ of Chen et al. 2019). {@link org.metagrad.meta.algo.MetaGradCheck} verifies meta-gradients
- * against finite differences.
+ * against finite differences. Optimization as a model: {@link org.metagrad.meta.algo.MetaLstm} (Ravi and
+ * Larochelle 2017's meta-learner LSTM, first or second order); the learned optimizer of Andrychowicz et al.
+ * (2016) is in {@code org.metagrad.meta.l2l}.
  *
  * <p>Names: parameters a learner adds are prefixed ({@code alpha.}, {@code proto.}, {@code siamese.},
- * {@code classifier.}); tensors derived from a task by {@code adapt} live under {@code task.}.
+ * {@code classifier.}, {@code metalstm.}); tensors derived from a task by {@code adapt} live under {@code task.}.
  */
 package org.metagrad.meta.algo;

@@ -122,6 +122,11 @@ public final class GradcheckCommand implements Callable<Integer> {
         .testInnerSteps(innerSteps).innerLr(innerLr).hidden(hidden).seed(seed).build();
     Network net = network(c);
     MetaLearner learner = Experiment.learner(c, net);
+    if (a == Algorithm.METALSTM) {
+      System.out.println("note: metalstm uses the paper's first-order meta-gradient by design; checking the exact"
+          + " (second-order, metalstm2) meta-gradient of the same meta-learner");
+      learner = ((org.metagrad.meta.algo.MetaLstm) learner).withOrder(Order.SECOND);
+    }
     if (a == Algorithm.FOMAML || a == Algorithm.PROTOMAML) {
       // A first-order meta-gradient drops the second-order terms on purpose, so it cannot match finite
       // differences of the meta-loss; check the exact gradient of the same inner loop instead.

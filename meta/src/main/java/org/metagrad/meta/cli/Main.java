@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
  * The {@code metagrad} command line. With no subcommand it runs the embedded default: second-order MAML
  * on sine-wave regression, with a plot of the fit and a finite-difference check of the meta-gradient.
  * Subcommands: {@code train}, {@code eval}, {@code oneshot}, {@code gradcheck}, {@code sine},
- * {@code devices}; {@code metagrad <subcommand> --help} explains each option.
+ * {@code devices}, {@code learn-optimizer}; {@code metagrad <subcommand> --help} explains each option.
  *
  * <p>Exit status:
  * <ul>
@@ -50,7 +50,7 @@ import picocli.CommandLine.Command;
         "Exit status: 0 ok, 1 a check failed, 2 bad input (one line on stderr), 3 training diverged,",
         "70 internal error (rerun with -Dmetagrad.stacktrace=true for the stack trace)."},
     subcommands = {TrainCommand.class, EvalCommand.class, OneShotCommand.class, GradcheckCommand.class,
-        SineCommand.class, DevicesCommand.class})
+        SineCommand.class, DevicesCommand.class, LearnOptimizerCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
   /** Exit status for a check the command ran and that failed (gradcheck, sine). */
   public static final int CHECK_FAILED = 1;

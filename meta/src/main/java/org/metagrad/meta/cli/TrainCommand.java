@@ -33,7 +33,10 @@ import picocli.CommandLine.Spec;
         + " (--batch-size images, --iterations Adam steps), and validation/test fine-tune a new --head (linear ="
         + " Baseline, cosine = Baseline++) on each episode's support set (--finetune-steps at --finetune-lr) on the"
         + " frozen embedding. With --algorithm reptile (Nichol et al. 2018), each task runs --inner-steps SGD steps"
-        + " at --inner-lr on its support set and the outer Adam step moves the weights towards the adapted ones.")
+        + " at --inner-lr on its support set and the outer Adam step moves the weights towards the adapted ones."
+        + " With --algorithm metalstm (Ravi and Larochelle 2017's meta-learner LSTM, first order as the paper;"
+        + " metalstm2: second order) the learner takes --inner-steps updates whose step size and decay are the gates"
+        + " of a coordinate-wise LSTM, and --inner-lr is the initial step size (input gate).")
 public final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

@@ -31,6 +31,7 @@ public final class LinePlot {
   private final String xLabel;
   private final String yLabel;
   private final List<Series> series = new ArrayList<>();
+  private boolean logY;
 
   /** A plot with a title and axis labels. */
   public LinePlot(String title, String xLabel, String yLabel) {
@@ -49,6 +50,15 @@ public final class LinePlot {
     return add(new Series(name, x, y, true));
   }
 
+  /**
+   * Draws the y axis on a log10 scale (for loss curves spanning decades); non-positive values are left out,
+   * tick labels show the values themselves. Returns this plot.
+   */
+  public LinePlot logY() {
+    logY = true;
+    return this;
+  }
+
   private LinePlot add(Series s) {
     if (s.x().length != s.y().length) {
       throw new IllegalArgumentException("LinePlot: series '" + s.name() + "' has " + s.x().length + " x and "
@@ -60,6 +70,17 @@ public final class LinePlot {
 
   /** Renders 800x500 PNG atomically (temporary file, then rename). */
   public void write(Path file) {
+    List<Series> series = this.series;
+    if (logY) {
+      series = new ArrayList<>();
+      for (Series s : this.series) {
+        double[] ly = new double[s.y().length];
+        for (int i = 0; i < ly.length; i++) {
+          ly[i] = s.y()[i] > 0 ? StrictMath.log10(s.y()[i]) : Double.NaN;
+        }
+        series.add(new Series(s.name(), s.x(), ly, s.points()));
+      }
+    }
     int w = 800;
     int h = 500;
     int left = 70;
@@ -127,12 +148,13 @@ public final class LinePlot {
       g.setColor(new Color(230, 230, 230));
       g.drawLine(left + 1, py, left + pw - 1, py);
       g.setColor(Color.BLACK);
-      String label = fmt(vy, yt[0]);
+      String label = logY ? String.format(java.util.Locale.ROOT, "%.2g", StrictMath.pow(10, vy)) : fmt(vy, yt[0]);
       g.drawString(label, left - 6 - fm.stringWidth(label), py + 4);
     }
     g.drawString(xLabel, left + pw / 2 - fm.stringWidth(xLabel) / 2, h - 12);
     g.rotate(-Math.PI / 2);
-    g.drawString(yLabel, -(top + ph / 2 + fm.stringWidth(yLabel) / 2), 14);
+    String yl = logY ? yLabel + " (log scale)" : yLabel;
+    g.drawString(yl, -(top + ph / 2 + fm.stringWidth(yl) / 2), 14);
     g.rotate(Math.PI / 2);
     List<int[]> drawn = new ArrayList<>();
     for (int si = 0; si < series.size(); si++) {

@@ -43,7 +43,15 @@ public enum Algorithm {
    */
   IMAML("imaml", true),
   /** Relation Networks (Sung et al. 2018): a learned relation module on conv4 feature maps, MSE on scores. */
-  RELATIONNET("relationnet", false);
+  RELATIONNET("relationnet", false),
+  /**
+   * The meta-learner LSTM of Ravi and Larochelle (2017), first order as the paper: the learner's parameters are
+   * the cell state of a coordinate-wise LSTM whose gates are learned step size and decay; {@code --inner-lr} is
+   * the initial input gate (step size), {@code --inner-steps} the learner updates.
+   */
+  METALSTM("metalstm", true),
+  /** The meta-learner LSTM with the second derivatives through the learner's gradients (the paper drops them). */
+  METALSTM2("metalstm2", true);
 
   private final String cliName;
   private final boolean fixedWays;
@@ -66,7 +74,7 @@ public enum Algorithm {
   /** Whether the algorithm adapts by gradient steps (so inner steps and inner learning rate apply). */
   public boolean gradientBased() {
     return this == MAML || this == FOMAML || this == METASGD || this == ANIL || this == REPTILE
-        || this == PROTOMAML || this == IMAML;
+        || this == PROTOMAML || this == IMAML || this == METALSTM || this == METALSTM2;
   }
 
   /** All command-line names, comma-separated. */

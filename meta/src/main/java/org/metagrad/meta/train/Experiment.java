@@ -19,6 +19,7 @@ import org.metagrad.meta.algo.Imaml;
 import org.metagrad.meta.algo.Maml;
 import org.metagrad.meta.algo.MatchingNet;
 import org.metagrad.meta.algo.MetaLearner;
+import org.metagrad.meta.algo.MetaLstm;
 import org.metagrad.meta.algo.MetaSgd;
 import org.metagrad.meta.algo.Order;
 import org.metagrad.meta.algo.ProtoMaml;
@@ -55,8 +56,8 @@ import org.metagrad.nn.optim.LrSchedule;
  * {@code last.safetensors}, {@code learning-curve.png} and {@code loss-curve.png}.
  *
  * <p>Models: ProtoNets, Matching nets, Siamese nets and Proto-MAML use the conv4 embedding of Snell et al.
- * (4 x [conv3x3, BN, ReLU, maxpool], 64 features at 28x28); MAML, first-order MAML, Meta-SGD and ANIL use
- * the strided conv4 of Finn et al. with an N-way head. BatchNorm uses batch statistics (as the original
+ * (4 x [conv3x3, BN, ReLU, maxpool], 64 features at 28x28); MAML, first-order MAML, Meta-SGD, ANIL and the
+ * meta-learner LSTM use the strided conv4 of Finn et al. with an N-way head. BatchNorm uses batch statistics (as the original
  * MAML and ProtoNets code in training mode), which also keeps workers free of shared mutable state.
  * Relation nets use their paper's embedding (see {@code RelationNet.embedding}).
  *
@@ -223,11 +224,26 @@ public final class Experiment {
       case IMAML -> new Imaml(model, c.innerSteps(), c.innerLr(), c.imamlLambda(), c.cgSteps(), c.cgDamping())
           .withTestInnerSteps(c.testInnerSteps());
       case RELATIONNET -> new RelationNet(model, c.hidden(), RelationNet.mapSide(c.side()), RELATION_HIDDEN);
+      case METALSTM, METALSTM2 -> metaLstm(c, model);
     };
   }
 
   /** Width of the relation module's hidden layer: 8, the paper's Omniglot model (Sung et al. 2018). */
   static final int RELATION_HIDDEN = 8;
+
+
+  /**
+   * The meta-learner LSTM of the configuration: {@code innerLr} is its initial step size (input gate, in (0, 1)),
+   * first order for {@code metalstm}, second order for {@code metalstm2}.
+   */
+  static MetaLstm metaLstm(TrainConfig c, Network model) {
+    if (!(c.innerLr() > 0 && c.innerLr() < 1)) {
+      throw new IllegalArgumentException("--inner-lr " + c.innerLr() + ": for " + c.algorithm().cliName() + " it is"
+          + " the initial input gate sigmoid(b_I), which must be in (0, 1) (the paper's is about 0.011)");
+    }
+    return new MetaLstm(model, c.innerSteps(), c.innerLr(),
+        c.algorithm() == Algorithm.METALSTM2 ? Order.SECOND : Order.FIRST).withTestInnerSteps(c.testInnerSteps());
+  }
 
   /** The learner used for validation and testing: the transfer baseline, or the meta-learner. */
   public static FewShotLearner fewShotLearner(TrainConfig c, Network model) {
@@ -399,6 +415,9 @@ public final class Experiment {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use output folder " + dir + ": " + e.getMessage(), e);
+    }
+    if (c.algorithm() == Algorithm.METALSTM || c.algorithm() == Algorithm.METALSTM2) {
+      metaLstm(c, model(c));   // its --inner-lr range, before any image is decoded
     }
     OmniglotReader reader = reader(c.data(), c.side(), c.threads());
     ClassSplit split = split(c, reader);

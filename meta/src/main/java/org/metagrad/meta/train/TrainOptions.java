@@ -125,7 +125,7 @@ public final class TrainOptions {
 
   /** The inner step size. */
   public static final TrainOption<Double> INNER_LR = real("inner_lr", "--inner-lr", 0.4, "Inner step size (MAML"
-      + " family, Reptile; Meta-SGD's initial one).");
+      + " family, Reptile; Meta-SGD's initial one; the meta-learner LSTM's initial input gate, in (0, 1)).");
 
   /** The conv4 width. */
   public static final TrainOption<Integer> HIDDEN = integer("hidden", "--hidden", 64, "Channels of the conv4"
