@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.metagrad.Autograd;
 import org.metagrad.DType;
 import org.metagrad.F;
 import org.metagrad.Rng;
@@ -459,8 +458,10 @@ public final class Mann {
     Params pg = p.sub("gate");
     Params ps = p.sub("strength");
     Params po = p.sub("out");
+    // Slot-major layout: weights are [B, slots, R], so no product or sum ever meets a transposed view of the
+    // memory [B, slots, W] (elementwise kernels on transposed operands take a slow strided path).
     Tensor memory = Tensor.zeros(dt, b, nSlots, w).to(inputs.device());
-    Tensor readW = Tensor.zeros(dt, b, r, nSlots).to(inputs.device());
+    Tensor readW = Tensor.zeros(dt, b, nSlots, r).to(inputs.device());
     Tensor usage = Tensor.zeros(dt, b, nSlots).to(inputs.device());
     Tensor reads = Tensor.zeros(dt, b, r * w).to(inputs.device());
     // The least-used slots of the initial (all-zero) usage: 0..R-1 by the lowest-index tie rule.
@@ -473,22 +474,20 @@ public final class Mann {
       state = lstm.step(pc, Tensor.concat(List.of(inputs.select(0, s), reads), 1), state);
       Tensor h = state.top();
       Tensor k = keys.apply(pk, h, Mode.TRAIN).tanh().reshape(b, r, w);
-      Tensor a = gate.apply(pg, h, Mode.TRAIN).sigmoid().reshape(b, r, 1);
-      Tensor beta = softplus(strength.apply(ps, h, Mode.TRAIN)).add(1.0).reshape(b, r, 1);
-      Tensor writeW = a.mul(readW).add(a.neg().add(1.0).mul(leastUsed.reshape(b, 1, nSlots)));
-      memory = memory.mul(keepRows.reshape(b, nSlots, 1)).add(writeW.mT().matmul(k));
-      Tensor kNorm = k.square().sum(2, true).add(COS_EPS).sqrt();                      // [B, R, 1]
-      Tensor mNorm = memory.square().sum(2, false).add(COS_EPS).sqrt().reshape(b, 1, nSlots);
-      Tensor cos = k.matmul(memory.mT()).div(kNorm.mul(mNorm));                         // [B, R, slots]
-      readW = F.softmax(cos.mul(beta), 2);
-      Tensor read = readW.matmul(memory);                                               // [B, R, W]
-      usage = usage.mul(config.gamma()).add(readW.sum(1, false)).add(writeW.sum(1, false));
+      Tensor a = gate.apply(pg, h, Mode.TRAIN).sigmoid().reshape(b, 1, r);
+      Tensor beta = softplus(strength.apply(ps, h, Mode.TRAIN)).add(1.0).reshape(b, 1, r);
+      Tensor writeW = a.mul(readW).add(a.neg().add(1.0).mul(leastUsed.reshape(b, nSlots, 1)));   // [B, slots, R]
+      memory = memory.mul(keepRows.reshape(b, nSlots, 1)).add(writeW.matmul(k));
+      Tensor kNorm = k.square().sum(2, false).add(COS_EPS).sqrt().reshape(b, 1, r);
+      Tensor mNorm = memory.square().sum(2, true).add(COS_EPS).sqrt();                 // [B, slots, 1]
+      Tensor cos = memory.matmul(k.mT()).div(mNorm.mul(kNorm));                         // [B, slots, R]
+      readW = F.softmax(cos.mul(beta), 1);
+      Tensor read = readW.mT().matmul(memory);                                          // [B, R, W]
+      usage = usage.mul(config.gamma()).add(readW.sum(2, false)).add(writeW.sum(2, false));
       reads = read.reshape(b, r * w);
       out.add(head.apply(po, Tensor.concat(List.of(h, reads), 1), Mode.TRAIN));
       if (s + 1 < t) {
-        try (Autograd.NoGrad g = Autograd.noGrad()) {
-          usageValues = usage.detach().toDoubleArray();
-        }
+        usageValues = usage.detach().toDoubleArray();
         leastUsed = leastUsed(usageValues, b, dt).to(inputs.device());
         keepRows = keepRows(usageValues, b, dt).to(inputs.device());
       }

@@ -6,7 +6,10 @@ import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.Distortion;
 import org.metagrad.meta.data.RotationMode;
 import org.metagrad.meta.train.Algorithm;
+import org.metagrad.meta.algo.Mann;
 import org.metagrad.meta.train.Experiment;
+import org.metagrad.meta.train.MannConfig;
+import org.metagrad.meta.train.MannExperiment;
 import org.metagrad.meta.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -169,6 +172,33 @@ public final class TrainCommand implements Callable<Integer> {
       + " (default: 5).")
   Integer fceSteps;
 
+  @Option(names = "--controller", paramLabel = "C", description = "Mann only: mann (LSTM controller with the LRUA"
+      + " external memory, Santoro et al. 2016), lstm (lstm-only baseline) or ff (feed-forward baseline)"
+      + " (default: mann).")
+  String controller;
+
+  @Option(names = "--labels", paramLabel = "L", description = "Mann only: onehot (over the --ways classes) or string"
+      + " (5 characters over 5 symbols, drawn per episode, as the paper's 15-class runs) (default: onehot).")
+  String labels;
+
+  @Option(names = "--instances", description = "Mann only: images of each class per episode; an episode is --ways x"
+      + " --instances steps in random order, labels one step late (default: 10).")
+  Integer instances;
+
+  @Option(names = "--episodes", description = "Mann only: episodes per batch (run side by side in one tensor); a"
+      + " step averages --meta-batch such batches (default: 16).")
+  Integer episodes;
+
+  @Option(names = "--memory", paramLabel = "SLOTSxWIDTH", description = "Mann only: external memory rows x row"
+      + " width (default: 128x40).")
+  String memory;
+
+  @Option(names = "--read-heads", description = "Mann only: read heads, each with its LRUA write head (default: 4).")
+  Integer readHeads;
+
+  @Option(names = "--gamma", description = "Mann only: usage decay in [0, 1] (default: 0.95).")
+  Double gamma;
+
   @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Output folder (default ${DEFAULT-VALUE}).")
   Path out = Path.of("runs", "train");
 
@@ -223,9 +253,45 @@ public final class TrainCommand implements Callable<Integer> {
         .testEpisodes(testEpisodes).checkpointEvery(checkpointEvery).clipNorm(clip).out(out).build();
   }
 
+  /** The MANN run these options describe (the shared options, with --test-ways set to --ways). */
+  MannConfig mannConfig(TrainConfig c) {
+    TrainConfig base = c.toBuilder().testWays(c.ways()).build();
+    MannConfig d = MannConfig.defaults(base);
+    int slots = d.slots();
+    int width = d.width();
+    if (memory != null) {
+      String[] parts = memory.toLowerCase(java.util.Locale.ROOT).split("x");
+      try {
+        if (parts.length != 2) {
+          throw new NumberFormatException(memory);
+        }
+        slots = Integer.parseInt(parts[0].trim());
+        width = Integer.parseInt(parts[1].trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--memory must be SLOTSxWIDTH, e.g. 128x40, got '" + memory + "'");
+      }
+    }
+    return new MannConfig(base, controller == null ? d.controller() : Mann.Controller.parse(controller),
+        labels == null ? d.labels() : Mann.Labels.parse(labels), instances == null ? d.instances() : instances,
+        episodes == null ? d.episodes() : episodes, slots, width, readHeads == null ? d.reads() : readHeads,
+        gamma == null ? d.gamma() : gamma);
+  }
+
   @Override
   public Integer call() {
     TrainConfig c = config();
+    if (c.algorithm() == Algorithm.MANN) {
+      MannConfig mc = mannConfig(c);
+      CliSupport.capKernelThreads(threads);
+      new MannExperiment(mc, System.out, noProgress ? null : System.err).run(resume, overwrite);
+      return 0;
+    }
+    for (Object[] o : new Object[][] {{"--controller", controller}, {"--labels", labels}, {"--instances", instances},
+        {"--episodes", episodes}, {"--memory", memory}, {"--read-heads", readHeads}, {"--gamma", gamma}}) {
+      if (o[1] != null) {
+        throw new IllegalArgumentException(o[0] + " applies only to --algorithm mann, not " + c.algorithm().cliName());
+      }
+    }
     CliSupport.capKernelThreads(threads);
     new Experiment(c, System.out, noProgress ? null : System.err).run(resume, overwrite);
     return 0;

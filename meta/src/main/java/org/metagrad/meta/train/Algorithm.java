@@ -36,7 +36,13 @@ public enum Algorithm {
    * Transfer baselines (Chen et al. 2019): pre-train a classifier on all meta-training classes, then fine-tune
    * a new linear (Baseline) or cosine (Baseline++) head on each task's support set. Not a meta-learner.
    */
-  TRANSFER("transfer", false);
+  TRANSFER("transfer", false),
+  /**
+   * Memory-augmented neural network with least-recently-used access (Santoro et al. 2016), or its LSTM-only and
+   * feed-forward baselines: sequence episodes with labels one step late, not support/query tasks (trained by
+   * {@link MannExperiment}).
+   */
+  MANN("mann", true);
 
   private final String cliName;
   private final boolean fixedWays;
