@@ -246,16 +246,17 @@ public final class TrainCommand implements Callable<Integer> {
       b.fceSteps(k);
     }
     return b.algorithm(a).data(CliSupport.dataRoot(data)).split(split)
-        .rotation(rotation).grouping(grouping).distortion(Distortion.parse(distort)).side(side).ways(ways).shots(shots).queries(queries).testWays(testWays)
+        .rotation(rotation).grouping(grouping).distortion(Distortion.parse(distort)).side(side).ways(ways).shots(shots).queries(queries)
+        .testWays(a == Algorithm.MANN ? ways : testWays)
         .testShots(testShots).testQueries(testQueries).iterations(iterations).metaBatch(metaBatch).outerLr(outerLr)
         .schedule(schedule).lrStep(lrStep).lrGamma(lrGamma).innerSteps(innerSteps).testInnerSteps(testInnerSteps)
         .innerLr(innerLr).hidden(hidden).seed(seed).threads(threads).valEvery(valEvery).valEpisodes(valEpisodes)
         .testEpisodes(testEpisodes).checkpointEvery(checkpointEvery).clipNorm(clip).out(out).build();
   }
 
-  /** The MANN run these options describe (the shared options, with --test-ways set to --ways). */
+  /** The MANN run these options describe (the shared options; a MANN is tested on --ways classes). */
   MannConfig mannConfig(TrainConfig c) {
-    TrainConfig base = c.toBuilder().testWays(c.ways()).build();
+    TrainConfig base = c;
     MannConfig d = MannConfig.defaults(base);
     int slots = d.slots();
     int width = d.width();
