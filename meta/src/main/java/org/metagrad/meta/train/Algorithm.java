@@ -51,7 +51,13 @@ public enum Algorithm {
    */
   METALSTM("metalstm", true),
   /** The meta-learner LSTM with the second derivatives through the learner's gradients (the paper drops them). */
-  METALSTM2("metalstm2", true);
+  METALSTM2("metalstm2", true),
+  /**
+   * Memory-augmented neural network with least-recently-used access (Santoro et al. 2016), or its LSTM-only and
+   * feed-forward baselines: sequence episodes with labels one step late, not support/query tasks (trained by
+   * {@link MannExperiment}).
+   */
+  MANN("mann", true);
 
   private final String cliName;
   private final boolean fixedWays;

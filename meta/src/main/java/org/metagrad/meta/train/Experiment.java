@@ -208,6 +208,8 @@ public final class Experiment {
     return switch (c.algorithm()) {
       case TRANSFER -> throw new IllegalArgumentException("transfer is not a meta-learner (it has no meta-loss);"
           + " this command supports the meta-learning algorithms only");
+      case MANN -> throw new IllegalArgumentException("mann learns from sequence episodes, not support/query tasks;"
+          + " this command supports the episodic meta-learners (train and evaluate mann with train --algorithm mann)");
       case REPTILE -> throw new IllegalArgumentException("reptile is not a gradient method (theta - phi is not the"
           + " gradient of any loss), so it has no meta-loss; this command supports the other meta-learners");
       case PROTONET -> ProtoNet.euclidean(model);
@@ -379,6 +381,11 @@ public final class Experiment {
    * @throws TrainingDivergedException when an iteration's loss, gradient or parameters are not finite
    */
   public Outcome run(boolean resume, boolean overwrite) {
+    if (config.algorithm() == Algorithm.MANN) {
+      // Sequence episodes, not support/query tasks: MannExperiment, with the paper's MANN settings.
+      MannExperiment.Outcome o = new MannExperiment(MannConfig.of(config), out, progress).run(resume, overwrite);
+      return new Outcome(o.training(), o.test().overall(), o.seconds());
+    }
     long t0 = System.nanoTime();
     TrainConfig c = config;
     Path dir = c.out();

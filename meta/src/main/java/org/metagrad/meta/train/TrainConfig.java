@@ -241,6 +241,41 @@ public final class TrainConfig {
     return get(TrainOptions.CG_DAMPING);
   }
 
+  /** {@link TrainOptions#MANN_CONTROLLER}. */
+  public org.metagrad.meta.algo.Mann.Controller mannController() {
+    return get(TrainOptions.MANN_CONTROLLER);
+  }
+
+  /** {@link TrainOptions#MANN_LABELS}. */
+  public org.metagrad.meta.algo.Mann.Labels mannLabels() {
+    return get(TrainOptions.MANN_LABELS);
+  }
+
+  /** {@link TrainOptions#MANN_INSTANCES}. */
+  public int mannInstances() {
+    return get(TrainOptions.MANN_INSTANCES);
+  }
+
+  /** {@link TrainOptions#MANN_EPISODES}. */
+  public int mannEpisodes() {
+    return get(TrainOptions.MANN_EPISODES);
+  }
+
+  /** {@link TrainOptions#MANN_MEMORY}. */
+  public String mannMemory() {
+    return get(TrainOptions.MANN_MEMORY);
+  }
+
+  /** {@link TrainOptions#MANN_READS}. */
+  public int mannReads() {
+    return get(TrainOptions.MANN_READS);
+  }
+
+  /** {@link TrainOptions#MANN_GAMMA}. */
+  public double mannGamma() {
+    return get(TrainOptions.MANN_GAMMA);
+  }
+
   /** Checks every value and the rules between them; called by {@link Builder#build()}. */
   private static void validate(TrainConfig c) {
     Algorithm algorithm = c.algorithm();
@@ -767,6 +802,41 @@ public final class TrainConfig {
       return set(TrainOptions.CG_DAMPING, v);
     }
 
+    /** Sets {@link TrainOptions#MANN_CONTROLLER}. */
+    public Builder mannController(org.metagrad.meta.algo.Mann.Controller v) {
+      return set(TrainOptions.MANN_CONTROLLER, v);
+    }
+
+    /** Sets {@link TrainOptions#MANN_LABELS}. */
+    public Builder mannLabels(org.metagrad.meta.algo.Mann.Labels v) {
+      return set(TrainOptions.MANN_LABELS, v);
+    }
+
+    /** Sets {@link TrainOptions#MANN_INSTANCES}. */
+    public Builder mannInstances(int v) {
+      return set(TrainOptions.MANN_INSTANCES, v);
+    }
+
+    /** Sets {@link TrainOptions#MANN_EPISODES}. */
+    public Builder mannEpisodes(int v) {
+      return set(TrainOptions.MANN_EPISODES, v);
+    }
+
+    /** Sets {@link TrainOptions#MANN_MEMORY}. */
+    public Builder mannMemory(String v) {
+      return set(TrainOptions.MANN_MEMORY, v);
+    }
+
+    /** Sets {@link TrainOptions#MANN_READS}. */
+    public Builder mannReads(int v) {
+      return set(TrainOptions.MANN_READS, v);
+    }
+
+    /** Sets {@link TrainOptions#MANN_GAMMA}. */
+    public Builder mannGamma(double v) {
+      return set(TrainOptions.MANN_GAMMA, v);
+    }
+
     /**
      * The configuration.
      *
@@ -779,6 +849,10 @@ public final class TrainConfig {
       for (TrainOption<?> o : TrainOptions.all()) {
         Object x = explicit.containsKey(o) ? explicit.get(o) : o.defaultValue(algorithm);
         v.put(o, x);
+      }
+      if (algorithm.fixedWays() && !explicit.containsKey(TrainOptions.TEST_WAYS)) {
+        // an N-way head is tested on N classes: --ways alone sets both
+        v.put(TrainOptions.TEST_WAYS, v.get(TrainOptions.WAYS));
       }
       TrainConfig c = new TrainConfig(java.util.Collections.unmodifiableMap(v));
       for (TrainOption<?> o : TrainOptions.all()) {

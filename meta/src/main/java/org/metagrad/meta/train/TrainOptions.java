@@ -3,6 +3,7 @@ package org.metagrad.meta.train;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.metagrad.meta.algo.Mann;
 import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.DataPaths;
 import org.metagrad.meta.data.Distortion;
@@ -222,11 +223,47 @@ public final class TrainOptions {
   public static final TrainOption<Double> CG_DAMPING = real("cg_damping", "--cg-damping", 0, "Imaml only: damping"
       + " added to the support-loss Hessian in the CG system (0: the exact implicit gradient).").only(Algorithm.IMAML);
 
+  /** MANN: the controller. */
+  public static final TrainOption<Mann.Controller> MANN_CONTROLLER = TrainOption.of("mann_controller", "--controller",
+      Mann.Controller.class, Mann.Controller.MANN, Mann.Controller::parse, Mann.Controller::cliName, "Mann only: mann"
+          + " (LSTM controller with the LRUA external memory, Santoro et al. 2016), lstm-only (the LSTM-only"
+          + " baseline) or ff (the feed-forward baseline).").only(Algorithm.MANN);
+
+  /** MANN: how labels are coded. */
+  public static final TrainOption<Mann.Labels> MANN_LABELS = TrainOption.of("mann_labels", "--labels",
+      Mann.Labels.class, Mann.Labels.ONE_HOT, Mann.Labels::parse, Mann.Labels::cliName, "Mann only: onehot (over the"
+          + " --ways classes) or string (5 characters over 5 symbols, drawn per episode, as the paper's 15-class"
+          + " runs).").only(Algorithm.MANN);
+
+  /** MANN: images of each class per episode. */
+  public static final TrainOption<Integer> MANN_INSTANCES = integer("mann_instances", "--instances", 10, "Mann only:"
+      + " images of each class per episode; an episode is --ways x --instances steps in random order, labels one"
+      + " step late.").only(Algorithm.MANN);
+
+  /** MANN: episodes per batch. */
+  public static final TrainOption<Integer> MANN_EPISODES = integer("mann_episodes", "--episodes", 16, "Mann only:"
+      + " episodes per batch (run side by side in one tensor); a step averages --meta-batch such batches.")
+      .only(Algorithm.MANN);
+
+  /** MANN: external memory rows x row width. */
+  public static final TrainOption<String> MANN_MEMORY = TrainOption.of("mann_memory", "--memory", String.class,
+      "128x40", TrainOptions::memory, v -> v, "Mann only: external memory rows x row width, SLOTSxWIDTH.")
+      .only(Algorithm.MANN);
+
+  /** MANN: read heads. */
+  public static final TrainOption<Integer> MANN_READS = integer("mann_reads", "--read-heads", 4, "Mann only: read"
+      + " heads, each with its LRUA write head.").only(Algorithm.MANN);
+
+  /** MANN: usage decay. */
+  public static final TrainOption<Double> MANN_GAMMA = real("mann_gamma", "--gamma", 0.95, "Mann only: usage decay"
+      + " in [0, 1].").only(Algorithm.MANN);
+
   private static final List<TrainOption<?>> ALL = List.of(ALGORITHM, DATA, SPLIT, SIDE, ROTATION, WAYS, SHOTS,
       QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
       INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, SEED, THREADS, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
       CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, GROUPING,
-      DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING);
+      DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING, MANN_CONTROLLER, MANN_LABELS, MANN_INSTANCES, MANN_EPISODES,
+      MANN_MEMORY, MANN_READS, MANN_GAMMA);
 
   /** Every option, in {@code config.json}'s order (an unmodifiable list). */
   public static List<TrainOption<?>> all() {
@@ -246,6 +283,15 @@ public final class TrainOptions {
     }
     throw new IllegalArgumentException("unknown entry '" + key + "' (known: "
         + String.join(", ", ALL.stream().map(TrainOption::key).toList()) + ")");
+  }
+
+  /** Checks a MANN memory size, {@code SLOTSxWIDTH}, and returns it in lower case. */
+  private static String memory(String text) {
+    String t = text.strip().toLowerCase(java.util.Locale.ROOT);
+    if (!t.matches("[0-9]{1,9}x[0-9]{1,9}")) {
+      throw new IllegalArgumentException("--memory must be SLOTSxWIDTH, e.g. 128x40, got '" + text + "'");
+    }
+    return t;
   }
 
   private static Path dataFromEnvironment() {

@@ -68,7 +68,7 @@ class TrainConfigTest {
     assertThatThrownBy(() -> TrainConfig.builder().side(8).build()).hasMessageContaining("side must be >= 16");
     assertThatThrownBy(() -> TrainConfig.builder().outerLr(0).build()).hasMessageContaining("learning rates");
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"algorithm\": \"protonet\"}")).hasMessageContaining("missing entry");
-    assertThatThrownBy(() -> Algorithm.parse("imaml")).hasMessageContaining("unknown algorithm 'imaml'")
+    assertThatThrownBy(() -> Algorithm.parse("snail")).hasMessageContaining("unknown algorithm 'snail'")
         .hasMessageContaining("protonet, maml").hasMessageContaining("reptile");
     assertThat(Algorithm.parse("Reptile")).isEqualTo(Algorithm.REPTILE);
     assertThat(Algorithm.parse("Proto-Net")).isEqualTo(Algorithm.PROTONET);
