@@ -46,7 +46,8 @@ import org.metagrad.nn.optim.LrSchedule;
  *     --budgets 1,2,5 --methods supervised,pimodel,meanteacher,vat,pseudolabel,fixmatch,simclr,byol,protonet
  * </pre>
  *
- * <p>Options: {@code --data}, {@code --out}, {@code --budgets}, {@code --methods}, {@code --proto-iterations},
+ * <p>Options: {@code --data}, {@code --out}, {@code --budgets}, {@code --semi-budgets} (the budgets at which the
+ * five semi-supervised methods run, default all), {@code --methods}, {@code --proto-iterations},
  * {@code --ssl-steps}, and any {@link SemiConfig} option ({@code --steps 300}, {@code --classes 200}, ...) applied
  * to every method.
  */
@@ -62,6 +63,7 @@ public final class SemiBenchmark {
     Path data = null;
     Path out = Path.of("runs", "semi");
     List<Integer> budgets = List.of(1, 2, 5);
+    List<Integer> semiBudgets = null;
     List<String> methods = List.of("supervised", "pimodel", "meanteacher", "vat", "pseudolabel", "fixmatch",
         "simclr", "byol", "protonet");
     int protoIterations = 300;
@@ -78,6 +80,8 @@ public final class SemiBenchmark {
         case "out" -> out = Path.of(v);
         case "budgets" -> budgets = java.util.Arrays.stream(v.split(",")).map(String::strip).map(Integer::parseInt)
             .toList();
+        case "semi-budgets" -> semiBudgets = java.util.Arrays.stream(v.split(",")).map(String::strip)
+            .map(Integer::parseInt).toList();
         case "methods" -> methods = List.of(v.split(","));
         case "proto-iterations" -> protoIterations = Integer.parseInt(v);
         case "ssl-steps" -> sslSteps = Integer.parseInt(v);
@@ -135,6 +139,9 @@ public final class SemiBenchmark {
         }
       } else {
         for (SemiSplit s : splits) {
+          if (m != SemiMethod.SUPERVISED && semiBudgets != null && !semiBudgets.contains(s.labelsPerClass())) {
+            continue;
+          }
           SemiConfig cs = c.with("labels", Integer.toString(s.labelsPerClass()));
           SemiRun.Outcome o = SemiRun.run(cs, s, out.resolve(name + "-" + s.labelsPerClass()), true, log);
           cell(table, name, s, o.testAccuracy());

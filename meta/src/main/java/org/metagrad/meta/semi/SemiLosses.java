@@ -123,20 +123,58 @@ public final class SemiLosses {
     }
     Tensor p = clean.detach();
     Tensor xd = x.detach();
-    Tensor d = normalise(Tensor.randn(rng, x.dtype(), x.shape()).to(x.device()));
+    Tensor d = unit(Tensor.randn(rng, x.dtype(), x.shape()).to(x.device()));
     for (int i = 0; i < iterations; i++) {
-      Tensor g;
-      if (direction == Direction.FINITE_DIFFERENCE) {
-        Tensor r = d.mul(xi).detach().requiresGrad(true);
-        g = Autograd.grad(kl(p, f.apply(xd.add(r))), List.of(r)).get(0);
-      } else {
-        Tensor r = Tensor.zeros(x.dtype(), x.shape()).to(x.device()).requiresGrad(true);
-        Tensor g0 = Autograd.grad(kl(p, f.apply(xd.add(r))), List.of(r), GradOptions.createGraph(true)).get(0);
-        g = Autograd.grad(g0.mul(d.detach()).sum(), List.of(r)).get(0);
-      }
-      d = normalise(g.detach());
+      Tensor g = direction == Direction.FINITE_DIFFERENCE ? divergenceGradient(f, xd, p, d.mul(xi))
+          : hessianVector(f, xd, p, d);
+      d = unit(g.detach());
     }
     return d.mul(eps).detach();
+  }
+
+  /**
+   * Per-example unit vectors for the power iteration, without gradient: each example first divided by its
+   * largest magnitude (+1e-30), as Miyato et al.'s code does, so that the additive 1e-12 of {@link #normalise}
+   * stays negligible for a gradient of any scale (the finite-difference gradient is of the order of xi).
+   */
+  private static Tensor unit(Tensor d) {
+    int[] dims = new int[d.rank() - 1];
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = i + 1;
+    }
+    return normalise(d.div(d.abs().max(dims, true).add(1e-30)));
+  }
+
+  /**
+   * {@code grad_r KL(softmax(clean) || softmax(f(x + r)))} at {@code r} (first order, detached).
+   *
+   * @param f the logits function
+   * @param x the inputs
+   * @param clean the reference logits
+   * @param r where the gradient is taken, shaped like x
+   * @return the gradient, shaped like x
+   */
+  static Tensor divergenceGradient(UnaryOperator<Tensor> f, Tensor x, Tensor clean, Tensor r) {
+    Tensor rr = r.detach().requiresGrad(true);
+    return Autograd.grad(kl(clean.detach(), f.apply(x.detach().add(rr))), List.of(rr)).get(0).detach();
+  }
+
+  /**
+   * The Hessian-vector product {@code H v} of {@code r -> KL(softmax(clean) || softmax(f(x + r)))} at
+   * {@code r = 0}, by double backward: the gradient recorded with {@code createGraph}, its inner product with
+   * {@code v} differentiated again.
+   *
+   * @param f the logits function
+   * @param x the inputs
+   * @param clean the reference logits
+   * @param v the direction, shaped like x
+   * @return {@code H v}, detached
+   */
+  static Tensor hessianVector(UnaryOperator<Tensor> f, Tensor x, Tensor clean, Tensor v) {
+    Tensor r = Tensor.zeros(x.dtype(), x.shape()).to(x.device()).requiresGrad(true);
+    Tensor g0 = Autograd.grad(kl(clean.detach(), f.apply(x.detach().add(r))), List.of(r),
+        GradOptions.createGraph(true)).get(0);
+    return Autograd.grad(g0.mul(v.detach()).sum(), List.of(r)).get(0).detach();
   }
 
   /**
