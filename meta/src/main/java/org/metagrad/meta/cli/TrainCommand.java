@@ -186,6 +186,17 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "Do not draw progress bars on stderr.")
   boolean noProgress;
 
+  @Option(names = "--labels", description = "Semi-/self-supervised methods (supervised, pimodel, meanteacher, vat,"
+      + " pseudolabel, fixmatch, simclr, byol) only: labelled drawings per images_background character; one more is"
+      + " held out for test, the rest are unlabelled (default 1).")
+  Integer labels;
+
+  @Option(names = "--semi", paramLabel = "KEY=VALUE", description = "Semi-/self-supervised methods only: a setting"
+      + " of org.metagrad.meta.semi.SemiConfig by name (classes, steps, batch-size, mu, lr, split-seed, hidden,"
+      + " unsup-weight, ramp, threshold, ema-decay, vat-xi, vat-eps, temperature, probe-steps, finetune-steps);"
+      + " repeatable, e.g. --semi steps=300 --semi classes=200.")
+  java.util.Map<String, String> semi = new java.util.LinkedHashMap<>();
+
   /** The configuration these options describe. */
   TrainConfig config() {
     Algorithm a = Algorithm.parse(algorithm);
@@ -225,6 +236,14 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (SemiTrain.handles(algorithm)) {
+      CliSupport.capKernelThreads(threads);
+      return SemiTrain.run(algorithm, CliSupport.dataRoot(data), out, seed, threads, labels, semi, resume, overwrite);
+    }
+    if (labels != null || !semi.isEmpty()) {
+      throw new IllegalArgumentException("--labels and --semi apply to the semi-/self-supervised methods only, not"
+          + " to " + algorithm);
+    }
     TrainConfig c = config();
     CliSupport.capKernelThreads(threads);
     new Experiment(c, System.out, noProgress ? null : System.err).run(resume, overwrite);
