@@ -306,7 +306,7 @@ public final class SemiLosses {
    * @param z2 projections of the second views {@code [N, D]}, row n the same image as z1's
    * @param temperature t, > 0
    * @return the scalar loss
-   * @throws IllegalArgumentException for different shapes, N < 2 or t <= 0
+   * @throws IllegalArgumentException for different shapes, fewer than 2 pairs or a temperature not above 0
    */
   public static Tensor ntXent(Tensor z1, Tensor z2, double temperature) {
     same("ntXent", z1, z2);
