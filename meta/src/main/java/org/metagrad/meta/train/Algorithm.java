@@ -57,7 +57,23 @@ public enum Algorithm {
    * feed-forward baselines: sequence episodes with labels one step late, not support/query tasks (trained by
    * {@link MannExperiment}).
    */
-  MANN("mann", true);
+  MANN("mann", true),
+  /** Few labels, no episodes (package {@code org.metagrad.meta.semi}): supervised-only baseline. */
+  SUPERVISED("supervised", false),
+  /** Π-model (Laine and Aila 2017; Sajjadi et al. 2016): consistency between two augmentations. */
+  PIMODEL("pimodel", false),
+  /** Mean Teacher (Tarvainen and Valpola 2017): consistency with an EMA teacher. */
+  MEANTEACHER("meanteacher", false),
+  /** Virtual Adversarial Training (Miyato et al. 2018): the adversarial direction by power iteration. */
+  VAT("vat", false),
+  /** Pseudo-labelling (Lee 2013): confident predictions as labels. */
+  PSEUDOLABEL("pseudolabel", false),
+  /** FixMatch (Sohn et al. 2020): confident weak-view pseudo-labels train strong views. */
+  FIXMATCH("fixmatch", false),
+  /** SimCLR (Chen et al. 2020): NT-Xent over two views; then a linear probe and fine-tuning. */
+  SIMCLR("simclr", false),
+  /** BYOL (Grill et al. 2020): online/target networks with an EMA target; then a linear probe and fine-tuning. */
+  BYOL("byol", false);
 
   private final String cliName;
   private final boolean fixedWays;
@@ -81,6 +97,19 @@ public enum Algorithm {
   public boolean gradientBased() {
     return this == MAML || this == FOMAML || this == METASGD || this == ANIL || this == REPTILE
         || this == PROTOMAML || this == IMAML || this == METALSTM || this == METALSTM2;
+  }
+
+  /**
+   * Whether the algorithm learns from few labels without episodes (semi- or self-supervised, or the supervised
+   * baseline; trained by {@code org.metagrad.meta.semi.SemiRun} on the few-labels split of images_background).
+   */
+  public boolean fewLabels() {
+    return ordinal() >= SUPERVISED.ordinal();
+  }
+
+  /** Whether the algorithm is self-supervised (pre-trained without labels, then probed and fine-tuned). */
+  public boolean selfSupervised() {
+    return this == SIMCLR || this == BYOL;
   }
 
   /** All command-line names, comma-separated. */

@@ -129,8 +129,9 @@ public final class Experiment {
   /**
    * The outcome of a run.
    *
-   * @param training the trainer's result
-   * @param test the test accuracy of the best parameters
+   * @param training the trainer's result (null for the few-labels algorithms: their results are in
+   *     {@code metrics.json}, see {@code org.metagrad.meta.semi.SemiRun})
+   * @param test the test accuracy of the best parameters (null for the few-labels algorithms)
    * @param seconds total wall time including data loading and testing
    */
   public record Outcome(MetaTrainer.Result training, EvalResult test, double seconds) {}
@@ -210,6 +211,10 @@ public final class Experiment {
           + " this command supports the meta-learning algorithms only");
       case MANN -> throw new IllegalArgumentException("mann learns from sequence episodes, not support/query tasks;"
           + " this command supports the episodic meta-learners (train and evaluate mann with train --algorithm mann)");
+      case SUPERVISED, PIMODEL, MEANTEACHER, VAT, PSEUDOLABEL, FIXMATCH, SIMCLR, BYOL ->
+          throw new IllegalArgumentException(c.algorithm().cliName() + " learns from few labels without episodes;"
+              + " this command supports the episodic meta-learners (train it with train --algorithm "
+              + c.algorithm().cliName() + ")");
       case REPTILE -> throw new IllegalArgumentException("reptile is not a gradient method (theta - phi is not the"
           + " gradient of any loss), so it has no meta-loss; this command supports the other meta-learners");
       case PROTONET -> ProtoNet.euclidean(model);
@@ -381,6 +386,25 @@ public final class Experiment {
    * @throws TrainingDivergedException when an iteration's loss, gradient or parameters are not finite
    */
   public Outcome run(boolean resume, boolean overwrite) {
+    if (config.algorithm().fewLabels()) {
+      // Few labels, no episodes: the semi-/self-supervised run on the few-labels split of images_background.
+      if (resume) {
+        throw new IllegalArgumentException("--resume is not supported for " + config.algorithm().cliName() + ": the"
+            + " runs are short, and the Mean Teacher/BYOL averages are not in the checkpoint; start again with"
+            + " --overwrite");
+      }
+      long t0 = System.nanoTime();
+      org.metagrad.meta.semi.SemiConfig sc = org.metagrad.meta.semi.SemiConfig.of(config);
+      OmniglotReader reader = reader(config.data(), 28, config.threads());
+      org.metagrad.meta.semi.SemiSplit split = org.metagrad.meta.semi.SemiSplit.of(
+          org.metagrad.meta.semi.SemiRun.load(reader, sc.classes(), sc.splitSeed()), sc.labelsPerClass(),
+          sc.splitSeed());
+      out.println("training: " + sc.describe());
+      org.metagrad.meta.semi.SemiRun.run(config, split, overwrite, out);
+      out.println("wrote " + config.out().toAbsolutePath() + "/{"
+          + String.join(", ", org.metagrad.meta.semi.SemiRun.RUN_FILES) + "}");
+      return new Outcome(null, null, (System.nanoTime() - t0) / 1e9);
+    }
     if (config.algorithm() == Algorithm.MANN) {
       // Sequence episodes, not support/query tasks: MannExperiment, with the paper's MANN settings.
       MannExperiment.Outcome o = new MannExperiment(MannConfig.of(config), out, progress).run(resume, overwrite);

@@ -44,6 +44,14 @@ public final class TrainOptions {
         + Arrays.toString(type.getEnumConstants()));
   }
 
+  /** The few-labels (semi-/self-supervised) algorithms, from {@link Algorithm#SUPERVISED} on. */
+  private static final Algorithm[] FEW_LABELS = java.util.Arrays.stream(Algorithm.values())
+      .filter(Algorithm::fewLabels).toArray(Algorithm[]::new);
+
+  /** The semi-supervised ones (not supervised-only, not self-supervised). */
+  private static final Algorithm[] SEMI = {Algorithm.PIMODEL, Algorithm.MEANTEACHER, Algorithm.VAT,
+      Algorithm.PSEUDOLABEL, Algorithm.FIXMATCH};
+
   /** The meta-learning algorithm. */
   public static final TrainOption<Algorithm> ALGORITHM = TrainOption.of("algorithm", "--algorithm", Algorithm.class,
       Algorithm.PROTONET, Algorithm::parse, Algorithm::cliName, "Algorithm: " + Algorithm.names() + ".").alias("-a");
@@ -94,7 +102,8 @@ public final class TrainOptions {
 
   /** Meta-iterations. */
   public static final TrainOption<Integer> ITERATIONS = integer("iterations", "--iterations", 1000, "Meta-iterations,"
-      + " i.e. outer Adam steps; for transfer the pre-training steps.").alias("-i");
+      + " i.e. outer Adam steps; for transfer the pre-training steps; for the few-labels methods the optimizer"
+      + " steps (300 by default).").alias("-i").defaultPer(a -> a.fewLabels() ? 300 : 1000);
 
   /** Tasks per meta-iteration. */
   public static final TrainOption<Integer> META_BATCH = integer("meta_batch", "--meta-batch", 1, "Tasks per"
@@ -103,7 +112,8 @@ public final class TrainOptions {
 
   /** Adam's (initial) learning rate. */
   public static final TrainOption<Double> OUTER_LR = real("outer_lr", "--outer-lr", 1e-3, "Adam learning rate of the"
-      + " meta-update.");
+      + " meta-update (of the few-labels methods' training, cosine-decayed, 3e-3 by default).")
+      .defaultPer(a -> a.fewLabels() ? 3e-3 : 1e-3);
 
   /** The learning-rate schedule. */
   public static final TrainOption<String> SCHEDULE = text("schedule", "--schedule", "constant", "Outer learning-rate"
@@ -130,7 +140,7 @@ public final class TrainOptions {
 
   /** The conv4 width. */
   public static final TrainOption<Integer> HIDDEN = integer("hidden", "--hidden", 64, "Channels of the conv4"
-      + " network.");
+      + " network (32 by default for the few-labels methods).").defaultPer(a -> a.fewLabels() ? 32 : 64);
 
   /** The seed of initialisation and task sequences. */
   public static final TrainOption<Long> SEED = TrainOption.of("seed", "--seed", Long.class, 1L, Long::parseLong,
@@ -175,14 +185,17 @@ public final class TrainOptions {
       .defaultPer(a -> a == Algorithm.TRANSFER ? "linear" : "none");
 
   /** Transfer pre-training minibatch size. */
-  public static final TrainOption<Integer> BATCH_SIZE = integer("batch_size", "--batch-size", 64, "Transfer only:"
-      + " images per pre-training minibatch, each drawn from all training classes of the split (x4 with"
-      + " AS_NEW_CLASSES rotation).").only(Algorithm.TRANSFER);
+  public static final TrainOption<Integer> BATCH_SIZE = integer("batch_size", "--batch-size", 64, "Transfer and the"
+      + " few-labels methods: images per pre-training minibatch, each drawn from all training classes of the split"
+      + " (x4 with AS_NEW_CLASSES rotation); labelled images per step (images per step for SimCLR and BYOL).")
+      .only(Algorithm.TRANSFER, FEW_LABELS);
 
   /** Transfer fine-tuning steps per task. */
   public static final TrainOption<Integer> FINETUNE_STEPS = integer("finetune_steps", "--finetune-steps", 100,
-      "Transfer only: gradient steps fine-tuning the new head on each validation/test episode's support set,"
-          + " embedding frozen.").only(Algorithm.TRANSFER);
+      "Transfer: gradient steps fine-tuning the new head on each validation/test episode's support set, embedding"
+          + " frozen; SimCLR and BYOL: steps fine-tuning the pre-trained network on the labelled drawings (300 by"
+          + " default).").only(Algorithm.TRANSFER, Algorithm.SIMCLR, Algorithm.BYOL)
+      .defaultPer(a -> a.fewLabels() ? 300 : 100);
 
   /** Transfer fine-tuning step size. */
   public static final TrainOption<Double> FINETUNE_LR = real("finetune_lr", "--finetune-lr", 0.1, "Transfer only:"
@@ -258,12 +271,69 @@ public final class TrainOptions {
   public static final TrainOption<Double> MANN_GAMMA = real("mann_gamma", "--gamma", 0.95, "Mann only: usage decay"
       + " in [0, 1].").only(Algorithm.MANN);
 
+  /** Few labels: labelled drawings per class. */
+  public static final TrainOption<Integer> LABELS_PER_CLASS = integer("labels_per_class", "--labels-per-class", 1,
+      "Few-labels methods: labelled drawings per images_background character; one more is held out for test, the"
+          + " rest are unlabelled.").only(Algorithm.SUPERVISED, FEW_LABELS);
+
+  /** Few labels: characters used. */
+  public static final TrainOption<Integer> CLASSES = integer("classes", "--classes", 0, "Few-labels methods:"
+      + " characters used (the first ones of a seeded shuffle of images_background), 0 for all 964.")
+      .only(Algorithm.SUPERVISED, FEW_LABELS);
+
+  /** Few labels: seed of the labelled/unlabelled/test split. */
+  public static final TrainOption<Long> SPLIT_SEED = TrainOption.of("split_seed", "--split-seed", Long.class, 0L,
+      Long::parseLong, v -> v, "Few-labels methods: seed of the labelled/unlabelled/test split.")
+      .only(Algorithm.SUPERVISED, FEW_LABELS);
+
+  /** Few labels: unlabelled images per labelled image. */
+  public static final TrainOption<Integer> MU = integer("mu", "--mu", 2, "Semi-supervised methods: unlabelled images"
+      + " per labelled image in a step (FixMatch's mu).").only(Algorithm.PIMODEL, SEMI);
+
+  /** Few labels: weight of the unlabelled loss. */
+  public static final TrainOption<Double> UNSUP_WEIGHT = real("unsup_weight", "--unsup-weight", 1, "Semi-supervised"
+      + " methods: weight lambda of the unlabelled loss (10 for the Pi-model and Mean Teacher, whose squared error"
+      + " is summed over classes; 1 for the others).").only(Algorithm.PIMODEL, SEMI)
+      .defaultPer(a -> a == Algorithm.PIMODEL || a == Algorithm.MEANTEACHER ? 10.0 : 1.0);
+
+  /** Few labels: ramp-up fraction. */
+  public static final TrainOption<Double> RAMP = real("ramp", "--ramp", 0, "Semi-supervised methods: fraction of the"
+      + " steps over which lambda ramps up as exp(-5(1-t)^2) (0.4 for the Pi-model, Mean Teacher and"
+      + " pseudo-labels, 0 for the others).").only(Algorithm.PIMODEL, SEMI)
+      .defaultPer(a -> a == Algorithm.PIMODEL || a == Algorithm.MEANTEACHER || a == Algorithm.PSEUDOLABEL ? 0.4 : 0.0);
+
+  /** Few labels: confidence threshold. */
+  public static final TrainOption<Double> THRESHOLD = real("threshold", "--threshold", 0.95, "Pseudolabel and"
+      + " fixmatch: confidence threshold of the pseudo-labels, in [0, 1].")
+      .only(Algorithm.PSEUDOLABEL, Algorithm.FIXMATCH);
+
+  /** Few labels: EMA decay. */
+  public static final TrainOption<Double> EMA_DECAY = real("ema_decay", "--ema-decay", 0.99, "Meanteacher and byol:"
+      + " decay of the teacher/target average, in [0, 1].").only(Algorithm.MEANTEACHER, Algorithm.BYOL);
+
+  /** Few labels: VAT's xi. */
+  public static final TrainOption<Double> VAT_XI = real("vat_xi", "--vat-xi", 0.01, "Vat only: finite-difference"
+      + " step xi of the power iteration.").only(Algorithm.VAT);
+
+  /** Few labels: VAT's eps. */
+  public static final TrainOption<Double> VAT_EPS = real("vat_eps", "--vat-eps", 2.0, "Vat only: norm eps of the"
+      + " adversarial perturbation.").only(Algorithm.VAT);
+
+  /** Few labels: SimCLR's temperature. */
+  public static final TrainOption<Double> TEMPERATURE = real("temperature", "--temperature", 0.5, "Simclr only:"
+      + " temperature of the NT-Xent loss.").only(Algorithm.SIMCLR);
+
+  /** Few labels: linear-probe steps. */
+  public static final TrainOption<Integer> PROBE_STEPS = integer("probe_steps", "--probe-steps", 300, "Simclr and"
+      + " byol: full-batch Adam steps of the linear probe.").only(Algorithm.SIMCLR, Algorithm.BYOL);
+
   private static final List<TrainOption<?>> ALL = List.of(ALGORITHM, DATA, SPLIT, SIDE, ROTATION, WAYS, SHOTS,
       QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
       INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, SEED, THREADS, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
       CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, GROUPING,
       DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING, MANN_CONTROLLER, MANN_LABELS, MANN_INSTANCES, MANN_EPISODES,
-      MANN_MEMORY, MANN_READS, MANN_GAMMA);
+      MANN_MEMORY, MANN_READS, MANN_GAMMA, LABELS_PER_CLASS, CLASSES, SPLIT_SEED, MU, UNSUP_WEIGHT, RAMP, THRESHOLD,
+      EMA_DECAY, VAT_XI, VAT_EPS, TEMPERATURE, PROBE_STEPS);
 
   /** Every option, in {@code config.json}'s order (an unmodifiable list). */
   public static List<TrainOption<?>> all() {
