@@ -13,7 +13,7 @@ import org.metagrad.spi.Backends;
  *
  * <pre>{@code
  * Metagrad.configure().cpuBackend("cpu-vector").required(true).threads(2).apply();  // opens it now, or throws
- * Metagrad.defaultDType();        // FLOAT32: what Tensor.zeros(2, 3), Module.init(rng), ... make
+ * Metagrad.settings().defaultDType();  // FLOAT32: what Tensor.zeros(2, 3), Module.init(rng), ... make
  * Metagrad.cpuBackend().name();   // "cpu-vector"
  * ...
  * Metagrad.close();               // releases GPU contexts; the next op opens backends again
@@ -143,11 +143,12 @@ public final class Metagrad {
    * {@code ones(shape)}, {@code arange(n)}, {@code scalar(v)} and the parameters of {@code Module.init(rng)} in
    * {@code nn}. FLOAT32 unless configured ({@link Builder#defaultDType}, or the {@value #DTYPE_PROPERTY} property).
    * Factories given data keep the data's precision ({@code Tensor.of(double[])} is FLOAT64, {@code of(float[])}
-   * FLOAT32), and a factory given a dtype uses it. Once a factory has used it, the default dtype is fixed until
-   * {@link #close}: a {@link Builder#apply} with another one is an {@link IllegalStateException}, so that tensors
-   * made before and after cannot silently differ.
+   * FLOAT32), and a factory given a dtype uses it. The factories call this, and the first call fixes the default
+   * dtype until {@link #close}: a {@link Builder#apply} with another one is then an {@link IllegalStateException},
+   * so that tensors made before and after cannot silently differ. To look without fixing it, read
+   * {@code settings().defaultDType()}.
    *
-   * @return the default dtype in force
+   * @return the default dtype in force, now fixed
    * @throws IllegalArgumentException when {@value #DTYPE_PROPERTY} does not parse
    */
   public static DType defaultDType() {

@@ -50,6 +50,13 @@ class DefaultDTypeTest {
   }
 
   @Test
+  void lookingAtTheSettingsDoesNotFixTheDefaultDType() {
+    assertThat(Metagrad.settings().defaultDType()).isEqualTo(DType.FLOAT32);
+    Metagrad.configure().defaultDType(DType.FLOAT64).apply();
+    assertThat(Tensor.zeros(1).dtype()).isEqualTo(DType.FLOAT64);
+  }
+
+  @Test
   void theDefaultDTypeCannotChangeUnderTensorsAlreadyMade() {
     Tensor.zeros(1);   // made with FLOAT32
     assertThatThrownBy(() -> Metagrad.configure().defaultDType(DType.FLOAT64).apply())

@@ -1,16 +1,14 @@
 package org.metagrad.kernels.cpu;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.metagrad.DType;
 import org.metagrad.spi.Backend;
 import org.metagrad.spi.HeapBuffer;
 import org.metagrad.spi.View;
 
-/** Builders for strided test views and tolerance-aware comparisons shared by the CPU backend tests. */
+/** Builders for strided test views shared by the CPU backend tests (the SPI suite has its own, in core's test-jar). */
 final class TestViews {
   /** How a test view lays out its elements in its buffer. */
   enum Layout {
@@ -110,34 +108,6 @@ final class TestViews {
   static View random(DType dt, Layout layout, int[] shape, long seed, double lo, double hi) {
     SplittableRandom rnd = new SplittableRandom(seed);
     return view(dt, layout, shape, i -> lo + (hi - lo) * rnd.nextDouble());
-  }
-
-  /** Small integers in [-2, 2] with some NaN, to exercise equality and NaN rules. */
-  static View integers(DType dt, Layout layout, int[] shape, long seed, boolean nans) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    return view(dt, layout, shape, i -> nans && rnd.nextInt(11) == 0 ? Double.NaN : rnd.nextInt(5) - 2);
-  }
-
-  /** Asserts equal length and elementwise |e - a| <= atol + rtol * |e|, NaN matching NaN. */
-  static void assertClose(String what, double[] expected, double[] actual, double rtol, double atol) {
-    assertThat(actual).as(what + ": length").hasSize(expected.length);
-    for (int i = 0; i < expected.length; i++) {
-      double e = expected[i];
-      double a = actual[i];
-      if (Double.isNaN(e) || Double.isNaN(a)) {
-        assertThat(Double.isNaN(a)).as(what + " at " + i + ": expected " + e + " got " + a).isEqualTo(Double.isNaN(e));
-        continue;
-      }
-      if (Double.isInfinite(e) || Double.isInfinite(a)) {
-        assertThat(a).as(what + " at " + i).isEqualTo(e);
-        continue;
-      }
-      double tol = atol + rtol * Math.abs(e);
-      if (Math.abs(e - a) > tol) {
-        throw new AssertionError(what + " at " + i + ": expected " + e + " got " + a + " (tol " + tol + ") of "
-            + Arrays.toString(Arrays.copyOf(actual, Math.min(actual.length, 8))));
-      }
-    }
   }
 
   /** Shorthand for an int array. */
