@@ -375,7 +375,7 @@ public final class LearnToOptimize {
     if (entries.size() > 1 && entries.get(1).name().startsWith("LSTM")) {
       // Both orders on the same held-out problems: the paired per-problem log10 ratio second / first.
       Map<String, Object> paired = new LinkedHashMap<>();
-      for (int k = 0; k < 2; k++) {
+      for (int k = 0; k < (c.evalHorizon() > c.horizon() ? 2 : 1); k++) {
         double[] f = k == 0 ? entries.get(0).atHorizon() : entries.get(0).atEnd();
         double[] s2 = k == 0 ? entries.get(1).atHorizon() : entries.get(1).atEnd();
         double[] d = pairedLogRatio(f, s2);
