@@ -37,8 +37,8 @@ import org.metagrad.nn.optim.OptimizerState;
  *
  * <p>Problem families: {@code quadratic}, random {@code ||W theta - y||^2} in 10 dimensions
  * ({@link QuadraticFunctions}); {@code mlp}, a one-hidden-layer sigmoid MLP classifying the images of
- * {@code classes} random Omniglot characters ({@link MlpClassification}), drawn from images_background for
- * meta-training and tuning and from images_evaluation for the held-out problems.
+ * {@code classes} random Omniglot characters ({@link MlpClassification}), drawn from 100 (seeded) characters of
+ * images_background for meta-training and tuning and from 100 of images_evaluation for the held-out problems.
  *
  * <p>Baseline tuning: each hand-designed optimizer runs the {@code tune} problems for the trained horizon at
  * every learning rate of the grid, and the rate with the lowest mean final evaluation loss is kept (diverged
@@ -49,6 +49,9 @@ import org.metagrad.nn.optim.OptimizerState;
  * }</pre>
  */
 public final class LearnToOptimize {
+  /** Characters drawn (seeded) from each of images_background and images_evaluation for the mlp problems. */
+  static final int POOL = 100;
+
   private static final double[] LR_GRID = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3};
 
   /** The learning-rate grid of the baselines (half decades from 1e-4 to 3), a copy. */
@@ -230,10 +233,10 @@ public final class LearnToOptimize {
       }
       OmniglotReader reader = new OmniglotReader(omni, c.side(), 2);
       long t0 = System.nanoTime();
-      ImageClasses bg = reader.load(subset(reader.characters(OmniglotSet.BACKGROUND), 200, c.seed()));
-      ImageClasses ev = reader.load(subset(reader.characters(OmniglotSet.EVALUATION), 200, c.seed() + 1));
-      log.printf(Locale.ROOT, "data: 200 background + 200 evaluation characters at %dx%d, loaded in %.1f s%n",
-          c.side(), c.side(), (System.nanoTime() - t0) / 1e9);
+      ImageClasses bg = reader.load(subset(reader.characters(OmniglotSet.BACKGROUND), POOL, c.seed()));
+      ImageClasses ev = reader.load(subset(reader.characters(OmniglotSet.EVALUATION), POOL, c.seed() + 1));
+      log.printf(Locale.ROOT, "data: %d background + %d evaluation characters at %dx%d, loaded in %.1f s%n", POOL,
+          POOL, c.side(), c.side(), (System.nanoTime() - t0) / 1e9);
       train = (rng, b) -> MlpClassification.sample(bg, rng, b, c.classes(), c.mlpHidden(), c.batch(), dt);
       heldOut = (rng, b) -> MlpClassification.sample(ev, rng, b, c.classes(), c.mlpHidden(), c.batch(), dt);
     }
@@ -306,6 +309,18 @@ public final class LearnToOptimize {
     return new Entry(name, lr, curve, traj[c.horizon()], traj[c.evalHorizon()], seconds);
   }
 
+  /** Mean and 95% CI of {@code log10(b_i / a_i)} over problems, and on how many {@code b_i < a_i}. */
+  static double[] pairedLogRatio(double[] a, double[] b) {
+    double[] d = new double[a.length];
+    int lower = 0;
+    for (int i = 0; i < a.length; i++) {
+      d[i] = StrictMath.log10(b[i] / a[i]);
+      lower += b[i] < a[i] ? 1 : 0;
+    }
+    double[] mc = Entry.meanCi(d);
+    return new double[] {mc[0], mc[1], lower};
+  }
+
   private static List<CharacterId> subset(List<CharacterId> all, int n, long seed) {
     int[] order = new int[all.size()];
     for (int i = 0; i < order.length; i++) {
@@ -349,12 +364,30 @@ public final class LearnToOptimize {
       r.put("loss_at_eval_horizon_ci95", b[1]);
       r.put("train_seconds", e.trainSeconds());
       r.put("curve", e.curve());
+      r.put("per_problem_at_horizon", e.atHorizon());
+      r.put("per_problem_at_eval_horizon", e.atEnd());
       rows.put(e.name(), r);
       log.printf(Locale.ROOT, "  %-28s step %d: %.4g +- %.2g   step %d: %.4g +- %.2g%n", e.name(), c.horizon(), a[0],
           a[1], c.evalHorizon(), b[0], b[1]);
       plot.line(e.name(), steps, e.curve());
     }
     m.put("optimizers", rows);
+    if (entries.size() > 1 && entries.get(1).name().startsWith("LSTM")) {
+      // Both orders on the same held-out problems: the paired per-problem log10 ratio second / first.
+      Map<String, Object> paired = new LinkedHashMap<>();
+      for (int k = 0; k < (c.evalHorizon() > c.horizon() ? 2 : 1); k++) {
+        double[] f = k == 0 ? entries.get(0).atHorizon() : entries.get(0).atEnd();
+        double[] s2 = k == 0 ? entries.get(1).atHorizon() : entries.get(1).atEnd();
+        double[] d = pairedLogRatio(f, s2);
+        String at = k == 0 ? "horizon" : "eval_horizon";
+        paired.put("log10_ratio_at_" + at + "_mean", d[0]);
+        paired.put("log10_ratio_at_" + at + "_ci95", d[1]);
+        paired.put("second_lower_at_" + at, d[2]);
+        log.printf(Locale.ROOT, "  second vs first order, step %d: mean log10(second/first) %.3f +- %.3f, second lower"
+            + " on %d of %d problems%n", k == 0 ? c.horizon() : c.evalHorizon(), d[0], d[1], (int) d[2], f.length);
+      }
+      m.put("second_vs_first_order", paired);
+    }
     m.put("java", System.getProperty("java.version"));
     try {
       AtomicFiles.write(dir.resolve("metrics.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));

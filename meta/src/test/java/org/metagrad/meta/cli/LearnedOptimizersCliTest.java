@@ -28,7 +28,7 @@ class LearnedOptimizersCliTest {
     }
     String metrics = Files.readString(out.resolve("metrics.json"));
     assertThat(metrics).contains("LSTM (first order)", "LSTM (second order)", "SGD (lr", "RMSprop (lr", "Adam (lr",
-        "loss_at_eval_horizon_ci95");
+        "loss_at_eval_horizon_ci95", "second_vs_first_order", "log10_ratio_at_eval_horizon_mean");
     assertThat(Files.readAllLines(out.resolve("metrics.csv"))).hasSize(1 + 2 * 2);
     // A used folder is refused, and bad options are named.
     CliTest.Outcome again = CliTest.run("learn-optimizer", "--iterations", "1", "--out", out.toString());
