@@ -111,7 +111,12 @@ class SparkCliTest {
     assertThat(SparkMain.run(train("sweep", tmp.resolve("bad"), "--grid", "colour=1,2"))).isEqualTo(Main.USAGE_ERROR);
   }
 
+  /**
+   * A real kill: the driver JVM is SIGKILLed after a checkpoint and the run resumed (about 30 s more, so in
+   * the long suite; the default suite's {@code SparkLocalTest} stops the driver by an exception instead).
+   */
   @Test
+  @org.junit.jupiter.api.Tag("long")
   void aKilledDriverResumesToTheSingleProcessRunsBits() throws Exception {
     Path local = tmp.resolve("kill-local");
     Path spark = tmp.resolve("kill-spark");

@@ -107,7 +107,7 @@ final class SparkFixtures {
   static TrainConfig.Builder tiny(Algorithm a, Path data, Path out) {
     return TrainConfig.builder().algorithm(a).data(data).split("background").hidden(4).ways(5).shots(1).queries(2)
         .testWays(5).testShots(1).testQueries(2).iterations(3).metaBatch(4).outerLr(3e-3).innerSteps(1)
-        .testInnerSteps(1).innerLr(0.4).valEvery(2).valEpisodes(4).testEpisodes(6).checkpointEvery(1).threads(2)
+        .testInnerSteps(1).innerLr(0.4).valEvery(2).valEpisodes(3).testEpisodes(4).checkpointEvery(1).threads(2)
         .seed(7).out(out);
   }
 
