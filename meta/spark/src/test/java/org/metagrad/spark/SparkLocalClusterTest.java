@@ -21,11 +21,6 @@ class SparkLocalClusterTest extends SparkTrainingContract {
     return 2;
   }
 
-  /** Two iterations: the executor JVMs start cold (most of this class's time is their warm-up). */
-  @Override
-  int iterations() {
-    return 2;
-  }
 
   @Test
   void theExecutorsAreTwoOtherProcesses() {
