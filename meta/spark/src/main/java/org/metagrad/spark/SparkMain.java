@@ -19,6 +19,8 @@ import org.metagrad.meta.cli.TrainCommand;
 import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.Json;
 import org.metagrad.meta.train.TrainConfig;
+import org.metagrad.meta.train.TrainOption;
+import org.metagrad.meta.train.TrainOptions;
 import org.metagrad.nn.io.AtomicFiles;
 import org.metagrad.nn.io.JsonDocuments;
 import picocli.CommandLine;
@@ -29,7 +31,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * The {@code metagrad-spark} command line: {@code train} and {@code eval} with exactly the options of
  * {@code metagrad train} and {@code metagrad eval} (the same picocli commands), their per-task work on a
  * Spark cluster ({@link SparkWorkers}), plus {@code sweep}, which trains and tests one run per point of a
- * grid of settings ({@code --grid inner-lr=0.1,0.4 --grid ways=5,20}) into {@code --out/<point>/} and
+ * grid of settings ({@code --grid inner-lr=0.1,0.4 --grid ways=5,20}; any option of the train table) into {@code --out/<point>/} and
  * gathers their {@code metrics.json} into {@code --out/sweep.csv} and {@code sweep.json}. Every command
  * adds {@code --partitions P} (partitions per meta-batch or evaluation; default: Spark's default
  * parallelism). The master comes from {@code spark-submit} ({@code spark.master}); without one it is
@@ -45,10 +47,29 @@ import picocli.CommandLine.Model.OptionSpec;
         "Run it with spark-submit (see the README); without a master it runs in local[*] mode."},
     subcommands = {CommandLine.HelpCommand.class})
 public final class SparkMain implements Callable<Integer> {
-  /** The keys {@code --grid} accepts. */
-  public static final List<String> GRID_KEYS = org.metagrad.meta.train.TrainOptions.all().stream()
-      .filter(o -> o != org.metagrad.meta.train.TrainOptions.DATA && o != org.metagrad.meta.train.TrainOptions.OUT)
-      .map(o -> o.flag().substring(2)).toList();
+  /** Settings a sweep cannot vary (they name the data and the folders, or are the command's own). */
+  private static final List<String> NOT_GRIDDED = List.of("data", "out");
+
+  /** The option a {@code --grid} key names: any {@link TrainOptions} entry by its flag without dashes. */
+  static TrainOption<?> gridOption(String key) {
+    for (TrainOption<?> o : TrainOptions.all()) {
+      if (o.flag().equals("--" + key) && !NOT_GRIDDED.contains(o.key())) {
+        return o;
+      }
+    }
+    return null;
+  }
+
+  /** The keys {@code --grid} accepts, in the option table's order. */
+  static List<String> gridKeys() {
+    List<String> keys = new ArrayList<>();
+    for (TrainOption<?> o : TrainOptions.all()) {
+      if (!NOT_GRIDDED.contains(o.key())) {
+        keys.add(o.flag().substring(2));
+      }
+    }
+    return keys;
+  }
 
   private SparkMain() {}
 
@@ -84,8 +105,9 @@ public final class SparkMain implements Callable<Integer> {
     addPartitions(eval[0]);
     addPartitions(sweep[0]);
     sweep[0].getCommandSpec().addOption(OptionSpec.builder("--grid").paramLabel("KEY=V1,V2,...").type(List.class)
-        .auxiliaryTypes(String.class).description("A setting and its values; repeat for a grid (the cartesian"
-            + " product, in the order given). Keys: " + String.join(", ", GRID_KEYS) + ".").build());
+        .auxiliaryTypes(String.class).description("A setting and its values, e.g. inner-lr=0.1,0.4; repeat for a grid"
+            + " (the cartesian product, the first key varying slowest). KEY is any option of 'metagrad train' but"
+            + " --data and --out, without its dashes.").build());
     sweep[0].getCommandSpec().usageMessage().description("Train and test one run per point of a grid of settings"
         + " (--grid, repeated), each on the cluster like 'train', into --out/<point>/, and gather their metrics.json"
         + " into --out/sweep.csv and --out/sweep.json. With --resume, finished points are kept and an interrupted"
@@ -153,15 +175,15 @@ public final class SparkMain implements Callable<Integer> {
   static List<Point> grid(List<String> entries) {
     if (entries == null || entries.isEmpty()) {
       throw new IllegalArgumentException("sweep: give at least one --grid KEY=V1,V2,... (keys: "
-          + String.join(", ", GRID_KEYS) + ")");
+          + String.join(", ", gridKeys()) + ")");
     }
     List<Point> points = new ArrayList<>(List.of(new Point(new LinkedHashMap<>())));
     for (String entry : entries) {
       int eq = entry.indexOf('=');
       String key = eq < 0 ? entry : entry.substring(0, eq).strip();
-      if (eq < 0 || !GRID_KEYS.contains(key)) {
+      if (eq < 0 || gridOption(key) == null) {
         throw new IllegalArgumentException("--grid '" + entry + "': expected KEY=V1,V2,... with KEY one of "
-            + String.join(", ", GRID_KEYS));
+            + String.join(", ", gridKeys()));
       }
       if (points.get(0).settings().containsKey(key)) {
         throw new IllegalArgumentException("--grid: key '" + key + "' is given twice");
@@ -188,15 +210,11 @@ public final class SparkMain implements Callable<Integer> {
     return points;
   }
 
-  /** The configuration of a point: the base with the point's settings and its own folder. */
+  /** The configuration of a point: the base with the point's settings (parsed by the option table) in its folder. */
   static TrainConfig apply(TrainConfig base, Point p, Path out) {
     TrainConfig.Builder b = base.toBuilder().out(out);
     for (Map.Entry<String, String> e : p.settings().entrySet()) {
-      // the grid key is a 'metagrad train' flag without its dashes; the option parses and names a bad value
-      org.metagrad.meta.train.TrainOption<?> o = org.metagrad.meta.train.TrainOptions.all().stream()
-          .filter(x -> x.flag().equals("--" + e.getKey())).findFirst()
-          .orElseThrow(() -> new IllegalArgumentException("--grid: unknown key " + e.getKey()));
-      b.parse(o, e.getValue());
+      b.parse(gridOption(e.getKey()), e.getValue());
     }
     return b.build();
   }

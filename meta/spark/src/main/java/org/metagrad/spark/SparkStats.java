@@ -16,11 +16,13 @@ public final class SparkStats {
   private long jobNanos;
   private long computeNanos;
   private long decodeNanos;
+  private long setupNanos;
   private long poolBytes;
   private long poolNanos;
 
-  synchronized void iteration(long paramBytes, long gradBytes, long broadcast, long job, long compute,
+  synchronized void iteration(long paramBytes, long gradBytes, long broadcast, long job, long compute, long setup,
                               long decode) {
+    setupNanos += setup;
     iterations++;
     this.paramBytes += paramBytes;
     this.gradBytes += gradBytes;
@@ -28,6 +30,18 @@ public final class SparkStats {
     jobNanos += job;
     computeNanos += compute;
     decodeNanos += decode;
+  }
+
+  /** Forgets the iterations so far (e.g. a benchmark's warm-up); the pool totals stay. */
+  public synchronized void resetIterations() {
+    iterations = 0;
+    paramBytes = 0;
+    gradBytes = 0;
+    broadcastNanos = 0;
+    jobNanos = 0;
+    computeNanos = 0;
+    decodeNanos = 0;
+    setupNanos = 0;
   }
 
   synchronized void poolBroadcast(long bytes, long nanos) {
@@ -53,6 +67,11 @@ public final class SparkStats {
   /** Mean seconds per iteration the busiest partition spent computing gradients. */
   public synchronized double computeSeconds() {
     return per(computeNanos);
+  }
+
+  /** Mean seconds per iteration the slowest partition spent fetching and decoding the broadcasts. */
+  public synchronized double setupSeconds() {
+    return per(setupNanos);
   }
 
   /** Mean seconds per iteration decoding the gradients on the driver. */
@@ -83,8 +102,9 @@ public final class SparkStats {
   public synchronized String toString() {
     long[] b = bytesPerIteration();
     return String.format(Locale.ROOT, "%d iterations: per iteration %.4f s broadcast, %.4f s job (busiest"
-        + " partition computing %.4f s), %.4f s decode; overhead %.4f s; %d B parameters out, %d B gradients back;"
-        + " %s", iterations, broadcastSeconds(), jobSeconds(), computeSeconds(), decodeSeconds(), overheadSeconds(),
-        b[0], b[1], poolSummary());
+        + " partition computing %.4f s; slowest broadcast fetch+decode on an executor %.4f s), %.4f s decode;"
+        + " overhead %.4f s; %d B parameters out, %d B gradients back; %s", iterations, broadcastSeconds(),
+        jobSeconds(), computeSeconds(), setupSeconds(), decodeSeconds(), overheadSeconds(), b[0], b[1],
+        poolSummary());
   }
 }

@@ -129,6 +129,7 @@ public final class SparkWorkers implements Experiment.Workers, AutoCloseable {
       List<MetaTrainer.TaskGradient> out = new ArrayList<>(indices.length);
       long gradBytes = 0;
       long[] partitionNanos = new long[partitions];
+      long[] partitionSetup = new long[partitions];
       for (int k = 0; k < indices.length; k++) {
         GradientResult r = byIndex[k];
         if (r == null) {
@@ -136,15 +137,18 @@ public final class SparkWorkers implements Experiment.Workers, AutoCloseable {
         }
         gradBytes += r.grads.length;
         partitionNanos[r.partition] += r.nanos;
+        partitionSetup[r.partition] += r.setupNanos;
         out.add(new MetaTrainer.TaskGradient(r.index, TensorBytes.decodeList(r.grads), r.loss, r.accuracy));
       }
       long t3 = System.nanoTime();
       b.destroy();
       long maxPartition = 0;
-      for (long n : partitionNanos) {
-        maxPartition = Math.max(maxPartition, n);
+      long maxSetup = 0;
+      for (int k = 0; k < partitions; k++) {
+        maxPartition = Math.max(maxPartition, partitionNanos[k]);
+        maxSetup = Math.max(maxSetup, partitionSetup[k]);
       }
-      stats.iteration(pb.length, gradBytes, t1 - t0, t2 - t1, maxPartition, t3 - t2);
+      stats.iteration(pb.length, gradBytes, t1 - t0, t2 - t1, maxPartition, maxSetup, t3 - t2);
       return out;
     };
   }
@@ -208,14 +212,17 @@ public final class SparkWorkers implements Experiment.Workers, AutoCloseable {
     final double loss;
     final double accuracy;
     final long nanos;
+    final long setupNanos;
 
-    GradientResult(long index, int partition, byte[] grads, double loss, double accuracy, long nanos) {
+    GradientResult(long index, int partition, byte[] grads, double loss, double accuracy, long nanos,
+                   long setupNanos) {
       this.index = index;
       this.partition = partition;
       this.grads = grads;
       this.loss = loss;
       this.accuracy = accuracy;
       this.nanos = nanos;
+      this.setupNanos = setupNanos;
     }
   }
 
@@ -252,17 +259,20 @@ public final class SparkWorkers implements Experiment.Workers, AutoCloseable {
 
     @Override
     public Iterator<GradientResult> call(Iterator<Long> indices) {
+      long s0 = System.nanoTime();
       TaskContext tc = TaskContext.get();
       int partition = tc.partitionId();
       MetaTrainer.Objective objective = objective(json, pool);
       Params p = TensorBytes.decodeParams(params.value()).requiresGrad(true);
+      long setup = System.nanoTime() - s0;   // fetching and decoding the broadcasts (the pool: once per executor)
       List<GradientResult> out = new ArrayList<>();
       while (indices.hasNext()) {
         long i = indices.next();
         long t0 = System.nanoTime();
         MetaTrainer.TaskGradient g = MetaTrainer.taskGradient(objective, p, i);
         byte[] bytes = TensorBytes.encode(p.names(), g.grads());
-        out.add(new GradientResult(i, partition, bytes, g.loss(), g.accuracy(), System.nanoTime() - t0));
+        out.add(new GradientResult(i, partition, bytes, g.loss(), g.accuracy(), System.nanoTime() - t0,
+            out.isEmpty() ? setup : 0));
         if (fault != null && fault.iteration() == iteration && fault.partition() == partition
             && tc.attemptNumber() == 0) {
           throw new IllegalStateException(FaultInjection.MESSAGE + " in partition " + partition + " of iteration "

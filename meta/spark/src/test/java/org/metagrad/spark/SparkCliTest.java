@@ -50,7 +50,19 @@ class SparkCliTest {
         "--test-shots", "1", "--test-queries", "2", "--iterations", "2", "--meta-batch", "3", "--inner-steps", "1",
         "--test-inner-steps", "1", "--val-every", "1", "--val-episodes", "3", "--test-episodes", "4",
         "--checkpoint-every", "1", "--threads", "2", "--seed", "3", "--no-progress", "--out", out.toString()));
-    a.addAll(List.of(extra));
+    // An extra option given with a value replaces the default's value (picocli refuses repeated options).
+    for (int i = 0; i < extra.length; i++) {
+      boolean hasValue = i + 1 < extra.length && !extra[i + 1].startsWith("--");
+      int at = a.indexOf(extra[i]);
+      if (hasValue && at >= 0) {
+        a.set(at + 1, extra[++i]);
+      } else {
+        a.add(extra[i]);
+        if (hasValue) {
+          a.add(extra[++i]);
+        }
+      }
+    }
     return a.toArray(new String[0]);
   }
 
@@ -97,6 +109,59 @@ class SparkCliTest {
     assertThat(sweep.resolve("p001_inner-lr=0.1/metrics.json")).isRegularFile();
     assertThat(sweep.resolve("sweep.json")).isRegularFile();
     assertThat(SparkMain.run(train("sweep", tmp.resolve("bad"), "--grid", "colour=1,2"))).isEqualTo(Main.USAGE_ERROR);
+  }
+
+  /**
+   * A real kill: the driver JVM is SIGKILLed after a checkpoint and the run resumed (about 30 s more, so in
+   * the long suite; the default suite's {@code SparkLocalTest} stops the driver by an exception instead).
+   */
+  @Test
+  @org.junit.jupiter.api.Tag("long")
+  void aKilledDriverResumesToTheSingleProcessRunsBits() throws Exception {
+    Path local = tmp.resolve("kill-local");
+    Path spark = tmp.resolve("kill-spark");
+    String[] opts = {"--iterations", "8", "--val-every", "4"};
+    assertThat(Main.run(train("train", local, opts))).isZero();
+    // The driver in its own JVM (Spark's flags from this JVM's), SIGKILLed once a checkpoint after iteration 2 exists.
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.addAll(List.of("-Dspark.master=local[2,4]", "-Dspark.ui.enabled=false", "-Dspark.driver.host=127.0.0.1",
+        "-cp", System.getProperty("java.class.path"), SparkMain.class.getName()));
+    cmd.addAll(List.of(train("train", spark, opts)));
+    Path log = tmp.resolve("driver.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long killedAt = -1;
+    long deadline = System.nanoTime() + 240_000_000_000L;
+    while (p.isAlive() && System.nanoTime() < deadline) {
+      long it = checkpointIteration(spark.resolve("last.safetensors"));
+      if (it >= 2) {
+        p.destroyForcibly();   // SIGKILL: no shutdown hook, no finally block runs
+        killedAt = it;
+        break;
+      }
+      Thread.sleep(10);
+    }
+    p.waitFor();
+    assertThat(killedAt).as("killed after a checkpoint, before the end\n" + Files.readString(log)).isBetween(2L, 7L);
+    assertThat(SparkMain.run(train("train", spark, concat(opts, "--resume")))).isZero();
+    assertThat(Files.readAllBytes(spark.resolve("last.safetensors")))
+        .isEqualTo(Files.readAllBytes(local.resolve("last.safetensors")));
+    assertThat(Files.readAllBytes(spark.resolve("best.safetensors")))
+        .isEqualTo(Files.readAllBytes(local.resolve("best.safetensors")));
+    assertThat(withoutSeconds(spark.resolve("metrics.csv"))).isEqualTo(withoutSeconds(local.resolve("metrics.csv")));
+  }
+
+  private static long checkpointIteration(Path f) {
+    try {
+      return Long.parseLong(org.metagrad.nn.io.Checkpoints.load(f).metadata().get("iteration"));
+    } catch (Exception e) {
+      return -1;   // not written yet, or being replaced
+    }
+  }
+
+  /** The metrics rows without their last column (wall seconds). */
+  private static List<String> withoutSeconds(Path csv) throws java.io.IOException {
+    return Files.readAllLines(csv).stream().map(l -> l.substring(0, l.lastIndexOf(','))).toList();
   }
 
   private static String[] concat(String[] a, String... b) {

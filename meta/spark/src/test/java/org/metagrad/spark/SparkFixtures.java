@@ -103,11 +103,11 @@ final class SparkFixtures {
     return (w == null ? e : e.withWorkers(w)).run(false);
   }
 
-  /** A tiny run: conv4 with 4 channels, 5-way 1-shot 2-query tasks, meta-batch 4, background split. */
+  /** A tiny run: conv4 with 4 channels, 5-way 1-shot 2-query tasks, meta-batch 4, 2 iterations, validated after each. */
   static TrainConfig.Builder tiny(Algorithm a, Path data, Path out) {
     return TrainConfig.builder().algorithm(a).data(data).split("background").hidden(4).ways(5).shots(1).queries(2)
-        .testWays(5).testShots(1).testQueries(2).iterations(3).metaBatch(4).outerLr(3e-3).innerSteps(1)
-        .testInnerSteps(1).innerLr(0.4).valEvery(2).valEpisodes(4).testEpisodes(6).checkpointEvery(1).threads(2)
+        .testWays(5).testShots(1).testQueries(2).iterations(2).metaBatch(4).outerLr(3e-3).innerSteps(1)
+        .testInnerSteps(1).innerLr(0.4).valEvery(1).valEpisodes(3).testEpisodes(4).checkpointEvery(1).threads(2)
         .seed(7).out(out);
   }
 

@@ -21,6 +21,7 @@ class SparkLocalClusterTest extends SparkTrainingContract {
     return 2;
   }
 
+
   @Test
   void theExecutorsAreTwoOtherProcesses() {
     List<Long> pids = sc.parallelize(List.of(0, 1, 2, 3, 4, 5, 6, 7), 8)

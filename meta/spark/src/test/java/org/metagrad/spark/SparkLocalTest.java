@@ -34,7 +34,7 @@ class SparkLocalTest extends SparkTrainingContract {
     // 4 iterations, checkpoints at 2 and 4: the driver dies after iteration 3's step (not checkpointed).
     java.util.function.BiFunction<Path, Path, TrainConfig> cfg = (d, out) -> SparkFixtures.tiny(Algorithm.MAML, d, out)
         .iterations(4).checkpointEvery(2).build();
-    SparkFixtures.Run ref = SparkFixtures.reference("maml-4", cfg);
+    SparkFixtures.Run ref = SparkFixtures.reference("maml-resume-4", cfg);
     Path dir = tmp.resolve("resume-spark");
     TrainConfig c = cfg.apply(data, dir);
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());

@@ -38,9 +38,6 @@ import picocli.CommandLine.Spec;
         + " metalstm2: second order) the learner takes --inner-steps updates whose step size and decay are the gates"
         + " of a coordinate-wise LSTM, and --inner-lr is the initial step size (input gate).")
 public final class TrainCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
   /** What runs the experiment once the options are parsed: by default {@code e.run(resume, overwrite)}. */
   @FunctionalInterface
   public interface Runner {
@@ -71,6 +68,8 @@ public final class TrainCommand implements Callable<Integer> {
     this.runner = runner;
   }
 
+  @Spec
+  CommandSpec spec;
 
   @Option(names = "--fce", description = "Matchingnet only: full-context embeddings (Vinyals et al. 2016, appendix"
       + " A.2): a bidirectional LSTM over the support set (in the episode's order) and an attention LSTM reading"

@@ -173,6 +173,36 @@ class MetaTrainerTest {
   }
 
   @Test
+  void gradientsComputedElsewhereInAnyOrderGiveTheSameBitsAndAreChecked() {
+    // A stand-in for a cluster: each item's taskGradient of the same objective, computed last item first.
+    MetaTrainer.Options o = MetaTrainer.Options.of(3, 4);
+    MetaTrainer local = trainer(PROTO, PROTO_TASKS, o);
+    MetaTrainer.Objective objective = MetaTrainer.Objective.of(PROTO, PROTO_TASKS);
+    MetaTrainer.Result ref = local.train(protoInit(), null, null, null);
+    MetaTrainer.Result remote = local.withGradients((p, indices) -> {
+      MetaTrainer.TaskGradient[] out = new MetaTrainer.TaskGradient[indices.length];
+      for (int k = indices.length - 1; k >= 0; k--) {
+        out[k] = MetaTrainer.taskGradient(objective, p, indices[k]);
+      }
+      return List.of(out);
+    }).train(protoInit(), null, null, null);
+    assertSameBits(remote.last(), ref.last());
+    assertThat(MetaTrainer.batchIndices(3, 4)).containsExactly(8, 9, 10, 11);
+    // A computation returning the wrong items is an error naming the iteration, not a silent other trajectory.
+    assertThatThrownBy(() -> local.withGradients((p, indices) -> List.of(MetaTrainer.taskGradient(objective, p, 0)))
+        .train(protoInit(), null, null, null)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("1 results for 4 items of iteration 1");
+    assertThatThrownBy(() -> local.withGradients((p, indices) -> {
+      List<MetaTrainer.TaskGradient> l = new java.util.ArrayList<>();
+      for (long i : indices) {
+        l.add(MetaTrainer.taskGradient(objective, p, i + 1));
+      }
+      return l;
+    }).train(protoInit(), null, null, null)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("expected item 0");
+  }
+
+  @Test
   void trainingLowersTheLossAndTracksTheBestValidation() {
     Params init = SINE.init(new Rng(1), DType.FLOAT32);
     TaskSource valTasks = i -> RegressionTask.sine(new Rng(5000 + i), 5, 20, DType.FLOAT32);

@@ -234,4 +234,21 @@ class SafeTensorsRoundTripTest {
     assertThat(SafeDType.fromName("F64")).contains(SafeDType.F64);
     assertThat(SafeDType.fromName("f64")).isEmpty();
   }
+
+  @Test
+  void inMemoryBytesAreTheFilesBytesAndReadBackBitExact() throws IOException {
+    List<NamedArray> tensors = List.of(
+        NamedArray.fromFloats("w", new long[] {2, 2}, 1.5f, -0f, Float.NaN, Float.MIN_VALUE),
+        NamedArray.fromDoubles("b", new long[] {1}, -0.0));
+    Map<String, String> meta = Map.of("names", "w\nb");
+    Path p = dir.resolve("m.safetensors");
+    SafeTensors.write(p, tensors, meta);
+    byte[] bytes = SafeTensors.toBytes(tensors, meta);
+    assertThat(bytes).isEqualTo(Files.readAllBytes(p));
+    Checkpoint c = SafeTensors.fromBytes(bytes);
+    assertThat(c.tensors()).isEqualTo(tensors);
+    assertThat(c.metadata()).isEqualTo(meta);
+    assertThatThrownBy(() -> SafeTensors.fromBytes(java.util.Arrays.copyOf(bytes, bytes.length - 1)))
+        .isInstanceOf(CheckpointException.class);
+  }
 }
