@@ -263,8 +263,8 @@ public final class Experiment {
    */
   public Outcome run(boolean resume, boolean overwrite) {
     if (config.algorithm() == Algorithm.MANN) {
-      // Sequence episodes, not support/query tasks: MannExperiment, with the paper's MANN settings.
-      MannExperiment.Outcome o = new MannExperiment(MannConfig.defaults(config), out, progress).run(resume, overwrite);
+      // Sequence episodes, not support/query tasks: MannExperiment.
+      MannExperiment.Outcome o = new MannExperiment(MannConfig.of(config), out, progress).run(resume, overwrite);
       return new Outcome(o.training(), o.test().overall(), o.seconds());
     }
     long t0 = System.nanoTime();

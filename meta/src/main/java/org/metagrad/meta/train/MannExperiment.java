@@ -37,7 +37,7 @@ import org.metagrad.nn.optim.Adam;
  * {@code last.safetensors}, {@code learning-curve.png}, {@code loss-curve.png} and {@code instance-accuracy.png}.
  *
  * <pre>{@code
- * MannExperiment.Outcome o = new MannExperiment(MannConfig.defaults(base), System.out, null).run(false, false);
+ * MannExperiment.Outcome o = new MannExperiment(MannConfig.of(base), System.out, null).run(false, false);
  * o.byInstance()[9];   // accuracy at the 10th presentation, with its CI
  * }</pre>
  */
@@ -192,10 +192,10 @@ public final class MannExperiment {
               + MetaTrainer.LAST + " of an earlier run (a run killed before its first checkpoint cannot be"
               + " resumed: start it again with --overwrite)");
         }
-        MannConfig before = MannConfig.fromJson(Files.readString(cfg));
-        if (!before.fingerprint().equals(mc.fingerprint())) {
+        TrainConfig before = TrainConfig.read(cfg);
+        if (!before.fingerprint().equals(c.fingerprint())) {
           throw new IllegalArgumentException("--resume: the settings differ from the run in " + dir
-              + "\n  then: " + before.fingerprint() + "\n  now:  " + mc.fingerprint());
+              + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint());
         }
       } else {
         Experiment.claimFolder(dir, overwrite);
@@ -213,7 +213,7 @@ public final class MannExperiment {
     Experiment.checkPools(c, split);
     try {
       Files.createDirectories(dir);
-      AtomicFiles.write(dir.resolve(Experiment.CONFIG), mc.toJson().getBytes(StandardCharsets.UTF_8));
+      AtomicFiles.write(dir.resolve(Experiment.CONFIG), c.toJson().getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write to output folder " + dir + ": " + e.getMessage(), e);
     }
