@@ -192,10 +192,10 @@ public final class MannExperiment {
               + MetaTrainer.LAST + " of an earlier run (a run killed before its first checkpoint cannot be"
               + " resumed: start it again with --overwrite)");
         }
-        MannConfig before = MannConfig.fromJson(Files.readString(cfg));
-        if (!before.fingerprint().equals(mc.fingerprint())) {
+        TrainConfig before = TrainConfig.read(cfg);
+        if (!before.fingerprint().equals(c.fingerprint())) {
           throw new IllegalArgumentException("--resume: the settings differ from the run in " + dir
-              + "\n  then: " + before.fingerprint() + "\n  now:  " + mc.fingerprint());
+              + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint());
         }
       } else {
         Experiment.claimFolder(dir, overwrite);
@@ -213,7 +213,7 @@ public final class MannExperiment {
     Experiment.checkPools(c, split);
     try {
       Files.createDirectories(dir);
-      AtomicFiles.write(dir.resolve(Experiment.CONFIG), mc.toJson().getBytes(StandardCharsets.UTF_8));
+      AtomicFiles.write(dir.resolve(Experiment.CONFIG), c.toJson().getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write to output folder " + dir + ": " + e.getMessage(), e);
     }

@@ -239,8 +239,8 @@ public final class TrainOptions {
   /** MANN: the controller. */
   public static final TrainOption<Mann.Controller> MANN_CONTROLLER = TrainOption.of("mann_controller", "--controller",
       Mann.Controller.class, Mann.Controller.MANN, Mann.Controller::parse, Mann.Controller::cliName, "Mann only: mann"
-          + " (LSTM controller with the LRUA external memory, Santoro et al. 2016), lstm-only (the LSTM-only"
-          + " baseline) or ff (the feed-forward baseline).").only(Algorithm.MANN);
+          + " (LSTM controller with the LRUA external memory, Santoro et al. 2016), lstm (the LSTM-only baseline;"
+          + " lstm-only is accepted) or ff (the feed-forward baseline).").only(Algorithm.MANN);
 
   /** MANN: how labels are coded. */
   public static final TrainOption<Mann.Labels> MANN_LABELS = TrainOption.of("mann_labels", "--labels",

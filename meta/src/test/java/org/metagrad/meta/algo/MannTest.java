@@ -62,6 +62,9 @@ class MannTest {
   void stringLabelsAndBaselinesGradcheckOrder1() {
     for (Mann.Controller c : Mann.Controller.values()) {
       for (Mann.Labels l : Mann.Labels.values()) {
+        if (c == Mann.Controller.MANN && l == Mann.Labels.ONE_HOT) {
+          continue;   // checked at orders 1 and 2 above
+        }
         Mann m = tiny(c, l);
         Params p0 = m.init(new Rng(5), D);
         Mann.Batch b = tinyBatch(l);
