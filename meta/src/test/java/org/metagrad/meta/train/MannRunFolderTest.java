@@ -22,8 +22,8 @@ class MannRunFolderTest {
     return TrainConfig.builder().algorithm(Algorithm.MANN).data(DataPaths.root()).split("vinyals")
         .rotation(RotationMode.AS_NEW_CLASSES).side(16).hidden(8).ways(3).testWays(3).iterations(4).metaBatch(2)
         .outerLr(lr).valEvery(2).valEpisodes(4).testEpisodes(6).checkpointEvery(2).threads(2).seed(3)
-        .set(TrainOptions.MANN_INSTANCES, 4).set(TrainOptions.MANN_EPISODES, 2).set(TrainOptions.MANN_SLOTS, 8)
-        .set(TrainOptions.MANN_WIDTH, 4).set(TrainOptions.MANN_READS, 2).out(out).build();
+        .set(TrainOptions.MANN_INSTANCES, 4).set(TrainOptions.MANN_EPISODES, 2).set(TrainOptions.MANN_MEMORY, "8x4")
+        .set(TrainOptions.MANN_READS, 2).out(out).build();
   }
 
   @Test
