@@ -55,7 +55,7 @@ class TrainConfigTest {
     assertThat(warped.toString()).endsWith("training images distorted (affine)");
     assertThat(TrainConfig.builder().distortion(null).build().distortion()).isEqualTo(Distortion.NONE);
     assertThatThrownBy(() -> TrainConfig.fromJson(warped.toJson().replace("\"affine\"", "\"elastic\"")))
-        .hasMessageContaining("config.json: unknown distortion 'elastic'");
+        .hasMessageContaining("config.json: entry 'distortion': unknown distortion 'elastic'");
     assertThatThrownBy(() -> plain.toBuilder().distortion(new Distortion(5, 0, 1, 1, 0, 1)).build())
         .hasMessageContaining("must be none or affine");
   }
