@@ -130,8 +130,7 @@ public final class TrainCommand implements Callable<Integer> {
         continue;
       }
       if (!o.appliesTo(a)) {
-        throw new IllegalArgumentException(o.flag() + " applies only to --algorithm " + String.join(", ", o.onlyFor())
-            + ", not " + a.cliName());
+        throw new IllegalArgumentException(o.notApplicable(a, null));
       }
       b.parse(o, v);
     }

@@ -434,7 +434,7 @@ public final class TrainConfig {
 
   private boolean written(TrainOption<?> o) {
     return switch (o.presence()) {
-      case REQUIRED -> true;
+      case REQUIRED -> o.appliesTo(algorithm());
       case IF_APPLIES -> o.appliesTo(algorithm());
       case IF_NOT_DEFAULT -> o.appliesTo(algorithm()) && !values.get(o).equals(o.defaultValue(algorithm()));
     };
@@ -521,11 +521,20 @@ public final class TrainConfig {
       }
     }
     for (TrainOption<?> o : TrainOptions.all()) {
-      if (o.presence() == TrainOption.Presence.REQUIRED && !doc.containsKey(o.key())) {
+      if (o.presence() == TrainOption.Presence.REQUIRED && o.appliesTo(algorithmOf(doc))
+          && !doc.containsKey(o.key())) {
         throw new IllegalArgumentException("config.json: missing entry '" + o.key() + "'");
       }
     }
     return b.build();
+  }
+
+  private static Algorithm algorithmOf(Map<String, Object> doc) {
+    Object a = doc.get(TrainOptions.ALGORITHM.key());
+    if (a == null) {
+      throw new IllegalArgumentException("config.json: missing entry 'algorithm'");
+    }
+    return TrainOptions.ALGORITHM.parse(a.toString());
   }
 
   @Override
@@ -857,8 +866,7 @@ public final class TrainConfig {
       TrainConfig c = new TrainConfig(java.util.Collections.unmodifiableMap(v));
       for (TrainOption<?> o : TrainOptions.all()) {
         if (!o.appliesTo(algorithm) && !v.get(o).equals(o.defaultValue(algorithm))) {
-          throw new IllegalArgumentException(o.flag() + " " + c.json(o) + " applies only to --algorithm "
-              + String.join(", ", o.onlyFor()) + ", not " + algorithm.cliName());
+          throw new IllegalArgumentException(o.notApplicable(algorithm, c.json(o)));
         }
       }
       validate(c);

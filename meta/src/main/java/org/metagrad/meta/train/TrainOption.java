@@ -27,7 +27,7 @@ public final class TrainOption<T> {
 
   /** When an option is written to {@code config.json}, and whether a reader may find it missing. */
   public enum Presence {
-    /** Always written; a configuration without it is refused. */
+    /** Written whenever the option applies to the run's algorithm; a configuration without it is then refused. */
     REQUIRED,
     /** Written when the run's algorithm is one the option applies to; a missing entry means the default. */
     IF_APPLIES,
@@ -117,6 +117,31 @@ public final class TrainOption<T> {
     Presence p = presence == Presence.REQUIRED ? Presence.IF_APPLIES : presence;
     return new TrainOption<>(key, flag, aliases, type, defaults, defaultText, description, parser, json, p,
         EnumSet.of(first, rest), inFingerprint);
+  }
+
+  /**
+   * This option, meaningless for these algorithms (the few-labels methods do not draw episodes, so --ways does
+   * not apply to them): refused for them on the command line, not written to their {@code config.json}.
+   */
+  TrainOption<T> except(Algorithm... excluded) {
+    EnumSet<Algorithm> keep = EnumSet.allOf(Algorithm.class);
+    keep.removeAll(Arrays.asList(excluded));
+    return new TrainOption<>(key, flag, aliases, type, defaults, defaultText, description, parser, json, presence,
+        keep, inFingerprint);
+  }
+
+  /**
+   * The error for this option given to an algorithm it does not apply to.
+   *
+   * @param algorithm the run's algorithm
+   * @param value the value given, or null to name only the flag
+   * @return the message
+   */
+  public String notApplicable(Algorithm algorithm, Object value) {
+    String given = flag + (value == null ? "" : " " + value);
+    List<String> names = onlyFor();
+    return names.size() <= 10 ? given + " applies only to --algorithm " + String.join(", ", names) + ", not "
+        + algorithm.cliName() : given + " does not apply to --algorithm " + algorithm.cliName();
   }
 
   /** This option, left out of {@link TrainConfig#fingerprint()}: it does not change the trained bits. */

@@ -64,41 +64,50 @@ public final class TrainOptions {
   /** The class split. */
   public static final TrainOption<String> SPLIT = text("split", "--split", "vinyals", "Class split: vinyals"
       + " (ProtoNets/Matching nets), maml (Finn et al.'s sizes) or background (train on images_background, test on"
-      + " images_evaluation; for the one-shot challenge).");
+      + " images_evaluation; for the one-shot challenge).")
+      .except(FEW_LABELS);
 
   /** The image side in pixels. */
   public static final TrainOption<Integer> SIDE = integer("side", "--side", 28, "Image side in pixels, 16 to 105"
-      + " (the drawings' own size).");
+      + " (the drawings' own size).")
+      .except(FEW_LABELS);
 
   /** How rotations are used. */
   public static final TrainOption<RotationMode> ROTATION = TrainOption.of("rotation", "--rotation",
       RotationMode.class, RotationMode.AS_NEW_CLASSES, s -> constant(RotationMode.class, "rotation", s),
-      RotationMode::name, "Rotations: NONE, AS_NEW_CLASSES (x4 classes, as ProtoNets) or RANDOM_PER_TASK (as MAML).");
+      RotationMode::name, "Rotations: NONE, AS_NEW_CLASSES (x4 classes, as ProtoNets) or RANDOM_PER_TASK (as MAML).")
+      .except(FEW_LABELS);
 
   /** Training classes per task. */
   public static final TrainOption<Integer> WAYS = integer("ways", "--ways", 20, "Classes per training task N"
       + " (algorithms with an N-way head train at the test way count, 5, unless told otherwise).").alias("-n")
-      .defaultPer(a -> a.fixedWays() ? 5 : 20);
+      .defaultPer(a -> a.fixedWays() ? 5 : 20)
+      .except(FEW_LABELS);
 
   /** Training support images per class. */
   public static final TrainOption<Integer> SHOTS = integer("shots", "--shots", 5, "Support images per class K in"
-      + " training.").alias("-k");
+      + " training.").alias("-k")
+      .except(FEW_LABELS);
 
   /** Training query images per class. */
   public static final TrainOption<Integer> QUERIES = integer("queries", "--queries", 5, "Query images per class in"
-      + " training.").alias("-q");
+      + " training.").alias("-q")
+      .except(FEW_LABELS);
 
   /** Validation/test classes per task. */
   public static final TrainOption<Integer> TEST_WAYS = integer("test_ways", "--test-ways", 5, "Classes per"
-      + " validation/test task.");
+      + " validation/test task.")
+      .except(FEW_LABELS);
 
   /** Validation/test support images per class. */
   public static final TrainOption<Integer> TEST_SHOTS = integer("test_shots", "--test-shots", 1, "Support images per"
-      + " class at test time.");
+      + " class at test time.")
+      .except(FEW_LABELS);
 
   /** Validation/test query images per class. */
   public static final TrainOption<Integer> TEST_QUERIES = integer("test_queries", "--test-queries", 15, "Query"
-      + " images per class at test time.");
+      + " images per class at test time.")
+      .except(FEW_LABELS);
 
   /** Meta-iterations. */
   public static final TrainOption<Integer> ITERATIONS = integer("iterations", "--iterations", 1000, "Meta-iterations,"
@@ -108,7 +117,8 @@ public final class TrainOptions {
   /** Tasks per meta-iteration. */
   public static final TrainOption<Integer> META_BATCH = integer("meta_batch", "--meta-batch", 1, "Tasks per"
       + " meta-iteration, processed in parallel threads; for transfer the minibatches of --batch-size images per"
-      + " step.").alias("-b");
+      + " step.").alias("-b")
+      .except(FEW_LABELS);
 
   /** Adam's (initial) learning rate. */
   public static final TrainOption<Double> OUTER_LR = real("outer_lr", "--outer-lr", 1e-3, "Adam learning rate of the"
@@ -117,26 +127,32 @@ public final class TrainOptions {
 
   /** The learning-rate schedule. */
   public static final TrainOption<String> SCHEDULE = text("schedule", "--schedule", "constant", "Outer learning-rate"
-      + " schedule: constant, cosine (to 0 at the last iteration) or step (x --lr-gamma every --lr-step iterations).");
+      + " schedule: constant, cosine (to 0 at the last iteration) or step (x --lr-gamma every --lr-step iterations).")
+      .except(FEW_LABELS);
 
   /** Iterations between step decays. */
   public static final TrainOption<Integer> LR_STEP = integer("lr_step", "--lr-step", 2000, "Iterations between step"
-      + " decays.");
+      + " decays.")
+      .except(FEW_LABELS);
 
   /** The step-decay factor. */
-  public static final TrainOption<Double> LR_GAMMA = real("lr_gamma", "--lr-gamma", 0.5, "Step decay factor.");
+  public static final TrainOption<Double> LR_GAMMA = real("lr_gamma", "--lr-gamma", 0.5, "Step decay factor.")
+      .except(FEW_LABELS);
 
   /** Inner gradient steps in training. */
   public static final TrainOption<Integer> INNER_STEPS = integer("inner_steps", "--inner-steps", 1, "Inner gradient"
-      + " steps in training (MAML family, Reptile).");
+      + " steps in training (MAML family, Reptile).")
+      .except(FEW_LABELS);
 
   /** Inner gradient steps at validation/test time. */
   public static final TrainOption<Integer> TEST_INNER_STEPS = integer("test_inner_steps", "--test-inner-steps", 3,
-      "Inner gradient steps at validation/test time (MAML family, Reptile).").notInFingerprint();
+      "Inner gradient steps at validation/test time (MAML family, Reptile).").notInFingerprint()
+      .except(FEW_LABELS);
 
   /** The inner step size. */
   public static final TrainOption<Double> INNER_LR = real("inner_lr", "--inner-lr", 0.4, "Inner step size (MAML"
-      + " family, Reptile; Meta-SGD's initial one; the meta-learner LSTM's initial input gate, in (0, 1)).");
+      + " family, Reptile; Meta-SGD's initial one; the meta-learner LSTM's initial input gate, in (0, 1)).")
+      .except(FEW_LABELS);
 
   /** The conv4 width. */
   public static final TrainOption<Integer> HIDDEN = integer("hidden", "--hidden", 64, "Channels of the conv4"
@@ -156,23 +172,28 @@ public final class TrainOptions {
 
   /** Validation interval. */
   public static final TrainOption<Integer> VAL_EVERY = integer("val_every", "--val-every", 200, "Validate every this"
-      + " many iterations; 0 = at the end only.");
+      + " many iterations; 0 = at the end only.")
+      .except(FEW_LABELS);
 
   /** Validation episodes. */
   public static final TrainOption<Integer> VAL_EPISODES = integer("val_episodes", "--val-episodes", 100, "Validation"
-      + " episodes per validation.");
+      + " episodes per validation.")
+      .except(FEW_LABELS);
 
   /** Test episodes after training. */
   public static final TrainOption<Integer> TEST_EPISODES = integer("test_episodes", "--test-episodes", 600, "Test"
-      + " episodes after training; >= 600 for a reportable number.").notInFingerprint();
+      + " episodes after training; >= 600 for a reportable number.").notInFingerprint()
+      .except(FEW_LABELS);
 
   /** Checkpoint interval. */
   public static final TrainOption<Integer> CHECKPOINT_EVERY = integer("checkpoint_every", "--checkpoint-every", 200,
-      "Write last.safetensors every this many iterations; 0 = at the end only.");
+      "Write last.safetensors every this many iterations; 0 = at the end only.")
+      .except(FEW_LABELS);
 
   /** Global-norm clipping of the meta-gradient. */
   public static final TrainOption<Double> CLIP_NORM = real("clip_norm", "--clip", 0, "Clip the meta-gradient to this"
-      + " global norm; 0 = off.");
+      + " global norm; 0 = off.")
+      .except(FEW_LABELS);
 
   /** The output folder. */
   public static final TrainOption<Path> OUT = TrainOption.of("out", "--out", Path.class, Path.of("runs", "train"),
@@ -212,7 +233,8 @@ public final class TrainOptions {
       "Which classes one training, validation or test episode may mix: ANY (the whole split, the usual benchmark)"
           + " or SAME_ALPHABET (all N classes from one alphabet, like Lake et al.'s one-shot runs; for a model meant"
           + " for that challenge). With transfer, only the validation and test episodes.")
-      .presence(Presence.IF_NOT_DEFAULT);
+      .presence(Presence.IF_NOT_DEFAULT)
+      .except(FEW_LABELS);
 
   /** Distortion of training images. */
   public static final TrainOption<Distortion> DISTORTION = TrainOption.of("distortion", "--distort", Distortion.class,
@@ -221,7 +243,8 @@ public final class TrainOptions {
           + " degrees, shear up to 0.3, scale 0.8-1.2 per axis, shift up to 2/105 of the side, each component with"
           + " probability 0.5, bilinear resampling). Validation and test images are never distorted; the maps are"
           + " seeded per episode, so runs stay reproducible and resumable.")
-      .presence(Presence.IF_NOT_DEFAULT);
+      .presence(Presence.IF_NOT_DEFAULT)
+      .except(FEW_LABELS);
 
   /** iMAML's proximal regularisation strength lambda. */
   public static final TrainOption<Double> IMAML_LAMBDA = real("imaml_lambda", "--lambda", 2.0, "Imaml only: proximal"

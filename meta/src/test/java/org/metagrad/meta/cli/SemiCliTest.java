@@ -55,6 +55,9 @@ class SemiCliTest {
     CliTest.Outcome resume = CliTest.run("train", "--algorithm", "meanteacher", "--resume", "--data", tmp.toString());
     assertThat(resume.status()).isEqualTo(Main.USAGE_ERROR);
     assertThat(resume.err()).contains("--resume is not supported for meanteacher");
+    CliTest.Outcome ways = CliTest.run("train", "--algorithm", "fixmatch", "--ways", "5", "--data", tmp.toString());
+    assertThat(ways.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(ways.err()).contains("--ways does not apply to --algorithm fixmatch");
     CliTest.Outcome help = CliTest.run("train", "--help");
     assertThat(help.out()).contains("fixmatch", "simclr", "--labels-per-class", "--threshold", "--vat-eps");
   }
