@@ -7,7 +7,11 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.metagrad.meta.data.DataPaths;
+import org.metagrad.meta.data.OmniglotReader;
+import org.metagrad.meta.semi.SemiConfig;
+import org.metagrad.meta.semi.SemiMethod;
 import org.metagrad.meta.semi.SemiRun;
+import org.metagrad.meta.semi.SemiSplit;
 
 /**
  * {@code metagrad train --algorithm fixmatch|simclr|...}: a tiny end-to-end run writes the run folder; bad
@@ -31,6 +35,16 @@ class SemiCliTest {
     assertThat(org.metagrad.meta.train.TrainConfig.read(out.resolve("config.json")).get(
         org.metagrad.meta.train.TrainOptions.LABELS_PER_CLASS)).isEqualTo(2);
     assertThat(o.out()).contains("fixmatch, 2 labels/class: test");
+    // the command line's run is the library's: SemiConfig's own names (the benchmark driver's) give the same bits
+    SemiConfig lib = SemiConfig.defaults(SemiMethod.FIXMATCH).with("labels", "2").with("classes", "10")
+        .with("steps", "3").with("batch-size", "4").with("hidden", "8");
+    OmniglotReader reader = new OmniglotReader(DataPaths.root().resolve("omniglot"), 28, 2);
+    SemiSplit split = SemiSplit.of(SemiRun.load(reader, lib.classes(), lib.splitSeed()), lib.labelsPerClass(),
+        lib.splitSeed());
+    Path viaLibrary = tmp.resolve("lib");
+    SemiRun.run(lib, split, viaLibrary, false, null);
+    assertThat(Files.readAllBytes(viaLibrary.resolve("last.safetensors")))
+        .isEqualTo(Files.readAllBytes(out.resolve("last.safetensors")));
     // a second run into the same folder is refused without --overwrite
     CliTest.Outcome again = CliTest.run("train", "--algorithm", "fixmatch", "--classes", "10", "--iterations", "1",
         "--data", DataPaths.root().toString(), "--out", out.toString());
