@@ -372,6 +372,63 @@ public final class Experiment {
   }
 
   /**
+   * Makes the run's output folder ready, before any data is decoded: with {@code resume}, checks that it holds the
+   * same run ({@code config.json} with an equal fingerprint, and {@code last.safetensors}) and returns the
+   * checkpoint to resume from; otherwise claims the folder ({@link #claimFolder}: it must be new or empty unless
+   * {@code overwrite}, which deletes the run's own files) and returns null.
+   *
+   * @param c the run's configuration
+   * @param resume continue the run in the folder
+   * @param overwrite replace the run in the folder
+   * @param runFiles the files a run of this kind writes (all must be regular files when resuming)
+   * @return the checkpoint to resume from, or null
+   * @throws IllegalArgumentException naming what is wrong with the folder or the settings
+   */
+  static Path openRunFolder(TrainConfig c, boolean resume, boolean overwrite, List<String> runFiles) {
+    Path dir = c.out();
+    Path resumeFrom = null;
+    if (resume && overwrite) {
+      throw new IllegalArgumentException("--resume continues the run in " + dir + " and --overwrite replaces it;"
+          + " give one of them");
+    }
+    try {
+      if (Files.exists(dir) && !Files.isDirectory(dir)) {
+        throw new IllegalArgumentException("--out " + dir + " exists and is not a folder");
+      }
+      if (resume) {
+        Path cfg = dir.resolve(CONFIG);
+        resumeFrom = dir.resolve(MetaTrainer.LAST);
+        if (!Files.exists(cfg) || !Files.exists(resumeFrom)) {
+          throw new IllegalArgumentException("--resume: " + dir + " holds no " + CONFIG + " and "
+              + MetaTrainer.LAST + " of an earlier run (a run killed before its first checkpoint cannot be"
+              + " resumed: start it again with --overwrite)");
+        }
+        for (String f : runFiles) {
+          Path p = dir.resolve(f);
+          if (Files.exists(p) && !Files.isRegularFile(p)) {
+            throw new IllegalArgumentException("--resume: " + p + " is not a regular file");
+          }
+        }
+        TrainConfig before = TrainConfig.read(cfg);
+        if (!before.fingerprint().equals(c.fingerprint())) {
+          throw new IllegalArgumentException("--resume: the settings differ from the run in " + dir
+              + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint());
+        }
+      } else {
+        claimFolder(dir, overwrite);
+        if (overwrite) {
+          for (String f : runFiles) {
+            Files.deleteIfExists(dir.resolve(f));
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot use output folder " + dir + ": " + e.getMessage(), e);
+    }
+    return resumeFrom;
+  }
+
+  /**
    * Runs the experiment. A run folder belongs to one run: without {@code resume} the output folder must be
    * absent or empty, unless {@code overwrite}, which first deletes the files a run writes ({@link #RUN_FILES}
    * and leftovers of interrupted writes; other files are left alone), so no file of an earlier run can be
@@ -413,40 +470,7 @@ public final class Experiment {
     long t0 = System.nanoTime();
     TrainConfig c = config;
     Path dir = c.out();
-    Path resumeFrom = null;
-    if (resume && overwrite) {
-      throw new IllegalArgumentException("--resume continues the run in " + dir + " and --overwrite replaces it;"
-          + " give one of them");
-    }
-    try {
-      if (Files.exists(dir) && !Files.isDirectory(dir)) {
-        throw new IllegalArgumentException("--out " + dir + " exists and is not a folder");
-      }
-      if (resume) {
-        Path cfg = dir.resolve(CONFIG);
-        resumeFrom = dir.resolve(MetaTrainer.LAST);
-        if (!Files.exists(cfg) || !Files.exists(resumeFrom)) {
-          throw new IllegalArgumentException("--resume: " + dir + " holds no " + CONFIG + " and "
-              + MetaTrainer.LAST + " of an earlier run (a run killed before its first checkpoint cannot be"
-              + " resumed: start it again with --overwrite)");
-        }
-        for (String f : RUN_FILES) {
-          Path p = dir.resolve(f);
-          if (Files.exists(p) && !Files.isRegularFile(p)) {
-            throw new IllegalArgumentException("--resume: " + p + " is not a regular file");
-          }
-        }
-        TrainConfig before = TrainConfig.read(cfg);
-        if (!before.fingerprint().equals(c.fingerprint())) {
-          throw new IllegalArgumentException("--resume: the settings differ from the run in " + dir
-              + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint());
-        }
-      } else {
-        claimFolder(dir, overwrite);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot use output folder " + dir + ": " + e.getMessage(), e);
-    }
+    Path resumeFrom = openRunFolder(c, resume, overwrite, RUN_FILES);
     if (c.algorithm() == Algorithm.METALSTM || c.algorithm() == Algorithm.METALSTM2) {
       metaLstm(c, model(c));   // its --inner-lr range, before any image is decoded
     }

@@ -175,39 +175,7 @@ public final class MannExperiment {
     MannConfig mc = config;
     TrainConfig c = mc.base();
     Path dir = c.out();
-    Path resumeFrom = null;
-    if (resume && overwrite) {
-      throw new IllegalArgumentException("--resume continues the run in " + dir + " and --overwrite replaces it;"
-          + " give one of them");
-    }
-    try {
-      if (Files.exists(dir) && !Files.isDirectory(dir)) {
-        throw new IllegalArgumentException("--out " + dir + " exists and is not a folder");
-      }
-      if (resume) {
-        Path cfg = dir.resolve(Experiment.CONFIG);
-        resumeFrom = dir.resolve(MetaTrainer.LAST);
-        if (!Files.isRegularFile(cfg) || !Files.isRegularFile(resumeFrom)) {
-          throw new IllegalArgumentException("--resume: " + dir + " holds no " + Experiment.CONFIG + " and "
-              + MetaTrainer.LAST + " of an earlier run (a run killed before its first checkpoint cannot be"
-              + " resumed: start it again with --overwrite)");
-        }
-        TrainConfig before = TrainConfig.read(cfg);
-        if (!before.fingerprint().equals(c.fingerprint())) {
-          throw new IllegalArgumentException("--resume: the settings differ from the run in " + dir
-              + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint());
-        }
-      } else {
-        Experiment.claimFolder(dir, overwrite);
-        for (String f : RUN_FILES) {
-          if (overwrite) {
-            Files.deleteIfExists(dir.resolve(f));
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot use output folder " + dir + ": " + e.getMessage(), e);
-    }
+    Path resumeFrom = Experiment.openRunFolder(c, resume, overwrite, RUN_FILES);
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), c.threads());
     ClassSplit split = Experiment.split(c, reader);
     Experiment.checkPools(c, split);
