@@ -1,6 +1,6 @@
 package org.metagrad.meta.semi;
 
-import java.util.Locale;
+import org.metagrad.meta.train.Algorithm;
 
 /**
  * The learning-with-few-labels methods of this package: the supervised-only baseline, five semi-supervised
@@ -10,42 +10,39 @@ import java.util.Locale;
  */
 public enum SemiMethod {
   /** Cross-entropy on the labelled drawings only (with weak augmentation). */
-  SUPERVISED("supervised", false),
+  SUPERVISED,
   /** Pi-model (Laine and Aila 2017): squared-error consistency between two augmented views. */
-  PIMODEL("pimodel", false),
+  PIMODEL,
   /** Mean Teacher (Tarvainen and Valpola 2017): consistency with an EMA teacher's prediction. */
-  MEANTEACHER("meanteacher", false),
+  MEANTEACHER,
   /** Virtual adversarial training (Miyato et al. 2018): KL under the adversarial perturbation. */
-  VAT("vat", false),
+  VAT,
   /** Pseudo-labelling (Lee 2013) with a confidence threshold. */
-  PSEUDOLABEL("pseudolabel", false),
+  PSEUDOLABEL,
   /** FixMatch (Sohn et al. 2020): confident weak-view pseudo-labels train the strong views. */
-  FIXMATCH("fixmatch", false),
+  FIXMATCH,
   /** SimCLR (Chen et al. 2020): NT-Xent over two views with a projection head. */
-  SIMCLR("simclr", true),
+  SIMCLR,
   /** BYOL (Grill et al. 2020): online network with predictor regresses an EMA target's projection. */
-  BYOL("byol", true);
+  BYOL;
 
-  private final String cliName;
-  private final boolean selfSupervised;
-
-  SemiMethod(String cliName, boolean selfSupervised) {
-    this.cliName = cliName;
-    this.selfSupervised = selfSupervised;
+  /** The {@link Algorithm} of this method (the same name; {@link Algorithm#fewLabels()} holds for it). */
+  public Algorithm algorithm() {
+    return Algorithm.valueOf(name());
   }
 
   /** The command-line name. @return e.g. {@code meanteacher} */
   public String cliName() {
-    return cliName;
+    return algorithm().cliName();
   }
 
   /** Whether the method pre-trains without labels (then probes and fine-tunes). @return true for SimCLR, BYOL */
   public boolean selfSupervised() {
-    return selfSupervised;
+    return algorithm().selfSupervised();
   }
 
   /**
-   * The method of a command-line name.
+   * The method of a command-line name ({@link Algorithm#parse}'s spelling rules).
    *
    * @param name e.g. {@code fixmatch} (case-insensitive)
    * @return the method
@@ -53,13 +50,17 @@ public enum SemiMethod {
    */
   public static SemiMethod parse(String name) {
     for (SemiMethod m : values()) {
-      if (m.cliName.equals(name == null ? null : name.toLowerCase(Locale.ROOT))) {
-        return m;
+      try {
+        if (Algorithm.parse(name) == m.algorithm()) {
+          return m;
+        }
+      } catch (IllegalArgumentException unknown) {
+        break;
       }
     }
     StringBuilder known = new StringBuilder();
     for (SemiMethod m : values()) {
-      known.append(known.length() == 0 ? "" : ", ").append(m.cliName);
+      known.append(known.length() == 0 ? "" : ", ").append(m.cliName());
     }
     throw new IllegalArgumentException("unknown semi-/self-supervised method '" + name + "'; known: " + known);
   }

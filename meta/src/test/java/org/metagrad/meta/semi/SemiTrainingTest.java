@@ -162,6 +162,12 @@ class SemiTrainingTest {
         .hasMessageContaining("'x' is not an integer");
     assertThatThrownBy(() -> c.with("vat-eps", "1")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--vat-eps 1.0 applies only to --algorithm vat, not fixmatch");
+    // the methods are exactly the few-labels algorithms of the command line
+    assertThat(java.util.Arrays.stream(SemiMethod.values()).map(SemiMethod::algorithm).toList())
+        .containsExactlyElementsOf(java.util.Arrays.stream(org.metagrad.meta.train.Algorithm.values())
+            .filter(org.metagrad.meta.train.Algorithm::fewLabels).toList());
+    assertThat(SemiMethod.parse("Mean-Teacher")).isEqualTo(SemiMethod.MEANTEACHER);
+    assertThatThrownBy(() -> SemiMethod.parse("maml")).hasMessageContaining("unknown semi-/self-supervised method");
     assertThatThrownBy(() -> SemiMethod.parse("mixmatch")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("fixmatch");
   }
