@@ -61,6 +61,25 @@ class TrainConfigTest {
   }
 
   @Test
+  void imamlSettingsRoundTripThroughConfigJsonAndAreCheckedAndOmittedForOtherAlgorithms() {
+    TrainConfig c = TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5).imamlLambda(0.5).cgSteps(7)
+        .cgDamping(0.25).build();
+    TrainConfig back = TrainConfig.fromJson(c.toJson());
+    assertThat(back.imamlLambda()).isEqualTo(0.5);
+    assertThat(back.cgSteps()).isEqualTo(7);
+    assertThat(back.cgDamping()).isEqualTo(0.25);
+    assertThat(back.fingerprint()).isEqualTo(c.fingerprint());
+    assertThat(TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5).imamlLambda(2).build().fingerprint())
+        .isNotEqualTo(c.fingerprint());
+    assertThat(TrainConfig.builder().algorithm(Algorithm.PROTONET).build().toJson()).doesNotContain("cg_steps");
+    assertThat(TrainConfig.fromJson(TrainConfig.builder().algorithm(Algorithm.RELATIONNET).build().toJson()).algorithm())
+        .isEqualTo(Algorithm.RELATIONNET);
+    assertThatThrownBy(() -> TrainConfig.builder().imamlLambda(0).build()).hasMessageContaining("--lambda");
+    assertThatThrownBy(() -> TrainConfig.builder().cgSteps(0).build()).hasMessageContaining("--cg-steps");
+    assertThatThrownBy(() -> TrainConfig.builder().cgDamping(-1).build()).hasMessageContaining("--cg-damping");
+  }
+
+  @Test
   void badValuesAreNamed() {
     assertThatThrownBy(() -> TrainConfig.builder().shots(0).build()).hasMessageContaining("shots must be >= 1");
     assertThatThrownBy(() -> TrainConfig.builder().split("imagenet").build()).hasMessageContaining("unknown split");
@@ -68,7 +87,7 @@ class TrainConfigTest {
     assertThatThrownBy(() -> TrainConfig.builder().side(8).build()).hasMessageContaining("side must be >= 16");
     assertThatThrownBy(() -> TrainConfig.builder().outerLr(0).build()).hasMessageContaining("learning rates");
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"algorithm\": \"protonet\"}")).hasMessageContaining("missing entry");
-    assertThatThrownBy(() -> Algorithm.parse("imaml")).hasMessageContaining("unknown algorithm 'imaml'")
+    assertThatThrownBy(() -> Algorithm.parse("no-such-algo")).hasMessageContaining("unknown algorithm 'no-such-algo'")
         .hasMessageContaining("protonet, maml").hasMessageContaining("reptile");
     assertThat(Algorithm.parse("Reptile")).isEqualTo(Algorithm.REPTILE);
     assertThat(Algorithm.parse("Proto-Net")).isEqualTo(Algorithm.PROTONET);
