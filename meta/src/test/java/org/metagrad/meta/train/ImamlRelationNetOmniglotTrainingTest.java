@@ -77,22 +77,21 @@ class ImamlRelationNetOmniglotTrainingTest {
 
   /**
    * iMAML must improve on its own starting point: 5 proximal inner steps from the untrained weights already
-   * classify 51.51% ± 2.14% of the same 100 test episodes, and 40 meta-batches of 4 tasks raise that to 55.69%
-   * ± 2.55% (measured; 50.5 s of training at load 40). The bar is a gain of 3 points on identical episodes.
-   * (The same 160 tasks take second-order MAML with one step at lr 0.4 from 52.55% to 67.12%; see
-   * meta/RESULTS.md for why iMAML learns more slowly here. Lambda 0.5: with the paper's 2.0 the run reached
-   * 37.27%.)
+   * classify 51.51% ± 2.14% of the same 100 test episodes. With CG damping 10 (the system
+   * {@code I + (H + 10 I)/lambda} stays positive definite although the support-loss Hessian is indefinite, see
+   * meta/RESULTS.md) 100 meta-batches of 4 tasks raise that to 67.97% ± 2.65% (7.6 s of training at load 3); undamped, 40 meta-batches reached only
+   * 55.69%. The bar: at least 10 points over the untrained start on identical episodes.
    */
   @Test
   void imamlImprovesOnItsUntrainedStartOn5Way1ShotAfterAShortRun() {
     Network net = Backbones.conv4Strided(1, 32, 28, 5, BnMode.BATCH_STATS);
-    Imaml im = new Imaml(net, 5, 0.4, 0.5, 5, 0.0);
+    Imaml im = new Imaml(net, 5, 0.4, 0.5, 5, 10.0);
     Params init = net.init(new Rng(1), DType.FLOAT32);
     TaskSource testTasks = TaskSource.of(new EpisodeSampler(test, TaskSpec.of(5, 1, 15), RotationMode.NONE, 2));
     EvalResult before = Evaluator.evaluate(im, init, testTasks, 100, 2, null);
-    EvalResult r = trainAndTest(im, init, 40, 4, 3e-3, "iMAML");
+    EvalResult r = trainAndTest(im, init, 100, 4, 3e-3, "iMAML");
     System.out.printf(Locale.ROOT, "iMAML untrained: %s%n", before);
     assertThat(r.episodes()).isEqualTo(100);
-    assertThat(r.mean() - before.mean()).as("gain over the untrained start, same episodes").isGreaterThanOrEqualTo(0.03);
+    assertThat(r.mean() - before.mean()).as("gain over the untrained start, same episodes").isGreaterThanOrEqualTo(0.10);
   }
 }
