@@ -79,8 +79,8 @@ class ImamlRelationNetOmniglotTrainingTest {
    * iMAML must improve on its own starting point: 5 proximal inner steps from the untrained weights already
    * classify 51.51% ± 2.14% of the same 100 test episodes. With CG damping 10 (the system
    * {@code I + (H + 10 I)/lambda} stays positive definite although the support-loss Hessian is indefinite, see
-   * meta/RESULTS.md) 100 meta-batches of 4 tasks raise that to 67.97% ± 2.65% (7.6 s of training at load 3); undamped, 40 meta-batches reached only
-   * 55.69%. The bar: at least 10 points over the untrained start on identical episodes.
+   * meta/RESULTS.md) 100 meta-batches of 4 tasks raise that to 67.97% ± 2.65% (7.6 s of training at load 3);
+   * undamped, 40 meta-batches reached only 55.69%. The bar: at least 10 points over the untrained start on identical episodes.
    */
   @Test
   void imamlImprovesOnItsUntrainedStartOn5Way1ShotAfterAShortRun() {
