@@ -44,14 +44,18 @@ def binary_dispatch(t, name_prefix):
     lines = []
     lines.append(f"  /** Elementwise {{@code op(a, b)}} over {{@code n}} elements; mode 0: both contiguous, 1: b is the scalar b[bo], 2: a is the scalar a[ao]. */")
     lines.append(f"  static void binary{t}(org.metagrad.spi.BinaryOp op, {p}[] a, int ao, {p}[] b, int bo, {p}[] o, int oo, int n, int mode) {{")
-    lines.append("    switch (op) {")
+    # A switch expression (no default): a BinaryOp constant missing from BIN_OPS fails compilation instead of
+    # silently leaving the output zero.
+    lines.append("    // A switch expression with no default: a BinaryOp without loops here does not compile.")
+    lines.append("    boolean done = switch (op) {")
     for op in BIN_OPS:
         lines.append(f"      case {op} -> {{")
         lines.append(f"        if (mode == 0) {{ {name_prefix}{op.lower()}{t}VV(a, ao, b, bo, o, oo, n); }}")
         lines.append(f"        else if (mode == 1) {{ {name_prefix}{op.lower()}{t}VS(a, ao, b[bo], o, oo, n); }}")
         lines.append(f"        else {{ {name_prefix}{op.lower()}{t}SV(a[ao], b, bo, o, oo, n); }}")
+        lines.append("        yield true;")
         lines.append("      }")
-    lines.append("    }")
+    lines.append("    };")
     lines.append("  }")
     return lines
 

@@ -100,7 +100,7 @@ public final class Autograd {
         }
         if (g.dtype() != out.dtype()) {
           throw new IllegalArgumentException("grad: output gradient " + i + " is " + g.dtype() + " but output is "
-              + out.dtype());
+              + out.dtype() + "; cast it with .to(DType." + out.dtype() + ")");
         }
       } else {
         if (out.numel() != 1) {

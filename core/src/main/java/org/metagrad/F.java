@@ -2,6 +2,7 @@ package org.metagrad;
 
 import java.util.Arrays;
 import java.util.List;
+import org.metagrad.internal.Composites;
 import org.metagrad.spi.ConvGeometry;
 
 /**
@@ -27,8 +28,8 @@ public final class F {
 
   /**
    * 2-d convolution (cross-correlation, as PyTorch): x {@code [N, C, H, W]}, w {@code [O, C, kh, kw]},
-   * b {@code [O]} or null, to {@code [N, O, oh, ow]}. Defined as {@code W . unfold(x) + b}
-   * ({@link #conv2dComposite}); runs as one fused op (the backend's {@code conv2d} kernel forward, its
+   * b {@code [O]} or null, to {@code [N, O, oh, ow]}. Defined as {@code W . unfold(x) + b} (the composite
+   * {@code org.metagrad.internal.Composites.conv2d}); runs as one fused op (the backend's {@code conv2d} kernel forward, its
    * input- and weight-gradient kernels backward) whose derivatives of every order are the composite's.
    */
   public static Tensor conv2d(Tensor x, Tensor w, Tensor b, ConvSpec spec) {
@@ -38,22 +39,9 @@ public final class F {
       x.checkSameDeviceAndType("conv2d", b);
     }
     if (x.numel() == 0 || w.numel() == 0) {
-      return conv2dComposite(x, w, b, spec);
+      return Composites.conv2d(x, w, b, spec);
     }
     return FusedOps.conv2d(x, w, b, g);
-  }
-
-  /**
-   * The composite definition of {@link #conv2d}, {@code W . unfold(x) + b} with recorded primitives
-   * (the fused op's derivatives of every order and its test oracle).
-   */
-  public static Tensor conv2dComposite(Tensor x, Tensor w, Tensor b, ConvSpec spec) {
-    ConvGeometry g = convGeometry(x, w, b, spec);
-    int n = x.size(0);
-    int o = w.size(0);
-    Tensor cols = x.unfold(g);
-    Tensor y = w.reshape(o, g.rows()).matmul(cols).reshape(n, o, g.oh(), g.ow());
-    return b == null ? y : y.add(b.reshape(1, o, 1, 1));
   }
 
   private static ConvGeometry convGeometry(Tensor x, Tensor w, Tensor b, ConvSpec spec) {
@@ -65,8 +53,7 @@ public final class F {
       throw new IllegalArgumentException("conv2d: bias " + Shapes.str(b.shape()) + " does not match "
           + w.size(0) + " output channels");
     }
-    ConvGeometry g = new ConvGeometry(x.size(0), x.size(1), x.size(2), x.size(3), w.size(2), w.size(3),
-        spec.strideH(), spec.strideW(), spec.padH(), spec.padW(), spec.dilationH(), spec.dilationW());
+    ConvGeometry g = Composites.convGeometry(x, w, spec);
     Shapes.numel("conv2d", (long) g.n(), w.size(0), g.oh(), g.ow());
     return g;
   }
@@ -79,51 +66,12 @@ public final class F {
   public static Tensor maxPool2d(Tensor x, int kernel, int stride, int padding) {
     checkPoolInput("maxPool2d", x, kernel, padding);
     if (stride == kernel && padding == 0) {
-      tiledWindows("maxPool2d", x, kernel); // checks the window fits
+      Composites.tiledWindows("maxPool2d", x, kernel); // checks the window fits
       if (x.numel() > 0) {
         return FusedOps.maxPool2d(x, kernel);
       }
     }
-    return maxPool2dComposite(x, kernel, stride, padding);
-  }
-
-  /**
-   * The composite definition of {@link Tensor#relu()}, {@code where(x <= 0, 0, x)} (the fused op's
-   * derivatives of every order and its test oracle). Written with {@code <=} so that NaN, for which every
-   * comparison is false, keeps its value and passes its gradient, as PyTorch's relu does; {@code where(x > 0,
-   * x, 0)} would turn a diverged activation into 0.
-   */
-  public static Tensor reluComposite(Tensor x) {
-    return Tensor.where(x.le(0), x.scalarLike(0), x);
-  }
-
-  /** The composite definition of {@link #maxPool2d} (the fused op's derivatives and test oracle). */
-  public static Tensor maxPool2dComposite(Tensor x, int kernel, int stride, int padding) {
-    checkPoolInput("maxPool2d", x, kernel, padding);
-    int n = x.size(0);
-    int c = x.size(1);
-    if (stride == kernel && padding == 0) {
-      return tiledWindows("maxPool2d", x, kernel).max(new int[] {3, 5}, false);
-    }
-    Tensor xp = x;
-    if (padding > 0) {
-      int[] before = {0, 0, padding, padding};
-      int[] after = {0, 0, padding, padding};
-      xp = x.pad(before, after);
-      double[] m = new double[xp.numel()];
-      int hp = xp.size(2);
-      int wp = xp.size(3);
-      for (int i = 0; i < m.length; i++) {
-        int col = i % wp;
-        int row = (i / wp) % hp;
-        if (row < padding || row >= hp - padding || col < padding || col >= wp - padding) {
-          m[i] = Double.NEGATIVE_INFINITY;
-        }
-      }
-      xp = xp.add(Tensor.of(m, x.dtype(), xp.shape()).to(x.device()));
-    }
-    ConvGeometry g = new ConvGeometry(n * c, 1, xp.size(2), xp.size(3), kernel, kernel, stride, stride, 0, 0, 1, 1);
-    return xp.reshape(n * c, 1, xp.size(2), xp.size(3)).unfold(g).max(1, false).reshape(n, c, g.oh(), g.ow());
+    return Composites.maxPool2d(x, kernel, stride, padding);
   }
 
   /** Average pooling with a square window; zero padding is counted in the mean (as PyTorch's default). */
@@ -132,24 +80,11 @@ public final class F {
     int n = x.size(0);
     int c = x.size(1);
     if (stride == kernel && padding == 0) {
-      return tiledWindows("avgPool2d", x, kernel).mean(new int[] {3, 5}, false);
+      return Composites.tiledWindows("avgPool2d", x, kernel).mean(new int[] {3, 5}, false);
     }
     ConvGeometry g = new ConvGeometry(n * c, 1, x.size(2), x.size(3), kernel, kernel, stride, stride, padding,
         padding, 1, 1);
     return x.reshape(n * c, 1, x.size(2), x.size(3)).unfold(g).mean(1, false).reshape(n, c, g.oh(), g.ow());
-  }
-
-  /**
-   * Non-overlapping k x k windows as dims 3 and 5 of a {@code [n, c, oh, k, ow, k]} view (floor mode drops
-   * the remainder rows and columns), so pooling is a plain reduction without im2col.
-   */
-  private static Tensor tiledWindows(String op, Tensor x, int kernel) {
-    int oh = x.size(2) / kernel;
-    int ow = x.size(3) / kernel;
-    if (oh < 1 || ow < 1) {
-      throw new IllegalArgumentException(op + ": window " + kernel + " larger than input " + Shapes.str(x.shape()));
-    }
-    return x.slice(2, 0, oh * kernel).slice(3, 0, ow * kernel).reshape(x.size(0), x.size(1), oh, kernel, ow, kernel);
   }
 
   private static void checkPoolInput(String op, Tensor x, int kernel, int padding) {
@@ -162,37 +97,19 @@ public final class F {
     }
   }
 
-  static int[] bnDims(String op, Tensor x) {
-    if (x.rank() < 2) {
-      throw new IllegalArgumentException(op + ": expected [N, C, ...], got " + Shapes.str(x.shape()));
-    }
-    int[] dims = new int[x.rank() - 1];
-    dims[0] = 0;
-    for (int i = 2; i < x.rank(); i++) {
-      dims[i - 1] = i;
-    }
-    return dims;
-  }
-
-  static int[] channelShape(Tensor x) {
-    int[] s = new int[x.rank()];
-    Arrays.fill(s, 1);
-    s[1] = x.size(1);
-    return s;
-  }
-
   /**
-   * Batch normalization with batch statistics (training mode): per channel (dim 1),
-   * {@code (x - mean) / sqrt(var + eps) * gamma + beta} with the biased batch variance. gamma/beta may be
-   * null. Works for {@code [N, C]}, {@code [N, C, L]} and {@code [N, C, H, W]}. Runs as one fused op (two
-   * passes over x forward, two backward) whose derivatives of every order are those of the composite
-   * definition (mean, centred square, mean, add, sqrt, div, affine).
+   * Batch normalization with this batch's statistics (training mode, as PyTorch's {@code batch_norm(...,
+   * training=True)}): per channel (dim 1), {@code (x - mean) / sqrt(var + eps) * gamma + beta} with the mean and
+   * biased variance of x over every dim but 1. gamma/beta may be null. Works for {@code [N, C]}, {@code [N, C, L]}
+   * and {@code [N, C, H, W]}. Runs as one fused op (two passes over x forward, two backward) whose derivatives of
+   * every order are those of the composite definition (mean, centred square, mean, add, sqrt, div, affine). For
+   * given (running) statistics, see {@link #batchNormWithStats}.
    */
   public static Tensor batchNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
-    bnDims("batchNorm", x);
+    Composites.reducedDims(x);
     checkAffine(x, gamma, beta);
     if (x.numel() == 0) {
-      return batchNormComposite(x, gamma, beta, eps);
+      return Composites.batchNorm(x, gamma, beta, eps);
     }
     return FusedOps.batchNorm(x, gamma, beta, eps);
   }
@@ -200,13 +117,13 @@ public final class F {
   /**
    * {@code relu(batchNorm(x, gamma, beta, eps))} with batch statistics, as one fused op (the ReLU applied
    * in the normalising pass forward, its mask in the batch-norm backward): the same values and
-   * derivatives of every order as the two ops one after the other ({@link #batchNormReluComposite}).
+   * derivatives of every order as the two ops one after the other.
    */
   public static Tensor batchNormRelu(Tensor x, Tensor gamma, Tensor beta, double eps) {
-    bnDims("batchNorm", x);
+    Composites.reducedDims(x);
     checkAffine(x, gamma, beta);
     if (x.numel() == 0) {
-      return batchNormReluComposite(x, gamma, beta, eps);
+      return Composites.batchNormRelu(x, gamma, beta, eps);
     }
     return FusedOps.batchNormRelu(x, gamma, beta, eps);
   }
@@ -214,56 +131,40 @@ public final class F {
   /**
    * {@code maxPool2d(relu(batchNorm(x, gamma, beta, eps)), k, k, 0)} with batch statistics (conv4's block
    * after the convolution) as one fused op: the full-size activation is never stored, the backward
-   * recomputes it. The same values and derivatives of every order as the three ops one after the other
-   * ({@link #batchNormReluMaxPoolComposite}). x {@code [N, C, H, W]} with {@code H, W >= k}.
+   * recomputes it. The same values and derivatives of every order as the three ops one after the other.
+   * x {@code [N, C, H, W]} with {@code H, W >= k}.
    */
   public static Tensor batchNormReluMaxPool(Tensor x, Tensor gamma, Tensor beta, double eps, int k) {
     checkPoolInput("maxPool2d", x, k, 0);
-    tiledWindows("maxPool2d", x, k);
+    Composites.tiledWindows("maxPool2d", x, k);
     checkAffine(x, gamma, beta);
     if (x.numel() == 0) {
-      return batchNormReluMaxPoolComposite(x, gamma, beta, eps, k);
+      return Composites.batchNormReluMaxPool(x, gamma, beta, eps, k);
     }
     return FusedOps.batchNormReluPool(x, gamma, beta, eps, k);
   }
 
-  /** The composite definition of {@link #batchNormReluMaxPool}. */
-  public static Tensor batchNormReluMaxPoolComposite(Tensor x, Tensor gamma, Tensor beta, double eps, int k) {
-    return maxPool2dComposite(batchNormReluComposite(x, gamma, beta, eps), k, k, 0);
-  }
-
-  /** The composite definition of {@link #batchNormRelu}: {@link #reluComposite} of {@link #batchNormComposite}. */
-  public static Tensor batchNormReluComposite(Tensor x, Tensor gamma, Tensor beta, double eps) {
-    return reluComposite(batchNormComposite(x, gamma, beta, eps));
-  }
-
   /**
-   * The composite definition of batch normalization with batch statistics (the fused op's derivatives of
-   * every order and its test oracle).
+   * Batch normalization with given statistics (evaluation mode, as PyTorch's {@code batch_norm(x, running_mean,
+   * running_var, ..., training=False)}): {@code (x - mean) / sqrt(var + eps) * gamma + beta} per channel (dim 1),
+   * with mean and var {@code [C]} given (e.g. running statistics), not computed from x. gamma/beta may be null.
+   * Gradients flow to x, mean, var, gamma and beta. For this batch's own statistics, see {@link #batchNorm}.
+   *
+   * @throws IllegalArgumentException when mean, var, gamma or beta does not have one element per channel of x
    */
-  public static Tensor batchNormComposite(Tensor x, Tensor gamma, Tensor beta, double eps) {
-    int[] dims = bnDims("batchNorm", x);
-    Tensor mean = x.mean(dims, true);
-    Tensor xc = x.sub(mean);
-    Tensor var = xc.mul(xc).mean(dims, true);
-    return affine(xc.div(var.add(eps).sqrt()), gamma, beta, x);
-  }
-
-  /**
-   * Batch normalization with given statistics (evaluation mode): mean and var are {@code [C]}.
-   */
-  public static Tensor batchNorm(Tensor x, Tensor mean, Tensor var, Tensor gamma, Tensor beta, double eps) {
-    bnDims("batchNorm", x);
-    int[] cs = channelShape(x);
+  public static Tensor batchNormWithStats(Tensor x, Tensor mean, Tensor var, Tensor gamma, Tensor beta,
+      double eps) {
+    Composites.reducedDims(x);
+    int[] cs = Composites.channelShape(x);
     if (mean.numel() != x.size(1) || var.numel() != x.size(1)) {
-      throw new IllegalArgumentException("batchNorm: statistics " + Shapes.str(mean.shape()) + "/"
+      throw new IllegalArgumentException("batchNormWithStats: statistics " + Shapes.str(mean.shape()) + "/"
           + Shapes.str(var.shape()) + " do not match " + x.size(1) + " channels of " + Shapes.str(x.shape()));
     }
     Tensor y = x.sub(mean.reshape(cs)).div(var.reshape(cs).add(eps).sqrt());
-    return affine(y, gamma, beta, x);
+    return Composites.affine(y, gamma, beta, x);
   }
 
-  /** The checks {@link #affine} makes (and the ones its mul/add would), before a fused kernel runs. */
+  /** The checks the composite's affine step makes (and the ones its mul/add would), before a fused kernel runs. */
   private static void checkAffine(Tensor x, Tensor gamma, Tensor beta) {
     for (Tensor p : new Tensor[] {gamma, beta}) {
       if (p == null) {
@@ -276,32 +177,13 @@ public final class F {
       }
       if (p.dtype() != x.dtype()) {
         throw new IllegalArgumentException("batchNorm: mixed dtypes " + x.dtype() + " and " + p.dtype() + " (input "
-            + Shapes.str(x.shape()) + ", " + what + Shapes.str(p.shape()) + "); cast one with to(DType)");
+            + Shapes.str(x.shape()) + ", " + what + Shapes.str(p.shape()) + "); " + Tensor.castHint(x.dtype(), p.dtype()));
       }
       if (!p.device().equals(x.device())) {
         throw new IllegalArgumentException("batchNorm: tensors on different devices: " + x.device() + " and "
             + p.device());
       }
     }
-  }
-
-  private static Tensor affine(Tensor y, Tensor gamma, Tensor beta, Tensor x) {
-    int[] cs = channelShape(x);
-    if (gamma != null) {
-      if (gamma.numel() != x.size(1)) {
-        throw new IllegalArgumentException("batchNorm: gamma " + Shapes.str(gamma.shape()) + " does not match "
-            + x.size(1) + " channels");
-      }
-      y = y.mul(gamma.reshape(cs));
-    }
-    if (beta != null) {
-      if (beta.numel() != x.size(1)) {
-        throw new IllegalArgumentException("batchNorm: beta " + Shapes.str(beta.shape()) + " does not match "
-            + x.size(1) + " channels");
-      }
-      y = y.add(beta.reshape(cs));
-    }
-    return y;
   }
 
   /** {@code x - logsumexp(x, dim)}, stabilised by the (detached, provably cancelling) max. */

@@ -2,6 +2,7 @@ package org.metagrad;
 
 import java.util.Arrays;
 import java.util.List;
+import org.metagrad.internal.Composites;
 import org.metagrad.spi.Buffer;
 import org.metagrad.spi.ConvGeometry;
 import org.metagrad.spi.View;
@@ -9,7 +10,7 @@ import org.metagrad.spi.View;
 /**
  * The fused functions behind {@link F#conv2d}, {@link F#batchNorm(Tensor, Tensor, Tensor, double)} (batch
  * statistics), non-overlapping {@link F#maxPool2d} and {@link Tensor#relu()}: one {@link Op#FUSED} node each, whose
- * composite is the definition in {@link F} (see {@link Fused}).
+ * composite is the definition in {@link Composites} (see {@link Fused}).
  */
 final class FusedOps {
   private FusedOps() {}
@@ -50,14 +51,14 @@ final class FusedOps {
         inputs(x, gamma, beta));
   }
 
-  /** Inputs {@code [x, gamma?, beta?]}; the composite is {@link F#batchNormReluMaxPoolComposite}. */
+  /** Inputs {@code [x, gamma?, beta?]}; the composite is {@link Composites#batchNormReluMaxPool}. */
   record BatchNormPoolFn(double eps, int k, boolean hasGamma, boolean hasBeta, Tensor mean, Tensor invStd)
       implements Fused {
     @Override
     public Tensor composite(Tensor[] in) {
       Tensor gamma = hasGamma ? in[1] : null;
       Tensor beta = hasBeta ? in[hasGamma ? 2 : 1] : null;
-      return F.batchNormReluMaxPoolComposite(in[0], gamma, beta, eps, k);
+      return Composites.batchNormReluMaxPool(in[0], gamma, beta, eps, k);
     }
 
     @Override
@@ -124,8 +125,8 @@ final class FusedOps {
   private static List<Tensor> batchNormGradRecorded(Node n, Tensor gz, double eps, boolean hasGamma,
       boolean hasBeta) {
     Tensor x = n.in(0);
-    int[] dims = F.bnDims("batchNorm", x);
-    int[] cs = F.channelShape(x);
+    int[] dims = Composites.reducedDims(x);
+    int[] cs = Composites.channelShape(x);
     double m = (double) x.numel() / x.size(1);
     int bi = hasGamma ? 2 : 1;
     boolean needX = n.need(0);
@@ -194,11 +195,11 @@ final class FusedOps {
     return b == null ? Tensor.fusedResult(y, shape, fn, x, w) : Tensor.fusedResult(y, shape, fn, x, w, b);
   }
 
-  /** Inputs {@code [x, w, b?]}; the composite is {@link F#conv2dComposite}. */
+  /** Inputs {@code [x, w, b?]}; the composite is {@link Composites#conv2d}. */
   record Conv2dFn(ConvGeometry g, boolean hasBias) implements Fused {
     @Override
     public Tensor composite(Tensor[] in) {
-      return F.conv2dComposite(in[0], in[1], hasBias ? in[2] : null, spec());
+      return Composites.conv2d(in[0], in[1], hasBias ? in[2] : null, spec());
     }
 
     private ConvSpec spec() {
@@ -309,13 +310,13 @@ final class FusedOps {
     }
   }
 
-  /** The input gradient of {@link F#conv2dComposite} as its recorded VJP computes it: {@code fold(W^T . gy)}. */
+  /** The input gradient of {@link Composites#conv2d} as its recorded VJP computes it: {@code fold(W^T . gy)}. */
   static Tensor convInputGradComposite(Tensor gy, Tensor w, ConvGeometry g) {
     int o = w.size(0);
     return w.reshape(o, g.rows()).mT().matmul(gy.reshape(g.n(), o, g.cols())).fold(g);
   }
 
-  /** The weight gradient of {@link F#conv2dComposite} as its recorded VJP computes it: {@code sum_p gy[p] . unfold(x)[p]^T}. */
+  /** The weight gradient of {@link Composites#conv2d} as its recorded VJP computes it: {@code sum_p gy[p] . unfold(x)[p]^T}. */
   static Tensor convWeightGradComposite(Tensor gy, Tensor x, ConvGeometry g) {
     int o = gy.size(1);
     return gy.reshape(g.n(), o, g.cols()).matmul(x.unfold(g).mT()).sum(0, false).reshape(o, g.c(), g.kh(), g.kw());
@@ -326,13 +327,13 @@ final class FusedOps {
     return Tensor.fusedResult(x.backend().relu(x.view()), x.shape(), ReluFn.INSTANCE, x);
   }
 
-  /** Input {@code [x]}; the composite is {@link F#reluComposite}. */
+  /** Input {@code [x]}; the composite is {@link Composites#relu}. */
   enum ReluFn implements Fused {
     INSTANCE;
 
     @Override
     public Tensor composite(Tensor[] in) {
-      return F.reluComposite(in[0]);
+      return Composites.relu(in[0]);
     }
 
     @Override
@@ -344,7 +345,7 @@ final class FusedOps {
 
   /**
    * Inputs {@code [x, gamma?, beta?]}; saves the batch mean and 1 / sqrt(var + eps) of the forward; with
-   * {@code relu} the node is {@code relu(batchNorm(...))} (composite {@link F#batchNormReluComposite}).
+   * {@code relu} the node is {@code relu(batchNorm(...))} (composite {@link Composites#batchNormRelu}).
    */
   record BatchNormFn(double eps, boolean hasGamma, boolean hasBeta, Tensor mean, Tensor invStd, boolean relu)
       implements Fused {
@@ -352,7 +353,7 @@ final class FusedOps {
     public Tensor composite(Tensor[] in) {
       Tensor gamma = hasGamma ? in[1] : null;
       Tensor beta = hasBeta ? in[hasGamma ? 2 : 1] : null;
-      return relu ? F.batchNormReluComposite(in[0], gamma, beta, eps) : F.batchNormComposite(in[0], gamma, beta, eps);
+      return relu ? Composites.batchNormRelu(in[0], gamma, beta, eps) : Composites.batchNorm(in[0], gamma, beta, eps);
     }
 
     @Override
@@ -380,7 +381,7 @@ final class FusedOps {
   record MaxPoolFn(int k) implements Fused {
     @Override
     public Tensor composite(Tensor[] in) {
-      return F.maxPool2dComposite(in[0], k, k, 0);
+      return Composites.maxPool2d(in[0], k, k, 0);
     }
 
     @Override

@@ -23,6 +23,25 @@ import org.metagrad.spi.View;
  * Tensor loss = w.mul(w).sum();                       // 14
  * Tensor g = Autograd.grad(loss, List.of(w)).get(0);  // [2, 4, 6]
  * }</pre>
+ *
+ * <h2>Which dtype a factory makes</h2>
+ * One rule: <b>a Java array keeps its precision; everything else gets the default dtype.</b>
+ * <ul>
+ *   <li>{@link #of(double[], int...)} is FLOAT64 and {@link #of(float[], int...)} FLOAT32: the data's own
+ *       precision, nothing rounded behind the caller's back.
+ *   <li>Every factory without data and without a dtype ({@link #zeros(int...)}, {@link #ones(int...)},
+ *       {@link #arange(int)}, {@link #scalar(double)}, and {@code Module.init(rng)} in {@code nn}) makes the
+ *       <em>default dtype</em>, {@link Metagrad#defaultDType()}: FLOAT32 unless configured with
+ *       {@code Metagrad.configure().defaultDType(DType.FLOAT64).apply()} or {@code -Dmetagrad.dtype=float64}.
+ *   <li>A factory given a {@link DType} makes that dtype ({@code zeros(DType.FLOAT64, 2, 3)},
+ *       {@code of(data, DType.FLOAT32, n)}, {@code scalar(v, dtype)}, {@code rand}, {@code randn}, ...).
+ *   <li>Ops never convert: both operands of a binary op must have one dtype, and mixing them is an
+ *       {@link IllegalArgumentException} that names both and the fix ({@code x.to(DType.FLOAT32)}). Scalar
+ *       arguments ({@code x.add(1.0)}) take the tensor's dtype.
+ * </ul>
+ * So {@code Tensor.of(new double[] {1, 2}, 2).add(Tensor.ones(2))} mixes FLOAT64 and FLOAT32: write
+ * {@code Tensor.of(new float[] {1, 2}, 2)}, or {@code Tensor.of(data, DType.FLOAT32, 2)}, or configure FLOAT64 as the
+ * default.
  */
 public final class Tensor {
   private final Buffer buffer;
@@ -73,13 +92,13 @@ public final class Tensor {
     return new Tensor(buffer, 0, shape.clone(), View.contiguousStrides(shape), false, null);
   }
 
-  /** A FLOAT64 tensor holding a copy of {@code data} with the given shape, on the default device. */
+  /** A FLOAT64 tensor (the array's precision) holding a copy of {@code data} with the given shape, on the default device. */
   public static Tensor of(double[] data, int... shape) {
     checkData("of", data.length, shape);
     return onDefault(HeapBuffer.wrap(data.clone()), shape);
   }
 
-  /** A FLOAT32 tensor holding a copy of {@code data} with the given shape, on the default device. */
+  /** A FLOAT32 tensor (the array's precision) holding a copy of {@code data} with the given shape, on the default device. */
   public static Tensor of(float[] data, int... shape) {
     checkData("of", data.length, shape);
     return onDefault(HeapBuffer.wrap(data.clone()), shape);
@@ -96,9 +115,9 @@ public final class Tensor {
     return full(value, dtype);
   }
 
-  /** A FLOAT64 0-dimensional tensor. */
+  /** A 0-dimensional tensor of the default dtype ({@link Metagrad#defaultDType()}, FLOAT32 unless configured). */
   public static Tensor scalar(double value) {
-    return full(value, DType.FLOAT64);
+    return full(value, Metagrad.defaultDType());
   }
 
   /** A tensor filled with {@code value}. */
@@ -117,9 +136,9 @@ public final class Tensor {
     return fill("zeros", 0, dtype, shape);
   }
 
-  /** FLOAT32 zeros. */
+  /** Zeros of the default dtype ({@link Metagrad#defaultDType()}, FLOAT32 unless configured). */
   public static Tensor zeros(int... shape) {
-    return fill("zeros", 0, DType.FLOAT32, shape);
+    return fill("zeros", 0, Metagrad.defaultDType(), shape);
   }
 
   /** Ones of the given dtype. */
@@ -127,9 +146,9 @@ public final class Tensor {
     return fill("ones", 1, dtype, shape);
   }
 
-  /** FLOAT32 ones. */
+  /** Ones of the default dtype ({@link Metagrad#defaultDType()}, FLOAT32 unless configured). */
   public static Tensor ones(int... shape) {
-    return fill("ones", 1, DType.FLOAT32, shape);
+    return fill("ones", 1, Metagrad.defaultDType(), shape);
   }
 
   /** {@code [start, start+step, ...)} below {@code end}, as a 1-d tensor. */
@@ -147,9 +166,9 @@ public final class Tensor {
     return of(v, dtype, n);
   }
 
-  /** {@code [0, 1, ..., n-1]} as FLOAT32. */
+  /** {@code [0, 1, ..., n-1]} of the default dtype ({@link Metagrad#defaultDType()}, FLOAT32 unless configured). */
   public static Tensor arange(int n) {
-    return arange(0, n, 1, DType.FLOAT32);
+    return arange(0, n, 1, Metagrad.defaultDType());
   }
 
   /** The n x n identity matrix. */
@@ -434,8 +453,17 @@ public final class Tensor {
     }
     if (dtype() != o.dtype()) {
       throw new IllegalArgumentException(op + ": mixed dtypes " + dtype() + " and " + o.dtype() + " (shapes "
-          + Shapes.str(shape) + " and " + Shapes.str(o.shape) + "); cast one with to(DType)");
+          + Shapes.str(shape) + " and " + Shapes.str(o.shape) + "); " + castHint(dtype(), o.dtype()));
     }
+  }
+
+  /**
+   * The fix a mixed-dtype error names: {@code cast one with .to(DType.FLOAT32) (or the other with
+   * .to(DType.FLOAT64))}, with a pointer to the rule that made them differ.
+   */
+  static String castHint(DType a, DType b) {
+    return "cast the " + b + " one with .to(DType." + a + ") (or the other with .to(DType." + b + ")); Tensor.of(double[])"
+        + " is FLOAT64, factories without data use the default dtype, " + Metagrad.settings().defaultDType();
   }
 
   /** A 0-d constant of this tensor's dtype and device. */
@@ -524,13 +552,13 @@ public final class Tensor {
   }
 
   /**
-   * {@code max(x, 0)}, defined as {@code where(x <= 0, 0, x)} ({@link F#reluComposite}): relu(-2) and relu(-0)
+   * {@code max(x, 0)}, defined as {@code where(x <= 0, 0, x)} (its composite definition): relu(-2) and relu(-0)
    * are +0, relu(NaN) is NaN and the gradient passes where x &gt; 0 or x is NaN (zero where x &lt;= 0), as
    * PyTorch's. Runs as one fused pass forward and one backward, with the composite's derivatives of every
    * order.
    */
   public Tensor relu() {
-    return numel() == 0 ? F.reluComposite(this) : FusedOps.relu(this);
+    return numel() == 0 ? org.metagrad.internal.Composites.relu(this) : FusedOps.relu(this);
   }
 
   /** Logistic sigmoid, composed stably from {@code exp(-|x|)} (no overflow in either tail). */

@@ -11,7 +11,7 @@ class AutogradTest {
 
   @Test
   void firstSecondAndThirdDerivativesOfCube() {
-    Tensor x = Tensor.scalar(3).requiresGrad(true);
+    Tensor x = Tensor.scalar(3, DType.FLOAT64).requiresGrad(true);
     Tensor y = x.pow(3);
     Tensor dy = Autograd.grad(y, List.of(x), GradOptions.createGraph(true)).get(0);
     assertThat(dy.item()).isEqualTo(27.0);
@@ -23,7 +23,7 @@ class AutogradTest {
 
   @Test
   void withoutCreateGraphTheGradientIsNotRecorded() {
-    Tensor x = Tensor.scalar(2).requiresGrad(true);
+    Tensor x = Tensor.scalar(2, DType.FLOAT64).requiresGrad(true);
     Tensor dy = Autograd.grad(x.mul(x), List.of(x)).get(0);
     assertThat(dy.item()).isEqualTo(4.0);
     assertThat(dy.requiresGrad()).isFalse();
@@ -83,7 +83,7 @@ class AutogradTest {
 
   @Test
   void noGradScopeStopsRecordingAndNests() {
-    Tensor x = Tensor.scalar(2).requiresGrad(true);
+    Tensor x = Tensor.scalar(2, DType.FLOAT64).requiresGrad(true);
     try (var s = Autograd.noGrad()) {
       try (var s2 = Autograd.noGrad()) {
         assertThat(x.mul(x).requiresGrad()).isFalse();
@@ -96,14 +96,14 @@ class AutogradTest {
 
   @Test
   void detachCutsTheGraph() {
-    Tensor x = Tensor.scalar(2).requiresGrad(true);
+    Tensor x = Tensor.scalar(2, DType.FLOAT64).requiresGrad(true);
     Tensor y = x.mul(x.detach());
     assertThat(Autograd.grad(y, List.of(x)).get(0).item()).isEqualTo(2.0);
   }
 
   @Test
   void gradWithRespectToIntermediateTensor() {
-    Tensor x = Tensor.scalar(2).requiresGrad(true);
+    Tensor x = Tensor.scalar(2, DType.FLOAT64).requiresGrad(true);
     Tensor h = x.mul(3.0);
     Tensor y = h.mul(h);
     List<Tensor> g = Autograd.grad(y, List.of(h, x));
@@ -113,8 +113,8 @@ class AutogradTest {
 
   @Test
   void mixedSecondDerivative() {
-    Tensor a = Tensor.scalar(1.5).requiresGrad(true);
-    Tensor b = Tensor.scalar(-0.5).requiresGrad(true);
+    Tensor a = Tensor.scalar(1.5, DType.FLOAT64).requiresGrad(true);
+    Tensor b = Tensor.scalar(-0.5, DType.FLOAT64).requiresGrad(true);
     Tensor f = a.mul(a).mul(b).add(b.exp().mul(a));
     Tensor da = Autograd.grad(f, List.of(a), GradOptions.createGraph(true)).get(0); // 2ab + e^b
     Tensor dadb = Autograd.grad(da, List.of(b)).get(0);                                // 2a + e^b

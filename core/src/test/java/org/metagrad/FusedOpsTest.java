@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.metagrad.internal.Composites;
 
 /**
  * The fused batch norm and max pooling against their composite definitions (the oracle): forward
@@ -119,7 +120,7 @@ class FusedOpsTest {
       return F.batchNorm(a[0], a[1], a[2], F.BN_EPS);
     }, xs -> {
       Tensor[] a = split.apply(xs);
-      return F.batchNormComposite(a[0], a[1], a[2], F.BN_EPS);
+      return Composites.batchNorm(a[0], a[1], a[2], F.BN_EPS);
     }, in, tol);
   }
 
@@ -142,7 +143,7 @@ class FusedOpsTest {
       return F.batchNormRelu(a[0], a[1], a[2], F.BN_EPS);
     }, xs -> {
       Tensor[] a = split.apply(xs);
-      return F.batchNormReluComposite(a[0], a[1], a[2], F.BN_EPS);
+      return Composites.batchNormRelu(a[0], a[1], a[2], F.BN_EPS);
     }, in, dt == DType.FLOAT64 ? 1e-10 : 2e-4);
   }
 
@@ -169,7 +170,7 @@ class FusedOpsTest {
       in.add(rnd(93, dt, c));
     }
     agree(xs -> F.batchNormReluMaxPool(xs.get(0), affine ? xs.get(1) : null, affine ? xs.get(2) : null, F.BN_EPS, k),
-        xs -> F.batchNormReluMaxPoolComposite(xs.get(0), affine ? xs.get(1) : null, affine ? xs.get(2) : null,
+        xs -> Composites.batchNormReluMaxPool(xs.get(0), affine ? xs.get(1) : null, affine ? xs.get(2) : null,
             F.BN_EPS, k), in, dt == DType.FLOAT64 ? 1e-10 : 2e-4);
   }
 
@@ -325,7 +326,7 @@ class FusedOpsTest {
   void maxPoolMatchesComposite(DType dt, int[] shape, int k, boolean withTies) {
     Tensor x = withTies ? ties(5, dt, shape) : rnd(5, dt, shape);
     double tol = dt == DType.FLOAT64 ? 1e-12 : 1e-6;
-    agree(xs -> F.maxPool2d(xs.get(0), k, k, 0), xs -> F.maxPool2dComposite(xs.get(0), k, k, 0), List.of(x), tol);
+    agree(xs -> F.maxPool2d(xs.get(0), k, k, 0), xs -> Composites.maxPool2d(xs.get(0), k, k, 0), List.of(x), tol);
   }
 
   static Stream<Arguments> reluCases() {
@@ -343,8 +344,8 @@ class FusedOpsTest {
   void reluMatchesComposite(DType dt, int[] shape) {
     // Integer-valued inputs, exact zeros included: relu'(0) is 0 in both.
     Tensor x = ties(31, dt, shape).sub(1);
-    agree(xs -> xs.get(0).relu(), xs -> F.reluComposite(xs.get(0)), List.of(x), dt == DType.FLOAT64 ? 0 : 1e-7);
-    agree(xs -> xs.get(0).relu(), xs -> F.reluComposite(xs.get(0)), List.of(rnd(32, dt, shape)), 0);
+    agree(xs -> xs.get(0).relu(), xs -> Composites.relu(xs.get(0)), List.of(x), dt == DType.FLOAT64 ? 0 : 1e-7);
+    agree(xs -> xs.get(0).relu(), xs -> Composites.relu(xs.get(0)), List.of(rnd(32, dt, shape)), 0);
   }
 
   static Stream<Arguments> convCases() {
@@ -378,7 +379,7 @@ class FusedOpsTest {
     }
     double tol = dt == DType.FLOAT64 ? 1e-12 : 1e-5;
     agree(xs -> F.conv2d(xs.get(0), xs.get(1), withBias ? xs.get(2) : null, spec),
-        xs -> F.conv2dComposite(xs.get(0), xs.get(1), withBias ? xs.get(2) : null, spec), in, tol);
+        xs -> Composites.conv2d(xs.get(0), xs.get(1), withBias ? xs.get(2) : null, spec), in, tol);
   }
 
   @Test
@@ -389,7 +390,7 @@ class FusedOpsTest {
       Tensor w = rnd(62, dt, 3, 3, 2, 4).permute(3, 2, 0, 1);
       Tensor b = rnd(63, dt, 4);
       agree(xs -> F.conv2d(xs.get(0), xs.get(1), xs.get(2), ConvSpec.defaults().padding(1)),
-          xs -> F.conv2dComposite(xs.get(0), xs.get(1), xs.get(2), ConvSpec.defaults().padding(1)), List.of(x, w, b),
+          xs -> Composites.conv2d(xs.get(0), xs.get(1), xs.get(2), ConvSpec.defaults().padding(1)), List.of(x, w, b),
           dt == DType.FLOAT64 ? 1e-12 : 1e-5);
     }
   }
@@ -410,7 +411,7 @@ class FusedOpsTest {
     for (DType dt : DType.values()) {
       Tensor x = Tensor.of(v, dt, v.length).requiresGrad(true);
       Tensor y = x.relu();
-      Tensor c = F.reluComposite(x);
+      Tensor c = Composites.relu(x);
       assertThat(y.node.op).isEqualTo(Op.FUSED);
       double[] a = y.toDoubleArray();
       double[] b = c.toDoubleArray();
@@ -446,7 +447,7 @@ class FusedOpsTest {
       Tensor x = ties(7, dt, 3, 4, 9, 11).requiresGrad(true);
       Tensor w = rnd(8, dt, 3, 4, 3, 3);
       Tensor a = Autograd.grad(F.maxPool2d(x, 3, 3, 0).mul(w).sum(), List.of(x)).get(0);
-      Tensor b = Autograd.grad(F.maxPool2dComposite(x, 3, 3, 0).mul(w).sum(), List.of(x)).get(0);
+      Tensor b = Autograd.grad(Composites.maxPool2d(x, 3, 3, 0).mul(w).sum(), List.of(x)).get(0);
       assertThat(a.toDoubleArray()).containsExactly(b.toDoubleArray());
     }
   }
@@ -493,7 +494,7 @@ class FusedOpsTest {
       return List.of(g, Autograd.grad(g.pow(2).sum(), List.of(gamma)).get(0));
     };
     List<Tensor> f = run.apply(a -> F.batchNorm(a[0], a[1], null, F.BN_EPS));
-    List<Tensor> c = run.apply(a -> F.batchNormComposite(a[0], a[1], null, F.BN_EPS));
+    List<Tensor> c = run.apply(a -> Composites.batchNorm(a[0], a[1], null, F.BN_EPS));
     close(f.get(0), c.get(0), 1e-10, "first");
     close(f.get(1), c.get(1), 1e-9, "second");
   }
@@ -508,17 +509,17 @@ class FusedOpsTest {
       return Autograd.grad(g2.tanh().sum(), List.of(x)).get(0);
     };
     Tensor f = run.apply(t -> F.maxPool2d(F.batchNorm(t, null, null, F.BN_EPS), 2, 2, 0));
-    Tensor c = run.apply(t -> F.maxPool2dComposite(F.batchNormComposite(t, null, null, F.BN_EPS), 2, 2, 0));
+    Tensor c = run.apply(t -> Composites.maxPool2d(Composites.batchNorm(t, null, null, F.BN_EPS), 2, 2, 0));
     close(f, c, 1e-8, "third order");
     // The block conv4 uses, whose recorded backward is batch norm's closed form behind the unpooling mask.
     Tensor gamma = Tensor.uniform(new Rng(32), 0.5, 1.5, DType.FLOAT64, 2);
     Tensor fb = run.apply(t -> F.batchNormReluMaxPool(t, gamma, null, F.BN_EPS, 2));
-    Tensor cb = run.apply(t -> F.batchNormReluMaxPoolComposite(t, gamma, null, F.BN_EPS, 2));
+    Tensor cb = run.apply(t -> Composites.batchNormReluMaxPool(t, gamma, null, F.BN_EPS, 2));
     close(fb, cb, 1e-8, "third order, batch norm + relu + pool");
     // conv2d, whose recorded backward records the transposed convolutions as fused ops of their own.
     Tensor w = rnd(33, DType.FLOAT64, 3, 2, 3, 3).requiresGrad(true);
     Tensor fc = run.apply(t -> F.conv2d(t, w, null, ConvSpec.defaults().padding(1).stride(2)).tanh());
-    Tensor cc = run.apply(t -> F.conv2dComposite(t, w, null, ConvSpec.defaults().padding(1).stride(2)).tanh());
+    Tensor cc = run.apply(t -> Composites.conv2d(t, w, null, ConvSpec.defaults().padding(1).stride(2)).tanh());
     close(fc, cc, 1e-8, "third order, conv2d");
   }
 
@@ -554,11 +555,11 @@ class FusedOpsTest {
   }
 
   private static Tensor convNet(List<Tensor> p, Tensor x, boolean composite) {
-    Tensor h = composite ? F.conv2dComposite(x, p.get(0), p.get(1), ConvSpec.defaults().padding(1))
+    Tensor h = composite ? Composites.conv2d(x, p.get(0), p.get(1), ConvSpec.defaults().padding(1))
         : F.conv2d(x, p.get(0), p.get(1), ConvSpec.defaults().padding(1));
-    h = (composite ? F.batchNormComposite(h, p.get(2), p.get(3), F.BN_EPS) : F.batchNorm(h, p.get(2), p.get(3),
+    h = (composite ? Composites.batchNorm(h, p.get(2), p.get(3), F.BN_EPS) : F.batchNorm(h, p.get(2), p.get(3),
         F.BN_EPS)).relu();
-    h = composite ? F.maxPool2dComposite(h, 2, 2, 0) : F.maxPool2d(h, 2, 2, 0);
+    h = composite ? Composites.maxPool2d(h, 2, 2, 0) : F.maxPool2d(h, 2, 2, 0);
     return F.linear(h.flatten(1, 3), p.get(4), p.get(5));
   }
 

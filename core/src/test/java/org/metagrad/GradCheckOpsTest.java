@@ -110,7 +110,7 @@ class GradCheckOpsTest {
         rnd(82, 3, 2, 2, 3), pos(83, 2), rnd(84, 2)));
     l.add(c("batchNorm batch stats 2d", x -> F.batchNorm(x.get(0), x.get(1), null, F.BN_EPS).mul(x.get(0)),
         rnd(85, 5, 3), pos(86, 3)));
-    l.add(c("batchNorm given stats", x -> F.batchNorm(x.get(0), x.get(1), x.get(2), x.get(3), null, F.BN_EPS).pow(2),
+    l.add(c("batchNorm given stats", x -> F.batchNormWithStats(x.get(0), x.get(1), x.get(2), x.get(3), null, F.BN_EPS).pow(2),
         rnd(87, 2, 3, 2, 2), rnd(88, 3), pos(89, 3), pos(90, 3)));
     l.add(c("logSoftmax", x -> F.logSoftmax(x.get(0), 1), rnd(91, 3, 5)));
     l.add(c("softmax", x -> F.softmax(x.get(0), 0), rnd(92, 4, 2)));

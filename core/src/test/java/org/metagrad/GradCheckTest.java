@@ -19,7 +19,7 @@ class GradCheckTest {
     assertThatThrownBy(() -> GradCheck.check(x -> x.get(0).sum(), List.of(Tensor.zeros(DType.FLOAT64, 0, 3)), 1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("nothing to check").hasMessageContaining("[0, 3]");
-    assertThatThrownBy(() -> GradCheck.check(x -> Tensor.scalar(1.0), List.of(), 2))
+    assertThatThrownBy(() -> GradCheck.check(x -> Tensor.scalar(1.0, DType.FLOAT64), List.of(), 2))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nothing to check");
     assertThatThrownBy(() -> GradCheck.assertOrders12(x -> x.get(0).add(x.get(1).sum()),
         List.of(Tensor.zeros(DType.FLOAT64, 2, 0), Tensor.zeros(DType.FLOAT64, 0))))

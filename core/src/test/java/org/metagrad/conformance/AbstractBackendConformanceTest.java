@@ -20,6 +20,7 @@ import org.metagrad.GradCheck;
 import org.metagrad.GradOptions;
 import org.metagrad.Rng;
 import org.metagrad.Tensor;
+import org.metagrad.internal.Composites;
 import org.metagrad.spi.Backend;
 import org.metagrad.spi.Backends;
 import org.metagrad.spi.ConvGeometry;
@@ -494,8 +495,8 @@ public abstract class AbstractBackendConformanceTest {
       onBackend(() -> {
         assertValues(dt + " relu n=" + n, relu, x.relu().toDoubleArray(), 0);
         assertValues(dt + " relu' n=" + n, drelu, grad(x.relu(), g, x), 0);
-        assertValues(dt + " reluComposite n=" + n, relu, F.reluComposite(x).toDoubleArray(), 0);
-        assertValues(dt + " reluComposite' n=" + n, drelu, grad(F.reluComposite(x), g, x), 0);
+        assertValues(dt + " reluComposite n=" + n, relu, Composites.relu(x).toDoubleArray(), 0);
+        assertValues(dt + " reluComposite' n=" + n, drelu, grad(Composites.relu(x), g, x), 0);
         // A strided view (the mask kernels' non-unit strides) and the second derivative (zero where finite,
         // through the composite's recorded backward).
         Tensor xs = onDevice(xv, dt, n, 1).requiresGrad(true);
@@ -730,9 +731,9 @@ public abstract class AbstractBackendConformanceTest {
       onBackend(() -> {
         String w = dt + " k=" + k;
         assertValues(w + " maxPool2d", e[0], F.maxPool2d(xt, k, k, 0).toDoubleArray(), 0);
-        assertValues(w + " maxPool2dComposite", e[0], F.maxPool2dComposite(xt, k, k, 0).toDoubleArray(), 0);
+        assertValues(w + " maxPool2dComposite", e[0], Composites.maxPool2d(xt, k, k, 0).toDoubleArray(), 0);
         assertValues(w + " maxPool2d gradient", e[1], grad(F.maxPool2d(xt, k, k, 0), g, xt), tol);
-        assertValues(w + " maxPool2dComposite gradient", e[1], grad(F.maxPool2dComposite(xt, k, k, 0), g, xt), tol);
+        assertValues(w + " maxPool2dComposite gradient", e[1], grad(Composites.maxPool2d(xt, k, k, 0), g, xt), tol);
         // The overlapping (unfold) path: stride 1, padding counted as -Inf.
         Tensor ov = F.maxPool2d(xt, k, 1, 1);
         Tensor ovRef = Backends.withCpuBackend(ReferenceBackend.INSTANCE,
@@ -773,10 +774,10 @@ public abstract class AbstractBackendConformanceTest {
       String what = dt + (gam == gammaV ? " NaN/Inf in x" : " NaN gamma");
       onBackend(() -> {
         Tensor y = F.batchNormRelu(x, gamma, beta, F.BN_EPS);
-        Tensor yc = F.batchNormReluComposite(x, gamma, beta, F.BN_EPS);
+        Tensor yc = Composites.batchNormRelu(x, gamma, beta, F.BN_EPS);
         assertAgree(what + " batchNormRelu", y, yc, tol);
         Tensor p = F.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 2);
-        Tensor pc = F.batchNormReluMaxPoolComposite(x, gamma, beta, F.BN_EPS, 2);
+        Tensor pc = Composites.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 2);
         Tensor pSeparate = F.maxPool2d(F.batchNorm(x, gamma, beta, F.BN_EPS).relu(), 2, 2, 0);
         assertAgree(what + " batchNormReluMaxPool", p, pc, tol);
         assertAgree(what + " batchNorm, relu, maxPool2d", pSeparate, pc, tol);
@@ -789,9 +790,9 @@ public abstract class AbstractBackendConformanceTest {
         }
         for (int order = 1; order <= 2; order++) {
           List<Tensor> gf = bnGrads(F.batchNormRelu(x, gamma, beta, F.BN_EPS), w, leaves, order);
-          List<Tensor> gc = bnGrads(F.batchNormReluComposite(x, gamma, beta, F.BN_EPS), w, leaves, order);
+          List<Tensor> gc = bnGrads(Composites.batchNormRelu(x, gamma, beta, F.BN_EPS), w, leaves, order);
           List<Tensor> pf = bnGrads(F.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 2), wp, leaves, order);
-          List<Tensor> pcg = bnGrads(F.batchNormReluMaxPoolComposite(x, gamma, beta, F.BN_EPS, 2), wp, leaves, order);
+          List<Tensor> pcg = bnGrads(Composites.batchNormReluMaxPool(x, gamma, beta, F.BN_EPS, 2), wp, leaves, order);
           for (int i = 0; i < 3; i++) {
             assertAgree(what + " batchNormRelu order-" + order + " gradient " + i, gf.get(i), gc.get(i), tol);
             assertAgree(what + " batchNormReluMaxPool order-" + order + " gradient " + i, pf.get(i), pcg.get(i), tol);

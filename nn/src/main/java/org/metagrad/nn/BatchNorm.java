@@ -204,7 +204,7 @@ public abstract sealed class BatchNorm implements Module permits BatchNorm1d, Ba
     // Statistics never written (an untrained module) are those of a fresh PyTorch module: mean 0, var 1.
     rm = rm == null ? Tensor.zeros(x.dtype(), channels) : rm;
     rv = rv == null ? Tensor.ones(x.dtype(), channels) : rv;
-    Tensor y = F.batchNorm(x, rm.to(x.dtype()).to(x.device()), rv.to(x.dtype()).to(x.device()), gamma, beta, eps);
+    Tensor y = F.batchNormWithStats(x, rm.to(x.dtype()).to(x.device()), rv.to(x.dtype()).to(x.device()), gamma, beta, eps);
     y = relu ? y.relu() : y;
     return pool > 0 ? F.maxPool2d(y, pool, pool, 0) : y;
   }

@@ -13,9 +13,12 @@ public interface Module {
   /** Fresh parameters (names relative to this module) drawn from {@code rng}, in {@code dtype}. */
   Params init(Rng rng, DType dtype);
 
-  /** FLOAT32 parameters. */
+  /**
+   * Fresh parameters of the default dtype ({@link org.metagrad.Metagrad#defaultDType()}, FLOAT32 unless configured),
+   * as every factory without data and without a dtype.
+   */
   default Params init(Rng rng) {
-    return init(rng, DType.FLOAT32);
+    return init(rng, org.metagrad.Metagrad.defaultDType());
   }
 
   /** The output for input x with parameters p. */

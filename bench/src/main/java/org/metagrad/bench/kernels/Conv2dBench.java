@@ -8,6 +8,7 @@ import org.metagrad.DType;
 import org.metagrad.F;
 import org.metagrad.Rng;
 import org.metagrad.Tensor;
+import org.metagrad.internal.Composites;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -22,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The fused conv2d (the backend's conv kernels: implicit im2col on the CPU) against its composite definition
- * {@link F#conv2dComposite} (unfold, matmul, bias add; fold in the backward), forward plus first-order backward
+ * {@link Composites#conv2d} (unfold, matmul, bias add; fold in the backward), forward plus first-order backward
  * (gradients of input, weight and bias) through {@link Autograd#grad}, on the four layers of the conv4 workload
  * (a): 3x3, pad 1, batch 100, inputs [100,1,28,28] and [100,64,s,s] for s = 14, 7, 3. Setup checks once that
  * fused and composite agree, so a speed-up is never reported for a wrong kernel.
@@ -91,6 +92,6 @@ public class Conv2dBench {
   /** The composite conv2d (unfold, matmul, add) forward and backward (matmuls, fold, sum). */
   @Benchmark
   public List<Tensor> composite() {
-    return backward(F.conv2dComposite(x, w, b, ConvSpec.defaults().padding(1)));
+    return backward(Composites.conv2d(x, w, b, ConvSpec.defaults().padding(1)));
   }
 }

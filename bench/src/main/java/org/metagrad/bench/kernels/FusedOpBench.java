@@ -7,6 +7,7 @@ import org.metagrad.DType;
 import org.metagrad.F;
 import org.metagrad.Rng;
 import org.metagrad.Tensor;
+import org.metagrad.internal.Composites;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -22,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The fused batch norm (batch statistics), 2x2 max pooling and ReLU against their composite definitions, and the
  * fused batch norm + ReLU + max pool against those three fused ops one after the other
- * ({@link F#batchNormComposite}, {@link F#maxPool2dComposite}, {@link F#reluComposite}), forward plus first-order backward through
+ * ({@link Composites#batchNorm}, {@link Composites#maxPool2d}, {@link Composites#relu}), forward plus first-order backward through
  * {@link Autograd#grad}, on the activation shapes of the conv4 workloads: [100,64,28,28] (block 1 of (a)) and
  * [100,64,14,14] (block 2). Setup checks once that fused and composite agree (values and gradients), so a
  * speed-up is never reported for a wrong kernel.
@@ -90,7 +91,7 @@ public class FusedOpBench {
   /** The composite batch norm (mean, centring, variance, normalisation, affine), forward and backward. */
   @Benchmark
   public List<Tensor> batchNormComposite() {
-    return bnBackward(F.batchNormComposite(x, gamma, beta, 1e-5));
+    return bnBackward(Composites.batchNorm(x, gamma, beta, 1e-5));
   }
 
   /** Fused 2x2 max pooling, forward and backward. */
@@ -102,7 +103,7 @@ public class FusedOpBench {
   /** The composite 2x2 max pooling (window view + max reduction), forward and backward. */
   @Benchmark
   public List<Tensor> maxPoolComposite() {
-    return poolBackward(F.maxPool2dComposite(x, 2, 2, 0));
+    return poolBackward(Composites.maxPool2d(x, 2, 2, 0));
   }
 
   private List<Tensor> reluBackward(Tensor y) {
@@ -118,7 +119,7 @@ public class FusedOpBench {
   /** The composite ReLU, where(x <= 0, 0, x): a mask pass and a select forward, a select backward. */
   @Benchmark
   public List<Tensor> reluComposite() {
-    return reluBackward(F.reluComposite(x));
+    return reluBackward(Composites.relu(x));
   }
 
   /** batchNorm + ReLU + 2x2 max pool as one fused op (conv4's block after the convolution), forward and backward. */

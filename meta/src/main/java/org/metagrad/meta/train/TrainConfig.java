@@ -18,60 +18,12 @@ import org.metagrad.meta.data.RotationMode;
  *     .testWays(5).testShots(1).iterations(500).out(Path.of("runs/pn")).build();
  * }</pre>
  *
- * @param algorithm the meta-learning algorithm
- * @param data the data root (the folder holding {@code omniglot/}), as {@code METAGRAD_DATA}
- * @param split class split: {@code vinyals}, {@code maml} or {@code background}
- * @param side image side in pixels
- * @param rotation how rotations are used for all splits
- * @param ways training classes per task
- * @param shots training support images per class
- * @param queries training query images per class
- * @param testWays validation/test classes per task
- * @param testShots validation/test support images per class
- * @param testQueries validation/test query images per class
- * @param iterations meta-iterations (outer steps)
- * @param metaBatch tasks per meta-iteration
- * @param outerLr Adam's (initial) learning rate
- * @param schedule {@code constant}, {@code cosine} (to 0 over the run) or {@code step}
- * @param lrStep for {@code step}: iterations between decays
- * @param lrGamma for {@code step}: the decay factor
- * @param innerSteps inner gradient steps at training time (gradient-based algorithms)
- * @param testInnerSteps inner gradient steps at validation/test time
- * @param innerLr inner step size (the initial one for Meta-SGD)
- * @param hidden conv4 channels
- * @param seed seed of initialisation and of the task sequences
- * @param threads worker threads for meta-batches and evaluation
- * @param valEvery validate every this many iterations (0: at the end only)
- * @param valEpisodes validation episodes
- * @param testEpisodes test episodes after training
- * @param checkpointEvery write {@code last.safetensors} every this many iterations (0: at the end only)
- * @param clipNorm global-norm clipping of the meta-gradient (0: off)
- * @param out the output folder
- * @param head transfer only: the classifier head, {@code linear} (Baseline) or {@code cosine} (Baseline++);
- *     {@code none} for the other algorithms (null picks the default: {@code linear} resp. {@code none})
- * @param batchSize transfer only: images per pre-training minibatch (a meta-batch of B is B minibatches)
- * @param finetuneSteps transfer only: gradient steps fine-tuning the new head on each task's support set
- * @param finetuneLr transfer only: the step size of that fine-tuning (plain full-batch gradient descent)
- * @param fceSteps matchingnet only: read steps K of the full-context embeddings' attention LSTM; 0 = no FCE
- * @param grouping which classes one training, validation or test episode may mix: {@link ClassGrouping#ANY}
- *     (the benchmark protocol) or {@link ClassGrouping#SAME_ALPHABET} (within one alphabet, as Lake et al.'s
- *     one-shot runs); null means ANY. Transfer pre-training draws labelled minibatches, so there it only
- *     applies to the validation and test episodes
- * @param distortion random affine distortion of every training image ({@link Distortion#AFFINE}, Koch et al.
- *     2015) or none ({@link Distortion#NONE}; null means none); validation and test images are never
- *     distorted
- * @param imamlLambda imaml only: the proximal regularisation strength lambda (Rajeswaran et al. 2019 use 2.0)
- * @param cgSteps imaml only: conjugate-gradient steps for the implicit meta-gradient (the paper uses 5)
- * @param cgDamping imaml only: Tikhonov damping added to the support-loss Hessian in the CG system (0 = exact)
+ *
+ * <p>Every setting is declared once in {@link TrainOptions} (key, flag, type, default, help); this class holds
+ * one value per option, and its JSON form, fingerprint and builder are made from that table. Instances are
+ * immutable and compare by value.
  */
-public record TrainConfig(Algorithm algorithm, Path data, String split, int side, RotationMode rotation,
-                          int ways, int shots, int queries, int testWays, int testShots, int testQueries,
-                          int iterations, int metaBatch, double outerLr, String schedule, int lrStep,
-                          double lrGamma, int innerSteps, int testInnerSteps, double innerLr, int hidden,
-                          long seed, int threads, int valEvery, int valEpisodes, int testEpisodes,
-                          int checkpointEvery, double clipNorm, Path out, String head, int batchSize,
-                          int finetuneSteps, double finetuneLr, int fceSteps, ClassGrouping grouping,
-                          Distortion distortion, double imamlLambda, int cgSteps, double cgDamping) {
+public final class TrainConfig {
 
   /** Largest image side: the Omniglot drawings' own, 105 pixels (larger sides would only interpolate). */
   public static final int MAX_SIDE = 105;
@@ -82,12 +34,252 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
   /** The schedule names. */
   public static final List<String> SCHEDULES = List.of("constant", "cosine", "step");
 
-  /**
-   * Validates every value.
-   *
-   * @throws IllegalArgumentException naming the bad option and what is allowed
-   */
-  public TrainConfig {
+  /** One value per option of {@link TrainOptions#all()}, in that order. */
+  private final Map<TrainOption<?>, Object> values;
+
+  private TrainConfig(Map<TrainOption<?>, Object> values) {
+    this.values = values;
+  }
+
+  /** The value of {@code option}. */
+  public <T> T get(TrainOption<T> option) {
+    return option.cast(values.get(option));
+  }
+
+  /** {@link TrainOptions#ALGORITHM}. */
+  public Algorithm algorithm() {
+    return get(TrainOptions.ALGORITHM);
+  }
+
+  /** {@link TrainOptions#DATA}. */
+  public Path data() {
+    return get(TrainOptions.DATA);
+  }
+
+  /** {@link TrainOptions#SPLIT}. */
+  public String split() {
+    return get(TrainOptions.SPLIT);
+  }
+
+  /** {@link TrainOptions#SIDE}. */
+  public int side() {
+    return get(TrainOptions.SIDE);
+  }
+
+  /** {@link TrainOptions#ROTATION}. */
+  public RotationMode rotation() {
+    return get(TrainOptions.ROTATION);
+  }
+
+  /** {@link TrainOptions#WAYS}. */
+  public int ways() {
+    return get(TrainOptions.WAYS);
+  }
+
+  /** {@link TrainOptions#SHOTS}. */
+  public int shots() {
+    return get(TrainOptions.SHOTS);
+  }
+
+  /** {@link TrainOptions#QUERIES}. */
+  public int queries() {
+    return get(TrainOptions.QUERIES);
+  }
+
+  /** {@link TrainOptions#TEST_WAYS}. */
+  public int testWays() {
+    return get(TrainOptions.TEST_WAYS);
+  }
+
+  /** {@link TrainOptions#TEST_SHOTS}. */
+  public int testShots() {
+    return get(TrainOptions.TEST_SHOTS);
+  }
+
+  /** {@link TrainOptions#TEST_QUERIES}. */
+  public int testQueries() {
+    return get(TrainOptions.TEST_QUERIES);
+  }
+
+  /** {@link TrainOptions#ITERATIONS}. */
+  public int iterations() {
+    return get(TrainOptions.ITERATIONS);
+  }
+
+  /** {@link TrainOptions#META_BATCH}. */
+  public int metaBatch() {
+    return get(TrainOptions.META_BATCH);
+  }
+
+  /** {@link TrainOptions#OUTER_LR}. */
+  public double outerLr() {
+    return get(TrainOptions.OUTER_LR);
+  }
+
+  /** {@link TrainOptions#SCHEDULE}. */
+  public String schedule() {
+    return get(TrainOptions.SCHEDULE);
+  }
+
+  /** {@link TrainOptions#LR_STEP}. */
+  public int lrStep() {
+    return get(TrainOptions.LR_STEP);
+  }
+
+  /** {@link TrainOptions#LR_GAMMA}. */
+  public double lrGamma() {
+    return get(TrainOptions.LR_GAMMA);
+  }
+
+  /** {@link TrainOptions#INNER_STEPS}. */
+  public int innerSteps() {
+    return get(TrainOptions.INNER_STEPS);
+  }
+
+  /** {@link TrainOptions#TEST_INNER_STEPS}. */
+  public int testInnerSteps() {
+    return get(TrainOptions.TEST_INNER_STEPS);
+  }
+
+  /** {@link TrainOptions#INNER_LR}. */
+  public double innerLr() {
+    return get(TrainOptions.INNER_LR);
+  }
+
+  /** {@link TrainOptions#HIDDEN}. */
+  public int hidden() {
+    return get(TrainOptions.HIDDEN);
+  }
+
+  /** {@link TrainOptions#SEED}. */
+  public long seed() {
+    return get(TrainOptions.SEED);
+  }
+
+  /** {@link TrainOptions#THREADS}. */
+  public int threads() {
+    return get(TrainOptions.THREADS);
+  }
+
+  /** {@link TrainOptions#VAL_EVERY}. */
+  public int valEvery() {
+    return get(TrainOptions.VAL_EVERY);
+  }
+
+  /** {@link TrainOptions#VAL_EPISODES}. */
+  public int valEpisodes() {
+    return get(TrainOptions.VAL_EPISODES);
+  }
+
+  /** {@link TrainOptions#TEST_EPISODES}. */
+  public int testEpisodes() {
+    return get(TrainOptions.TEST_EPISODES);
+  }
+
+  /** {@link TrainOptions#CHECKPOINT_EVERY}. */
+  public int checkpointEvery() {
+    return get(TrainOptions.CHECKPOINT_EVERY);
+  }
+
+  /** {@link TrainOptions#CLIP_NORM}. */
+  public double clipNorm() {
+    return get(TrainOptions.CLIP_NORM);
+  }
+
+  /** {@link TrainOptions#OUT}. */
+  public Path out() {
+    return get(TrainOptions.OUT);
+  }
+
+  /** {@link TrainOptions#HEAD}. */
+  public String head() {
+    return get(TrainOptions.HEAD);
+  }
+
+  /** {@link TrainOptions#BATCH_SIZE}. */
+  public int batchSize() {
+    return get(TrainOptions.BATCH_SIZE);
+  }
+
+  /** {@link TrainOptions#FINETUNE_STEPS}. */
+  public int finetuneSteps() {
+    return get(TrainOptions.FINETUNE_STEPS);
+  }
+
+  /** {@link TrainOptions#FINETUNE_LR}. */
+  public double finetuneLr() {
+    return get(TrainOptions.FINETUNE_LR);
+  }
+
+  /** {@link TrainOptions#IMAML_LAMBDA}. */
+  public double imamlLambda() {
+    return get(TrainOptions.IMAML_LAMBDA);
+  }
+
+  /** {@link TrainOptions#CG_STEPS}. */
+  public int cgSteps() {
+    return get(TrainOptions.CG_STEPS);
+  }
+
+  /** {@link TrainOptions#CG_DAMPING}. */
+  public double cgDamping() {
+    return get(TrainOptions.CG_DAMPING);
+  }
+
+  /** {@link TrainOptions#FCE_STEPS}. */
+  public int fceSteps() {
+    return get(TrainOptions.FCE_STEPS);
+  }
+
+  /** {@link TrainOptions#GROUPING}. */
+  public ClassGrouping grouping() {
+    return get(TrainOptions.GROUPING);
+  }
+
+  /** {@link TrainOptions#DISTORTION}. */
+  public Distortion distortion() {
+    return get(TrainOptions.DISTORTION);
+  }
+
+  /** Checks every value and the rules between them; called by {@link Builder#build()}. */
+  private static void validate(TrainConfig c) {
+    Algorithm algorithm = c.algorithm();
+    Path data = c.data();
+    String split = c.split();
+    int side = c.side();
+    RotationMode rotation = c.rotation();
+    int ways = c.ways();
+    int shots = c.shots();
+    int queries = c.queries();
+    int testWays = c.testWays();
+    int testShots = c.testShots();
+    int testQueries = c.testQueries();
+    int iterations = c.iterations();
+    int metaBatch = c.metaBatch();
+    double outerLr = c.outerLr();
+    String schedule = c.schedule();
+    int lrStep = c.lrStep();
+    double lrGamma = c.lrGamma();
+    int innerSteps = c.innerSteps();
+    int testInnerSteps = c.testInnerSteps();
+    double innerLr = c.innerLr();
+    int hidden = c.hidden();
+    long seed = c.seed();
+    int threads = c.threads();
+    int valEvery = c.valEvery();
+    int valEpisodes = c.valEpisodes();
+    int testEpisodes = c.testEpisodes();
+    int checkpointEvery = c.checkpointEvery();
+    double clipNorm = c.clipNorm();
+    Path out = c.out();
+    String head = c.head();
+    int batchSize = c.batchSize();
+    int finetuneSteps = c.finetuneSteps();
+    double finetuneLr = c.finetuneLr();
+    int fceSteps = c.fceSteps();
+    ClassGrouping grouping = c.grouping();
+    Distortion distortion = c.distortion();
+
     if (algorithm == null) {
       throw new IllegalArgumentException("no algorithm given; known: " + Algorithm.names());
     }
@@ -98,22 +290,9 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
       throw new IllegalArgumentException("unknown schedule '" + schedule + "'; known: constant, cosine, step");
     }
     boolean transfer = algorithm == Algorithm.TRANSFER;
-    if (grouping == null) {
-      grouping = ClassGrouping.ANY;
-    }
-    if (distortion == null) {
-      distortion = Distortion.NONE;
-    }
     if (!distortion.equals(Distortion.NONE) && !distortion.equals(Distortion.AFFINE)) {
       throw new IllegalArgumentException("a run's distortion must be none or affine (config.json stores its name),"
           + " got " + distortion.name());
-    }
-    if (head == null) {
-      head = transfer ? "linear" : "none";
-    }
-    if (!transfer && !head.equals("none")) {
-      throw new IllegalArgumentException("--head " + head + " applies only to --algorithm transfer, not "
-          + algorithm.cliName());
     }
     if (transfer && !HEADS.contains(head)) {
       throw new IllegalArgumentException("unknown head '" + head + "'; known: linear (Baseline), cosine (Baseline++)");
@@ -126,18 +305,15 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     if (fceSteps < 0) {
       throw new IllegalArgumentException("--fce-steps must be >= 1, got " + fceSteps);
     }
-    if (!(imamlLambda > 0) || Double.isInfinite(imamlLambda)) {
+    if (!(c.imamlLambda() > 0) || Double.isInfinite(c.imamlLambda())) {
       throw new IllegalArgumentException("--lambda (iMAML's proximal regularisation) must be finite and > 0, got "
-          + imamlLambda);
+          + c.imamlLambda());
     }
-    if (cgSteps < 1) {
-      throw new IllegalArgumentException("--cg-steps must be >= 1, got " + cgSteps);
+    if (c.cgSteps() < 1) {
+      throw new IllegalArgumentException("--cg-steps must be >= 1, got " + c.cgSteps());
     }
-    if (!(cgDamping >= 0) || Double.isInfinite(cgDamping)) {
-      throw new IllegalArgumentException("--cg-damping must be finite and >= 0, got " + cgDamping);
-    }
-    if (fceSteps > 0 && algorithm != Algorithm.MATCHINGNET) {
-      throw new IllegalArgumentException("--fce applies only to --algorithm matchingnet, not " + algorithm.cliName());
+    if (!(c.cgDamping() >= 0) || Double.isInfinite(c.cgDamping())) {
+      throw new IllegalArgumentException("--cg-damping must be finite and >= 0, got " + c.cgDamping());
     }
     positive("ways", ways);
     positive("shots", shots);
@@ -187,7 +363,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     if (rotation == null || out == null || data == null) {
       throw new IllegalArgumentException("rotation, data folder and output folder must be given");
     }
-  }
+    }
 
   private static void positive(String what, int v) {
     if (v < 1) {
@@ -195,7 +371,7 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     }
   }
 
-  /** A builder with the defaults of the command line. */
+  /** A builder with the defaults of {@link TrainOptions} (the command line's). */
   public static Builder builder() {
     return new Builder();
   }
@@ -203,101 +379,34 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
   /** A builder holding this configuration's values. */
   public Builder toBuilder() {
     Builder b = new Builder();
-    b.algorithm = algorithm;
-    b.data = data;
-    b.split = split;
-    b.side = side;
-    b.rotation = rotation;
-    b.ways = ways;
-    b.shots = shots;
-    b.queries = queries;
-    b.testWays = testWays;
-    b.testShots = testShots;
-    b.testQueries = testQueries;
-    b.iterations = iterations;
-    b.metaBatch = metaBatch;
-    b.outerLr = outerLr;
-    b.schedule = schedule;
-    b.lrStep = lrStep;
-    b.lrGamma = lrGamma;
-    b.innerSteps = innerSteps;
-    b.testInnerSteps = testInnerSteps;
-    b.innerLr = innerLr;
-    b.hidden = hidden;
-    b.seed = seed;
-    b.threads = threads;
-    b.valEvery = valEvery;
-    b.valEpisodes = valEpisodes;
-    b.testEpisodes = testEpisodes;
-    b.checkpointEvery = checkpointEvery;
-    b.clipNorm = clipNorm;
-    b.out = out;
-    b.head = head;
-    b.batchSize = batchSize;
-    b.finetuneSteps = finetuneSteps;
-    b.finetuneLr = finetuneLr;
-    b.fceSteps = fceSteps;
-    b.grouping = grouping;
-    b.distortion = distortion;
-    b.imamlLambda = imamlLambda;
-    b.cgSteps = cgSteps;
-    b.cgDamping = cgDamping;
+    b.explicit.putAll(values);
     return b;
   }
 
-  /** The entries of {@code config.json}, in declaration order (paths and enums as strings). */
+  /**
+   * The entries of {@code config.json}, in {@link TrainOptions#all()}'s order (paths and enums as strings):
+   * every option whose {@link TrainOption#presence()} says it is written for this run.
+   */
   public Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("algorithm", algorithm.cliName());
-    m.put("data", data.toString());
-    m.put("split", split);
-    m.put("side", side);
-    m.put("rotation", rotation.name());
-    m.put("ways", ways);
-    m.put("shots", shots);
-    m.put("queries", queries);
-    m.put("test_ways", testWays);
-    m.put("test_shots", testShots);
-    m.put("test_queries", testQueries);
-    m.put("iterations", iterations);
-    m.put("meta_batch", metaBatch);
-    m.put("outer_lr", outerLr);
-    m.put("schedule", schedule);
-    m.put("lr_step", lrStep);
-    m.put("lr_gamma", lrGamma);
-    m.put("inner_steps", innerSteps);
-    m.put("test_inner_steps", testInnerSteps);
-    m.put("inner_lr", innerLr);
-    m.put("hidden", hidden);
-    m.put("seed", seed);
-    m.put("threads", threads);
-    m.put("val_every", valEvery);
-    m.put("val_episodes", valEpisodes);
-    m.put("test_episodes", testEpisodes);
-    m.put("checkpoint_every", checkpointEvery);
-    m.put("clip_norm", clipNorm);
-    m.put("out", out.toString());
-    if (algorithm == Algorithm.TRANSFER) {
-      m.put("head", head);
-      m.put("batch_size", batchSize);
-      m.put("finetune_steps", finetuneSteps);
-      m.put("finetune_lr", finetuneLr);
-    }
-    if (fceSteps > 0) {
-      m.put("fce_steps", fceSteps);
-    }
-    if (algorithm == Algorithm.IMAML) {
-      m.put("imaml_lambda", imamlLambda);
-      m.put("cg_steps", cgSteps);
-      m.put("cg_damping", cgDamping);
-    }
-    if (grouping != ClassGrouping.ANY) {
-      m.put("grouping", grouping.name());
-    }
-    if (!distortion.equals(Distortion.NONE)) {
-      m.put("distortion", distortion.name());
+    for (TrainOption<?> o : TrainOptions.all()) {
+      if (written(o)) {
+        m.put(o.key(), json(o));
+      }
     }
     return m;
+  }
+
+  private boolean written(TrainOption<?> o) {
+    return switch (o.presence()) {
+      case REQUIRED -> true;
+      case IF_APPLIES -> o.appliesTo(algorithm());
+      case IF_NOT_DEFAULT -> o.appliesTo(algorithm()) && !values.get(o).equals(o.defaultValue(algorithm()));
+    };
+  }
+
+  private <T> Object json(TrainOption<T> o) {
+    return o.jsonValue(get(o));
   }
 
   /** {@code config.json}'s text: a flat JSON object, one entry per line. */
@@ -306,23 +415,19 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
   }
 
   /**
-   * The entries that determine the trained bits (everything except threads, output and data folders and
-   * the evaluation-only settings); two runs with equal fingerprints produce equal parameters.
+   * The entries that determine the trained bits (every option with {@link TrainOption#inFingerprint()}: not
+   * threads, output and data folders or the evaluation-only settings); two runs with equal fingerprints
+   * produce equal parameters.
    */
   public String fingerprint() {
     Map<String, Object> m = toMap();
-    for (String k : new String[] {"threads", "out", "data", "test_episodes", "test_inner_steps"}) {
-      m.remove(k);
+    for (TrainOption<?> o : TrainOptions.all()) {
+      if (!o.inFingerprint()) {
+        m.remove(o.key());
+      }
     }
     return m.toString();
   }
-
-  /** Every entry {@link #toJson} may write; {@link #fromJson} rejects any other. */
-  private static final List<String> JSON_KEYS = List.of("algorithm", "data", "split", "side", "rotation", "ways",
-      "shots", "queries", "test_ways", "test_shots", "test_queries", "iterations", "meta_batch", "outer_lr", "schedule",
-      "lr_step", "lr_gamma", "inner_steps", "test_inner_steps", "inner_lr", "hidden", "seed", "threads", "val_every",
-      "val_episodes", "test_episodes", "checkpoint_every", "clip_norm", "out", "head", "batch_size", "finetune_steps",
-      "finetune_lr", "fce_steps", "grouping", "distortion", "imaml_lambda", "cg_steps", "cg_damping");
 
   /**
    * Reads a run's {@code config.json}; every error names the file by its absolute path.
@@ -346,9 +451,11 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
   }
 
   /**
-   * Reads a configuration written by {@link #toJson()}.
+   * Reads a configuration written by {@link #toJson()}: every key must be an option's
+   * ({@link TrainOptions#byKey}), every {@link TrainOption.Presence#REQUIRED} option present, and a missing
+   * optional one takes its default.
    *
-   * @throws IllegalArgumentException naming a missing or malformed entry
+   * @throws IllegalArgumentException naming an unknown, missing or malformed entry
    */
   public static TrainConfig fromJson(String json) {
     Map<String, Object> doc;
@@ -357,109 +464,61 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
     } catch (org.metagrad.nn.io.CheckpointException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
-    Map<String, String> m = new LinkedHashMap<>();
+    Builder b = builder();
     for (Map.Entry<String, Object> e : doc.entrySet()) {
-      if (!JSON_KEYS.contains(e.getKey())) {
+      TrainOption<?> o;
+      try {
         // A misspelled key would otherwise fall back to its default silently and train another model.
-        throw new IllegalArgumentException("config.json: unknown entry '" + e.getKey() + "' (known: "
-            + String.join(", ", JSON_KEYS) + ")");
+        o = TrainOptions.byKey(e.getKey());
+      } catch (IllegalArgumentException unknown) {
+        throw new IllegalArgumentException("config.json: " + unknown.getMessage(), unknown);
       }
       Object v = e.getValue();
       if (v instanceof Map || v instanceof List || v == org.metagrad.nn.io.JsonDocuments.NULL) {
         throw new IllegalArgumentException("config.json: entry '" + e.getKey() + "' must be a string or a number, got "
             + v);
       }
-      m.put(e.getKey(), v.toString());
-    }
-    try {
-      Builder b = builder();
-      b.algorithm = Algorithm.parse(get(m, "algorithm"));
-      b.data = Path.of(get(m, "data"));
-      b.split = get(m, "split");
-      b.side = Integer.parseInt(get(m, "side"));
-      b.rotation = rotation(get(m, "rotation"));
-      b.ways = Integer.parseInt(get(m, "ways"));
-      b.shots = Integer.parseInt(get(m, "shots"));
-      b.queries = Integer.parseInt(get(m, "queries"));
-      b.testWays = Integer.parseInt(get(m, "test_ways"));
-      b.testShots = Integer.parseInt(get(m, "test_shots"));
-      b.testQueries = Integer.parseInt(get(m, "test_queries"));
-      b.iterations = Integer.parseInt(get(m, "iterations"));
-      b.metaBatch = Integer.parseInt(get(m, "meta_batch"));
-      b.outerLr = Double.parseDouble(get(m, "outer_lr"));
-      b.schedule = get(m, "schedule");
-      b.lrStep = Integer.parseInt(get(m, "lr_step"));
-      b.lrGamma = Double.parseDouble(get(m, "lr_gamma"));
-      b.innerSteps = Integer.parseInt(get(m, "inner_steps"));
-      b.testInnerSteps = Integer.parseInt(get(m, "test_inner_steps"));
-      b.innerLr = Double.parseDouble(get(m, "inner_lr"));
-      b.hidden = Integer.parseInt(get(m, "hidden"));
-      b.seed = Long.parseLong(get(m, "seed"));
-      b.threads = Integer.parseInt(get(m, "threads"));
-      b.valEvery = Integer.parseInt(get(m, "val_every"));
-      b.valEpisodes = Integer.parseInt(get(m, "val_episodes"));
-      b.testEpisodes = Integer.parseInt(get(m, "test_episodes"));
-      b.checkpointEvery = Integer.parseInt(get(m, "checkpoint_every"));
-      b.clipNorm = Double.parseDouble(get(m, "clip_norm"));
-      b.out = Path.of(get(m, "out"));
-      // Transfer-only entries (absent for the other algorithms and in configurations of older versions).
-      b.head = m.get("head");
-      b.batchSize = m.containsKey("batch_size") ? Integer.parseInt(m.get("batch_size")) : b.batchSize;
-      b.finetuneSteps = m.containsKey("finetune_steps") ? Integer.parseInt(m.get("finetune_steps")) : b.finetuneSteps;
-      b.finetuneLr = m.containsKey("finetune_lr") ? Double.parseDouble(m.get("finetune_lr")) : b.finetuneLr;
-      // Matching-net full-context embeddings (absent without FCE).
-      b.fceSteps = m.containsKey("fce_steps") ? Integer.parseInt(m.get("fce_steps")) : 0;
-      // iMAML's implicit-gradient settings (absent for the other algorithms).
-      b.imamlLambda = m.containsKey("imaml_lambda") ? Double.parseDouble(m.get("imaml_lambda")) : b.imamlLambda;
-      b.cgSteps = m.containsKey("cg_steps") ? Integer.parseInt(m.get("cg_steps")) : b.cgSteps;
-      b.cgDamping = m.containsKey("cg_damping") ? Double.parseDouble(m.get("cg_damping")) : b.cgDamping;
-      // Episode grouping (absent for ANY and in configurations of older versions).
-      b.grouping = m.containsKey("grouping") ? grouping(m.get("grouping")) : ClassGrouping.ANY;
-      // Training-image distortion (absent for none and in configurations of older versions).
-      b.distortion = m.containsKey("distortion") ? distortion(m.get("distortion")) : Distortion.NONE;
-      return b.build();
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("config.json: malformed number: " + e.getMessage(), e);
-    }
-  }
-
-  private static ClassGrouping grouping(String v) {
-    try {
-      return ClassGrouping.valueOf(v);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("config.json: unknown grouping '" + v + "'; known: "
-          + java.util.Arrays.toString(ClassGrouping.values()), e);
-    }
-  }
-
-  private static Distortion distortion(String v) {
-    try {
-      return Distortion.parse(v);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("config.json: " + e.getMessage(), e);
-    }
-  }
-
-  private static RotationMode rotation(String name) {
-    for (RotationMode r : RotationMode.values()) {
-      if (r.name().equals(name)) {
-        return r;
+      try {
+        b.parse(o, v.toString());
+      } catch (IllegalArgumentException bad) {
+        throw new IllegalArgumentException("config.json: entry '" + o.key() + "': "
+            + bad.getMessage().replaceFirst("^" + o.flag() + ": ", ""), bad);
       }
     }
-    throw new IllegalArgumentException("config.json: unknown rotation '" + name + "' (known: "
-        + java.util.Arrays.toString(RotationMode.values()) + ")");
+    for (TrainOption<?> o : TrainOptions.all()) {
+      if (o.presence() == TrainOption.Presence.REQUIRED && !doc.containsKey(o.key())) {
+        throw new IllegalArgumentException("config.json: missing entry '" + o.key() + "'");
+      }
+    }
+    return b.build();
   }
 
-  private static String get(Map<String, String> m, String k) {
-    String v = m.get(k);
-    if (v == null) {
-      throw new IllegalArgumentException("config.json: missing entry '" + k + "'");
-    }
-    return v;
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TrainConfig c && values.equals(c.values);
+  }
+
+  @Override
+  public int hashCode() {
+    return values.hashCode();
   }
 
   @Override
   public String toString() {
+    Algorithm algorithm = algorithm();
+    Distortion distortion = distortion();
+    ClassGrouping grouping = grouping();
+    int ways = ways();
+    int shots = shots();
+    int queries = queries();
+    int testWays = testWays();
+    int testShots = testShots();
+    int iterations = iterations();
+    int metaBatch = metaBatch();
+    String head = head();
+    int batchSize = batchSize();
+    int finetuneSteps = finetuneSteps();
+    double finetuneLr = finetuneLr();
     if (algorithm == Algorithm.TRANSFER) {
       return String.format(Locale.ROOT, "transfer (%s head) pre-trained on %d x %d images per step, %d steps;"
           + " fine-tune %d steps at lr %s -> test %d-way %d-shot%s", head, metaBatch, batchSize, iterations,
@@ -472,282 +531,240 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
         distortion.isIdentity() ? "" : ", training images distorted (" + distortion.name() + ")");
   }
 
-  /** Mutable builder of a {@link TrainConfig}; fields default to the command line's defaults. */
+  /**
+   * Mutable builder of a {@link TrainConfig}: options not set take their {@link TrainOptions} default (which
+   * may depend on the algorithm) when {@link #build()} runs.
+   */
   public static final class Builder {
-    private Algorithm algorithm = Algorithm.PROTONET;
-    private Path data = Path.of(".");
-    private String split = "vinyals";
-    private int side = 28;
-    private RotationMode rotation = RotationMode.AS_NEW_CLASSES;
-    private int ways = 20;
-    private int shots = 5;
-    private int queries = 5;
-    private int testWays = 5;
-    private int testShots = 1;
-    private int testQueries = 15;
-    private int iterations = 1000;
-    private int metaBatch = 1;
-    private double outerLr = 1e-3;
-    private String schedule = "constant";
-    private int lrStep = 2000;
-    private double lrGamma = 0.5;
-    private int innerSteps = 1;
-    private int testInnerSteps = 3;
-    private double innerLr = 0.4;
-    private int hidden = 64;
-    private long seed = 1;
-    private int threads = 1;
-    private int valEvery = 0;
-    private int valEpisodes = 100;
-    private int testEpisodes = 600;
-    private int checkpointEvery = 0;
-    private double clipNorm = 0;
-    private Path out = Path.of("runs", "train");
-    private String head = null;
-    private int batchSize = 64;
-    private int finetuneSteps = 100;
-    private double finetuneLr = 0.1;
-    private int fceSteps = 0;
-    private ClassGrouping grouping = ClassGrouping.ANY;
-    private Distortion distortion = Distortion.NONE;
-    private double imamlLambda = 2.0;
-    private int cgSteps = 5;
-    private double cgDamping = 0.0;
+    private final Map<TrainOption<?>, Object> explicit = new LinkedHashMap<>();
 
     private Builder() {}
 
-    /** Sets the algorithm. */
+    /**
+     * Sets an option (null: back to its default).
+     *
+     * @param option the option
+     * @param value its value
+     * @param <T> the value type
+     * @return this builder
+     */
+    public <T> Builder set(TrainOption<T> option, T value) {
+      if (value == null) {
+        explicit.remove(option);
+      } else {
+        explicit.put(option, option.cast(value));
+      }
+      return this;
+    }
+
+    /**
+     * Sets an option from its text (a command-line argument or a {@code config.json} scalar).
+     *
+     * @throws IllegalArgumentException naming the option when the text is malformed
+     */
+    public Builder parse(TrainOption<?> option, String text) {
+      explicit.put(option, option.parse(text));
+      return this;
+    }
+
+    /** Whether {@code option} was set (by a setter, {@link #parse} or {@link TrainConfig#toBuilder()}). */
+    public boolean isSet(TrainOption<?> option) {
+      return explicit.containsKey(option);
+    }
+
+    /** Sets {@link TrainOptions#ALGORITHM} (null: the default). */
     public Builder algorithm(Algorithm v) {
-      algorithm = v;
-      return this;
+      return set(TrainOptions.ALGORITHM, v);
     }
 
-    /** Sets the data root. */
+    /** Sets {@link TrainOptions#DATA} (null: the default). */
     public Builder data(Path v) {
-      data = v;
-      return this;
+      return set(TrainOptions.DATA, v);
     }
 
-    /** Sets the split name. */
+    /** Sets {@link TrainOptions#SPLIT} (null: the default). */
     public Builder split(String v) {
-      split = v;
-      return this;
+      return set(TrainOptions.SPLIT, v);
     }
 
-    /** Sets the image side. */
+    /** Sets {@link TrainOptions#SIDE}. */
     public Builder side(int v) {
-      side = v;
-      return this;
+      return set(TrainOptions.SIDE, v);
     }
 
-    /** Sets the rotation mode. */
+    /** Sets {@link TrainOptions#ROTATION} (null: the default). */
     public Builder rotation(RotationMode v) {
-      rotation = v;
-      return this;
+      return set(TrainOptions.ROTATION, v);
     }
 
-    /** Sets the training ways. */
+    /** Sets {@link TrainOptions#WAYS}. */
     public Builder ways(int v) {
-      ways = v;
-      return this;
+      return set(TrainOptions.WAYS, v);
     }
 
-    /** Sets the training shots. */
+    /** Sets {@link TrainOptions#SHOTS}. */
     public Builder shots(int v) {
-      shots = v;
-      return this;
+      return set(TrainOptions.SHOTS, v);
     }
 
-    /** Sets the training queries per class. */
+    /** Sets {@link TrainOptions#QUERIES}. */
     public Builder queries(int v) {
-      queries = v;
-      return this;
+      return set(TrainOptions.QUERIES, v);
     }
 
-    /** Sets the test ways. */
+    /** Sets {@link TrainOptions#TEST_WAYS}. */
     public Builder testWays(int v) {
-      testWays = v;
-      return this;
+      return set(TrainOptions.TEST_WAYS, v);
     }
 
-    /** Sets the test shots. */
+    /** Sets {@link TrainOptions#TEST_SHOTS}. */
     public Builder testShots(int v) {
-      testShots = v;
-      return this;
+      return set(TrainOptions.TEST_SHOTS, v);
     }
 
-    /** Sets the test queries per class. */
+    /** Sets {@link TrainOptions#TEST_QUERIES}. */
     public Builder testQueries(int v) {
-      testQueries = v;
-      return this;
+      return set(TrainOptions.TEST_QUERIES, v);
     }
 
-    /** Sets the number of meta-iterations. */
+    /** Sets {@link TrainOptions#ITERATIONS}. */
     public Builder iterations(int v) {
-      iterations = v;
-      return this;
+      return set(TrainOptions.ITERATIONS, v);
     }
 
-    /** Sets the meta-batch size. */
+    /** Sets {@link TrainOptions#META_BATCH}. */
     public Builder metaBatch(int v) {
-      metaBatch = v;
-      return this;
+      return set(TrainOptions.META_BATCH, v);
     }
 
-    /** Sets the outer learning rate. */
+    /** Sets {@link TrainOptions#OUTER_LR}. */
     public Builder outerLr(double v) {
-      outerLr = v;
-      return this;
+      return set(TrainOptions.OUTER_LR, v);
     }
 
-    /** Sets the schedule name. */
+    /** Sets {@link TrainOptions#SCHEDULE} (null: the default). */
     public Builder schedule(String v) {
-      schedule = v;
-      return this;
+      return set(TrainOptions.SCHEDULE, v);
     }
 
-    /** Sets the step-decay interval. */
+    /** Sets {@link TrainOptions#LR_STEP}. */
     public Builder lrStep(int v) {
-      lrStep = v;
-      return this;
+      return set(TrainOptions.LR_STEP, v);
     }
 
-    /** Sets the step-decay factor. */
+    /** Sets {@link TrainOptions#LR_GAMMA}. */
     public Builder lrGamma(double v) {
-      lrGamma = v;
-      return this;
+      return set(TrainOptions.LR_GAMMA, v);
     }
 
-    /** Sets the training inner steps. */
+    /** Sets {@link TrainOptions#INNER_STEPS}. */
     public Builder innerSteps(int v) {
-      innerSteps = v;
-      return this;
+      return set(TrainOptions.INNER_STEPS, v);
     }
 
-    /** Sets the test-time inner steps. */
+    /** Sets {@link TrainOptions#TEST_INNER_STEPS}. */
     public Builder testInnerSteps(int v) {
-      testInnerSteps = v;
-      return this;
+      return set(TrainOptions.TEST_INNER_STEPS, v);
     }
 
-    /** Sets the inner learning rate. */
+    /** Sets {@link TrainOptions#INNER_LR}. */
     public Builder innerLr(double v) {
-      innerLr = v;
-      return this;
+      return set(TrainOptions.INNER_LR, v);
     }
 
-    /** Sets the conv4 width. */
+    /** Sets {@link TrainOptions#HIDDEN}. */
     public Builder hidden(int v) {
-      hidden = v;
-      return this;
+      return set(TrainOptions.HIDDEN, v);
     }
 
-    /** Sets the seed. */
+    /** Sets {@link TrainOptions#SEED}. */
     public Builder seed(long v) {
-      seed = v;
-      return this;
+      return set(TrainOptions.SEED, v);
     }
 
-    /** Sets the worker threads. */
+    /** Sets {@link TrainOptions#THREADS}. */
     public Builder threads(int v) {
-      threads = v;
-      return this;
+      return set(TrainOptions.THREADS, v);
     }
 
-    /** Sets the validation interval. */
+    /** Sets {@link TrainOptions#VAL_EVERY}. */
     public Builder valEvery(int v) {
-      valEvery = v;
-      return this;
+      return set(TrainOptions.VAL_EVERY, v);
     }
 
-    /** Sets the validation episodes. */
+    /** Sets {@link TrainOptions#VAL_EPISODES}. */
     public Builder valEpisodes(int v) {
-      valEpisodes = v;
-      return this;
+      return set(TrainOptions.VAL_EPISODES, v);
     }
 
-    /** Sets the test episodes. */
+    /** Sets {@link TrainOptions#TEST_EPISODES}. */
     public Builder testEpisodes(int v) {
-      testEpisodes = v;
-      return this;
+      return set(TrainOptions.TEST_EPISODES, v);
     }
 
-    /** Sets the checkpoint interval. */
+    /** Sets {@link TrainOptions#CHECKPOINT_EVERY}. */
     public Builder checkpointEvery(int v) {
-      checkpointEvery = v;
-      return this;
+      return set(TrainOptions.CHECKPOINT_EVERY, v);
     }
 
-    /** Sets the clipping norm. */
+    /** Sets {@link TrainOptions#CLIP_NORM}. */
     public Builder clipNorm(double v) {
-      clipNorm = v;
-      return this;
+      return set(TrainOptions.CLIP_NORM, v);
     }
 
-    /** Sets the transfer head ({@code linear} or {@code cosine}; null for the algorithm's default). */
-    public Builder head(String v) {
-      head = v;
-      return this;
-    }
-
-    /** Sets the images per pre-training minibatch (transfer). */
-    public Builder batchSize(int v) {
-      batchSize = v;
-      return this;
-    }
-
-    /** Sets the fine-tuning steps per task (transfer). */
-    public Builder finetuneSteps(int v) {
-      finetuneSteps = v;
-      return this;
-    }
-
-    /** Sets the fine-tuning learning rate (transfer). */
-    public Builder finetuneLr(double v) {
-      finetuneLr = v;
-      return this;
-    }
-
-    /** Sets the full-context-embedding read steps of matchingnet (0: no FCE). */
-    public Builder fceSteps(int v) {
-      fceSteps = v;
-      return this;
-    }
-
-    /** Sets which classes one training, validation or test episode may mix. */
-    public Builder grouping(ClassGrouping v) {
-      grouping = v;
-      return this;
-    }
-
-    /** Sets the distortion of training images ({@link Distortion#NONE} or {@link Distortion#AFFINE}). */
-    public Builder distortion(Distortion v) {
-      distortion = v;
-      return this;
-    }
-
-    /** Sets iMAML's proximal regularisation strength lambda (default 2.0, the paper's Omniglot value). */
-    public Builder imamlLambda(double v) {
-      imamlLambda = v;
-      return this;
-    }
-
-    /** Sets iMAML's conjugate-gradient steps (default 5, as the paper). */
-    public Builder cgSteps(int v) {
-      cgSteps = v;
-      return this;
-    }
-
-    /** Sets iMAML's CG damping (default 0: the exact implicit gradient). */
-    public Builder cgDamping(double v) {
-      cgDamping = v;
-      return this;
-    }
-
-    /** Sets the output folder. */
+    /** Sets {@link TrainOptions#OUT} (null: the default). */
     public Builder out(Path v) {
-      out = v;
-      return this;
+      return set(TrainOptions.OUT, v);
+    }
+
+    /** Sets {@link TrainOptions#HEAD} (null: the default). */
+    public Builder head(String v) {
+      return set(TrainOptions.HEAD, v);
+    }
+
+    /** Sets {@link TrainOptions#BATCH_SIZE}. */
+    public Builder batchSize(int v) {
+      return set(TrainOptions.BATCH_SIZE, v);
+    }
+
+    /** Sets {@link TrainOptions#FINETUNE_STEPS}. */
+    public Builder finetuneSteps(int v) {
+      return set(TrainOptions.FINETUNE_STEPS, v);
+    }
+
+    /** Sets {@link TrainOptions#FINETUNE_LR}. */
+    public Builder finetuneLr(double v) {
+      return set(TrainOptions.FINETUNE_LR, v);
+    }
+
+    /** Sets {@link TrainOptions#IMAML_LAMBDA}. */
+    public Builder imamlLambda(double v) {
+      return set(TrainOptions.IMAML_LAMBDA, v);
+    }
+
+    /** Sets {@link TrainOptions#CG_STEPS}. */
+    public Builder cgSteps(int v) {
+      return set(TrainOptions.CG_STEPS, v);
+    }
+
+    /** Sets {@link TrainOptions#CG_DAMPING}. */
+    public Builder cgDamping(double v) {
+      return set(TrainOptions.CG_DAMPING, v);
+    }
+
+    /** Sets {@link TrainOptions#FCE_STEPS}. */
+    public Builder fceSteps(int v) {
+      return set(TrainOptions.FCE_STEPS, v);
+    }
+
+    /** Sets {@link TrainOptions#GROUPING} (null: the default). */
+    public Builder grouping(ClassGrouping v) {
+      return set(TrainOptions.GROUPING, v);
+    }
+
+    /** Sets {@link TrainOptions#DISTORTION} (null: the default). */
+    public Builder distortion(Distortion v) {
+      return set(TrainOptions.DISTORTION, v);
     }
 
     /**
@@ -756,10 +773,22 @@ public record TrainConfig(Algorithm algorithm, Path data, String split, int side
      * @throws IllegalArgumentException naming the first bad value
      */
     public TrainConfig build() {
-      return new TrainConfig(algorithm, data, split, side, rotation, ways, shots, queries, testWays, testShots,
-          testQueries, iterations, metaBatch, outerLr, schedule, lrStep, lrGamma, innerSteps, testInnerSteps,
-          innerLr, hidden, seed, threads, valEvery, valEpisodes, testEpisodes, checkpointEvery, clipNorm, out, head,
-          batchSize, finetuneSteps, finetuneLr, fceSteps, grouping, distortion, imamlLambda, cgSteps, cgDamping);
+      Object a = explicit.get(TrainOptions.ALGORITHM);
+      Algorithm algorithm = a == null ? TrainOptions.ALGORITHM.defaultValue(null) : (Algorithm) a;
+      Map<TrainOption<?>, Object> v = new LinkedHashMap<>();
+      for (TrainOption<?> o : TrainOptions.all()) {
+        Object x = explicit.containsKey(o) ? explicit.get(o) : o.defaultValue(algorithm);
+        v.put(o, x);
+      }
+      TrainConfig c = new TrainConfig(java.util.Collections.unmodifiableMap(v));
+      for (TrainOption<?> o : TrainOptions.all()) {
+        if (!o.appliesTo(algorithm) && !v.get(o).equals(o.defaultValue(algorithm))) {
+          throw new IllegalArgumentException(o.flag() + " " + c.json(o) + " applies only to --algorithm "
+              + String.join(", ", o.onlyFor()) + ", not " + algorithm.cliName());
+        }
+      }
+      validate(c);
+      return c;
     }
   }
 }

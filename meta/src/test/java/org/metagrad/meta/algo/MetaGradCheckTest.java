@@ -65,8 +65,8 @@ class MetaGradCheckTest {
 
   @Test
   void metaStepMeanAveragesLossAndAccuracy() {
-    MetaStep a = new MetaStep(Tensor.scalar(1.0), 0.5);
-    MetaStep b = new MetaStep(Tensor.scalar(3.0), 1.0);
+    MetaStep a = new MetaStep(Tensor.scalar(1.0, DType.FLOAT64), 0.5);
+    MetaStep b = new MetaStep(Tensor.scalar(3.0, DType.FLOAT64), 1.0);
     MetaStep m = MetaStep.mean(List.of(a, b));
     assertThat(m.lossValue()).isEqualTo(2.0);
     assertThat(m.accuracy()).isEqualTo(0.75);

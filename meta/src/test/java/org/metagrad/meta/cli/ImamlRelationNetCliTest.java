@@ -58,7 +58,7 @@ class ImamlRelationNetCliTest {
   void imamlOptionsAreRefusedForOtherAlgorithmsAndBadValuesNamed(@TempDir Path tmp) {
     CliTest.Outcome proto = CliTest.run("train", "--algorithm", "maml", "--lambda", "1", "--data", tmp.toString());
     assertThat(proto.status()).isEqualTo(Main.USAGE_ERROR);
-    assertThat(proto.err()).contains("apply only to --algorithm imaml, not maml");
+    assertThat(proto.err()).contains("--lambda applies only to --algorithm imaml");
     CliTest.Outcome bad = CliTest.run("train", "--algorithm", "imaml", "--cg-steps", "0", "--data", tmp.toString());
     assertThat(bad.status()).isEqualTo(Main.USAGE_ERROR);
     assertThat(bad.err()).contains("--cg-steps must be >= 1, got 0");

@@ -55,7 +55,7 @@ class TrainConfigTest {
     assertThat(warped.toString()).endsWith("training images distorted (affine)");
     assertThat(TrainConfig.builder().distortion(null).build().distortion()).isEqualTo(Distortion.NONE);
     assertThatThrownBy(() -> TrainConfig.fromJson(warped.toJson().replace("\"affine\"", "\"elastic\"")))
-        .hasMessageContaining("config.json: unknown distortion 'elastic'");
+        .hasMessageContaining("config.json: entry 'distortion': unknown distortion 'elastic'");
     assertThatThrownBy(() -> plain.toBuilder().distortion(new Distortion(5, 0, 1, 1, 0, 1)).build())
         .hasMessageContaining("must be none or affine");
   }
@@ -74,9 +74,15 @@ class TrainConfigTest {
     assertThat(TrainConfig.builder().algorithm(Algorithm.PROTONET).build().toJson()).doesNotContain("cg_steps");
     assertThat(TrainConfig.fromJson(TrainConfig.builder().algorithm(Algorithm.RELATIONNET).build().toJson()).algorithm())
         .isEqualTo(Algorithm.RELATIONNET);
-    assertThatThrownBy(() -> TrainConfig.builder().imamlLambda(0).build()).hasMessageContaining("--lambda");
-    assertThatThrownBy(() -> TrainConfig.builder().cgSteps(0).build()).hasMessageContaining("--cg-steps");
-    assertThatThrownBy(() -> TrainConfig.builder().cgDamping(-1).build()).hasMessageContaining("--cg-damping");
+    TrainConfig.Builder im = TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5);
+    assertThatThrownBy(() -> im.imamlLambda(0).build()).hasMessageContaining("--lambda (iMAML's proximal"
+        + " regularisation) must be finite and > 0, got 0.0");
+    assertThatThrownBy(() -> TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5).cgSteps(0).build())
+        .hasMessageContaining("--cg-steps must be >= 1, got 0");
+    assertThatThrownBy(() -> TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5).cgDamping(-1).build())
+        .hasMessageContaining("--cg-damping must be finite and >= 0");
+    assertThatThrownBy(() -> TrainConfig.builder().cgSteps(3).build()).hasMessageContaining("applies only to"
+        + " --algorithm imaml");
   }
 
   @Test

@@ -254,8 +254,12 @@ final class CpuBackend implements Backend {
     View x = densify(x0.shape(), new View[] {x0})[0];
     int n = x.numel();
     // Transcendental ops cost tens of cycles per element, so they pay for threads sooner.
-    int par = op == UnaryOp.NEG || op == UnaryOp.SIGN || (op == UnaryOp.POW && param == 2)
-        ? PARALLEL_ELEMENTS : PARALLEL_ELEMENTS / 8;
+    // A switch expression with no default: a new UnaryOp must say what it costs.
+    int par = switch (op) {
+      case NEG, SIGN -> PARALLEL_ELEMENTS;
+      case POW -> param == 2 ? PARALLEL_ELEMENTS : PARALLEL_ELEMENTS / 8;
+      case EXP, LOG, SQRT, TANH -> PARALLEL_ELEMENTS / 8;
+    };
     if (x.dtype() == DType.FLOAT32) {
       float[] in = HeapBuffer.of(x.buffer()).floats();
       float[] o = new float[n];

@@ -59,36 +59,43 @@ class ScalarKernels {
    * in double and round once: {@code Math}'s may change by an ulp between JIT tiers.
    */
   void unaryF(UnaryOp op, double p, float[] x, int xo, float[] o, int oo, int n) {
-    switch (op) {
+    // A switch expression with no default: a UnaryOp without a loop here does not compile.
+    int done = switch (op) {
       case NEG -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = -x[xo + i];
         }
+        yield n;
       }
       case EXP -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = (float) StrictMath.exp(x[xo + i]);
         }
+        yield n;
       }
       case LOG -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = (float) StrictMath.log(x[xo + i]);
         }
+        yield n;
       }
       case SQRT -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = (float) Math.sqrt(x[xo + i]);
         }
+        yield n;
       }
       case TANH -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = (float) StrictMath.tanh(x[xo + i]);
         }
+        yield n;
       }
       case SIGN -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = Math.signum(x[xo + i]);
         }
+        yield n;
       }
       case POW -> {
         if (p == 2) {
@@ -106,42 +113,50 @@ class ScalarKernels {
             o[oo + i] = (float) StrictMath.pow(x[xo + i], p);
           }
         }
+        yield n;
       }
-    }
+    };
   }
 
   /** Contiguous unary op in double; {@code p} is POW's exponent. */
   void unaryD(UnaryOp op, double p, double[] x, int xo, double[] o, int oo, int n) {
-    switch (op) {
+    // A switch expression with no default: a UnaryOp without a loop here does not compile.
+    int done = switch (op) {
       case NEG -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = -x[xo + i];
         }
+        yield n;
       }
       case EXP -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = StrictMath.exp(x[xo + i]);
         }
+        yield n;
       }
       case LOG -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = StrictMath.log(x[xo + i]);
         }
+        yield n;
       }
       case SQRT -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = Math.sqrt(x[xo + i]);
         }
+        yield n;
       }
       case TANH -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = StrictMath.tanh(x[xo + i]);
         }
+        yield n;
       }
       case SIGN -> {
         for (int i = 0; i < n; i++) {
           o[oo + i] = Math.signum(x[xo + i]);
         }
+        yield n;
       }
       case POW -> {
         if (p == 2) {
@@ -158,8 +173,9 @@ class ScalarKernels {
             o[oo + i] = StrictMath.pow(x[xo + i], p);
           }
         }
+        yield n;
       }
-    }
+    };
   }
 
   /** {@code o[i] = c[i*sc] != 0 ? a[i*sa] : b[i*sb]} (offsets added) for strides >= 0. */

@@ -16,114 +16,136 @@ final class ScalarLoops {
 
   /** Elementwise {@code op(a, b)} over {@code n} elements; mode 0: both contiguous, 1: b is the scalar b[bo], 2: a is the scalar a[ao]. */
   static void binaryF(org.metagrad.spi.BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n, int mode) {
-    switch (op) {
+    // A switch expression with no default: a BinaryOp without loops here does not compile.
+    boolean done = switch (op) {
       case ADD -> {
         if (mode == 0) { saddFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { saddFVS(a, ao, b[bo], o, oo, n); }
         else { saddFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case SUB -> {
         if (mode == 0) { ssubFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { ssubFVS(a, ao, b[bo], o, oo, n); }
         else { ssubFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case MUL -> {
         if (mode == 0) { smulFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { smulFVS(a, ao, b[bo], o, oo, n); }
         else { smulFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case DIV -> {
         if (mode == 0) { sdivFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sdivFVS(a, ao, b[bo], o, oo, n); }
         else { sdivFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case GT -> {
         if (mode == 0) { sgtFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sgtFVS(a, ao, b[bo], o, oo, n); }
         else { sgtFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case GE -> {
         if (mode == 0) { sgeFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sgeFVS(a, ao, b[bo], o, oo, n); }
         else { sgeFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case LT -> {
         if (mode == 0) { sltFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sltFVS(a, ao, b[bo], o, oo, n); }
         else { sltFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case LE -> {
         if (mode == 0) { sleFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sleFVS(a, ao, b[bo], o, oo, n); }
         else { sleFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case EQ -> {
         if (mode == 0) { seqFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { seqFVS(a, ao, b[bo], o, oo, n); }
         else { seqFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case NE -> {
         if (mode == 0) { sneFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sneFVS(a, ao, b[bo], o, oo, n); }
         else { sneFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
-    }
+    };
   }
 
   /** Elementwise {@code op(a, b)} over {@code n} elements; mode 0: both contiguous, 1: b is the scalar b[bo], 2: a is the scalar a[ao]. */
   static void binaryD(org.metagrad.spi.BinaryOp op, double[] a, int ao, double[] b, int bo, double[] o, int oo, int n, int mode) {
-    switch (op) {
+    // A switch expression with no default: a BinaryOp without loops here does not compile.
+    boolean done = switch (op) {
       case ADD -> {
         if (mode == 0) { saddDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { saddDVS(a, ao, b[bo], o, oo, n); }
         else { saddDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case SUB -> {
         if (mode == 0) { ssubDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { ssubDVS(a, ao, b[bo], o, oo, n); }
         else { ssubDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case MUL -> {
         if (mode == 0) { smulDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { smulDVS(a, ao, b[bo], o, oo, n); }
         else { smulDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case DIV -> {
         if (mode == 0) { sdivDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sdivDVS(a, ao, b[bo], o, oo, n); }
         else { sdivDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case GT -> {
         if (mode == 0) { sgtDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sgtDVS(a, ao, b[bo], o, oo, n); }
         else { sgtDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case GE -> {
         if (mode == 0) { sgeDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sgeDVS(a, ao, b[bo], o, oo, n); }
         else { sgeDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case LT -> {
         if (mode == 0) { sltDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sltDVS(a, ao, b[bo], o, oo, n); }
         else { sltDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case LE -> {
         if (mode == 0) { sleDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sleDVS(a, ao, b[bo], o, oo, n); }
         else { sleDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case EQ -> {
         if (mode == 0) { seqDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { seqDVS(a, ao, b[bo], o, oo, n); }
         else { seqDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case NE -> {
         if (mode == 0) { sneDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { sneDVS(a, ao, b[bo], o, oo, n); }
         else { sneDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
-    }
+    };
   }
 
   private static void saddFVV(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {

@@ -179,58 +179,65 @@ final class VectorKernels extends ScalarKernels {
   @Override
   void unaryF(UnaryOp op, double p, float[] x, int xo, float[] o, int oo, int n) {
     int ub = FS.loopBound(n);
-    // POW with p in {0, 1} and SIGN are exact in the scalar loop too. POW with any other exponent but 2 is
-    // computed per element in double by StrictMath (the reference's value): a float pow within an ulp
-    // needs log2 in more than float precision, and no workload spends time in it.
-    if (op == UnaryOp.POW && p != 2) {
-      super.unaryF(op, p, x, xo, o, oo, n);
-      return;
-    }
-    int i = 0;
-    switch (op) {
+    // A switch expression with no default (a UnaryOp without a case here does not compile); each case yields how
+    // many leading elements its vector loop wrote, and the scalar loop does the rest.
+    int done = switch (op) {
       case NEG -> {
+        int i = 0;
         for (; i < ub; i += VLF) {
           FloatVector.fromArray(FS, x, xo + i).neg().intoArray(o, oo + i);
         }
+        yield i;
       }
       // exp, log and tanh: the project's own routines (FloatMath), vector body and scalar tail alike, so
       // the bits do not depend on the JIT tier, on where a thread's chunk starts, or on the run length.
       case EXP -> {
         VectorFloatMath.expLoop(x, xo, o, oo, n);
-        return;
+        yield n;
       }
       case LOG -> {
         VectorFloatMath.logLoop(x, xo, o, oo, n);
-        return;
+        yield n;
       }
       case SQRT -> {
+        int i = 0;
         for (; i < ub; i += VLF) {
           FloatVector.fromArray(FS, x, xo + i).sqrt().intoArray(o, oo + i);
         }
+        yield i;
       }
       case TANH -> {
         VectorFloatMath.tanhLoop(x, xo, o, oo, n);
-        return;
+        yield n;
       }
       case SIGN -> {
         FloatVector one = FloatVector.broadcast(FS, 1f);
         FloatVector minusOne = FloatVector.broadcast(FS, -1f);
+        int i = 0;
         for (; i < ub; i += VLF) {
           FloatVector v = FloatVector.fromArray(FS, x, xo + i);
           // Zeros (either sign) and NaN pass through unchanged, as Math.signum does.
           v.blend(one, v.compare(VectorOperators.GT, 0f)).blend(minusOne, v.compare(VectorOperators.LT, 0f))
               .intoArray(o, oo + i);
         }
+        yield i;
       }
       case POW -> {
-        for (; i < ub; i += VLF) {
-          FloatVector v = FloatVector.fromArray(FS, x, xo + i);
-          v.mul(v).intoArray(o, oo + i);
+        // POW with p in {0, 1} is exact in the scalar loop too. POW with any other exponent but 2 is computed
+        // per element in double by StrictMath (the reference's value): a float pow within an ulp needs log2 in
+        // more than float precision, and no workload spends time in it.
+        int i = 0;
+        if (p == 2) {
+          for (; i < ub; i += VLF) {
+            FloatVector v = FloatVector.fromArray(FS, x, xo + i);
+            v.mul(v).intoArray(o, oo + i);
+          }
         }
+        yield i;
       }
-    }
-    if (i < n) {
-      super.unaryF(op, p, x, xo + i, o, oo + i, n - i);
+    };
+    if (done < n) {
+      super.unaryF(op, p, x, xo + done, o, oo + done, n - done);
     }
   }
 
@@ -241,51 +248,58 @@ final class VectorKernels extends ScalarKernels {
       case EXP -> FloatMath.exp(x);
       case LOG -> FloatMath.log(x);
       case TANH -> FloatMath.tanh(x);
-      default -> super.unaryF(op, p, x);
+      case NEG, SQRT, SIGN, POW -> super.unaryF(op, p, x);
     };
   }
 
   @Override
   void unaryD(UnaryOp op, double p, double[] x, int xo, double[] o, int oo, int n) {
     int ub = DS.loopBound(n);
-    // Transcendental ops in double go through StrictMath element by element (the reference's bits on
-    // every JIT tier; lanewise EXP/LOG/POW/TANH changed by an ulp once C2 compiled them). Float64 is the
-    // gradient-check and test dtype, not the training one, so no double polynomial of our own.
-    if (ub == 0 || op == UnaryOp.EXP || op == UnaryOp.LOG || op == UnaryOp.TANH || (op == UnaryOp.POW && p != 2)) {
-      super.unaryD(op, p, x, xo, o, oo, n);
-      return;
-    }
-    int i = 0;
-    switch (op) {
+    // A switch expression with no default, as in unaryF: each case yields how many leading elements its vector
+    // loop wrote, and the scalar loop does the rest.
+    int done = switch (op) {
+      // Transcendental ops in double go through StrictMath element by element (the reference's bits on
+      // every JIT tier; lanewise EXP/LOG/POW/TANH changed by an ulp once C2 compiled them). Float64 is the
+      // gradient-check and test dtype, not the training one, so no double polynomial of our own.
+      case EXP, LOG, TANH -> 0;
       case NEG -> {
+        int i = 0;
         for (; i < ub; i += VLD) {
           DoubleVector.fromArray(DS, x, xo + i).neg().intoArray(o, oo + i);
         }
+        yield i;
       }
       case SQRT -> {
+        int i = 0;
         for (; i < ub; i += VLD) {
           DoubleVector.fromArray(DS, x, xo + i).sqrt().intoArray(o, oo + i);
         }
+        yield i;
       }
       case SIGN -> {
         DoubleVector one = DoubleVector.broadcast(DS, 1d);
         DoubleVector minusOne = DoubleVector.broadcast(DS, -1d);
+        int i = 0;
         for (; i < ub; i += VLD) {
           DoubleVector v = DoubleVector.fromArray(DS, x, xo + i);
           v.blend(one, v.compare(VectorOperators.GT, 0d)).blend(minusOne, v.compare(VectorOperators.LT, 0d))
               .intoArray(o, oo + i);
         }
+        yield i;
       }
       case POW -> {
-        for (; i < ub; i += VLD) {
-          DoubleVector v = DoubleVector.fromArray(DS, x, xo + i);
-          v.mul(v).intoArray(o, oo + i);
+        int i = 0;
+        if (p == 2) {
+          for (; i < ub; i += VLD) {
+            DoubleVector v = DoubleVector.fromArray(DS, x, xo + i);
+            v.mul(v).intoArray(o, oo + i);
+          }
         }
+        yield i;
       }
-      default -> throw new IllegalStateException("unaryD: " + op + " is not a vector op");
-    }
-    if (i < n) {
-      super.unaryD(op, p, x, xo + i, o, oo + i, n - i);
+    };
+    if (done < n) {
+      super.unaryD(op, p, x, xo + done, o, oo + done, n - done);
     }
   }
 

@@ -32,114 +32,136 @@ final class VectorLoops {
 
   /** Elementwise {@code op(a, b)} over {@code n} elements; mode 0: both contiguous, 1: b is the scalar b[bo], 2: a is the scalar a[ao]. */
   static void binaryF(org.metagrad.spi.BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n, int mode) {
-    switch (op) {
+    // A switch expression with no default: a BinaryOp without loops here does not compile.
+    boolean done = switch (op) {
       case ADD -> {
         if (mode == 0) { vaddFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vaddFVS(a, ao, b[bo], o, oo, n); }
         else { vaddFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case SUB -> {
         if (mode == 0) { vsubFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vsubFVS(a, ao, b[bo], o, oo, n); }
         else { vsubFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case MUL -> {
         if (mode == 0) { vmulFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vmulFVS(a, ao, b[bo], o, oo, n); }
         else { vmulFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case DIV -> {
         if (mode == 0) { vdivFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vdivFVS(a, ao, b[bo], o, oo, n); }
         else { vdivFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case GT -> {
         if (mode == 0) { vgtFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vgtFVS(a, ao, b[bo], o, oo, n); }
         else { vgtFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case GE -> {
         if (mode == 0) { vgeFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vgeFVS(a, ao, b[bo], o, oo, n); }
         else { vgeFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case LT -> {
         if (mode == 0) { vltFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vltFVS(a, ao, b[bo], o, oo, n); }
         else { vltFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case LE -> {
         if (mode == 0) { vleFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vleFVS(a, ao, b[bo], o, oo, n); }
         else { vleFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case EQ -> {
         if (mode == 0) { veqFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { veqFVS(a, ao, b[bo], o, oo, n); }
         else { veqFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case NE -> {
         if (mode == 0) { vneFVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vneFVS(a, ao, b[bo], o, oo, n); }
         else { vneFSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
-    }
+    };
   }
 
   /** Elementwise {@code op(a, b)} over {@code n} elements; mode 0: both contiguous, 1: b is the scalar b[bo], 2: a is the scalar a[ao]. */
   static void binaryD(org.metagrad.spi.BinaryOp op, double[] a, int ao, double[] b, int bo, double[] o, int oo, int n, int mode) {
-    switch (op) {
+    // A switch expression with no default: a BinaryOp without loops here does not compile.
+    boolean done = switch (op) {
       case ADD -> {
         if (mode == 0) { vaddDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vaddDVS(a, ao, b[bo], o, oo, n); }
         else { vaddDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case SUB -> {
         if (mode == 0) { vsubDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vsubDVS(a, ao, b[bo], o, oo, n); }
         else { vsubDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case MUL -> {
         if (mode == 0) { vmulDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vmulDVS(a, ao, b[bo], o, oo, n); }
         else { vmulDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case DIV -> {
         if (mode == 0) { vdivDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vdivDVS(a, ao, b[bo], o, oo, n); }
         else { vdivDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case GT -> {
         if (mode == 0) { vgtDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vgtDVS(a, ao, b[bo], o, oo, n); }
         else { vgtDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case GE -> {
         if (mode == 0) { vgeDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vgeDVS(a, ao, b[bo], o, oo, n); }
         else { vgeDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case LT -> {
         if (mode == 0) { vltDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vltDVS(a, ao, b[bo], o, oo, n); }
         else { vltDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case LE -> {
         if (mode == 0) { vleDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vleDVS(a, ao, b[bo], o, oo, n); }
         else { vleDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case EQ -> {
         if (mode == 0) { veqDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { veqDVS(a, ao, b[bo], o, oo, n); }
         else { veqDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
       case NE -> {
         if (mode == 0) { vneDVV(a, ao, b, bo, o, oo, n); }
         else if (mode == 1) { vneDVS(a, ao, b[bo], o, oo, n); }
         else { vneDSV(a[ao], b, bo, o, oo, n); }
+        yield true;
       }
-    }
+    };
   }
 
   private static void vaddFVV(float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {

@@ -360,8 +360,22 @@ public final class OpenClBackend implements Backend {
     buffer(what, x);
     DType dt = x.dtype();
     requireSupported(what, dt);
-    String kernel = "mg_unary_" + op.name().toLowerCase(java.util.Locale.ROOT);
-    return map(what, kernel, "elementwise", dt, dt, new View[] {x}, real(dt, param));
+    return map(what, unaryKernel(op), "elementwise", dt, dt, new View[] {x}, real(dt, param));
+  }
+
+  /** The kernel of a unary op in {@code elementwise.c} (its contiguous variant adds {@code _c}). */
+  static String unaryKernel(UnaryOp op) {
+    return "mg_unary_" + op.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** The kernel of a binary op in {@code elementwise.c} (its contiguous variant adds {@code _c}). */
+  static String binaryKernel(BinaryOp op) {
+    return "mg_binary_" + op.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** The kernel of a reduction in {@code reduce.c}: one item per output, or a work-group per output. */
+  static String reduceKernel(ReduceOp op, boolean serial) {
+    return "mg_reduce_" + op.name().toLowerCase(java.util.Locale.ROOT) + (serial ? "_serial" : "_group");
   }
 
   @Override
@@ -369,7 +383,7 @@ public final class OpenClBackend implements Backend {
     String what = "binary " + op;
     sameShapes(what, a, b);
     sameDtype(what, a, b);
-    return map(what, "mg_binary_" + op.name().toLowerCase(java.util.Locale.ROOT), "elementwise", a.dtype(), a.dtype(),
+    return map(what, binaryKernel(op), "elementwise", a.dtype(), a.dtype(),
         new View[] {a, b}, null);
   }
 
@@ -563,7 +577,7 @@ public final class OpenClBackend implements Backend {
     // Many outputs (or short reductions): one item per output keeps every item busy with no
     // synchronisation. Few long reductions: a work-group per output so the long loop is shared.
     boolean serial = innerN <= 256 || outN >= 4096;
-    String kernel = "mg_reduce_" + op.name().toLowerCase(java.util.Locale.ROOT) + (serial ? "_serial" : "_group");
+    String kernel = reduceKernel(op, serial);
     try {
       cl_kernel k = programs.kernel("reduce", kernel, dt, dt, "");
       long[] global = serial ? new long[] {roundUp(outN, WG)} : new long[] {(long) outN * REDUCE_WG};

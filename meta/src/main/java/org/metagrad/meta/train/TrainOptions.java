@@ -1,0 +1,257 @@
+package org.metagrad.meta.train;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.metagrad.meta.data.ClassGrouping;
+import org.metagrad.meta.data.DataPaths;
+import org.metagrad.meta.data.Distortion;
+import org.metagrad.meta.data.RotationMode;
+import org.metagrad.meta.train.TrainOption.Presence;
+
+/**
+ * Every setting of a training run, declared once: {@code config.json} key, command-line flag, type, default and
+ * help text. {@link TrainConfig}, its builder, its JSON reader and writer and {@code metagrad train}'s options
+ * are made from this table ({@link #all()}, in {@code config.json}'s order).
+ *
+ * <p>The defaults here are the only ones: the builder and the command line both take them. The data root
+ * defaults to {@code $METAGRAD_DATA} (the working directory when unset; the command line then asks for
+ * {@code --data}); the thread count to the processor count (results do not depend on it).
+ */
+public final class TrainOptions {
+  private TrainOptions() {}
+
+  private static TrainOption<Integer> integer(String key, String flag, int def, String description) {
+    return TrainOption.of(key, flag, Integer.class, def, Integer::parseInt, v -> v, description);
+  }
+
+  private static TrainOption<Double> real(String key, String flag, double def, String description) {
+    return TrainOption.of(key, flag, Double.class, def, Double::parseDouble, v -> v, description);
+  }
+
+  private static TrainOption<String> text(String key, String flag, String def, String description) {
+    return TrainOption.of(key, flag, String.class, def, s -> s, v -> v, description);
+  }
+
+  private static <E extends Enum<E>> E constant(Class<E> type, String what, String text) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(text)) {
+        return e;
+      }
+    }
+    throw new IllegalArgumentException("unknown " + what + " '" + text + "'; known: "
+        + Arrays.toString(type.getEnumConstants()));
+  }
+
+  /** The meta-learning algorithm. */
+  public static final TrainOption<Algorithm> ALGORITHM = TrainOption.of("algorithm", "--algorithm", Algorithm.class,
+      Algorithm.PROTONET, Algorithm::parse, Algorithm::cliName, "Algorithm: " + Algorithm.names() + ".").alias("-a");
+
+  /** The data root, the folder holding {@code omniglot/}. */
+  public static final TrainOption<Path> DATA = TrainOption.of("data", "--data", Path.class, Path.of("."),
+      Path::of, Path::toString, "Data root holding omniglot/.").notInFingerprint()
+      .defaultFrom(TrainOptions::dataFromEnvironment, "$" + DataPaths.ENV);
+
+  /** The class split. */
+  public static final TrainOption<String> SPLIT = text("split", "--split", "vinyals", "Class split: vinyals"
+      + " (ProtoNets/Matching nets), maml (Finn et al.'s sizes) or background (train on images_background, test on"
+      + " images_evaluation; for the one-shot challenge).");
+
+  /** The image side in pixels. */
+  public static final TrainOption<Integer> SIDE = integer("side", "--side", 28, "Image side in pixels, 16 to 105"
+      + " (the drawings' own size).");
+
+  /** How rotations are used. */
+  public static final TrainOption<RotationMode> ROTATION = TrainOption.of("rotation", "--rotation",
+      RotationMode.class, RotationMode.AS_NEW_CLASSES, s -> constant(RotationMode.class, "rotation", s),
+      RotationMode::name, "Rotations: NONE, AS_NEW_CLASSES (x4 classes, as ProtoNets) or RANDOM_PER_TASK (as MAML).");
+
+  /** Training classes per task. */
+  public static final TrainOption<Integer> WAYS = integer("ways", "--ways", 20, "Classes per training task N"
+      + " (algorithms with an N-way head train at the test way count, 5, unless told otherwise).").alias("-n")
+      .defaultPer(a -> a.fixedWays() ? 5 : 20);
+
+  /** Training support images per class. */
+  public static final TrainOption<Integer> SHOTS = integer("shots", "--shots", 5, "Support images per class K in"
+      + " training.").alias("-k");
+
+  /** Training query images per class. */
+  public static final TrainOption<Integer> QUERIES = integer("queries", "--queries", 5, "Query images per class in"
+      + " training.").alias("-q");
+
+  /** Validation/test classes per task. */
+  public static final TrainOption<Integer> TEST_WAYS = integer("test_ways", "--test-ways", 5, "Classes per"
+      + " validation/test task.");
+
+  /** Validation/test support images per class. */
+  public static final TrainOption<Integer> TEST_SHOTS = integer("test_shots", "--test-shots", 1, "Support images per"
+      + " class at test time.");
+
+  /** Validation/test query images per class. */
+  public static final TrainOption<Integer> TEST_QUERIES = integer("test_queries", "--test-queries", 15, "Query"
+      + " images per class at test time.");
+
+  /** Meta-iterations. */
+  public static final TrainOption<Integer> ITERATIONS = integer("iterations", "--iterations", 1000, "Meta-iterations,"
+      + " i.e. outer Adam steps; for transfer the pre-training steps.").alias("-i");
+
+  /** Tasks per meta-iteration. */
+  public static final TrainOption<Integer> META_BATCH = integer("meta_batch", "--meta-batch", 1, "Tasks per"
+      + " meta-iteration, processed in parallel threads; for transfer the minibatches of --batch-size images per"
+      + " step.").alias("-b");
+
+  /** Adam's (initial) learning rate. */
+  public static final TrainOption<Double> OUTER_LR = real("outer_lr", "--outer-lr", 1e-3, "Adam learning rate of the"
+      + " meta-update.");
+
+  /** The learning-rate schedule. */
+  public static final TrainOption<String> SCHEDULE = text("schedule", "--schedule", "constant", "Outer learning-rate"
+      + " schedule: constant, cosine (to 0 at the last iteration) or step (x --lr-gamma every --lr-step iterations).");
+
+  /** Iterations between step decays. */
+  public static final TrainOption<Integer> LR_STEP = integer("lr_step", "--lr-step", 2000, "Iterations between step"
+      + " decays.");
+
+  /** The step-decay factor. */
+  public static final TrainOption<Double> LR_GAMMA = real("lr_gamma", "--lr-gamma", 0.5, "Step decay factor.");
+
+  /** Inner gradient steps in training. */
+  public static final TrainOption<Integer> INNER_STEPS = integer("inner_steps", "--inner-steps", 1, "Inner gradient"
+      + " steps in training (MAML family, Reptile).");
+
+  /** Inner gradient steps at validation/test time. */
+  public static final TrainOption<Integer> TEST_INNER_STEPS = integer("test_inner_steps", "--test-inner-steps", 3,
+      "Inner gradient steps at validation/test time (MAML family, Reptile).").notInFingerprint();
+
+  /** The inner step size. */
+  public static final TrainOption<Double> INNER_LR = real("inner_lr", "--inner-lr", 0.4, "Inner step size (MAML"
+      + " family, Reptile; Meta-SGD's initial one).");
+
+  /** The conv4 width. */
+  public static final TrainOption<Integer> HIDDEN = integer("hidden", "--hidden", 64, "Channels of the conv4"
+      + " network.");
+
+  /** The seed of initialisation and task sequences. */
+  public static final TrainOption<Long> SEED = TrainOption.of("seed", "--seed", Long.class, 1L, Long::parseLong,
+      v -> v, "Seed of initialisation and task sequences.");
+
+  /** Worker threads. */
+  public static final TrainOption<Integer> THREADS = integer("threads", "--threads", 1, "Worker threads for"
+      + " meta-batches and evaluation: tasks side by side, each one's kernels on its thread, and at most this many"
+      + " threads for a lone task's kernels (unless -Dmetagrad.threads is given); results do not depend on it.")
+      .alias("-t").notInFingerprint()
+      .defaultFrom(() -> Runtime.getRuntime().availableProcessors(), "the processor count, "
+          + Runtime.getRuntime().availableProcessors());
+
+  /** Validation interval. */
+  public static final TrainOption<Integer> VAL_EVERY = integer("val_every", "--val-every", 200, "Validate every this"
+      + " many iterations; 0 = at the end only.");
+
+  /** Validation episodes. */
+  public static final TrainOption<Integer> VAL_EPISODES = integer("val_episodes", "--val-episodes", 100, "Validation"
+      + " episodes per validation.");
+
+  /** Test episodes after training. */
+  public static final TrainOption<Integer> TEST_EPISODES = integer("test_episodes", "--test-episodes", 600, "Test"
+      + " episodes after training; >= 600 for a reportable number.").notInFingerprint();
+
+  /** Checkpoint interval. */
+  public static final TrainOption<Integer> CHECKPOINT_EVERY = integer("checkpoint_every", "--checkpoint-every", 200,
+      "Write last.safetensors every this many iterations; 0 = at the end only.");
+
+  /** Global-norm clipping of the meta-gradient. */
+  public static final TrainOption<Double> CLIP_NORM = real("clip_norm", "--clip", 0, "Clip the meta-gradient to this"
+      + " global norm; 0 = off.");
+
+  /** The output folder. */
+  public static final TrainOption<Path> OUT = TrainOption.of("out", "--out", Path.class, Path.of("runs", "train"),
+      Path::of, Path::toString, "Output folder.").alias("-o").notInFingerprint();
+
+  /** The transfer baselines' classifier head. */
+  public static final TrainOption<String> HEAD = text("head", "--head", "linear", "Transfer only: the classifier"
+      + " head, linear (Baseline: W z + b) or cosine (Baseline++: 10 * cos(z, w_k)), used in pre-training and"
+      + " fine-tuned anew per task.").only(Algorithm.TRANSFER)
+      .defaultPer(a -> a == Algorithm.TRANSFER ? "linear" : "none");
+
+  /** Transfer pre-training minibatch size. */
+  public static final TrainOption<Integer> BATCH_SIZE = integer("batch_size", "--batch-size", 64, "Transfer only:"
+      + " images per pre-training minibatch, each drawn from all training classes of the split (x4 with"
+      + " AS_NEW_CLASSES rotation).").only(Algorithm.TRANSFER);
+
+  /** Transfer fine-tuning steps per task. */
+  public static final TrainOption<Integer> FINETUNE_STEPS = integer("finetune_steps", "--finetune-steps", 100,
+      "Transfer only: gradient steps fine-tuning the new head on each validation/test episode's support set,"
+          + " embedding frozen.").only(Algorithm.TRANSFER);
+
+  /** Transfer fine-tuning step size. */
+  public static final TrainOption<Double> FINETUNE_LR = real("finetune_lr", "--finetune-lr", 0.1, "Transfer only:"
+      + " step size of that fine-tuning (full-batch gradient descent).").only(Algorithm.TRANSFER);
+
+  /** Matching nets' full-context-embedding read steps (0: no FCE). */
+  public static final TrainOption<Integer> FCE_STEPS = integer("fce_steps", "--fce-steps", 0, "Matchingnet only:"
+      + " read steps K of the full-context embeddings' attention LSTM (0: no FCE; --fce alone means 5).")
+      .presence(Presence.IF_NOT_DEFAULT).only(Algorithm.MATCHINGNET);
+
+  /** iMAML's proximal regularisation strength lambda. */
+  public static final TrainOption<Double> IMAML_LAMBDA = real("imaml_lambda", "--lambda", 2.0, "Imaml only: proximal"
+      + " regularisation strength of the inner problem, L_support(phi) + (lambda/2)|phi - theta|^2 (Rajeswaran et al."
+      + " 2019 use 2.0 on Omniglot).").only(Algorithm.IMAML);
+
+  /** iMAML's conjugate-gradient steps. */
+  public static final TrainOption<Integer> CG_STEPS = integer("cg_steps", "--cg-steps", 5, "Imaml only: conjugate-"
+      + "gradient steps solving (I + (H + damping I)/lambda) g = grad L_query for the implicit meta-gradient.")
+      .only(Algorithm.IMAML);
+
+  /** iMAML's CG damping. */
+  public static final TrainOption<Double> CG_DAMPING = real("cg_damping", "--cg-damping", 0, "Imaml only: damping"
+      + " added to the support-loss Hessian in the CG system (0: the exact implicit gradient; the Hessian is often"
+      + " indefinite, and 10 trained well on Omniglot, see meta/RESULTS.md).").only(Algorithm.IMAML);
+
+  /** Which classes one episode may mix. */
+  public static final TrainOption<ClassGrouping> GROUPING = TrainOption.of("grouping", "--grouping",
+      ClassGrouping.class, ClassGrouping.ANY, s -> constant(ClassGrouping.class, "grouping", s), ClassGrouping::name,
+      "Which classes one training, validation or test episode may mix: ANY (the whole split, the usual benchmark)"
+          + " or SAME_ALPHABET (all N classes from one alphabet, like Lake et al.'s one-shot runs; for a model meant"
+          + " for that challenge). With transfer, only the validation and test episodes.")
+      .presence(Presence.IF_NOT_DEFAULT);
+
+  /** Distortion of training images. */
+  public static final TrainOption<Distortion> DISTORTION = TrainOption.of("distortion", "--distort", Distortion.class,
+      Distortion.NONE, Distortion::parse, Distortion::name, "Random distortion of every training image (support and"
+          + " query, or pre-training batch): none, or affine (Koch et al. 2015's augmentation: rotation up to 10"
+          + " degrees, shear up to 0.3, scale 0.8-1.2 per axis, shift up to 2/105 of the side, each component with"
+          + " probability 0.5, bilinear resampling). Validation and test images are never distorted; the maps are"
+          + " seeded per episode, so runs stay reproducible and resumable.")
+      .presence(Presence.IF_NOT_DEFAULT);
+
+  private static final List<TrainOption<?>> ALL = List.of(ALGORITHM, DATA, SPLIT, SIDE, ROTATION, WAYS, SHOTS,
+      QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
+      INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, SEED, THREADS, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
+      CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, GROUPING,
+      DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING);
+
+  /** Every option, in {@code config.json}'s order (an unmodifiable list). */
+  public static List<TrainOption<?>> all() {
+    return ALL;
+  }
+
+  /**
+   * The option with this {@code config.json} key.
+   *
+   * @throws IllegalArgumentException naming the known keys when there is none
+   */
+  public static TrainOption<?> byKey(String key) {
+    for (TrainOption<?> o : ALL) {
+      if (o.key().equals(key)) {
+        return o;
+      }
+    }
+    throw new IllegalArgumentException("unknown entry '" + key + "' (known: "
+        + String.join(", ", ALL.stream().map(TrainOption::key).toList()) + ")");
+  }
+
+  private static Path dataFromEnvironment() {
+    String env = System.getenv(DataPaths.ENV);
+    return env == null || env.isBlank() ? Path.of(".") : Path.of(env.strip());
+  }
+}
