@@ -26,7 +26,8 @@ import org.metagrad.nn.Params;
  * the strided conv4-64 of the MAML rows of meta/RESULTS.md with a 5-way head, the task 5-way 1-shot with 15
  * queries per class of random 28x28 images (the pixel values do not change the work).
  *
- * <p>Time: the median of {@code reps} calls of {@code metaGradient} (after 2 warm-up calls), wall clock.
+ * <p>Time: the median of {@code reps} calls of {@code metaGradient} (after 2 warm-up calls), wall clock and
+ * the process's CPU time (all threads: kernels, collector, compiler), which a loaded host distorts less.
  *
  * <p>Memory: the engine does not count its buffers, so this measures the heap retained, after full
  * collections, at the point where each method holds the most recorded graph: for MAML the query loss with
@@ -77,16 +78,22 @@ public final class ImamlVsMaml {
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
-  private static double timeMs(Runnable r, int reps) {
+  /** {median wall ms, median process CPU ms} of reps calls after 2 warm-ups. */
+  private static double[] timeMs(Runnable r, int reps) {
     r.run();
     r.run();
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     double[] t = new double[reps];
+    double[] c = new double[reps];
     for (int i = 0; i < reps; i++) {
+      long c0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
       r.run();
       t[i] = (System.nanoTime() - t0) / 1e6;
+      c[i] = (os.getProcessCpuTime() - c0) / 1e6;
     }
-    return median(t);
+    return new double[] {median(t), median(c)};
   }
 
   public static void main(String[] args) {
@@ -100,9 +107,9 @@ public final class ImamlVsMaml {
     System.out.printf(Locale.ROOT, "conv4Strided-64, 5-way 1-shot 15 queries, %d parameters; inner lr %.1f; iMAML lambda"
         + " 2, 5 CG steps; %d timed reps (median) after 2 warm-ups; %d CPUs%n", theta.numel(), lr, reps,
         Runtime.getRuntime().availableProcessors());
-    System.out.println("| inner steps | MAML 2nd order: time (ms) | iMAML: time (ms) | MAML: graph heap (MiB) | iMAML:"
-        + " graph heap (MiB), the larger of its two points |");
-    System.out.println("| --- | --- | --- | --- | --- |");
+    System.out.println("| inner steps | MAML 2nd order: wall (ms) | iMAML: wall (ms) | MAML: process CPU (ms) | iMAML:"
+        + " process CPU (ms) | MAML: graph heap (MiB) | iMAML: graph heap (MiB), the larger of its two points |");
+    System.out.println("| --- | --- | --- | --- | --- | --- | --- |");
     for (int k : steps) {
       Maml maml = new Maml(net, k, lr, Order.SECOND);
       Imaml im = new Imaml(net, k, lr, 2.0, 5, 0.0);
@@ -129,12 +136,12 @@ public final class ImamlVsMaml {
       op = null;
       v = null;
       List<Tensor> sink = new ArrayList<>();
-      double mamlMs = timeMs(() -> sink.addAll(maml.metaGradient(theta, task)), reps);
+      double[] mamlMs = timeMs(() -> sink.addAll(maml.metaGradient(theta, task)), reps);
       sink.clear();
-      double imamlMs = timeMs(() -> sink.addAll(im.metaGradient(theta, task)), reps);
+      double[] imamlMs = timeMs(() -> sink.addAll(im.metaGradient(theta, task)), reps);
       sink.clear();
-      System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.1f | %.1f (query graph %.1f, CG %.1f) |%n", k, mamlMs,
-          imamlMs, mamlMiB, Math.max(queryMiB, cgMiB), queryMiB, cgMiB);
+      System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f (query graph %.1f, CG %.1f) |%n", k,
+          mamlMs[0], imamlMs[0], mamlMs[1], imamlMs[1], mamlMiB, Math.max(queryMiB, cgMiB), queryMiB, cgMiB);
     }
   }
 }

@@ -248,16 +248,18 @@ public final class TrainOptions {
 
   /** iMAML's proximal regularisation strength lambda. */
   public static final TrainOption<Double> IMAML_LAMBDA = real("imaml_lambda", "--lambda", 2.0, "Imaml only: proximal"
-      + " regularisation strength lambda of the inner problem (Rajeswaran et al. 2019 use 2.0 on Omniglot).")
-      .only(Algorithm.IMAML);
+      + " regularisation strength of the inner problem, L_support(phi) + (lambda/2)|phi - theta|^2 (Rajeswaran et al."
+      + " 2019 use 2.0 on Omniglot).").only(Algorithm.IMAML);
 
   /** iMAML's conjugate-gradient steps. */
-  public static final TrainOption<Integer> CG_STEPS = integer("cg_steps", "--cg-steps", 5, "Imaml only:"
-      + " conjugate-gradient steps for the implicit meta-gradient (the paper uses 5).").only(Algorithm.IMAML);
+  public static final TrainOption<Integer> CG_STEPS = integer("cg_steps", "--cg-steps", 5, "Imaml only: conjugate-"
+      + "gradient steps solving (I + (H + damping I)/lambda) g = grad L_query for the implicit meta-gradient.")
+      .only(Algorithm.IMAML);
 
   /** iMAML's CG damping. */
   public static final TrainOption<Double> CG_DAMPING = real("cg_damping", "--cg-damping", 0, "Imaml only: damping"
-      + " added to the support-loss Hessian in the CG system (0: the exact implicit gradient).").only(Algorithm.IMAML);
+      + " added to the support-loss Hessian in the CG system (0: the exact implicit gradient; the Hessian is often"
+      + " indefinite, and 10 trained well on Omniglot, see meta/RESULTS.md).").only(Algorithm.IMAML);
 
   /** MANN: the controller. */
   public static final TrainOption<Mann.Controller> MANN_CONTROLLER = TrainOption.of("mann_controller", "--controller",

@@ -30,8 +30,9 @@ import org.metagrad.nn.optim.LrSchedule;
 /**
  * Short real-Omniglot training runs of iMAML and Relation Networks: meta-trained on 5-way 1-shot episodes of
  * the first 300 characters of images_background (no rotations), tested on 5-way 1-shot episodes of the first
- * 100 characters of images_evaluation (unseen alphabets). Each must clear a stated accuracy, far above the
- * 20% of chance. Needs METAGRAD_DATA; fails (does not skip) without it. Only 6,000 + 2,000 images are decoded,
+ * 100 characters of images_evaluation (unseen alphabets). Relation nets must clear a stated accuracy far
+ * above the 20% of chance; iMAML, whose untrained inner loop alone already reaches about 50%, a stated gain
+ * over its untrained start. Needs METAGRAD_DATA; fails (does not skip) without it. Only 6,000 + 2,000 images are decoded,
  * to keep the CI time small; the full runs are in meta/RESULTS.md.
  */
 class ImamlRelationNetOmniglotTrainingTest {
@@ -75,16 +76,22 @@ class ImamlRelationNetOmniglotTrainingTest {
   }
 
   /**
-   * Measured: 55.69% ± 2.55% (50.5 s of training at load 40). Lambda 0.5: with the paper's 2.0 the same run
-   * reached 37.27% (the stronger pull towards theta adapts less in 5 steps, which a short run does not make up).
+   * iMAML must improve on its own starting point: 5 proximal inner steps from the untrained weights already
+   * classify 51.51% ± 2.14% of the same 100 test episodes. With CG damping 10 (the system
+   * {@code I + (H + 10 I)/lambda} stays positive definite although the support-loss Hessian is indefinite, see
+   * meta/RESULTS.md) 100 meta-batches of 4 tasks raise that to 67.97% ± 2.65% (7.6 s of training at load 3);
+   * undamped, 40 meta-batches reached only 55.69%. The bar: at least 10 points over the untrained start on identical episodes.
    */
   @Test
-  void imamlClearsFortyFivePercentOn5Way1ShotAfterAShortRun() {
+  void imamlImprovesOnItsUntrainedStartOn5Way1ShotAfterAShortRun() {
     Network net = Backbones.conv4Strided(1, 32, 28, 5, BnMode.BATCH_STATS);
-    Imaml im = new Imaml(net, 5, 0.4, 0.5, 5, 0.0);
+    Imaml im = new Imaml(net, 5, 0.4, 0.5, 5, 10.0);
     Params init = net.init(new Rng(1), DType.FLOAT32);
-    EvalResult r = trainAndTest(im, init, 40, 4, 3e-3, "iMAML");
+    TaskSource testTasks = TaskSource.of(new EpisodeSampler(test, TaskSpec.of(5, 1, 15), RotationMode.NONE, 2));
+    EvalResult before = Evaluator.evaluate(im, init, testTasks, 100, 2, null);
+    EvalResult r = trainAndTest(im, init, 100, 4, 3e-3, "iMAML");
+    System.out.printf(Locale.ROOT, "iMAML untrained: %s%n", before);
     assertThat(r.episodes()).isEqualTo(100);
-    assertThat(r.mean()).as("5-way 1-shot test accuracy").isGreaterThanOrEqualTo(0.45);
+    assertThat(r.mean() - before.mean()).as("gain over the untrained start, same episodes").isGreaterThanOrEqualTo(0.10);
   }
 }

@@ -102,4 +102,29 @@ class TrainConfigTest {
     assertThatThrownBy(() -> TrainConfig.fromJson(json.replace("\"split\": \"background\"", "\"split\": [1]")))
         .hasMessageContaining("'split' must be a string or a number");
   }
+
+  @Test
+  void imamlSettingsRoundTripThroughConfigJsonAndAreCheckedAndOmittedForOtherAlgorithms() {
+    TrainConfig c = TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5).imamlLambda(0.5).cgSteps(7)
+        .cgDamping(0.25).build();
+    TrainConfig back = TrainConfig.fromJson(c.toJson());
+    assertThat(back.imamlLambda()).isEqualTo(0.5);
+    assertThat(back.cgSteps()).isEqualTo(7);
+    assertThat(back.cgDamping()).isEqualTo(0.25);
+    assertThat(back.fingerprint()).isEqualTo(c.fingerprint());
+    assertThat(TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5).imamlLambda(2).build().fingerprint())
+        .isNotEqualTo(c.fingerprint());
+    assertThat(TrainConfig.builder().algorithm(Algorithm.PROTONET).build().toJson()).doesNotContain("cg_steps");
+    assertThat(TrainConfig.fromJson(TrainConfig.builder().algorithm(Algorithm.RELATIONNET).build().toJson()).algorithm())
+        .isEqualTo(Algorithm.RELATIONNET);
+    TrainConfig.Builder im = TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5);
+    assertThatThrownBy(() -> im.imamlLambda(0).build()).hasMessageContaining("--lambda (iMAML's proximal"
+        + " regularisation) must be finite and > 0, got 0.0");
+    assertThatThrownBy(() -> TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5).cgSteps(0).build())
+        .hasMessageContaining("--cg-steps must be >= 1, got 0");
+    assertThatThrownBy(() -> TrainConfig.builder().algorithm(Algorithm.IMAML).ways(5).testWays(5).cgDamping(-1).build())
+        .hasMessageContaining("--cg-damping must be finite and >= 0");
+    assertThatThrownBy(() -> TrainConfig.builder().cgSteps(3).build()).hasMessageContaining("applies only to"
+        + " --algorithm imaml");
+  }
 }
