@@ -371,6 +371,33 @@ public final class Experiment {
     return run(resume, false);
   }
 
+  /** The decoded training, validation and test classes of a run. */
+  record Pools(ImageClasses train, ImageClasses val, ImageClasses test) {}
+
+  /**
+   * Decodes a run's split (checking that its pools can feed the run's tasks), writes its {@code config.json}
+   * atomically, and prints one line about the data; the run folder must have been prepared by
+   * {@link #openRunFolder}.
+   */
+  static Pools loadRun(TrainConfig c, PrintStream out) {
+    Path dir = c.out();
+    OmniglotReader reader = reader(c.data(), c.side(), c.threads());
+    ClassSplit split = split(c, reader);
+    checkPools(c, split);
+    try {
+      Files.createDirectories(dir);
+      AtomicFiles.write(dir.resolve(CONFIG), c.toJson().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to output folder " + dir + ": " + e.getMessage(), e);
+    }
+    long tl = System.nanoTime();
+    Pools p = new Pools(reader.load(split.train()), reader.load(split.val()), reader.load(split.test()));
+    out.printf(Locale.ROOT, "data: %s split, %d/%d/%d characters (train/val/test), rotation %s, %dx%d, loaded in"
+        + " %.1f s%n", split.name(), split.train().size(), split.val().size(), split.test().size(), c.rotation(),
+        c.side(), c.side(), (System.nanoTime() - tl) / 1e9);
+    return p;
+  }
+
   /**
    * Makes the run's output folder ready, before any data is decoded: with {@code resume}, checks that it holds the
    * same run ({@code config.json} with an equal fingerprint, and {@code last.safetensors}) and returns the
@@ -474,22 +501,10 @@ public final class Experiment {
     if (c.algorithm() == Algorithm.METALSTM || c.algorithm() == Algorithm.METALSTM2) {
       metaLstm(c, model(c));   // its --inner-lr range, before any image is decoded
     }
-    OmniglotReader reader = reader(c.data(), c.side(), c.threads());
-    ClassSplit split = split(c, reader);
-    checkPools(c, split);
-    try {
-      Files.createDirectories(dir);
-      AtomicFiles.write(dir.resolve(CONFIG), c.toJson().getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write to output folder " + dir + ": " + e.getMessage(), e);
-    }
-    long tl = System.nanoTime();
-    ImageClasses train = reader.load(split.train());
-    ImageClasses val = reader.load(split.val());
-    ImageClasses test = reader.load(split.test());
-    out.printf(Locale.ROOT, "data: %s split, %d/%d/%d characters (train/val/test), rotation %s, %dx%d, loaded in"
-        + " %.1f s%n", split.name(), split.train().size(), split.val().size(), split.test().size(), c.rotation(),
-        c.side(), c.side(), (System.nanoTime() - tl) / 1e9);
+    Pools pools = loadRun(c, out);
+    ImageClasses train = pools.train();
+    ImageClasses val = pools.val();
+    ImageClasses test = pools.test();
 
     Network model = model(c);
     FewShotLearner learner = fewShotLearner(c, model);

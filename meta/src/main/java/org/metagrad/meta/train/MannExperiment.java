@@ -176,22 +176,10 @@ public final class MannExperiment {
     TrainConfig c = mc.base();
     Path dir = c.out();
     Path resumeFrom = Experiment.openRunFolder(c, resume, overwrite, RUN_FILES);
-    OmniglotReader reader = Experiment.reader(c.data(), c.side(), c.threads());
-    ClassSplit split = Experiment.split(c, reader);
-    Experiment.checkPools(c, split);
-    try {
-      Files.createDirectories(dir);
-      AtomicFiles.write(dir.resolve(Experiment.CONFIG), c.toJson().getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write to output folder " + dir + ": " + e.getMessage(), e);
-    }
-    long tl = System.nanoTime();
-    ImageClasses train = reader.load(split.train());
-    ImageClasses val = reader.load(split.val());
-    ImageClasses test = reader.load(split.test());
-    out.printf(Locale.ROOT, "data: %s split, %d/%d/%d characters (train/val/test), rotation %s, %dx%d, loaded in"
-        + " %.1f s%n", split.name(), split.train().size(), split.val().size(), split.test().size(), c.rotation(),
-        c.side(), c.side(), (System.nanoTime() - tl) / 1e9);
+    Experiment.Pools pools = Experiment.loadRun(c, out);
+    ImageClasses train = pools.train();
+    ImageClasses val = pools.val();
+    ImageClasses test = pools.test();
 
     Mann mann = new Mann(mc.mann());
     Params init = initialParams(mc);
