@@ -459,7 +459,8 @@ public final class Mann {
     Params ps = p.sub("strength");
     Params po = p.sub("out");
     // Slot-major layout: weights are [B, slots, R], so no product or sum ever meets a transposed view of the
-    // memory [B, slots, W] (elementwise kernels on transposed operands take a slow strided path).
+    // memory [B, slots, W] (elementwise kernels on transposed operands take a slow strided path: 21% of a JFR profile
+    // of the earlier layout; the new layout's time was not measured).
     Tensor memory = Tensor.zeros(dt, b, nSlots, w).to(inputs.device());
     Tensor readW = Tensor.zeros(dt, b, nSlots, r).to(inputs.device());
     Tensor usage = Tensor.zeros(dt, b, nSlots).to(inputs.device());

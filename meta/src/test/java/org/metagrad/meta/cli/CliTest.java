@@ -34,6 +34,21 @@ class CliTest {
     }
   }
 
+  /** The configuration {@code metagrad train <args>} parses to (the command's own parsing, nothing run). */
+  static org.metagrad.meta.train.TrainConfig trainConfig(String... args) {
+    TrainCommand cmd = new TrainCommand();
+    new picocli.CommandLine(cmd).parseArgs(args);
+    return cmd.config();
+  }
+
+  /** As {@link #trainConfig(String...)} with {@code --data dataRoot} appended. */
+  static org.metagrad.meta.train.TrainConfig trainConfig(java.nio.file.Path dataRoot, String... args) {
+    String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+    all[args.length] = "--data";
+    all[args.length + 1] = dataRoot.toString();
+    return trainConfig(all);
+  }
+
   private static String data() {
     return DataPaths.root().toString();
   }

@@ -17,13 +17,7 @@ import org.metagrad.nn.Params;
 class MatchingNetFceCliTest {
 
   private static TrainConfig parse(Path tmp, String... args) {
-    TrainCommand cmd = new TrainCommand();
-    String[] all = new String[args.length + 2];
-    System.arraycopy(args, 0, all, 0, args.length);
-    all[args.length] = "--data";
-    all[args.length + 1] = tmp.toString();
-    new picocli.CommandLine(cmd).parseArgs(all);
-    return cmd.config();
+    return CliTest.trainConfig(tmp, args);
   }
 
   @Test

@@ -22,9 +22,7 @@ import org.metagrad.meta.train.TrainOptions;
 class TrainOptionTableTest {
 
   private static TrainConfig parse(String... args) {
-    TrainCommand cmd = new TrainCommand();
-    new picocli.CommandLine(cmd).parseArgs(args);
-    return cmd.config();
+    return CliTest.trainConfig(args);
   }
 
   @Test
