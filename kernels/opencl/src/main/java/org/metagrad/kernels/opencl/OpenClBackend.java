@@ -24,6 +24,7 @@ import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.metagrad.DType;
 import org.metagrad.Device;
+import org.metagrad.kernels.common.Strided;
 import org.metagrad.spi.Backend;
 import org.metagrad.spi.BackendException;
 import org.metagrad.spi.BinaryOp;

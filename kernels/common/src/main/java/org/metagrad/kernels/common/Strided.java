@@ -1,4 +1,4 @@
-package org.metagrad.kernels.opencl;
+package org.metagrad.kernels.common;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,18 +8,24 @@ import java.util.List;
  * and offsets of up to {@value #OPERANDS} operands (operand 0 is the output). {@link #of} drops size-1
  * dimensions and merges neighbours that are contiguous for every operand, so a contiguous elementwise
  * op reaches the kernel as rank 1 and needs no index arithmetic beyond one multiply-add.
+ *
+ * <p>Shared by the OpenCL and the CUDA backends, which pass {@link #pack()} as the by-value struct
+ * argument of the same kernels.
  */
-final class Strided {
+public final class Strided {
   /** Dimensions the kernel struct can hold ({@code MG_MAX_RANK}). */
-  static final int MAX_RANK = 8;
+  public static final int MAX_RANK = 8;
   /** Operands the kernel struct can hold ({@code MG_OPERANDS}). */
-  static final int OPERANDS = 4;
+  public static final int OPERANDS = 4;
   /** Length of the packed struct in ints: rank, shape, strides, offsets. */
-  static final int PACKED_INTS = 1 + MAX_RANK + OPERANDS * MAX_RANK + OPERANDS;
+  public static final int PACKED_INTS = 1 + MAX_RANK + OPERANDS * MAX_RANK + OPERANDS;
 
-  final int[] shape;
-  final int[][] strides;
-  final int[] offsets;
+  /** The collapsed shape (read-only by convention). */
+  public final int[] shape;
+  /** Per operand, its strides over {@link #shape} (read-only by convention). */
+  public final int[][] strides;
+  /** Per operand, its element offset (read-only by convention). */
+  public final int[] offsets;
 
   private Strided(int[] shape, int[][] strides, int[] offsets) {
     this.shape = shape;
@@ -31,7 +37,7 @@ final class Strided {
    * Collapses {@code shape} for the given per-operand strides and offsets. A rank-0 result becomes
    * rank 1 of size 1 so kernels always see at least one dimension.
    */
-  static Strided of(int[] shape, int[][] strides, int[] offsets) {
+  public static Strided of(int[] shape, int[][] strides, int[] offsets) {
     int ops = strides.length;
     List<Integer> dims = new ArrayList<>();
     for (int d = 0; d < shape.length; d++) {
@@ -71,12 +77,13 @@ final class Strided {
     return new Strided(java.util.Arrays.copyOf(sh, r), trimmed, offsets.clone());
   }
 
-  int rank() {
+  /** Number of dimensions after collapsing (at least 1). */
+  public int rank() {
     return shape.length;
   }
 
   /** Number of elements walked. */
-  int numel() {
+  public int numel() {
     int n = 1;
     for (int s : shape) {
       n *= s;
@@ -85,7 +92,7 @@ final class Strided {
   }
 
   /** The struct {@code mg_strided} as ints; unused operands and dimensions are zero. */
-  int[] pack() {
+  public int[] pack() {
     if (rank() > MAX_RANK) {
       throw new IllegalStateException("Strided: rank " + rank() + " exceeds " + MAX_RANK + "; split first");
     }
@@ -104,7 +111,7 @@ final class Strided {
    * dimensions, one per index of the leading ones, in row-major order (so outputs written
    * contiguously stay in order). Walks of rank at most {@code MAX_RANK} come back as themselves.
    */
-  List<Strided> chunks() {
+  public List<Strided> chunks() {
     if (rank() <= MAX_RANK) {
       return List.of(this);
     }
