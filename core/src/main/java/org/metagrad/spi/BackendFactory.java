@@ -24,4 +24,13 @@ public interface BackendFactory {
 
   /** Human-readable names of the devices this factory can open, in index order (empty if none). */
   List<String> deviceNames();
+
+  /**
+   * Why this factory can open no device here (no driver, no GPU), or null when it can or does not say; what
+   * {@code metagrad devices} prints for a kind with no device. Like {@link #deviceNames()}, it may touch native
+   * libraries and must not throw for their absence.
+   */
+  default String unavailableReason() {
+    return null;
+  }
 }

@@ -186,6 +186,29 @@ public final class Backends {
     return out;
   }
 
+  /**
+   * The GPU device kinds ({@code opencl}, {@code cuda}) with no device here, each with the reason: the backend
+   * module is not on the class path, its factory's {@link BackendFactory#unavailableReason()}, or that it lists no
+   * device. Kinds with at least one device are absent.
+   */
+  public static Map<String, String> unavailableDevices() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String kind : List.of("opencl", "cuda")) {
+      try {
+        BackendFactory f = factory(kind);
+        if (f == null) {
+          out.put(kind, "backend module not on the class path (add metagrad-kernels-" + kind + ")");
+        } else if (f.deviceNames().isEmpty()) {
+          String why = f.unavailableReason();
+          out.put(kind, why != null ? why : "no device found");
+        }
+      } catch (RuntimeException | LinkageError e) {
+        out.put(kind, e.getMessage());
+      }
+    }
+    return out;
+  }
+
   /** Parses {@code cpu}, {@code opencl:N}, {@code cuda:N}. */
   public static Device parseDevice(String s) {
     String t = s.trim().toLowerCase(java.util.Locale.ROOT);

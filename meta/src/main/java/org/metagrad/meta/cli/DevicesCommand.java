@@ -15,6 +15,10 @@ public final class DevicesCommand implements Callable<Integer> {
     for (Map.Entry<Device, String> e : Backends.listDevices().entrySet()) {
       System.out.println(e.getKey() + "\t" + e.getValue());
     }
+    // Kinds with no device say why not (no driver, no GPU, module missing), so a user sees why cuda:0 is absent.
+    for (Map.Entry<String, String> e : Backends.unavailableDevices().entrySet()) {
+      System.out.println(e.getKey() + "\tunavailable: " + e.getValue());
+    }
     return 0;
   }
 }

@@ -1,0 +1,1181 @@
+package org.metagrad.kernels.cuda;
+
+import static jcuda.driver.CUresult.CUDA_ERROR_OUT_OF_MEMORY;
+import static jcuda.driver.CUresult.CUDA_SUCCESS;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import jcuda.driver.JCudaDriver;
+import org.metagrad.DType;
+import org.metagrad.Device;
+import org.metagrad.kernels.common.Strided;
+import org.metagrad.spi.Backend;
+import org.metagrad.spi.BackendException;
+import org.metagrad.spi.BinaryOp;
+import org.metagrad.spi.Buffer;
+import org.metagrad.spi.ConvGeometry;
+import org.metagrad.spi.ReduceOp;
+import org.metagrad.spi.UnaryOp;
+import org.metagrad.spi.View;
+
+/**
+ * The CUDA backend: every SPI kernel on one NVIDIA GPU through the driver API (JCuda). The kernels are the shared
+ * sources of {@code org/metagrad/kernels/common} (the OpenCL backend's, with the same kernel families, names and
+ * argument order), compiled ahead of time to PTX ({@link PtxVariants}) and JIT-compiled by the driver when the
+ * backend opens. GEMM runs on cuBLAS through JCublas when it loads, else on the shared tiled kernel
+ * ({@code gemm.c}); {@code -Dmetagrad.cuda.gemm=cublas|own} forces one (the choice is logged once at open).
+ * FLOAT32 and FLOAT64 both run. The fused SPI methods use the core defaults ({@code FusedDefaults}).
+ *
+ * <p>One primary context and one stream per backend: kernels and copies are queued on the stream and calls return
+ * once queued; the host waits ({@code cuStreamSynchronize}) only where it reads (downloads), and before reusing a
+ * pinned staging buffer. Device memory comes from a {@link CachingAllocator}; out of memory is a
+ * {@link BackendException} naming the bytes asked for and in use. Calls are serialized by one lock (the context
+ * is made current on the calling thread inside it), so the object is thread-safe.
+ *
+ * <pre>{@code
+ * Backend cu = new CudaBackendFactory().open(Device.cuda(0));
+ * Buffer a = cu.upload(new float[] {1, 2, 3});
+ * Buffer b = cu.unary(UnaryOp.EXP, 0, View.contiguous(a, 3));
+ * float[] e = cu.downloadFloat(View.contiguous(b, 3));
+ * }</pre>
+ */
+public final class CudaBackend implements Backend {
+  private static final Logger LOG = Logger.getLogger("org.metagrad");
+  /** Threads per block of the 1-d kernels. */
+  private static final int WG = 256;
+  /** Threads per block of the grouped reduction ({@code MG_REDUCE_WG}). */
+  private static final int REDUCE_WG = 64;
+  /** Bytes of each pinned staging buffer; larger transfers go in chunks. */
+  private static final int STAGING_BYTES = 8 << 20;
+
+  private final Device device;
+  private final String label;
+  private final CUdevice dev;
+  private final CUcontext context;
+  private final CUstream stream;
+  private final CachingAllocator<CUdeviceptr> allocator;
+  private final Map<PtxVariants.Variant, CUmodule> modules = new HashMap<>();
+  private final Map<String, CUfunction> functions = new HashMap<>();
+  private final Pointer staging;
+  private final ByteBuffer stagingBytes;
+  private final CUevent stagingFree;
+  private final int maxGridY;
+  private final int maxGridZ;
+  private final long totalMemory;
+  private final Cublas cublas;
+  private final String gemmChoice;
+  private final Object lock = new Object();
+  private volatile boolean closed;
+
+  /** Opens device {@code ordinal}; the driver has been initialised ({@code cuInit}) by the factory. */
+  CudaBackend(Device device, int ordinal, String name) {
+    this.device = device;
+    this.label = device + " (" + name + ")";
+    this.dev = new CUdevice();
+    check(JCudaDriver.cuDeviceGet(dev, ordinal), "cuDeviceGet");
+    this.context = new CUcontext();
+    check(JCudaDriver.cuDevicePrimaryCtxRetain(context, dev), "cuDevicePrimaryCtxRetain");
+    CUstream s = null;
+    Pointer pinned = null;
+    CUevent ev = null;
+    boolean ok = false;
+    try {
+      check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+      this.maxGridY = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y);
+      this.maxGridZ = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z);
+      long[] total = new long[1];
+      check(JCudaDriver.cuDeviceTotalMem(total, dev), "cuDeviceTotalMem");
+      this.totalMemory = total[0];
+      s = new CUstream();
+      check(JCudaDriver.cuStreamCreate(s, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+      this.stream = s;
+      pinned = new Pointer();
+      check(JCudaDriver.cuMemAllocHost(pinned, STAGING_BYTES), "cuMemAllocHost of " + STAGING_BYTES + " bytes");
+      this.staging = pinned;
+      this.stagingBytes = pinned.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
+      ev = new CUevent();
+      check(JCudaDriver.cuEventCreate(ev, CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+      check(JCudaDriver.cuEventRecord(ev, s), "cuEventRecord");
+      this.stagingFree = ev;
+      this.allocator = new CachingAllocator<>(new DeviceMemory(), label);
+      // Every PTX module now, so that a driver too old for the PTX (or a broken resource) makes the device
+      // unavailable at open rather than failing in the middle of a computation.
+      for (PtxVariants.Variant v : PtxVariants.all()) {
+        modules.put(v, load(v));
+        for (String kernel : kernelNames(v.family())) {
+          function(v.family(), kernel, v.real(), v.src());
+        }
+      }
+      String forced = System.getProperty("metagrad.cuda.gemm", "auto").trim().toLowerCase(Locale.ROOT);
+      Cublas cb = null;
+      String choice;
+      switch (forced) {
+        case "own" -> choice = "own tiled kernel (gemm.c), as -Dmetagrad.cuda.gemm=own asks";
+        case "cublas", "auto" -> {
+          String why;
+          try {
+            cb = Cublas.open(s);
+            why = null;
+          } catch (LinkageError | RuntimeException e) {
+            why = CudaBackendFactory.firstLine(e);
+          }
+          if (cb == null && forced.equals("cublas")) {
+            throw new BackendException("cuda: -Dmetagrad.cuda.gemm=cublas but cuBLAS is not usable on " + label + ": "
+                + why);
+          }
+          choice = cb != null ? "cuBLAS " + cb.version() + " through JCublas (row-major via C^T = B^T A^T)"
+              : "own tiled kernel (gemm.c): cuBLAS not loadable (JCublas links libcublas.so.12): " + why;
+        }
+        default -> throw new BackendException("cuda: -Dmetagrad.cuda.gemm=" + forced
+            + " is not one of auto, cublas, own");
+      }
+      this.cublas = cb;
+      this.gemmChoice = choice;
+      LOG.info("metagrad: " + label + " GEMM: " + choice);
+      ok = true;
+    } finally {
+      if (!ok) {
+        for (CUmodule m : modules.values()) {
+          JCudaDriver.cuModuleUnload(m);
+        }
+        if (ev != null) {
+          JCudaDriver.cuEventDestroy(ev);
+        }
+        if (pinned != null) {
+          JCudaDriver.cuMemFreeHost(pinned);
+        }
+        if (s != null) {
+          JCudaDriver.cuStreamDestroy(s);
+        }
+        JCudaDriver.cuDevicePrimaryCtxRelease(dev);
+      }
+    }
+  }
+
+  private int attribute(int attr) {
+    int[] v = new int[1];
+    check(JCudaDriver.cuDeviceGetAttribute(v, attr, dev), "cuDeviceGetAttribute " + attr);
+    return v[0];
+  }
+
+  private CUmodule load(PtxVariants.Variant v) {
+    byte[] ptx;
+    try (InputStream in = CudaBackend.class.getResourceAsStream(v.resource())) {
+      if (in == null) {
+        throw new BackendException("cuda: PTX resource " + v.resource() + " is missing from the class path"
+            + " (run kernels/cuda/gen/build-ptx.sh)");
+      }
+      byte[] text = in.readAllBytes();
+      ptx = Arrays.copyOf(text, text.length + 1); // cuModuleLoadData reads a NUL-terminated image
+    } catch (IOException e) {
+      throw new BackendException("cuda: cannot read " + v.resource() + ": " + e.getMessage(), e);
+    }
+    CUmodule m = new CUmodule();
+    int r = JCudaDriver.cuModuleLoadData(m, ptx);
+    if (r != CUDA_SUCCESS) {
+      String hint = r == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+          ? " (the PTX is ISA 9.0 from CUDA 13's nvcc; the driver must be R580 or newer)" : "";
+      throw new BackendException("cuda: PTX " + v.fileName() + " failed to load on " + label + ": "
+          + CUresult.stringFor(r) + hint);
+    }
+    return m;
+  }
+
+  /** The device memory the allocator manages: cuMemAlloc/cuMemFree in this backend's context. */
+  private final class DeviceMemory implements CachingAllocator.Memory<CUdeviceptr> {
+    @Override
+    public CUdeviceptr allocate(long bytes) {
+      CUdeviceptr p = new CUdeviceptr();
+      int r = JCudaDriver.cuMemAlloc(p, bytes);
+      if (r == CUDA_ERROR_OUT_OF_MEMORY) {
+        return null;
+      }
+      check(r, "cuMemAlloc of " + bytes + " bytes");
+      return p;
+    }
+
+    @Override
+    public void free(CUdeviceptr handle) {
+      check(JCudaDriver.cuMemFree(handle), "cuMemFree");
+    }
+
+    @Override
+    public void synchronize() {
+      check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Introspection and lifecycle
+
+  @Override
+  public String name() {
+    return "cuda";
+  }
+
+  @Override
+  public Device device() {
+    return device;
+  }
+
+  /** The device as {@code cuda:N (name)}, the form used in exception messages. */
+  public String describe() {
+    return label;
+  }
+
+  /** Which GEMM runs and why (the line logged at open). */
+  public String gemmChoice() {
+    return gemmChoice;
+  }
+
+  /** Whether GEMM runs on cuBLAS. */
+  public boolean usesCublas() {
+    return cublas != null;
+  }
+
+  /** FLOAT32 and FLOAT64 (every GPU the PTX targets, compute capability 7.5 and up, has double precision). */
+  @Override
+  public boolean supports(DType dtype) {
+    return dtype == DType.FLOAT32 || dtype == DType.FLOAT64;
+  }
+
+  /** The allocator's bookkeeping (bytes in use and cached, reuses), for tests and monitoring. */
+  public CachingAllocator<CUdeviceptr> allocator() {
+    return allocator;
+  }
+
+  /** Number of live (not yet released) CUDA buffers over all devices. */
+  public static long liveBuffers() {
+    return CudaBuffer.LIVE_BUFFERS.get();
+  }
+
+  /** Bytes of live CUDA buffers over all devices. */
+  public static long liveBytes() {
+    return CudaBuffer.LIVE_BYTES.get();
+  }
+
+  /** Blocks until everything queued so far has finished (for timing and tests). */
+  public void finish() {
+    run("finish", () -> {
+      check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+      return null;
+    });
+  }
+
+  /**
+   * Waits for the stream, then frees all device memory of this backend (live buffers included: they can no longer
+   * be used), the modules, the cuBLAS handle, the staging buffer and the stream, releases the primary context, and
+   * forgets this device in the factory. Later calls throw a {@link BackendException}; closing twice does nothing.
+   */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+        check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+        if (cublas != null) {
+          cublas.close();
+        }
+        allocator.close();
+        for (CUmodule m : modules.values()) {
+          JCudaDriver.cuModuleUnload(m);
+        }
+        modules.clear();
+        functions.clear();
+        JCudaDriver.cuEventDestroy(stagingFree);
+        JCudaDriver.cuMemFreeHost(staging);
+        JCudaDriver.cuStreamDestroy(stream);
+      } finally {
+        JCudaDriver.cuDevicePrimaryCtxRelease(dev);
+        CudaBackendFactory.forget(device.index(), this);
+      }
+    }
+  }
+
+  /** Whether {@link #close} has been called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Runs {@code body} under the lock with this backend's context current on the calling thread. */
+  private <T> T run(String op, Supplier<T> body) {
+    synchronized (lock) {
+      if (closed) {
+        throw new BackendException(op + ": " + label + " is closed (Metagrad.close() or Backend.close() was called);"
+            + " open the device again for new tensors");
+      }
+      check(JCudaDriver.cuCtxSetCurrent(context), op + ": cuCtxSetCurrent");
+      return body.get();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Memory and transfers
+
+  /**
+   * A new uninitialised buffer of {@code n} elements.
+   *
+   * @throws BackendException naming the bytes asked for and in use when the device cannot hold them
+   */
+  public CudaBuffer allocate(DType dtype, int n) {
+    return run("allocate", () -> alloc("allocate", dtype, n));
+  }
+
+  private CudaBuffer alloc(String op, DType dtype, int n) {
+    requireSupported(op, dtype);
+    if (n < 0) {
+      throw new IllegalArgumentException(op + ": negative size " + n + " on " + label);
+    }
+    if (n == 0) {
+      return new CudaBuffer(this, dtype, 0, allocator, null);
+    }
+    long bytes = (long) n * dtype.byteSize();
+    if (bytes > totalMemory) {
+      throw new BackendException(op + ": cannot allocate " + bytes + " bytes (" + n + " x " + dtype + ") on " + label
+          + ": the device has " + totalMemory + " bytes in all (" + allocator.inUseBytes() + " in use)");
+    }
+    CachingAllocator.Block<CUdeviceptr> block;
+    try {
+      block = allocator.acquire(bytes);
+    } catch (BackendException e) {
+      throw new BackendException(op + ": " + e.getMessage() + " (" + n + " x " + dtype + ")", e);
+    }
+    return new CudaBuffer(this, dtype, n, allocator, block);
+  }
+
+  @Override
+  public Buffer upload(double[] data, DType dtype) {
+    return run("upload", () -> {
+      requireSupported("upload", dtype);
+      CudaBuffer out = alloc("upload", dtype, data.length);
+      if (dtype == DType.FLOAT64) {
+        write(out, data.length, 8, (bb, from, len) -> bb.asDoubleBuffer().put(data, from, len));
+      } else {
+        write(out, data.length, 4, (bb, from, len) -> {
+          java.nio.FloatBuffer fb = bb.asFloatBuffer();
+          for (int i = 0; i < len; i++) {
+            fb.put(i, (float) data[from + i]);
+          }
+        });
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Buffer upload(float[] data) {
+    return run("upload", () -> {
+      CudaBuffer out = alloc("upload", DType.FLOAT32, data.length);
+      write(out, data.length, 4, (bb, from, len) -> bb.asFloatBuffer().put(data, from, len));
+      return out;
+    });
+  }
+
+  /** Fills the staging buffer with {@code len} elements from index {@code from}. */
+  private interface Stage {
+    void fill(ByteBuffer staging, int from, int len);
+  }
+
+  /**
+   * Host to device through the pinned staging buffer, chunk by chunk: wait until the previous copy out of it
+   * has finished (an event, not a stream synchronize), fill it, queue the copy, record the event.
+   */
+  private void write(CudaBuffer out, int n, int es, Stage stage) {
+    int per = STAGING_BYTES / es;
+    CUdeviceptr dst = out.ptr("upload");
+    for (int from = 0; from < n; from += per) {
+      int len = Math.min(per, n - from);
+      check(JCudaDriver.cuEventSynchronize(stagingFree), "upload: cuEventSynchronize");
+      stagingBytes.clear();
+      stage.fill(stagingBytes, from, len);
+      check(JCudaDriver.cuMemcpyHtoDAsync(dst.withByteOffset((long) from * es), staging, (long) len * es, stream),
+          "upload of " + len + " elements");
+      check(JCudaDriver.cuEventRecord(stagingFree, stream), "upload: cuEventRecord");
+    }
+  }
+
+  @Override
+  public double[] downloadDouble(View v) {
+    return run("downloadDouble", () -> {
+      int n = v.numel();
+      double[] out = new double[n];
+      read("downloadDouble", v, (bb, from, len) -> {
+        if (v.dtype() == DType.FLOAT64) {
+          bb.asDoubleBuffer().get(out, from, len);
+        } else {
+          java.nio.FloatBuffer fb = bb.asFloatBuffer();
+          for (int i = 0; i < len; i++) {
+            out[from + i] = fb.get(i);
+          }
+        }
+      });
+      return out;
+    });
+  }
+
+  @Override
+  public float[] downloadFloat(View v) {
+    return run("downloadFloat", () -> {
+      int n = v.numel();
+      float[] out = new float[n];
+      read("downloadFloat", v, (bb, from, len) -> {
+        if (v.dtype() == DType.FLOAT32) {
+          bb.asFloatBuffer().get(out, from, len);
+        } else {
+          java.nio.DoubleBuffer db = bb.asDoubleBuffer();
+          for (int i = 0; i < len; i++) {
+            out[from + i] = (float) db.get(i);
+          }
+        }
+      });
+      return out;
+    });
+  }
+
+  /** The view's elements in row-major order, chunk by chunk through the staging buffer into {@code sink}. */
+  private void read(String op, View v, Stage sink) {
+    CudaBuffer b = buffer(op, v);
+    int n = v.numel();
+    if (n == 0) {
+      return;
+    }
+    DType dt = v.dtype();
+    CudaBuffer src = b;
+    int offset = v.offset();
+    CudaBuffer tmp = null;
+    if (!v.isContiguous()) {
+      // Gather on the device first: one transfer of exactly the elements.
+      tmp = (CudaBuffer) copy(v, dt);
+      src = tmp;
+      offset = 0;
+    }
+    try {
+      int es = dt.byteSize();
+      int per = STAGING_BYTES / es;
+      CUdeviceptr p = src.ptr(op);
+      for (int from = 0; from < n; from += per) {
+        int len = Math.min(per, n - from);
+        check(JCudaDriver.cuMemcpyDtoHAsync(staging, p.withByteOffset((long) (offset + from) * es), (long) len * es,
+            stream), op + " of " + len + " x " + dt);
+        // The host reads: the one place the host waits for the stream.
+        check(JCudaDriver.cuStreamSynchronize(stream), op + ": cuStreamSynchronize");
+        stagingBytes.clear();
+        sink.fill(stagingBytes, from, len);
+      }
+    } finally {
+      if (tmp != null) {
+        tmp.release();
+      }
+    }
+  }
+
+  @Override
+  public Buffer full(DType dtype, int n, double value) {
+    return run("full", () -> {
+      CudaBuffer out = alloc("full", dtype, n);
+      if (n > 0) {
+        fill(out, value);
+      }
+      return out;
+    });
+  }
+
+  private void fill(CudaBuffer out, double value) {
+    DType dt = out.dtype();
+    int n = out.size();
+    launch("full", function("copy", "mg_fill", dt, dt), blocks(n), 1, 1, WG, 1, 1, out.ptr("full"), n, real(dt, value));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Elementwise
+
+  @Override
+  public Buffer unary(UnaryOp op, double param, View x) {
+    String what = "unary " + op;
+    return run(what, () -> {
+      buffer(what, x);
+      DType dt = x.dtype();
+      requireSupported(what, dt);
+      return map(what, unaryKernel(op), "elementwise", dt, dt, new View[] {x}, real(dt, param));
+    });
+  }
+
+  @Override
+  public Buffer binary(BinaryOp op, View a, View b) {
+    String what = "binary " + op;
+    return run(what, () -> {
+      sameShapes(what, a, b);
+      sameDtype(what, a, b);
+      return map(what, binaryKernel(op), "elementwise", a.dtype(), a.dtype(), new View[] {a, b}, null);
+    });
+  }
+
+  /** The kernel of a unary op in {@code elementwise.c} (its dense variant adds {@code _c}). */
+  static String unaryKernel(UnaryOp op) {
+    return "mg_unary_" + op.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The kernel of a binary op in {@code elementwise.c} (its dense variant adds {@code _c}). */
+  static String binaryKernel(BinaryOp op) {
+    return "mg_binary_" + op.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The kernel of a reduction in {@code reduce.c}: a thread per output, or a block per output. */
+  static String reduceKernel(ReduceOp op, boolean serial) {
+    return "mg_reduce_" + op.name().toLowerCase(Locale.ROOT) + (serial ? "_serial" : "_group");
+  }
+
+  /**
+   * Every kernel name the backend looks up in a family's module (the test that checks the PTX reads it).
+   *
+   * @param family a family of {@link PtxVariants#FAMILIES}
+   * @return the kernel names
+   */
+  static java.util.List<String> kernelNames(String family) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    switch (family) {
+      case "elementwise" -> {
+        for (UnaryOp op : UnaryOp.values()) {
+          out.add(unaryKernel(op));
+          out.add(unaryKernel(op) + "_c");
+        }
+        for (BinaryOp op : BinaryOp.values()) {
+          out.add(binaryKernel(op));
+          out.add(binaryKernel(op) + "_c");
+        }
+        out.add("mg_where");
+      }
+      case "reduce" -> {
+        for (ReduceOp op : ReduceOp.values()) {
+          out.add(reduceKernel(op, true));
+          out.add(reduceKernel(op, false));
+        }
+      }
+      case "copy" -> out.addAll(java.util.List.of("mg_copy", "mg_fill"));
+      case "window" -> out.addAll(java.util.List.of("mg_unfold", "mg_fold"));
+      case "gemm" -> out.add("mg_gemm");
+      default -> throw new IllegalArgumentException("cuda: unknown kernel family " + family);
+    }
+    return out;
+  }
+
+  @Override
+  public Buffer where(View cond, View a, View b) {
+    return run("where", () -> {
+      sameShapes("where", cond, a, b);
+      sameDtype("where", cond, a, b);
+      return map("where", "mg_where", "elementwise", a.dtype(), a.dtype(), new View[] {cond, a, b}, null);
+    });
+  }
+
+  @Override
+  public Buffer copy(View x, DType to) {
+    return run("copy", () -> {
+      CudaBuffer in = buffer("copy", x);
+      requireSupported("copy", x.dtype());
+      requireSupported("copy", to);
+      int n = x.numel();
+      if (to == x.dtype() && x.isContiguous() && n > 0) {
+        // Same layout, same type: a device-to-device copy, no kernel.
+        CudaBuffer out = alloc("copy", to, n);
+        long es = to.byteSize();
+        try {
+          check(JCudaDriver.cuMemcpyDtoDAsync(out.ptr("copy"), in.ptr("copy").withByteOffset(x.offset() * es),
+              n * es, stream), "copy of " + n + " x " + to);
+        } catch (RuntimeException e) {
+          out.release();
+          throw e;
+        }
+        return out;
+      }
+      return map("copy", "mg_copy", "copy", to, x.dtype(), new View[] {x}, null);
+    });
+  }
+
+  /**
+   * Runs a strided map kernel {@code out[i] = f(inputs[i]...)} into a new contiguous buffer of dtype {@code real};
+   * {@code scalar} (may be null) follows the element count. Same arguments as the OpenCL backend's.
+   */
+  private CudaBuffer map(String op, String kernel, String family, DType real, DType src, View[] in, Object scalar) {
+    int n = in[0].numel();
+    int[] shape = in[0].shape();
+    int[][] strides = new int[in.length + 1][];
+    int[] offsets = new int[in.length + 1];
+    CUdeviceptr[] ptrs = new CUdeviceptr[in.length + 1];
+    for (int i = 0; i < in.length; i++) {
+      strides[i + 1] = in[i].strides();
+      offsets[i + 1] = in[i].offset();
+      ptrs[i + 1] = n == 0 ? null : buffer(op, in[i]).ptr(op);
+    }
+    CudaBuffer out = alloc(op, real, n);
+    if (n == 0) {
+      return out;
+    }
+    strides[0] = View.contiguousStrides(shape);
+    ptrs[0] = out.ptr(op);
+    try {
+      Strided s = Strided.of(shape, strides, offsets);
+      if (dense(s) && (kernel.startsWith("mg_unary_") || kernel.startsWith("mg_binary_"))) {
+        // Every operand dense: the "_c" variant indexes with one add and no descriptor.
+        Object[] args = new Object[2 * ptrs.length + (scalar == null ? 0 : 1)];
+        System.arraycopy(ptrs, 0, args, 0, ptrs.length);
+        for (int i = 1; i < ptrs.length; i++) {
+          args[ptrs.length + i - 1] = s.offsets[i];
+        }
+        args[2 * ptrs.length - 1] = n;
+        if (scalar != null) {
+          args[2 * ptrs.length] = scalar;
+        }
+        launch(op, function(family, kernel + "_c", real, src), blocks(n), 1, 1, WG, 1, 1, args);
+      } else {
+        scatter(op, function(family, kernel, real, src), s, ptrs, scalar);
+      }
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
+    }
+    return out;
+  }
+
+  /** Whether a collapsed walk is one dense run for every operand (unit stride, any offset). */
+  private static boolean dense(Strided s) {
+    if (s.rank() != 1) {
+      return false;
+    }
+    for (int[] st : s.strides) {
+      if (st[0] != 1 && s.shape[0] != 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Launches a strided kernel once per chunk of at most {@link Strided#MAX_RANK} dimensions. */
+  private void scatter(String op, CUfunction f, Strided s, CUdeviceptr[] ptrs, Object scalar) {
+    for (Strided c : s.chunks()) {
+      int n = c.numel();
+      Object[] args = new Object[ptrs.length + (scalar == null ? 2 : 3)];
+      System.arraycopy(ptrs, 0, args, 0, ptrs.length);
+      args[ptrs.length] = c.pack();
+      args[ptrs.length + 1] = n;
+      if (scalar != null) {
+        args[ptrs.length + 2] = scalar;
+      }
+      launch(op, f, blocks(n), 1, 1, WG, 1, 1, args);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reductions
+
+  @Override
+  public Buffer reduce(ReduceOp op, View x, int[] outShape) {
+    String what = "reduce " + op;
+    return run(what, () -> reduceLocked(what, op, x, outShape));
+  }
+
+  private Buffer reduceLocked(String what, ReduceOp op, View x, int[] outShape) {
+    buffer(what, x);
+    DType dt = x.dtype();
+    requireSupported(what, dt);
+    int[] s = x.shape();
+    if (outShape.length != s.length) {
+      throw new IllegalArgumentException(what + ": output shape " + Arrays.toString(outShape)
+          + " must have the rank of input shape " + Arrays.toString(s));
+    }
+    int outN = 1;
+    int keptRank = 0;
+    int redRank = 0;
+    for (int d = 0; d < s.length; d++) {
+      if (outShape[d] != s[d] && outShape[d] != 1) {
+        throw new IllegalArgumentException(what + ": output shape " + Arrays.toString(outShape)
+            + " is not input shape " + Arrays.toString(s) + " with reduced dimensions set to 1");
+      }
+      outN *= outShape[d];
+      if (outShape[d] == s[d]) {
+        keptRank++;
+      } else {
+        redRank++;
+      }
+    }
+    CudaBuffer out = alloc(what, dt, outN);
+    if (outN == 0) {
+      return out;
+    }
+    int innerN = x.numel() / outN;
+    if (x.numel() == 0) {
+      if (op == ReduceOp.MAX) {
+        out.release();
+        throw new IllegalArgumentException("max: cannot reduce a zero-size dimension of shape " + Arrays.toString(s));
+      }
+      fill(out, 0);
+      return out;
+    }
+    int[] keptShape = new int[keptRank];
+    int[] keptStrides = new int[keptRank];
+    int[] redShape = new int[redRank];
+    int[] redStrides = new int[redRank];
+    for (int d = 0, kd = 0, rd = 0; d < s.length; d++) {
+      if (outShape[d] == s[d]) {
+        keptShape[kd] = s[d];
+        keptStrides[kd++] = x.strides()[d];
+      } else {
+        redShape[rd] = s[d];
+        redStrides[rd++] = x.strides()[d];
+      }
+    }
+    Strided outer = Strided.of(keptShape, new int[][] {keptStrides}, new int[] {x.offset()});
+    Strided inner = Strided.of(redShape, new int[][] {redStrides}, new int[] {0});
+    CudaBuffer src = buffer(what, x);
+    CudaBuffer gathered = null;
+    if (outer.rank() > Strided.MAX_RANK || inner.rank() > Strided.MAX_RANK) {
+      // Too many unmergeable dimensions for the descriptor: gather x as [kept..., reduced...] first.
+      int[] shape = new int[s.length];
+      int[] strides = new int[s.length];
+      System.arraycopy(keptShape, 0, shape, 0, keptRank);
+      System.arraycopy(redShape, 0, shape, keptRank, redRank);
+      System.arraycopy(keptStrides, 0, strides, 0, keptRank);
+      System.arraycopy(redStrides, 0, strides, keptRank, redRank);
+      try {
+        gathered = (CudaBuffer) copy(new View(src, x.offset(), shape, strides), dt);
+      } catch (RuntimeException e) {
+        out.release();
+        throw e;
+      }
+      src = gathered;
+      outer = Strided.of(new int[] {outN}, new int[][] {{innerN}}, new int[] {0});
+      inner = Strided.of(new int[] {innerN}, new int[][] {{1}}, new int[] {0});
+    }
+    // Many outputs (or short reductions): a thread per output. Few long reductions: a block per output.
+    boolean serial = innerN <= 256 || outN >= 4096;
+    String kernel = reduceKernel(op, serial);
+    try {
+      CUfunction f = function("reduce", kernel, dt, dt);
+      if (serial) {
+        launch(what, f, blocks(outN), 1, 1, WG, 1, 1, out.ptr(what), src.ptr(what), outer.pack(), inner.pack(), outN,
+            innerN);
+      } else {
+        launch(what, f, outN, 1, 1, REDUCE_WG, 1, 1, out.ptr(what), src.ptr(what), outer.pack(), inner.pack(), outN,
+            innerN);
+      }
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
+    } finally {
+      if (gathered != null) {
+        gathered.release(); // back to the pool: reuse is ordered after this kernel on the one stream
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Movement
+
+  @Override
+  public Buffer pad(View x, int[] before, int[] after) {
+    return run("pad", () -> {
+      buffer("pad", x);
+      int r = x.rank();
+      if (before.length != r || after.length != r) {
+        throw new IllegalArgumentException("pad: before " + Arrays.toString(before) + " and after "
+            + Arrays.toString(after) + " must have the rank of " + Arrays.toString(x.shape()));
+      }
+      int[] outShape = new int[r];
+      long outN = 1;
+      for (int d = 0; d < r; d++) {
+        if (before[d] < 0 || after[d] < 0) {
+          throw new IllegalArgumentException("pad: negative padding before " + Arrays.toString(before)
+              + " after " + Arrays.toString(after));
+        }
+        outShape[d] = before[d] + x.shape()[d] + after[d];
+        outN *= outShape[d];
+      }
+      CudaBuffer out = alloc("pad", x.dtype(), checkedSize("pad", outN, outShape));
+      if (outN == 0) {
+        return out;
+      }
+      try {
+        fill(out, 0);
+        if (x.numel() > 0) {
+          int[] os = View.contiguousStrides(outShape);
+          int base = 0;
+          for (int d = 0; d < r; d++) {
+            base += before[d] * os[d];
+          }
+          scatterCopy("pad", out, os, base, x);
+        }
+      } catch (RuntimeException e) {
+        out.release();
+        throw e;
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Buffer concat(View[] parts, int dim) {
+    return run("concat", () -> {
+      if (parts.length == 0) {
+        throw new IllegalArgumentException("concat: no parts");
+      }
+      int r = parts[0].rank();
+      if (dim < 0 || dim >= r) {
+        throw new IllegalArgumentException("concat: dim " + dim + " out of range for rank " + r);
+      }
+      int[] outShape = parts[0].shape().clone();
+      outShape[dim] = 0;
+      for (View p : parts) {
+        buffer("concat", p);
+        sameDtype("concat", parts[0], p);
+        for (int d = 0; d < r; d++) {
+          if (p.rank() != r || (d != dim && p.shape()[d] != outShape[d])) {
+            throw new IllegalArgumentException("concat: part " + Arrays.toString(p.shape()) + " does not match "
+                + Arrays.toString(parts[0].shape()) + " outside dim " + dim);
+          }
+        }
+        outShape[dim] += p.shape()[dim];
+      }
+      long outN = 1;
+      for (int sz : outShape) {
+        outN *= sz;
+      }
+      CudaBuffer out = alloc("concat", parts[0].dtype(), checkedSize("concat", outN, outShape));
+      if (outN == 0) {
+        return out;
+      }
+      int[] os = View.contiguousStrides(outShape);
+      int start = 0;
+      try {
+        for (View p : parts) {
+          if (p.numel() > 0) {
+            scatterCopy("concat", out, os, start * os[dim], p);
+          }
+          start += p.shape()[dim];
+        }
+      } catch (RuntimeException e) {
+        out.release();
+        throw e;
+      }
+      return out;
+    });
+  }
+
+  /** Copies view {@code x} into {@code out} at {@code base} with output strides {@code os}. */
+  private void scatterCopy(String op, CudaBuffer out, int[] os, int base, View x) {
+    CUfunction f = function("copy", "mg_copy", out.dtype(), x.dtype());
+    Strided s = Strided.of(x.shape(), new int[][] {os, x.strides()}, new int[] {base, x.offset()});
+    scatter(op, f, s, new CUdeviceptr[] {out.ptr(op), buffer(op, x).ptr(op)}, null);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // GEMM and windows
+
+  @Override
+  public Buffer matmul(View a, View b) {
+    return run("matmul", () -> matmulLocked(a, b));
+  }
+
+  private Buffer matmulLocked(View a, View b) {
+    buffer("matmul", a);
+    buffer("matmul", b);
+    if (a.rank() != 3 || b.rank() != 3 || a.shape()[0] != b.shape()[0] || a.shape()[2] != b.shape()[1]) {
+      throw new IllegalArgumentException("matmul: cannot contract " + Arrays.toString(a.shape()) + " with "
+          + Arrays.toString(b.shape()) + " (expected [B, M, K] and [B, K, N])");
+    }
+    sameDtype("matmul", a, b);
+    DType dt = a.dtype();
+    int bs = a.shape()[0];
+    int m = a.shape()[1];
+    int k = a.shape()[2];
+    int n = b.shape()[2];
+    int total = checkedSize("matmul", (long) bs * m * n, new int[] {bs, m, n});
+    CudaBuffer out = alloc("matmul", dt, total);
+    if (total == 0) {
+      return out;
+    }
+    if (k == 0) {
+      fill(out, 0); // an empty contraction is all zeros
+      return out;
+    }
+    try {
+      if (cublas != null) {
+        cublasGemm(out, a, b);
+      } else {
+        ownGemm(out, a, b);
+      }
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
+    }
+    return out;
+  }
+
+  private static int[] layout(View v) {
+    int[] s = v.strides();
+    return new int[] {v.offset(), s[0], s[1], s[2]};
+  }
+
+  private void cublasGemm(CudaBuffer out, View a, View b) {
+    int bs = a.shape()[0];
+    int m = a.shape()[1];
+    int k = a.shape()[2];
+    int n = b.shape()[2];
+    CudaBuffer ta = null;
+    CudaBuffer tb = null;
+    try {
+      View va = a;
+      View vb = b;
+      // A layout cuBLAS cannot describe (stepped, broadcast rows) is made contiguous first.
+      if (GemmPlan.needsCopy(m, k, a.strides()[1], a.strides()[2])) {
+        ta = (CudaBuffer) copy(a, a.dtype());
+        va = View.contiguous(ta, bs, m, k);
+      }
+      if (GemmPlan.needsCopy(k, n, b.strides()[1], b.strides()[2])) {
+        tb = (CudaBuffer) copy(b, b.dtype());
+        vb = View.contiguous(tb, bs, k, n);
+      }
+      GemmPlan plan = GemmPlan.of(bs, m, n, k, layout(va), layout(vb));
+      if (plan == null) {
+        throw new IllegalStateException("matmul: no cuBLAS layout for contiguous operands " + va + ", " + vb);
+      }
+      cublas.gemm(a.dtype(), plan, ((CudaBuffer) va.buffer()).ptr("matmul"), ((CudaBuffer) vb.buffer()).ptr("matmul"),
+          out.ptr("matmul"));
+    } finally {
+      if (ta != null) {
+        ta.release();
+      }
+      if (tb != null) {
+        tb.release();
+      }
+    }
+  }
+
+  private void ownGemm(CudaBuffer out, View a, View b) {
+    int bs = a.shape()[0];
+    int m = a.shape()[1];
+    int k = a.shape()[2];
+    int n = b.shape()[2];
+    int tile = PtxVariants.GEMM_TILE;
+    int rows = tile / PtxVariants.GEMM_WORK;
+    int gridY = (m + tile - 1) / tile;
+    if (gridY > maxGridY) {
+      throw new BackendException("matmul: " + m + " rows need " + gridY + " blocks along y; " + label + " allows "
+          + maxGridY);
+    }
+    CUfunction f = function("gemm", "mg_gemm", a.dtype(), a.dtype());
+    int[] as = a.strides();
+    int[] bst = b.strides();
+    long es = a.dtype().byteSize();
+    // The batch runs along the grid's z dimension, in slices the device's grid allows.
+    for (int p0 = 0; p0 < bs; p0 += maxGridZ) {
+      int pn = Math.min(maxGridZ, bs - p0);
+      int[] args = {m, n, k, a.offset() + p0 * as[0], as[0], as[1], as[2], b.offset() + p0 * bst[0], bst[0], bst[1],
+          bst[2]};
+      CUdeviceptr c = out.ptr("matmul").withByteOffset((long) p0 * m * n * es);
+      launch("matmul", f, (n + tile - 1) / tile, gridY, pn, tile, rows, 1, c, buffer("matmul", a).ptr("matmul"),
+          buffer("matmul", b).ptr("matmul"), args);
+    }
+  }
+
+  @Override
+  public Buffer unfold(View x, ConvGeometry g) {
+    return run("unfold", () -> {
+      buffer("unfold", x);
+      int[] want = {g.n(), g.c(), g.h(), g.w()};
+      if (!Arrays.equals(x.shape(), want)) {
+        throw new IllegalArgumentException("unfold: input " + Arrays.toString(x.shape()) + " does not match "
+            + g + " (expected " + Arrays.toString(want) + ")");
+      }
+      requireSupported("unfold", x.dtype());
+      int[] outShape = {g.n(), g.rows(), g.cols()};
+      long total = (long) g.n() * g.rows() * g.cols();
+      CudaBuffer out = alloc("unfold", x.dtype(), checkedSize("unfold", total, outShape));
+      if (total == 0) {
+        return out;
+      }
+      int[] s = x.strides();
+      return window("unfold", "mg_unfold", out, x, g, new int[] {x.offset(), s[0], s[1], s[2], s[3]});
+    });
+  }
+
+  @Override
+  public Buffer fold(View cols, ConvGeometry g) {
+    return run("fold", () -> {
+      buffer("fold", cols);
+      int[] want = {g.n(), g.rows(), g.cols()};
+      if (!Arrays.equals(cols.shape(), want)) {
+        throw new IllegalArgumentException("fold: columns " + Arrays.toString(cols.shape()) + " do not match "
+            + g + " (expected " + Arrays.toString(want) + ")");
+      }
+      requireSupported("fold", cols.dtype());
+      int[] outShape = {g.n(), g.c(), g.h(), g.w()};
+      long total = (long) g.n() * g.c() * g.h() * g.w();
+      CudaBuffer out = alloc("fold", cols.dtype(), checkedSize("fold", total, outShape));
+      if (total == 0) {
+        return out;
+      }
+      int[] s = cols.strides();
+      return window("fold", "mg_fold", out, cols, g, new int[] {cols.offset(), s[0], s[1], s[2], 0});
+    });
+  }
+
+  private CudaBuffer window(String op, String kernel, CudaBuffer out, View in, ConvGeometry g, int[] layout) {
+    int[] args = {g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(),
+        g.oh(), g.ow(), layout[0], layout[1], layout[2], layout[3], layout[4]};
+    int total = out.size();
+    try {
+      launch(op, function("window", kernel, out.dtype(), out.dtype()), blocks(total), 1, 1, WG, 1, 1, out.ptr(op),
+          buffer(op, in).ptr(op), args, total);
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Plumbing
+
+  /** A kernel of the module of {@link PtxVariants#of}(family, real, src), looked up once. */
+  private CUfunction function(String family, String name, DType real, DType src) {
+    PtxVariants.Variant v = PtxVariants.of(family, real, src);
+    return functions.computeIfAbsent(v.fileName() + "#" + name, key -> {
+      CUfunction f = new CUfunction();
+      check(JCudaDriver.cuModuleGetFunction(f, modules.get(v), name), "kernel " + name + " in " + v.fileName());
+      return f;
+    });
+  }
+
+  private static int blocks(long n) {
+    return (int) ((n + WG - 1) / WG);
+  }
+
+  /**
+   * Queues a kernel on the stream. Arguments: {@code CUdeviceptr}, {@code Integer}, {@code Float}, {@code Double}
+   * and {@code int[]} (a struct of ints passed by value), in the kernel's parameter order.
+   */
+  private void launch(String op, CUfunction f, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
+    Pointer[] params = new Pointer[args.length];
+    for (int i = 0; i < args.length; i++) {
+      Object a = args[i];
+      if (a instanceof CUdeviceptr p) {
+        params[i] = Pointer.to(p);
+      } else if (a instanceof Integer v) {
+        params[i] = Pointer.to(new int[] {v});
+      } else if (a instanceof Float v) {
+        params[i] = Pointer.to(new float[] {v});
+      } else if (a instanceof Double v) {
+        params[i] = Pointer.to(new double[] {v});
+      } else if (a instanceof int[] v) {
+        params[i] = Pointer.to(v);
+      } else {
+        throw new IllegalStateException(op + ": unsupported kernel argument " + a);
+      }
+    }
+    check(JCudaDriver.cuLaunchKernel(f, gx, gy, gz, bx, by, bz, 0, stream, Pointer.to(params), null),
+        op + ": launch of a [" + gx + ", " + gy + ", " + gz + "] grid of [" + bx + ", " + by + ", " + bz + "] blocks");
+  }
+
+  /** The kernel's scalar of element type {@code dt}. */
+  private static Object real(DType dt, double v) {
+    return dt == DType.FLOAT64 ? (Object) v : (Object) (float) v;
+  }
+
+  private void check(int result, String what) {
+    if (result != CUDA_SUCCESS) {
+      throw new BackendException("cuda: " + what + " failed on " + label + ": " + CUresult.stringFor(result));
+    }
+  }
+
+  private void requireSupported(String op, DType dtype) {
+    if (!supports(dtype)) {
+      throw new BackendException(op + ": dtype " + dtype + " is not supported on " + label);
+    }
+  }
+
+  private static int checkedSize(String op, long n, int[] shape) {
+    if (n > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(op + ": result shape " + Arrays.toString(shape) + " has " + n
+          + " elements, more than a buffer can index");
+    }
+    return (int) n;
+  }
+
+  /**
+   * The view's buffer as one of ours, after checking that every element the view can reach lies inside it: an
+   * out-of-range read on the GPU is an illegal address that poisons the context, not an exception.
+   */
+  private CudaBuffer buffer(String op, View v) {
+    if (!(v.buffer() instanceof CudaBuffer b) || b.backend() != this) {
+      throw new IllegalArgumentException(op + ": buffer on " + v.buffer().device() + " given to the CUDA backend of "
+          + label + "; move it first");
+    }
+    if (v.numel() > 0) {
+      long last = v.offset();
+      for (int d = 0; d < v.rank(); d++) {
+        if (v.strides()[d] < 0) {
+          throw new IllegalArgumentException(op + ": negative stride in " + v);
+        }
+        last += (long) (v.shape()[d] - 1) * v.strides()[d];
+      }
+      if (v.offset() < 0 || last >= b.size()) {
+        throw new IllegalArgumentException(op + ": " + v + " reaches element " + last + " of a buffer of "
+            + b.size() + " on " + label);
+      }
+    }
+    return b;
+  }
+
+  private static void sameShapes(String op, View... vs) {
+    for (View v : vs) {
+      if (!Arrays.equals(v.shape(), vs[0].shape())) {
+        StringBuilder sb = new StringBuilder(op + ": shapes differ:");
+        for (View w : vs) {
+          sb.append(' ').append(Arrays.toString(w.shape()));
+        }
+        throw new IllegalArgumentException(sb.toString());
+      }
+    }
+  }
+
+  private void sameDtype(String op, View... vs) {
+    for (View v : vs) {
+      buffer(op, v);
+      if (v.dtype() != vs[0].dtype()) {
+        throw new IllegalArgumentException(op + ": dtypes differ (" + vs[0].dtype() + " vs " + v.dtype() + ") on "
+            + label);
+      }
+    }
+    requireSupported(op, vs[0].dtype());
+  }
+
+  @Override
+  public String toString() {
+    return "CudaBackend[" + label + ", gemm=" + (cublas != null ? "cublas" : "own") + "]";
+  }
+}
