@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -76,6 +77,9 @@ public final class CudaBackend implements Backend {
   private final CachingAllocator<CUdeviceptr> allocator;
   private final Map<PtxVariants.Variant, CUmodule> modules = new HashMap<>();
   private final Map<String, CUfunction> functions = new HashMap<>();
+  /** Per function, the parameter sizes its PTX declares (checked at every launch). */
+  private final Map<CUfunction, List<Integer>> signatures = new java.util.IdentityHashMap<>();
+  private final Map<PtxVariants.Variant, Map<String, List<Integer>>> moduleSignatures = new HashMap<>();
   private final Pointer staging;
   private final ByteBuffer stagingBytes;
   private final CUevent stagingFree;
@@ -186,6 +190,7 @@ public final class CudaBackend implements Backend {
             + " (run kernels/cuda/gen/build-ptx.sh)");
       }
       byte[] text = in.readAllBytes();
+      moduleSignatures.put(v, PtxSignatures.parse(new String(text, java.nio.charset.StandardCharsets.UTF_8)));
       ptx = Arrays.copyOf(text, text.length + 1); // cuModuleLoadData reads a NUL-terminated image
     } catch (IOException e) {
       throw new BackendException("cuda: cannot read " + v.resource() + ": " + e.getMessage(), e);
@@ -262,6 +267,18 @@ public final class CudaBackend implements Backend {
   /** The allocator's bookkeeping (bytes in use and cached, reuses), for tests and monitoring. */
   public CachingAllocator<CUdeviceptr> allocator() {
     return allocator;
+  }
+
+  /**
+   * Waits for the stream and frees every cached (released, unused) block on the device, so that other libraries in
+   * the process (or cuBLAS's workspace) can have the memory; live buffers are untouched.
+   */
+  public void emptyCache() {
+    run("emptyCache", () -> {
+      check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+      allocator.trim();
+      return null;
+    });
   }
 
   /** Number of live (not yet released) CUDA buffers over all devices. */
@@ -555,8 +572,8 @@ public final class CudaBackend implements Backend {
    * @param family a family of {@link PtxVariants#FAMILIES}
    * @return the kernel names
    */
-  static java.util.List<String> kernelNames(String family) {
-    java.util.List<String> out = new java.util.ArrayList<>();
+  static List<String> kernelNames(String family) {
+    List<String> out = new java.util.ArrayList<>();
     switch (family) {
       case "elementwise" -> {
         for (UnaryOp op : UnaryOp.values()) {
@@ -575,8 +592,8 @@ public final class CudaBackend implements Backend {
           out.add(reduceKernel(op, false));
         }
       }
-      case "copy" -> out.addAll(java.util.List.of("mg_copy", "mg_fill"));
-      case "window" -> out.addAll(java.util.List.of("mg_unfold", "mg_fold"));
+      case "copy" -> out.addAll(List.of("mg_copy", "mg_fill"));
+      case "window" -> out.addAll(List.of("mg_unfold", "mg_fold"));
       case "gemm" -> out.add("mg_gemm");
       default -> throw new IllegalArgumentException("cuda: unknown kernel family " + family);
     }
@@ -1067,6 +1084,11 @@ public final class CudaBackend implements Backend {
     return functions.computeIfAbsent(v.fileName() + "#" + name, key -> {
       CUfunction f = new CUfunction();
       check(JCudaDriver.cuModuleGetFunction(f, modules.get(v), name), "kernel " + name + " in " + v.fileName());
+      List<Integer> sig = moduleSignatures.get(v).get(name);
+      if (sig == null) {
+        throw new BackendException("cuda: kernel " + name + " has no .entry declaration in " + v.fileName());
+      }
+      signatures.put(f, sig);
       return f;
     });
   }
@@ -1080,6 +1102,12 @@ public final class CudaBackend implements Backend {
    * and {@code int[]} (a struct of ints passed by value), in the kernel's parameter order.
    */
   private void launch(String op, CUfunction f, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
+    List<Integer> sig = signatures.get(f);
+    List<Integer> sizes = argumentBytes(args);
+    if (!sizes.equals(sig)) {
+      throw new IllegalStateException(op + ": kernel arguments of " + sizes + " bytes do not match the PTX signature "
+          + sig + " (host code and kernels/common out of step)");
+    }
     Pointer[] params = new Pointer[args.length];
     for (int i = 0; i < args.length; i++) {
       Object a = args[i];
@@ -1099,6 +1127,23 @@ public final class CudaBackend implements Backend {
     }
     check(JCudaDriver.cuLaunchKernel(f, gx, gy, gz, bx, by, bz, 0, stream, Pointer.to(params), null),
         op + ": launch of a [" + gx + ", " + gy + ", " + gz + "] grid of [" + bx + ", " + by + ", " + bz + "] blocks");
+  }
+
+  /** The bytes each launch argument occupies as a kernel parameter (what {@link PtxSignatures} reads off the PTX). */
+  static List<Integer> argumentBytes(Object... args) {
+    List<Integer> out = new java.util.ArrayList<>(args.length);
+    for (Object a : args) {
+      if (a instanceof CUdeviceptr || a instanceof Double) {
+        out.add(8);
+      } else if (a instanceof Integer || a instanceof Float) {
+        out.add(4);
+      } else if (a instanceof int[] v) {
+        out.add(4 * v.length);
+      } else {
+        throw new IllegalStateException("unsupported kernel argument " + a);
+      }
+    }
+    return out;
   }
 
   /** The kernel's scalar of element type {@code dt}. */

@@ -131,7 +131,15 @@ class CudaConformanceTest {
     } finally {
       held.forEach(Buffer::release);
     }
-    // The device still works, from the cache.
+    assertThat(cu.allocator().cachedBytes()).isGreaterThan(0);
+    // The device still works after the refusal (with the memory cached, a new size class may need the allocator's
+    // free-the-cache-and-retry path).
+    Buffer small = cu.full(DType.FLOAT64, 3, 1.5);
+    assertThat(cu.downloadDouble(View.contiguous(small, 3))).containsOnly(1.5);
+    small.release();
+    cu.emptyCache(); // give the memory back for cuBLAS's workspace and the other tests
+    assertThat(cu.allocator().cachedBytes()).isZero();
+    // And from the cache.
     Buffer b = cu.full(DType.FLOAT32, 5, 2.5);
     assertThat(cu.downloadFloat(View.contiguous(b, 5))).containsOnly(2.5f);
     b.release();

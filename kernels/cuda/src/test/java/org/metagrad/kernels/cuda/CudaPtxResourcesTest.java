@@ -50,6 +50,48 @@ class CudaPtxResourcesTest {
     }
   }
 
+  /**
+   * The kernels' parameter lists in the PTX against the argument lists the backend builds (pointers 8 bytes, ints 4,
+   * REAL 4 or 8, the by-value structs as many ints as the host packs: {@code Strided.PACKED_INTS} for
+   * {@code mg_strided}, 11 for {@code mg_gemm_args}, 19 for {@code mg_window}). The backend checks the same at every
+   * launch; here a kernel signature that drifted from the host code fails without a GPU.
+   */
+  @Test
+  void kernelSignaturesMatchTheHostArgumentLists() throws IOException {
+    int strided = 4 * org.metagrad.kernels.common.Strided.PACKED_INTS;
+    assertThat(strided).isEqualTo(180);
+    int ptr = 8;
+    int i32 = 4;
+    for (PtxVariants.Variant v : PtxVariants.all()) {
+      java.util.Map<String, List<Integer>> sigs = PtxSignatures.parse(resource(v.resource()));
+      int real = v.real().byteSize();
+      for (String k : CudaBackend.kernelNames(v.family())) {
+        List<Integer> want;
+        if (k.startsWith("mg_unary_")) {
+          want = k.endsWith("_c") ? List.of(ptr, ptr, i32, i32, real) : List.of(ptr, ptr, strided, i32, real);
+        } else if (k.startsWith("mg_binary_")) {
+          want = k.endsWith("_c") ? List.of(ptr, ptr, ptr, i32, i32, i32) : List.of(ptr, ptr, ptr, strided, i32);
+        } else {
+          want = switch (k) {
+            case "mg_where" -> List.of(ptr, ptr, ptr, ptr, strided, i32);
+            case "mg_copy" -> List.of(ptr, ptr, strided, i32);
+            case "mg_fill" -> List.of(ptr, i32, real);
+            case "mg_gemm" -> List.of(ptr, ptr, ptr, 4 * 11);
+            case "mg_unfold", "mg_fold" -> List.of(ptr, ptr, 4 * 19, i32);
+            default -> {
+              assertThat(k).startsWith("mg_reduce_");
+              yield List.of(ptr, ptr, strided, strided, i32, i32);
+            }
+          };
+        }
+        assertThat(sigs.get(k)).as("%s in %s", k, v.fileName()).isEqualTo(want);
+      }
+    }
+    // And the host side's sizes for the same kinds of argument.
+    assertThat(CudaBackend.argumentBytes(new jcuda.driver.CUdeviceptr(), 3, 2.5f, 2.5, new int[45]))
+        .containsExactly(8, 4, 4, 8, 180);
+  }
+
   @Test
   void manifestListsExactlyTheVariantsWithTheirDefines() throws IOException {
     String manifest = resource(PtxVariants.FOLDER + "variants.txt");
