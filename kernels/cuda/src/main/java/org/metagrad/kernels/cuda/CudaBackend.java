@@ -199,7 +199,7 @@ public final class CudaBackend implements Backend {
     int r = JCudaDriver.cuModuleLoadData(m, ptx);
     if (r != CUDA_SUCCESS) {
       String hint = r == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
-          ? " (the PTX is ISA 9.0 from CUDA 13's nvcc; the driver must be R580 or newer)" : "";
+          ? " (the PTX declares ISA 8.0: the driver must support CUDA 12.0, R525 or newer)" : "";
       throw new BackendException("cuda: PTX " + v.fileName() + " failed to load on " + label + ": "
           + CUresult.stringFor(r) + hint);
     }

@@ -18,7 +18,7 @@ import org.metagrad.DType;
 /**
  * The committed PTX, without a GPU: every variant the backend can request ({@link PtxVariants#all()}, the list
  * {@link PtxVariants#of} draws from) is a resource on the class path, declares as {@code .visible .entry} every
- * kernel the backend looks up in it ({@link CudaBackend#kernelNames}), targets compute_75, and the generator's
+ * kernel the backend looks up in it ({@link CudaBackend#kernelNames}), targets compute_75 with PTX ISA 8.0, and the generator's
  * manifest lists exactly these variants with the defines {@link PtxVariants} states. (That the PTX is what the
  * sources give and that ptxas assembles it for sm_80 and sm_90 is checked by {@code .ci/run} where nvcc exists.)
  */
@@ -38,7 +38,7 @@ class CudaPtxResourcesTest {
     Pattern entry = Pattern.compile("\\.visible \\.entry (\\w+)\\(");
     for (PtxVariants.Variant v : all) {
       String ptx = resource(v.resource());
-      assertThat(ptx).as(v.fileName()).contains(".target sm_75").contains(".address_size 64");
+      assertThat(ptx).as(v.fileName()).contains(".version 8.0\n").contains(".target sm_75").contains(".address_size 64");
       Set<String> entries = new LinkedHashSet<>();
       Matcher m = entry.matcher(ptx);
       while (m.find()) {
