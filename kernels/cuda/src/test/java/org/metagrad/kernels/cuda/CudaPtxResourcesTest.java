@@ -100,7 +100,7 @@ class CudaPtxResourcesTest {
     Set<String> want = PtxVariants.all().stream().map(PtxVariants.Variant::manifestLine)
         .collect(Collectors.toCollection(LinkedHashSet::new));
     assertThat(lines).containsExactlyInAnyOrderElementsOf(want);
-    assertThat(manifest).contains("(arch compute_75)");
+    assertThat(manifest).contains("(arch compute_75, PTX ISA 8.0)");
   }
 
   @Test
