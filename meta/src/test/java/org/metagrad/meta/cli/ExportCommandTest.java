@@ -63,11 +63,34 @@ class ExportCommandTest {
     }
     Files.writeString(run01.resolve("class_labels.txt"), labels);
     runDir = tmp.resolve("run");
-    CliTest.Outcome t = CliTest.run("train", "--algorithm", "protonet", "--data", data.toString(), "--split",
-        "background", "--side", "28", "--hidden", "2", "--ways", "3", "--shots", "1", "--queries", "1", "--test-ways",
-        "3", "--test-shots", "1", "--test-queries", "1", "--iterations", "2", "--val-every", "1", "--val-episodes", "1",
-        "--test-episodes", "1", "--threads", "1", "--no-progress", "--out", runDir.toString());
+    CliTest.Outcome t = CliTest.run(train(runDir));
     assertThat(t.status()).as(t.out() + t.err()).isZero();
+  }
+
+  private static String[] train(Path out, String... more) {
+    List<String> a = new java.util.ArrayList<>(List.of("train", "--algorithm", "protonet", "--data", data.toString(),
+        "--split", "background", "--side", "28", "--hidden", "2", "--ways", "3", "--shots", "1", "--queries", "1",
+        "--test-ways", "3", "--test-shots", "1", "--test-queries", "1", "--iterations", "2", "--val-every", "1",
+        "--val-episodes", "1", "--test-episodes", "1", "--threads", "1", "--no-progress", "--out", out.toString()));
+    a.addAll(List.of(more));
+    return a.toArray(String[]::new);
+  }
+
+  @Test
+  void aRunWhoseConfigJsonRecordsMachineFoldersStillResumes(@TempDir Path dir) throws Exception {
+    Path old = copy(runDir, dir.resolve("old-run"));
+    String cfg = Files.readString(old.resolve(Experiment.CONFIG));
+    Files.writeString(old.resolve(Experiment.CONFIG), cfg.replaceFirst("\\{", "{\n  \"data\": \"/old/machine/data\","
+        + "\n  \"out\": \"/old/machine/run\","));
+    CliTest.Outcome r = CliTest.run(train(old, "--resume"));
+    assertThat(r.status()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("test: 3-way 1-shot");
+    // the resumed run rewrote its config.json, now without the folders
+    assertThat(Files.readString(old.resolve(Experiment.CONFIG))).isEqualTo(cfg);
+    // a different setting is still refused
+    CliTest.Outcome other = CliTest.run(train(old, "--resume", "--seed", "9"));
+    assertThat(other.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(other.err()).contains("--resume: the settings differ");
   }
 
   private interface Ink {
