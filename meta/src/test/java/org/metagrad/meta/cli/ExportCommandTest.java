@@ -122,6 +122,16 @@ class ExportCommandTest {
   }
 
   @Test
+  void theCommandsExplainExportAndTheCheck() {
+    assertThat(CliTest.run("--help").out()).contains("export");
+    CliTest.Outcome h = CliTest.run("export", "--help");
+    assertThat(h.status()).isZero();
+    assertThat(h.out()).contains("--run", "--out", "--weights", "--overwrite", "model.safetensors");
+    assertThat(CliTest.run("eval", "--help").out()).contains("--record-check");
+    assertThat(CliTest.run("oneshot", "--help").out()).contains("model folder");
+  }
+
+  @Test
   void configJsonOfARunHoldsNoMachineFolder() throws IOException {
     Map<String, Object> cfg = JsonDocuments.object(Files.readString(runDir.resolve(Experiment.CONFIG)), "config.json");
     assertThat(cfg).doesNotContainKeys("data", "out").containsKeys("algorithm", "split", "seed");
