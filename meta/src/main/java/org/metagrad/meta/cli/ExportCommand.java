@@ -179,7 +179,12 @@ public final class ExportCommand implements Callable<Integer> {
       if (Files.exists(dst)) {
         deleteTree(old);
         move(dst, old);
-        move(tmp, dst);
+        try {
+          move(tmp, dst);
+        } catch (IOException e) {
+          move(old, dst);   // put the previous folder back
+          throw e;
+        }
         deleteTree(old);
       } else {
         move(tmp, dst);
