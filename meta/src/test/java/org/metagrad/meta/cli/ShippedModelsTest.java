@@ -43,7 +43,11 @@ class ShippedModelsTest {
    * the repository root in an IDE), or fails naming where it looked.
    */
   static Path modelsFolder() {
-    Path cwd = Path.of("").toAbsolutePath();
+    return modelsFolder(Path.of("").toAbsolutePath());
+  }
+
+  /** {@link #modelsFolder()} as seen from {@code cwd}. */
+  static Path modelsFolder(Path cwd) {
     for (Path p = cwd; p != null; p = p.getParent()) {
       if (isMetaModule(p)) {
         return p.resolve("models");
@@ -58,7 +62,9 @@ class ShippedModelsTest {
   private static boolean isMetaModule(Path dir) {
     Path pom = dir.resolve("pom.xml");
     try {
-      return Files.isRegularFile(pom) && Files.readString(pom).contains("<artifactId>metagrad-meta</artifactId>");
+      // the module's own pom (the root pom names metagrad-meta too, in its dependency management)
+      return Files.isRegularFile(pom) && Files.readString(pom).contains("<artifactId>metagrad-meta</artifactId>")
+          && Files.isDirectory(dir.resolve("src/main/java/org/metagrad/meta"));
     } catch (IOException e) {
       return false;
     }
@@ -238,6 +244,17 @@ class ShippedModelsTest {
       assertThat(s.startsWith("/") || s.startsWith("~") || s.matches("^[A-Za-z]:[\\\\/].*") || s.startsWith("\\\\"))
           .as(file + ": value '" + s + "' is an absolute path").isFalse();
     }
+  }
+
+  @Test
+  void theModelsFolderIsFoundFromTheModuleTheRepositoryRootAndBelow() {
+    Path models = modelsFolder();
+    assertThat(models.getFileName().toString()).isEqualTo("models");
+    assertThat(models.getParent().resolve("src/main/java/org/metagrad/meta")).isDirectory();
+    Path module = models.getParent();
+    assertThat(modelsFolder(module)).isEqualTo(models);
+    assertThat(modelsFolder(module.getParent())).isEqualTo(models);   // the repository root, whose pom names meta too
+    assertThat(modelsFolder(module.resolve("src/test"))).isEqualTo(models);
   }
 
   @Test
