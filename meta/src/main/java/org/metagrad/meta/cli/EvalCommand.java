@@ -40,10 +40,35 @@ import picocli.CommandLine.Option;
         + " fine-tuned on each episode's support set (--finetune-steps, --finetune-lr).")
 public final class EvalCommand implements Callable<Integer> {
   private final java.util.function.Function<TrainConfig, Experiment.Workers> workers;
+  private final PoolLoader pools;
+
+  /**
+   * Decodes the pool of classes the episodes are drawn from. The command decodes them anew; a test evaluating many
+   * models of one split (ShippedModelsTest) passes a loader that decodes each pool once per JVM.
+   */
+  @FunctionalInterface
+  interface PoolLoader {
+    /**
+     * The images of {@code classes}, as {@code reader.load(classes)} decodes them.
+     *
+     * @param dataRoot the data root
+     * @param side the image side
+     * @param reader the reader of that root and side
+     * @param classes the classes
+     * @return their images
+     */
+    ImageClasses load(Path dataRoot, int side, OmniglotReader reader, List<org.metagrad.meta.data.CharacterId> classes);
+  }
 
   /** The command of {@code metagrad eval}: episodes on this process's threads. */
   public EvalCommand() {
-    this(null);
+    this((java.util.function.Function<TrainConfig, Experiment.Workers>) null);
+  }
+
+  /** The command of {@code metagrad eval} with its pools decoded by {@code pools}. */
+  EvalCommand(PoolLoader pools) {
+    this.workers = null;
+    this.pools = pools;
   }
 
   /**
@@ -54,14 +79,16 @@ public final class EvalCommand implements Callable<Integer> {
    */
   public EvalCommand(java.util.function.Function<TrainConfig, Experiment.Workers> workers) {
     this.workers = workers;
+    this.pools = null;
   }
 
   @Option(names = {"-r", "--run"}, required = true, paramLabel = "DIR", description = "Run folder holding"
-      + " config.json and the checkpoints.")
+      + " config.json and the checkpoints, or a model folder written by 'metagrad export'.")
   Path run;
 
   @Option(names = "--checkpoint", paramLabel = "WHICH", description = "best, last or a checkpoint file"
-      + " (default ${DEFAULT-VALUE}).")
+      + " (default ${DEFAULT-VALUE}; in a model folder written by 'metagrad export', best loads its"
+      + " model.safetensors).")
   String checkpoint = "best";
 
   @Option(names = "--allow-non-finite", description = CliSupport.ALLOW_NON_FINITE_HELP)
@@ -123,6 +150,12 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "Do not draw a progress bar on stderr.")
   boolean noProgress;
 
+  @Option(names = "--record-check", description = "Record this evaluation as the model folder's check.json (--run"
+      + " must be a model folder written by 'metagrad export'): the episodes' settings and seed, the accuracy of each"
+      + " episode and their mean, the backend, and the SHA-256 of model.safetensors. CI (ShippedModelsTest) evaluates"
+      + " the same episodes and compares. Not with --ensemble-with.")
+  boolean recordCheck;
+
   /** A trained run's configuration with this command's test settings (the options given, else the run's). */
   private TrainConfig testSettings(TrainConfig trained, Path dataRoot) {
     return trained.toBuilder().data(dataRoot)
@@ -175,8 +208,17 @@ public final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--shift-ensemble and --ensemble-with are not supported by the"
           + " distributed evaluation; run 'metagrad eval' for ensembles");
     }
+    if (recordCheck && (workers != null || !ensembleWith.isEmpty())) {
+      throw new IllegalArgumentException("--record-check records one model folder's own evaluation; not with"
+          + " --ensemble-with or a distributed evaluation");
+    }
     CliSupport.capKernelThreads(threads);
     RunFolder rf = RunFolder.open(run, checkpoint);
+    if (recordCheck && !rf.checkpoint().toAbsolutePath().normalize().equals(
+        run.resolve(ExportCommand.MODEL).toAbsolutePath().normalize())) {
+      throw new IllegalArgumentException("--record-check: " + run + " is not a model folder (it has no "
+          + ExportCommand.MODEL + "; write one with 'metagrad export --run RUN_DIR --out MODEL_DIR')");
+    }
     TrainConfig trained = rf.config();
     if (trained.algorithm() != Algorithm.TRANSFER) {
       CliSupport.transferOnly(trained.algorithm(), "--finetune-steps", finetuneSteps);
@@ -190,7 +232,8 @@ public final class EvalCommand implements Callable<Integer> {
     FewShotLearner learner = CliSupport.shiftEnsemble(loaded.learner(), shiftEnsemble);
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);
     ClassSplit split = Experiment.split(c, reader);
-    ImageClasses pool = reader.load(on.equals("test") ? split.test() : split.val());
+    List<org.metagrad.meta.data.CharacterId> classes = on.equals("test") ? split.test() : split.val();
+    ImageClasses pool = pools == null ? reader.load(classes) : pools.load(c.data(), c.side(), reader, classes);
     long s = seed == null ? Experiment.testSeed(c) : seed;
     TaskSource tasks = TaskSource.of(new EpisodeSampler(pool,
         TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), c.rotation(), c.grouping(), s));
@@ -205,6 +248,10 @@ public final class EvalCommand implements Callable<Integer> {
         what, shiftEnsemble > 0 ? " with a " + ShiftEnsemble.views(shiftEnsemble) + "-view shift ensemble" : "", on, c.split(),
         c.grouping() == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
         c.testWays(), c.testShots(), c.testQueries(), r);
+    if (recordCheck) {
+      ShippedCheck.write(run, ShippedCheck.of(c, on, s, shiftEnsemble, r, run.resolve(ExportCommand.MODEL)));
+      System.out.println("recorded " + run.resolve(ExportCommand.CHECK));
+    }
     if (out != null) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("run", run.toString());

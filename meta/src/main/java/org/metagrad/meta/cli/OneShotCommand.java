@@ -31,11 +31,12 @@ import picocli.CommandLine.Option;
         + "Published: people 95.5%%, convolutional Siamese nets 92.0%%, BPL 96.7%%.")
 public final class OneShotCommand implements Callable<Integer> {
   @Option(names = {"-r", "--run"}, required = true, paramLabel = "DIR", description = "Trained run folder (config.json"
-      + " and checkpoints).")
+      + " and checkpoints), or a model folder written by 'metagrad export'.")
   Path run;
 
   @Option(names = "--checkpoint", paramLabel = "WHICH", description = "best, last or a checkpoint file"
-      + " (default ${DEFAULT-VALUE}).")
+      + " (default ${DEFAULT-VALUE}; in a model folder written by 'metagrad export', best loads its"
+      + " model.safetensors).")
   String checkpoint = "best";
 
   @Option(names = "--allow-non-finite", description = CliSupport.ALLOW_NON_FINITE_HELP)

@@ -7,14 +7,19 @@ import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.MetaTrainer;
 import org.metagrad.meta.train.TrainConfig;
 
-/** A trained run's folder: its {@code config.json} and a checkpoint in it. */
+/**
+ * A trained run's folder: its {@code config.json} and a checkpoint in it. Either a training run's folder
+ * ({@code best.safetensors}, {@code last.safetensors}) or a model folder written by {@code metagrad export}
+ * ({@code model.safetensors}, which {@code best} then names).
+ */
 record RunFolder(TrainConfig config, Path checkpoint) {
 
   /**
-   * Opens a run folder written by {@code metagrad train}.
+   * Opens a run folder written by {@code metagrad train} or a model folder written by {@code metagrad export}.
    *
    * @param dir the folder
-   * @param which {@code best} or {@code last}, or a path to a checkpoint file
+   * @param which {@code best}, {@code last} or {@code model}, or a path to a checkpoint file; in a model folder
+   *     {@code best} names {@code model.safetensors}
    * @throws IllegalArgumentException when the folder, its config or the checkpoint is missing
    */
   static RunFolder open(Path dir, String which) {
@@ -26,9 +31,17 @@ record RunFolder(TrainConfig config, Path checkpoint) {
       throw new IllegalArgumentException("not a training run folder: " + dir.toAbsolutePath() + " has no "
           + Experiment.CONFIG + " (train one with 'metagrad train --out DIR')");
     }
+    // A model folder (metagrad export) holds one set of weights, model.safetensors, and no training checkpoints.
+    boolean modelFolder = Files.exists(dir.resolve(ExportCommand.MODEL))
+        && !Files.exists(dir.resolve(MetaTrainer.BEST)) && !Files.exists(dir.resolve(MetaTrainer.LAST));
+    if (modelFolder && which.equals("last")) {
+      throw new IllegalArgumentException(dir + " is a model folder ('metagrad export'): it holds one set of weights, "
+          + ExportCommand.MODEL + ", which the default --checkpoint best loads; it has no last checkpoint");
+    }
     Path ckpt = switch (which) {
-      case "best" -> dir.resolve(MetaTrainer.BEST);
+      case "best" -> dir.resolve(modelFolder ? ExportCommand.MODEL : MetaTrainer.BEST);
       case "last" -> dir.resolve(MetaTrainer.LAST);
+      case "model" -> dir.resolve(ExportCommand.MODEL);
       default -> Path.of(which);
     };
     if (Files.exists(ckpt)) {

@@ -437,6 +437,7 @@ public final class TrainConfig {
       case REQUIRED -> o.appliesTo(algorithm());
       case IF_APPLIES -> o.appliesTo(algorithm());
       case IF_NOT_DEFAULT -> o.appliesTo(algorithm()) && !values.get(o).equals(o.defaultValue(algorithm()));
+      case NEVER -> false;
     };
   }
 
@@ -444,7 +445,11 @@ public final class TrainConfig {
     return o.jsonValue(get(o));
   }
 
-  /** {@code config.json}'s text: a flat JSON object, one entry per line. */
+  /**
+   * {@code config.json}'s text: a flat JSON object, one entry per line. It holds no folder of this machine: the
+   * data root and the output folder are {@link TrainOption.Presence#NEVER} written, so the file can be shipped
+   * with the weights, and {@link #fromJson} of it gives this configuration with those two at their defaults.
+   */
   public String toJson() {
     return Json.object(toMap());
   }
@@ -488,7 +493,8 @@ public final class TrainConfig {
   /**
    * Reads a configuration written by {@link #toJson()}: every key must be an option's
    * ({@link TrainOptions#byKey}), every {@link TrainOption.Presence#REQUIRED} option present, and a missing
-   * optional one takes its default.
+   * optional one takes its default. The entries of {@link TrainOption.Presence#NEVER} written options ({@code data}
+   * and {@code out} in files of older versions) are accepted and ignored: they take their defaults.
    *
    * @throws IllegalArgumentException naming an unknown, missing or malformed entry
    */
@@ -507,6 +513,10 @@ public final class TrainConfig {
         o = TrainOptions.byKey(e.getKey());
       } catch (IllegalArgumentException unknown) {
         throw new IllegalArgumentException("config.json: " + unknown.getMessage(), unknown);
+      }
+      if (o.presence() == TrainOption.Presence.NEVER) {
+        // a machine's folder recorded by an older version: this machine's comes from the command's options
+        continue;
       }
       Object v = e.getValue();
       if (v instanceof Map || v instanceof List || v == org.metagrad.nn.io.JsonDocuments.NULL) {

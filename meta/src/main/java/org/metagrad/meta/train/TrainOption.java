@@ -35,7 +35,14 @@ public final class TrainOption<T> {
      * Written only when not the default (so configurations made before the option existed keep their
      * fingerprint); a missing entry means the default.
      */
-    IF_NOT_DEFAULT
+    IF_NOT_DEFAULT,
+    /**
+     * Never written: a folder of the machine the run was made on (the data root, the output folder), not a setting
+     * of the model, so that a run folder can be copied, shipped and loaded elsewhere. A reader accepts the entry in
+     * files written before and ignores it: the command reading the run takes the folder from its own options
+     * ({@code --data} or {@code $METAGRAD_DATA}, {@code --out}).
+     */
+    NEVER
   }
 
   private final String key;

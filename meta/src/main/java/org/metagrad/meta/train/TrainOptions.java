@@ -58,7 +58,7 @@ public final class TrainOptions {
 
   /** The data root, the folder holding {@code omniglot/}. */
   public static final TrainOption<Path> DATA = TrainOption.of("data", "--data", Path.class, Path.of("."),
-      Path::of, Path::toString, "Data root holding omniglot/.").notInFingerprint()
+      Path::of, Path::toString, "Data root holding omniglot/.").notInFingerprint().presence(Presence.NEVER)
       .defaultFrom(TrainOptions::dataFromEnvironment, "$" + DataPaths.ENV);
 
   /** The class split. */
@@ -197,7 +197,7 @@ public final class TrainOptions {
 
   /** The output folder. */
   public static final TrainOption<Path> OUT = TrainOption.of("out", "--out", Path.class, Path.of("runs", "train"),
-      Path::of, Path::toString, "Output folder.").alias("-o").notInFingerprint();
+      Path::of, Path::toString, "Output folder.").alias("-o").notInFingerprint().presence(Presence.NEVER);
 
   /** The transfer baselines' classifier head. */
   public static final TrainOption<String> HEAD = text("head", "--head", "linear", "Transfer only: the classifier"

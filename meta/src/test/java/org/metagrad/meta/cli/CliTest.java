@@ -49,6 +49,14 @@ class CliTest {
     return trainConfig(all);
   }
 
+  /**
+   * {@code c} written to config.json and read back, with the machine's folders (data root, output folder, which
+   * config.json does not hold) set to {@code c}'s again: equal to {@code c} when every other setting survives.
+   */
+  static org.metagrad.meta.train.TrainConfig readBack(org.metagrad.meta.train.TrainConfig c) {
+    return org.metagrad.meta.train.TrainConfig.fromJson(c.toJson()).toBuilder().data(c.data()).out(c.out()).build();
+  }
+
   private static String data() {
     return DataPaths.root().toString();
   }

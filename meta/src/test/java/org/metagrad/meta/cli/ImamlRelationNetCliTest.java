@@ -26,7 +26,7 @@ class ImamlRelationNetCliTest {
     TrainConfig c = parse(tmp, "--algorithm", "imaml", "--ways", "5", "--test-ways", "5", "--inner-steps", "7", "--inner-lr", "0.3", "--lambda", "0.5",
         "--cg-steps", "4", "--cg-damping", "0.1", "--hidden", "8");
     assertThat(c.algorithm()).isEqualTo(Algorithm.IMAML);
-    assertThat(TrainConfig.fromJson(c.toJson())).isEqualTo(c);
+    assertThat(CliTest.readBack(c)).isEqualTo(c);
     Network model = Experiment.model(c);
     MetaLearner learner = Experiment.learner(c, model);
     assertThat(learner).isInstanceOf(Imaml.class);

@@ -43,7 +43,7 @@ class MannCliTest {
     assertThat(c.mann().hidden()).isEqualTo(50);
     assertThat(c.steps()).isEqualTo(120);
     assertThat(tc.toJson()).contains("\"mann_controller\"", "\"mann_memory\": \"64x20\"");
-    TrainConfig back = TrainConfig.fromJson(tc.toJson());
+    TrainConfig back = CliTest.readBack(tc);   // config.json holds no machine folder; the reader supplies them
     assertThat(MannConfig.of(back)).isEqualTo(c);
     assertThat(back.fingerprint()).isEqualTo(tc.fingerprint()).contains("mann_memory");
     TrainCommand defaults = new TrainCommand();

@@ -28,7 +28,7 @@ class MatchingNetFceCliTest {
     assertThat(parse(tmp, "--algorithm", "matchingnet", "--fce").fceSteps()).isEqualTo(MatchingNet.DEFAULT_FCE_STEPS);
     assertThat(parse(tmp, "--algorithm", "matchingnet").fceSteps()).isZero();
     // config.json round trip; runs without FCE keep their old config.json (no fce_steps entry).
-    assertThat(TrainConfig.fromJson(c.toJson())).isEqualTo(c);
+    assertThat(CliTest.readBack(c)).isEqualTo(c);
     assertThat(c.toJson()).contains("\"fce_steps\"");
     assertThat(parse(tmp, "--algorithm", "matchingnet").toJson()).doesNotContain("fce");
     Network model = Experiment.model(c);

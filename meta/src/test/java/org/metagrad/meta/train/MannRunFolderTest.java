@@ -37,7 +37,10 @@ class MannRunFolderTest {
     String metrics = Files.readString(a.resolve(Experiment.METRICS_JSON));
     assertThat(metrics).contains("\"controller\": \"mann\"", "\"test_accuracy_by_instance\": [",
         "\"test_ci95_by_instance\": [", "\"test_episodes\": 6");
-    assertThat(TrainConfig.read(a.resolve(Experiment.CONFIG))).isEqualTo(config(a, 1e-3));
+    // config.json holds every setting but the machine's folders (data root, output folder)
+    assertThat(TrainConfig.read(a.resolve(Experiment.CONFIG)).toBuilder().data(DataPaths.root()).out(a).build())
+        .isEqualTo(config(a, 1e-3));
+    assertThat(Files.readString(a.resolve(Experiment.CONFIG))).doesNotContain("\"data\"").doesNotContain("\"out\"");
 
     // A folder holds one run.
     assertThatThrownBy(() -> new Experiment(config(a, 1e-3), System.out, null).run(false))

@@ -19,10 +19,32 @@ class TrainConfigTest {
         .testInnerSteps(7).innerLr(0.05).hidden(16).seed(-9).threads(3).valEvery(10).valEpisodes(11)
         .testEpisodes(601).checkpointEvery(20).clipNorm(5).out(Path.of("runs/x")).build();
     TrainConfig back = TrainConfig.fromJson(c.toJson());
-    assertThat(back).isEqualTo(c);
+    // every setting but the machine's folders, which the reading command supplies
+    assertThat(back.toBuilder().data(c.data()).out(c.out()).build()).isEqualTo(c);
     assertThat(c.toJson()).contains("\"algorithm\": \"metasgd\"").contains("\"outer_lr\": 2.5E-4");
     assertThat(back.fingerprint()).isEqualTo(c.toBuilder().threads(1).testEpisodes(5).build().fingerprint());
     assertThat(back.fingerprint()).isNotEqualTo(c.toBuilder().seed(1).build().fingerprint());
+  }
+
+  @Test
+  void configJsonHoldsNoFolderOfTheMachineAndOldFilesWithThemStillLoad() {
+    Path data = Path.of("/abs/data root").toAbsolutePath();
+    Path out = Path.of("/abs/runs/pn").toAbsolutePath();
+    TrainConfig c = TrainConfig.builder().algorithm(Algorithm.PROTONET).data(data).out(out).seed(7).build();
+    String json = c.toJson();
+    assertThat(org.metagrad.nn.io.JsonDocuments.object(json, "config.json")).doesNotContainKeys("data", "out");
+    assertThat(json).doesNotContain("abs").doesNotContain("/");
+    TrainConfig back = TrainConfig.fromJson(json);
+    TrainConfig defaults = TrainConfig.builder().build();
+    assertThat(back.data()).isEqualTo(defaults.data());
+    assertThat(back.out()).isEqualTo(defaults.out());
+    assertThat(back.fingerprint()).isEqualTo(c.fingerprint());
+    // a config.json of an older version recorded both folders: accepted, and the folders ignored
+    String old = json.replaceFirst("\\{", "{\n  \"data\": \"/old/machine/data\",\n  \"out\": \"/old/machine/run\",");
+    assertThat(old).contains("\"data\": \"/old/machine/data\"");
+    TrainConfig fromOld = TrainConfig.fromJson(old);
+    assertThat(fromOld).isEqualTo(back);
+    assertThat(fromOld.data()).isNotEqualTo(Path.of("/old/machine/data"));
   }
 
   @Test
