@@ -157,7 +157,7 @@ if [ "${1:-}" = "--check" ]; then
   "$java" -version 2>&1 | head -1
   cp="$tmp/lib/benchmarks.jar:$tmp/cuda/*"
   "$java" --add-modules jdk.incubator.vector -cp "$cp" org.metagrad.meta.cli.Main devices
-  "$java" --add-modules jdk.incubator.vector -jar "$tmp/test/junit-platform-console-standalone.jar" \
+  "$java" --add-modules jdk.incubator.vector -jar "$tmp/test/junit-platform-console-standalone.jar" execute \
     -cp "$cp:$tmp/test/metagrad-core-tests.jar:$tmp/test/assertj-core.jar:$tmp/test/opencl-tests.jar" \
     --select-class org.metagrad.kernels.opencl.OpenClLocaleTest --details=summary --disable-banner
   "$java" -cp "$cp" org.openjdk.jmh.Main 'org.metagrad.bench.gpu.DeviceGemmBench' -p device=cpu -p n=64 \

@@ -27,7 +27,8 @@
 # part's log, JMH JSON, JUnit XML, torch JSON lines, train metrics), at most 8 files as the device tool returns.
 # Environment: MG_BUDGET_S, MG_DEVICE (default cuda:0; dry run: cpu for the workloads, opencl:0 for GEMM and
 # conformance when PoCL is there), MG_WORK (scratch, default /tmp/mg-gpu-work), MG_PYTHON (default python3),
-# MG_GEMM_N (default 4096; dry run 256), MG_TRAIN_ITERS (default 60).
+# MG_GEMM_N (default 4096; dry run 256), MG_TRAIN_ITERS (default 100; dry run 20), MG_SKIP (comma-separated parts to skip, by
+# name or first word: e.g. MG_SKIP=conformance,train for a rerun of the timings alone).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -53,15 +54,21 @@ if [ $DRY = 1 ]; then
   DEV_WORK=${MG_DEVICE:-cpu}
   GEMM_N=${MG_GEMM_N:-256}
   TRAIN_ITERS=${MG_TRAIN_ITERS:-20}
+  TEST_EPISODES=20
   JMH_SHORT=(-f 1 -wi 1 -i 2 -w 500ms -r 500ms)
   TORCH_DEV=cpu
+  TORCH_ONLY=sgemm,conv4_fwd_bwd
+  TORCH_OPTS=(--repeat-scale 0.2 --budget-s 2)
 else
   DEV_GEMM=${MG_DEVICE:-cuda:0}
   DEV_WORK=${MG_DEVICE:-cuda:0}
   GEMM_N=${MG_GEMM_N:-4096}
-  TRAIN_ITERS=${MG_TRAIN_ITERS:-60}
+  TRAIN_ITERS=${MG_TRAIN_ITERS:-100}
+  TEST_EPISODES=200
   JMH_SHORT=(-f 1 -wi 2 -i 3 -w 1s -r 2s)
   TORCH_DEV=cuda
+  TORCH_ONLY=sgemm,conv4_fwd_bwd,maml2_1step,protonet_60w5s
+  TORCH_OPTS=(--budget-s 10)
 fi
 
 # Seconds a part may take: its own limit, cut to what is left of the budget less a reserve for the parts after it.
@@ -78,6 +85,7 @@ pack() {  # logs.tar.gz and summary.md, refreshed after every part
 }
 part() {  # part NAME SECONDS -- command...: runs it under timeout (functions: exported), logs to $W/logs/NAME.log
   local name=$1 secs=$2; shift 3
+  case ",${MG_SKIP:-}," in *",$name,"*|*",${name%%-*},"*) NOTE=""; skip "$name" "MG_SKIP"; return 0 ;; esac
   local s=$(date +%s)
   say "part $name (limit ${secs}s): $*"
   timeout -k 10 "$secs" bash -c '"$@"' _ "$@" > "$W/logs/$name.log" 2>&1
@@ -124,7 +132,7 @@ mkdir -p "$W/ld"
 for f in "$PKG"/native/lib/*; do
   [ -e "$f" ] || continue
   l=$(basename "$f")
-  if ! ldconfig -p 2>/dev/null | grep -q " $l "; then ln -sf "$f" "$W/ld/$l"; echo "carried $l" >> "$W/logs/native.txt"; fi
+  if ! ldconfig -p 2>/dev/null | grep -qE "^[[:space:]]*$l "; then ln -sf "$f" "$W/ld/$l"; echo "carried $l" >> "$W/logs/native.txt"; fi
 done
 [ -e "$W/ld/libOpenCL.so.1" ] && ln -sf "$W/ld/libOpenCL.so.1" "$W/ld/libOpenCL.so"
 export LD_LIBRARY_PATH="$W/ld${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -239,7 +247,7 @@ part devices 60 -- devices_probe
 # ---------------------------------------------------------------------------------------------- a: conformance
 junit() {  # junit REPORTDIR EXTRA_CLASSPATH ARGS... (JX: more JVM options)
   local rep=$1 cp=$2; shift 2
-  "$JAVA" $JOPTS ${JX:-} -Xmx8g -jar "$PKG/test/junit-platform-console-standalone.jar" --disable-banner \
+  "$JAVA" $JOPTS ${JX:-} -Xmx8g -jar "$PKG/test/junit-platform-console-standalone.jar" execute --disable-banner \
     --details=summary --details-theme=ascii --reports-dir="$rep" -cp "$TEST_CP:$cp" "$@"
 }
 export -f junit
@@ -294,8 +302,7 @@ fi
 # ---------------------------------------------------------------------------------------------- torch
 if "$PY" -c 'import torch' >/dev/null 2>&1; then
   NOTE="$TORCH_DEV" part torch "$(limit 100 80)" -- "$PY" "$root/bench/python/torch_workloads.py" \
-    --device "$TORCH_DEV" --threads "$(nproc)" --gemm-n "$GEMM_N" --budget-s 10 \
-    --only "sgemm,conv4_fwd_bwd,maml2_1step,protonet_60w5s"
+    --device "$TORCH_DEV" --threads "$(nproc)" --gemm-n "$GEMM_N" "${TORCH_OPTS[@]}" --only "$TORCH_ONLY"
 else
   skip torch "$PY has no torch ($("$PY" -c 'import torch' 2>&1 | tail -1))"
 fi
@@ -305,12 +312,12 @@ if [ -f "$dist/omniglot-mini.tar.xz" ]; then
   mkdir -p "$W/data" && untar "$dist/omniglot-mini.tar.xz" "$W/data"
   # `--device` is a train option once the OpenCL work lands; before that the system property does the same.
   if mg train --help 2>/dev/null | grep -q -- '--device'; then DEV_OPT=opt; else DEV_OPT=prop; fi
-  export DEV_OPT TRAIN_ITERS
+  export DEV_OPT TRAIN_ITERS TEST_EPISODES
   train() {  # train DEVICE
     local d=$1 out="$W/logs/train-${1%%:*}"
     local args=(train --algorithm protonet --data "$W/data" --split background --ways 5 --shots 1 --queries 5
       --test-ways 5 --test-shots 1 --iterations "$TRAIN_ITERS" --val-every "$TRAIN_ITERS" --val-episodes 20
-      --test-episodes 100 --hidden 32 --seed 1 --out "$out")
+      --test-episodes "$TEST_EPISODES" --hidden 32 --seed 1 --out "$out")
     if [ "$d" = cpu ]; then mg "${args[@]}"
     elif [ "$DEV_OPT" = opt ]; then mg "${args[@]}" --device "$d"
     else JX="-Dmetagrad.device=$d" mg "${args[@]}"; fi

@@ -99,6 +99,15 @@ def junit_failures(folder, limit=5):
     return names[:limit], len(names)
 
 
+def judge(ratio, ok, device, tenv):
+    """yes/no against a target, only when Metagrad ran on cuda and PyTorch on cuda (the targets' condition)."""
+    if ratio is None:
+        return "—"
+    if not (str(device).startswith("cuda") and tenv.get("impl") == "pytorch-cuda"):
+        return "n/a (not both on the GPU)"
+    return "yes" if ok else "no"
+
+
 def main():
     logs = sys.argv[1] if len(sys.argv) > 1 else "."
     p = lambda *a: os.path.join(logs, *a)  # noqa: E731
@@ -161,12 +170,12 @@ def main():
             ms = p50 if p50 is not None else mean
             gf = 2.0 * nn ** 3 / (ms * 1e-3) / 1e9 if ms else None
             ratio = gf / tflops if gf and tflops else None
-            met = "—" if ratio is None else ("yes" if ratio >= 0.9 else "no")
-            print(f"| Metagrad {params.get('device')} gemm={params.get('gemm')} | {fmt(ms, 3)} | {fmt(gf, 0)} |"
+            met = judge(ratio, ratio is not None and ratio >= 0.9, params.get("device"), tenv)
+            print(f"| Metagrad {params.get('device')} gemm={params.get('gemm')} | {fmt(ms, 3)} | {fmt(gf, 1)} |"
                   f" {fmt(ratio)} | {met} |")
         if tg:
             print(f"| PyTorch torch.matmul ({tenv.get('impl', '?')}) | {fmt(tg.get('median_ms'), 3)} |"
-                  f" {fmt(tflops, 0)} | 1.00 | |")
+                  f" {fmt(tflops, 1)} | 1.00 | |")
         print()
 
     work = jmh_rows(p("jmh-workloads.json"))
@@ -185,7 +194,8 @@ def main():
             dev = "" if mg is None else f" ({mg[1].get('device')})"
             t_ms = trows.get(tname, {}).get("median_ms")
             ratio = mg_ms / t_ms if mg_ms and t_ms else None
-            met = "—" if ratio is None or target is None else ("yes" if ratio <= target else "no")
+            met = "—" if target is None else judge(ratio, ratio is not None and ratio <= target,
+                                                     None if mg is None else mg[1].get("device"), tenv)
             print(f"| {label}{dev} | {fmt(mg_ms)} | {fmt(t_ms)} | {fmt(ratio)} | {met} |")
         print()
         for name in ("sgemm", "conv4_fwd_bwd", "maml2_1step", "protonet_60w5s"):
