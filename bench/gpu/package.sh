@@ -17,9 +17,10 @@
 #                         works on any subset), if $METAGRAD_DATA (default ../shared/data) holds Omniglot
 #   MANIFEST.txt          commit, JDK, modules, sizes
 #
-# Usage: bench/gpu/package.sh [--check]
-#   --check   afterwards runs the jars with the jlinked JRE here, on the CPU: `metagrad devices`, one JUnit
-#             test class through the console launcher, and a tiny JMH benchmark.
+# Usage: bench/gpu/package.sh [--check | --check-only]
+#   --check       afterwards runs the jars with the jlinked JRE here, on the CPU: `metagrad devices`, one JUnit
+#                 test class through the console launcher, and a tiny JMH benchmark.
+#   --check-only  only that check, on the dist/ already built.
 # Environment: JLINK_JDK (JDK whose jlink makes the JRE; default: the one on PATH; the jars are Java 17 bytecode),
 #   MVN_OFFLINE (default -o; set to "" to let Maven download).
 # Limit: the device tool carries the working tree plus carried paths, 64 MiB in all; the tracked files are ~40 MiB,
@@ -34,6 +35,31 @@ JUNIT_PLATFORM_VERSION=$(sed -n 's|.*<junit.version>5\.\([0-9.]*\)</junit.versio
 MODULES=java.base,java.desktop,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector
 t0=$(date +%s)
 say() { echo "[package +$(( $(date +%s) - t0 ))s] $*"; }
+
+check() {
+  say "check: the jlinked JRE runs the jars here (CPU)"
+  local tmp java cp
+  tmp=$(mktemp -d)
+  tar -C "$tmp" -xJf "$dist/jre.tar.xz"
+  xz -dc "$dist/libjvm.so.xz" > "$tmp/jre/lib/server/libjvm.so"
+  tar -C "$tmp" -xJf "$dist/jars.tar.xz"
+  java="$tmp/jre/bin/java"
+  "$java" -version 2>&1 | head -1
+  cp="$tmp/lib/benchmarks.jar:$tmp/cuda/*"
+  "$java" --add-modules jdk.incubator.vector -cp "$cp" org.metagrad.meta.cli.Main devices
+  "$java" --add-modules jdk.incubator.vector -jar "$tmp/test/junit-platform-console-standalone.jar" execute \
+    -cp "$cp:$tmp/test/metagrad-core-tests.jar:$tmp/test/assertj-core.jar:$tmp/test/opencl-tests.jar" \
+    --select-class org.metagrad.kernels.opencl.OpenClLocaleTest --details=summary --disable-banner
+  # ignoreLock: other benchmarks on this shared host hold JMH's /tmp lock; this run only checks that JMH works.
+  "$java" -Djmh.ignoreLock=true -cp "$cp" org.openjdk.jmh.Main 'org.metagrad.bench.gpu.DeviceGemmBench' \
+    -p device=cpu -p n=64 -f 1 -wi 1 -i 1 -w 200ms -r 200ms -foe true
+  rm -rf "$tmp"
+  say "check passed"
+}
+if [ "${1:-}" = "--check-only" ]; then
+  check
+  exit 0
+fi
 
 have_cuda=0
 [ -f kernels/cuda/pom.xml ] && have_cuda=1
@@ -61,13 +87,19 @@ cp core/target/metagrad-core-*-tests.jar "$pkg/test/metagrad-core-tests.jar"
 jar --create --file "$pkg/test/opencl-tests.jar" -C kernels/opencl/target/test-classes .
 
 if [ $have_cuda = 1 ]; then
-  say "kernels/cuda: module jar, runtime dependencies, test classes"
-  cp "$(ls kernels/cuda/target/metagrad-kernels-cuda-*.jar | grep -v -e sources -e javadoc -e tests | head -1)" "$pkg/cuda/"
-  tmp=$(mktemp -d)
-  (cd kernels/cuda && mvn $MVN_OFFLINE -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-    -DincludeScope=runtime -DexcludeGroupIds=org.metagrad -DoutputDirectory="$tmp")
-  cp "$tmp"/*.jar "$pkg/cuda/" 2>/dev/null || true
-  rm -rf "$tmp"
+  if unzip -l "$pkg/lib/benchmarks.jar" | grep -q 'org/metagrad/kernels/cuda/CudaBackendFactory.class'; then
+    say "kernels/cuda: in the benchmarks jar (bench depends on it); its test classes"
+    echo "the CUDA backend and JCuda are in lib/benchmarks.jar" > "$pkg/cuda/CUDA-BACKEND.txt"
+  else
+    say "kernels/cuda: module jar, runtime dependencies (JCuda), test classes"
+    cp "$(ls kernels/cuda/target/metagrad-kernels-cuda-*.jar | grep -v -e sources -e javadoc -e tests | head -1)" "$pkg/cuda/"
+    tmp=$(mktemp -d)
+    (cd kernels/cuda && mvn $MVN_OFFLINE -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+      -DincludeScope=runtime -DexcludeGroupIds=org.metagrad -DoutputDirectory="$tmp")
+    cp "$tmp"/*.jar "$pkg/cuda/" 2>/dev/null || true
+    rm -rf "$tmp"
+    echo "the CUDA backend and JCuda are in cuda/*.jar" > "$pkg/cuda/CUDA-BACKEND.txt"
+  fi
   jar --create --file "$pkg/test/cuda-tests.jar" -C kernels/cuda/target/test-classes .
 else
   say "kernels/cuda: no such module in this checkout; run.sh will report 'cuda backend jar missing'"
@@ -87,6 +119,8 @@ rm "$tmp/jre/lib/server/libjvm.so"
 tar -C "$tmp" -cf - jre | xz -9 -T1 > "$dist/jre.tar.xz"
 rm -rf "$tmp"
 # Jars are deflated zips; stored (uncompressed) inside one xz stream they take about half the space.
+# JCuda's natives jar also holds libJNvPTXCompiler (24 MB, JCuda's binding of NVIDIA's PTX compiler library):
+# the backend loads its PTX through the driver (cuModuleLoadData) and never uses it, so it stays behind.
 python3 - "$pkg" <<'EOF'
 import os, sys, zipfile
 for d, _, files in os.walk(sys.argv[1]):
@@ -95,6 +129,9 @@ for d, _, files in os.walk(sys.argv[1]):
             p = os.path.join(d, f)
             with zipfile.ZipFile(p) as src, zipfile.ZipFile(p + ".tmp", "w", zipfile.ZIP_STORED) as dst:
                 for info in src.infolist():
+                    if os.path.basename(info.filename).startswith("libJNvPTXCompiler"):
+                        print(f"left out of {f}: {info.filename} ({info.file_size} bytes)")
+                        continue
                     data = src.read(info.filename)
                     info.compress_type = zipfile.ZIP_STORED
                     dst.writestr(info, data)
@@ -148,20 +185,5 @@ if [ "$size" -gt $(( DIST_MAX_MIB * 1048576 )) ]; then
 fi
 
 if [ "${1:-}" = "--check" ]; then
-  say "check: the jlinked JRE runs the jars here (CPU)"
-  tmp=$(mktemp -d)
-  tar -C "$tmp" -xJf "$dist/jre.tar.xz"
-  xz -dc "$dist/libjvm.so.xz" > "$tmp/jre/lib/server/libjvm.so"
-  tar -C "$tmp" -xJf "$dist/jars.tar.xz"
-  java="$tmp/jre/bin/java"
-  "$java" -version 2>&1 | head -1
-  cp="$tmp/lib/benchmarks.jar:$tmp/cuda/*"
-  "$java" --add-modules jdk.incubator.vector -cp "$cp" org.metagrad.meta.cli.Main devices
-  "$java" --add-modules jdk.incubator.vector -jar "$tmp/test/junit-platform-console-standalone.jar" execute \
-    -cp "$cp:$tmp/test/metagrad-core-tests.jar:$tmp/test/assertj-core.jar:$tmp/test/opencl-tests.jar" \
-    --select-class org.metagrad.kernels.opencl.OpenClLocaleTest --details=summary --disable-banner
-  "$java" -cp "$cp" org.openjdk.jmh.Main 'org.metagrad.bench.gpu.DeviceGemmBench' -p device=cpu -p n=64 \
-    -f 1 -wi 1 -i 1 -w 200ms -r 200ms
-  rm -rf "$tmp"
-  say "check passed"
+  check
 fi

@@ -59,6 +59,8 @@ if [ $DRY = 1 ]; then
   TORCH_DEV=cpu
   TORCH_ONLY=sgemm,conv4_fwd_bwd
   TORCH_OPTS=(--repeat-scale 0.2 --budget-s 2)
+  # A shared host: other JMH runs may hold JMH's /tmp lock; a dry run's numbers are not measurements anyway.
+  JMH_LOCK=-Djmh.ignoreLock=true
 else
   DEV_GEMM=${MG_DEVICE:-cuda:0}
   DEV_WORK=${MG_DEVICE:-cuda:0}
@@ -69,6 +71,7 @@ else
   TORCH_DEV=cuda
   TORCH_ONLY=sgemm,conv4_fwd_bwd,maml2_1step,protonet_60w5s
   TORCH_OPTS=(--budget-s 10)
+  JMH_LOCK=
 fi
 
 # Seconds a part may take: its own limit, cut to what is left of the budget less a reserve for the parts after it.
@@ -153,7 +156,7 @@ TEST_CP="$CP:$PKG/test/metagrad-core-tests.jar:$PKG/test/assertj-core.jar"
 JOPTS="--add-modules jdk.incubator.vector -Djava.awt.headless=true"
 HAVE_CUDA=0
 [ -n "$cuda_jars" ] && [ -f "$PKG/test/cuda-tests.jar" ] && HAVE_CUDA=1
-export W PY dist PKG JAVA CP TEST_CP JOPTS HAVE_CUDA DRY
+export W PY dist PKG JAVA CP TEST_CP JOPTS HAVE_CUDA DRY JMH_LOCK
 # The metagrad CLI (its classes are in the benchmarks uber-jar); JX: more JVM options.
 mg() { "$JAVA" $JOPTS ${JX:-} -cp "$CP" org.metagrad.meta.cli.Main "$@"; }
 export -f mg
@@ -235,7 +238,7 @@ devices_probe() {
   if [ $HAVE_CUDA = 1 ]; then
     for g in cublas own; do
       echo "== -Dmetagrad.cuda.gemm=$g: open cuda:0 and multiply once (n=512)"
-      "$JAVA" $JOPTS -cp "$CP" org.openjdk.jmh.Main 'org.metagrad.bench.gpu.DeviceGemmBench' \
+      "$JAVA" $JOPTS $JMH_LOCK -cp "$CP" org.openjdk.jmh.Main 'org.metagrad.bench.gpu.DeviceGemmBench' \
         -p device=cuda:0 -p gemm=$g -p n=512 -f 1 -wi 0 -i 1 -r 200ms -foe true 2>&1 \
         | grep -iE 'cublas|gemm|cuda|error|exception|avgt' | grep -v '^# \(JMH\|Benchmark mode\|Warmup\|Measurement\|Timeout\|Threads\)' | head -20
     done
@@ -279,7 +282,7 @@ fi
 # ---------------------------------------------------------------------------------------------- gemm + workloads
 jmh() {  # jmh NAME ARGS...
   local name=$1; shift
-  "$JAVA" $JOPTS -cp "$CP" org.openjdk.jmh.Main "$@" -foe true -rf json -rff "$W/logs/jmh-$name.json"
+  "$JAVA" $JOPTS $JMH_LOCK -cp "$CP" org.openjdk.jmh.Main "$@" -foe true -rf json -rff "$W/logs/jmh-$name.json"
 }
 export -f jmh
 if [ "${DEV_GEMM%%:*}" = cuda ] && [ $HAVE_CUDA = 0 ]; then
