@@ -87,15 +87,18 @@ cp core/target/metagrad-core-*-tests.jar "$pkg/test/metagrad-core-tests.jar"
 jar --create --file "$pkg/test/opencl-tests.jar" -C kernels/opencl/target/test-classes .
 
 if [ $have_cuda = 1 ]; then
-  if unzip -l "$pkg/lib/benchmarks.jar" | grep -q 'org/metagrad/kernels/cuda/CudaBackendFactory.class'; then
+  # (grep without -q: with pipefail, -q's early exit would fail unzip with SIGPIPE)
+  if unzip -l "$pkg/lib/benchmarks.jar" | grep 'org/metagrad/kernels/cuda/CudaBackendFactory.class' >/dev/null; then
     say "kernels/cuda: in the benchmarks jar (bench depends on it); its test classes"
     echo "the CUDA backend and JCuda are in lib/benchmarks.jar" > "$pkg/cuda/CUDA-BACKEND.txt"
   else
     say "kernels/cuda: module jar, runtime dependencies (JCuda), test classes"
     cp "$(ls kernels/cuda/target/metagrad-kernels-cuda-*.jar | grep -v -e sources -e javadoc -e tests | head -1)" "$pkg/cuda/"
     tmp=$(mktemp -d)
-    (cd kernels/cuda && mvn $MVN_OFFLINE -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-      -DincludeScope=runtime -DexcludeGroupIds=org.metagrad -DoutputDirectory="$tmp")
+    # In the reactor (kernels/common and core are this checkout's, not ~/.m2's).
+    mvn $MVN_OFFLINE -q -B -pl kernels/cuda -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
+      org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+      -DincludeScope=runtime -DexcludeGroupIds=org.metagrad -DoutputDirectory="$tmp"
     cp "$tmp"/*.jar "$pkg/cuda/" 2>/dev/null || true
     rm -rf "$tmp"
     echo "the CUDA backend and JCuda are in cuda/*.jar" > "$pkg/cuda/CUDA-BACKEND.txt"

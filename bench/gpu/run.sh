@@ -154,8 +154,9 @@ cuda_jars=$(ls "$PKG"/cuda/*.jar 2>/dev/null | tr '\n' ':')
 CP="$CP${cuda_jars:+:${cuda_jars%:}}"
 TEST_CP="$CP:$PKG/test/metagrad-core-tests.jar:$PKG/test/assertj-core.jar"
 JOPTS="--add-modules jdk.incubator.vector -Djava.awt.headless=true"
+# package.sh writes cuda/CUDA-BACKEND.txt when it packed the CUDA backend (in the benchmarks jar or as cuda/*.jar).
 HAVE_CUDA=0
-[ -n "$cuda_jars" ] && [ -f "$PKG/test/cuda-tests.jar" ] && HAVE_CUDA=1
+[ -f "$PKG/cuda/CUDA-BACKEND.txt" ] && [ -f "$PKG/test/cuda-tests.jar" ] && HAVE_CUDA=1
 export W PY dist PKG JAVA CP TEST_CP JOPTS HAVE_CUDA DRY JMH_LOCK
 # The metagrad CLI (its classes are in the benchmarks uber-jar); JX: more JVM options.
 mg() { "$JAVA" $JOPTS ${JX:-} -cp "$CP" org.metagrad.meta.cli.Main "$@"; }
@@ -260,7 +261,9 @@ if [ $HAVE_CUDA = 1 ]; then
     if [ $g = cublas ] && [ ! -f "$W/blas-dir" ] && [ $DRY = 0 ]; then
       skip conformance-cuda-cublas "no libcublas.so.12: the cublas path cannot load"; continue
     fi
-    JX="-Dmetagrad.cuda.gemm=$g" NOTE="gemm=$g" part "conformance-cuda-$g" "$(limit 120 240)" -- \
+    # default: the backend's own choice (cuBLAS when it loads), i.e. the property unset
+    jx=""; [ $g != default ] && jx="-Dmetagrad.cuda.gemm=$g"
+    JX="$jx" NOTE="gemm=$g" part "conformance-cuda-$g" "$(limit 120 240)" -- \
       junit "$W/logs/junit-cuda-$g" "$PKG/test/cuda-tests.jar" --scan-classpath "$PKG/test/cuda-tests.jar" \
       --include-classname '.*Conformance.*' --fail-if-no-tests
   done
