@@ -221,7 +221,7 @@ print("\n".join(seen))' 2>/dev/null)
   echo "libcublas in site-packages: $(for d in $dirs; do ls "$d"/libcublas.so.* 2>/dev/null; done | tr '\n' ' ')"
   echo "libcublas in ldconfig: $(ldconfig -p 2>/dev/null | grep -o 'libcublas.so[.0-9]*' | sort -u | tr '\n' ' ')"
   for d in $dirs; do [ -e "$d/libcublas.so.12" ] && d12=$d && break; done
-  [ -z "$d12" ] && d12=$(find / -xdev -name 'libcublas.so.12' -not -path '/proc/*' 2>/dev/null | head -1 | xargs -r dirname)
+  [ -z "$d12" ] && d12=$(timeout 30 find /usr /opt /usr/local -name 'libcublas.so.12' 2>/dev/null | head -1 | xargs -r dirname)
   if [ -n "$d12" ]; then
     echo "libcublas.so.12 found in $d12: added to LD_LIBRARY_PATH"
     echo "$d12" > "$W/blas-dir"
