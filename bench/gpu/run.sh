@@ -11,9 +11,11 @@
 #   blas  makes JCublas loadable if it can: a folder holding libcublas.so.12 (PyTorch's nvidia/cublas/lib, any
 #         site-packages, the system) goes on LD_LIBRARY_PATH; `metagrad devices` says what opened
 #   a     JUnit console launcher: the CUDA conformance suites (kernels/cuda's *Conformance* classes) on cuda:0
-#         under each GEMM path, then the OpenCL conformance suites when an OpenCL platform is found (NVIDIA's ICD
+#         with the backend's GEMM choice, again with the own kernel when cuBLAS could load, then kernels/cuda's
+#         other tests, then the OpenCL conformance suites when an OpenCL platform is found (NVIDIA's ICD
 #         is added from the driver's libnvidia-opencl.so.1 if /etc/OpenCL/vendors lacks it)
-#   gemm  JMH DeviceGemmBench: float32 n=4096 on cuda:0, GEMM paths cublas and own (-Dmetagrad.cuda.gemm)
+#   gemm  JMH DeviceGemmBench: float32 n=4096 on cuda:0, GEMM paths cublas (when libcublas.so.12 was found)
+#         and own (-Dmetagrad.cuda.gemm)
 #   work  JMH DeviceWorkloadBench on cuda:0: conv4 forward+backward, second-order MAML meta-step, ProtoNet
 #         episode (short settings)
 #   torch bench/python/torch_workloads.py --device cuda: SGEMM n=4096 (torch.matmul, cuBLAS) and the same
@@ -256,14 +258,14 @@ junit() {  # junit REPORTDIR EXTRA_CLASSPATH ARGS... (JX: more JVM options)
 }
 export -f junit
 if [ $HAVE_CUDA = 1 ]; then
-  for g in default cublas own; do
-    [ $DRY = 1 ] && [ $g != default ] && continue
-    if [ $g = cublas ] && [ ! -f "$W/blas-dir" ] && [ $DRY = 0 ]; then
-      skip conformance-cuda-cublas "no libcublas.so.12: the cublas path cannot load"; continue
-    fi
-    # default: the backend's own choice (cuBLAS when it loads), i.e. the property unset
+  # default: the backend's own choice, i.e. -Dmetagrad.cuda.gemm unset: cuBLAS when it loads, else the own kernel.
+  # With libcublas.so.12 found, the own kernel gets a second run; without, default already is the own kernel.
+  gemms=default
+  [ -f "$W/blas-dir" ] && [ $DRY = 0 ] && gemms="default own"
+  for g in $gemms; do
     jx=""; [ $g != default ] && jx="-Dmetagrad.cuda.gemm=$g"
-    JX="$jx" NOTE="gemm=$g" part "conformance-cuda-$g" "$(limit 120 240)" -- \
+    JX="$jx" NOTE="gemm=$g$([ $g = default ] && { [ -f "$W/blas-dir" ] && echo ' (cuBLAS if it loads)' || echo ' (own kernel: no libcublas.so.12)'; })" \
+      part "conformance-cuda-$g" "$(limit 120 240)" -- \
       junit "$W/logs/junit-cuda-$g" "$PKG/test/cuda-tests.jar" --scan-classpath "$PKG/test/cuda-tests.jar" \
       --include-classname '.*Conformance.*' --fail-if-no-tests
   done
@@ -293,7 +295,7 @@ if [ "${DEV_GEMM%%:*}" = cuda ] && [ $HAVE_CUDA = 0 ]; then
 else
   paths=default
   if [ "${DEV_GEMM%%:*}" = cuda ]; then
-    if [ -f "$W/blas-dir" ]; then paths=cublas,own; else paths=default,own; fi
+    if [ -f "$W/blas-dir" ]; then paths=cublas,own; else paths=own; fi
   fi
   NOTE="$DEV_GEMM n=$GEMM_N gemm=$paths" part gemm "$(limit 90 170)" -- jmh gemm 'org.metagrad.bench.gpu.DeviceGemmBench' \
     -p device="$DEV_GEMM" -p gemm="$paths" -p n="$GEMM_N" "${JMH_SHORT[@]}" -jvmArgsAppend "$JOPTS"
