@@ -23,16 +23,17 @@
 #   --check-only  only that check, on the dist/ already built.
 # Environment: JLINK_JDK (JDK whose jlink makes the JRE; default: the one on PATH; the jars are Java 17 bytecode),
 #   MVN_OFFLINE (default -o; set to "" to let Maven download).
-# Limit: the device tool carries the working tree plus carried paths, 64 MiB in all; the tracked files are ~40 MiB,
-# so dist/ must stay under ~20 MiB. The script prints its size and fails above DIST_MAX_MIB (default 22).
+# Limit: the device tool carries the working tree plus carried paths, 64 MiB in all; the tracked files are ~39 MiB,
+# so dist/ must stay under ~24 MiB. The script prints both and fails when together they pass TOTAL_MAX_MIB (63).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 dist=bench/gpu/dist
 MVN_OFFLINE=${MVN_OFFLINE--o}
-DIST_MAX_MIB=${DIST_MAX_MIB:-22}
+TOTAL_MAX_MIB=${TOTAL_MAX_MIB:-63}
 JUNIT_PLATFORM_VERSION=$(sed -n 's|.*<junit.version>5\.\([0-9.]*\)</junit.version>.*|1.\1|p' pom.xml)
-MODULES=java.base,java.desktop,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector
+MODULES=java.base,java.desktop,java.logging,java.management,jdk.management,jdk.unsupported,jdk.zipfs,jdk.incubator.vector
+# jdk.zipfs: the JUnit console launcher scans test jars (--scan-classpath) through the "jar" file system.
 t0=$(date +%s)
 say() { echo "[package +$(( $(date +%s) - t0 ))s] $*"; }
 
@@ -179,11 +180,14 @@ fi
 } > "$dist/MANIFEST.txt"
 size=$(du -sb "$dist" | cut -f1)
 say "dist: $dist, $(( size / 1024 )) KiB ($(awk -v s="$size" 'BEGIN {printf "%.1f", s / 1048576}') MiB)"
-tracked=$(git ls-files -z | xargs -0 stat -c %s 2>/dev/null | awk '{s += $1} END {print s}')
-say "tracked files: $(awk -v s="$tracked" 'BEGIN {printf "%.1f", s / 1048576}') MiB; tree + dist:" \
-  "$(awk -v s="$((tracked + size))" 'BEGIN {printf "%.1f", s / 1048576}') MiB of the device tool's 64 MiB"
-if [ "$size" -gt $(( DIST_MAX_MIB * 1048576 )) ]; then
-  echo "package: dist is over $DIST_MAX_MIB MiB" >&2
+# What the device tool sends: tracked files and untracked files git does not ignore, plus the carried dist/.
+tracked=$( { git ls-files -z; git ls-files -z --others --exclude-standard; } | xargs -0 stat -c %s 2>/dev/null \
+  | awk '{s += $1} END {print s + 0}')
+total=$((tracked + size))
+say "working tree (tracked and untracked-not-ignored): $(awk -v s="$tracked" 'BEGIN {printf "%.1f", s / 1048576}') MiB;" \
+  "with dist: $(awk -v s="$total" 'BEGIN {printf "%.1f", s / 1048576}') MiB of the device tool's 64 MiB"
+if [ "$total" -gt $(( TOTAL_MAX_MIB * 1048576 )) ]; then
+  echo "package: working tree + dist is over $TOTAL_MAX_MIB MiB: the device tool would refuse it" >&2
   exit 1
 fi
 
