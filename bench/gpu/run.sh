@@ -285,9 +285,11 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------- gemm + workloads
-jmh() {  # jmh NAME ARGS...
+jmh() {  # jmh NAME ARGS...: without -foe, so that one failing benchmark leaves the others' results; fails if any did
   local name=$1; shift
-  "$JAVA" $JOPTS $JMH_LOCK -cp "$CP" org.openjdk.jmh.Main "$@" -foe true -rf json -rff "$W/logs/jmh-$name.json"
+  "$JAVA" $JOPTS $JMH_LOCK -cp "$CP" org.openjdk.jmh.Main "$@" -rf json -rff "$W/logs/jmh-$name.json" 2>&1 \
+    | tee "$W/jmh-$name.out"
+  ! grep -q '<failure>' "$W/jmh-$name.out"
 }
 export -f jmh
 if [ "${DEV_GEMM%%:*}" = cuda ] && [ $HAVE_CUDA = 0 ]; then
