@@ -99,6 +99,15 @@ def junit_failures(folder, limit=5):
     return names[:limit], len(names)
 
 
+def first_error(log):
+    """The first line of a part's log that names an exception or error, shortened (for a failed part's note)."""
+    for line in log.splitlines():
+        t = line.strip()
+        if ("Exception" in t or "Error" in t or "error:" in t) and not t.startswith("at "):
+            return t[:160]
+    return "see its log in logs.tar.gz"
+
+
 def judge(ratio, ok, device, tenv):
     """yes/no against a target, only when Metagrad ran on cuda and PyTorch on cuda (the targets' condition)."""
     if ratio is None:
@@ -138,7 +147,11 @@ def main():
     print("| --- | --- | --- | --- |")
     for line in (read(p("parts.tsv")) or "").splitlines()[1:]:
         f = (line.split("\t") + ["", "", "", ""])[:4]
-        print(f"| {f[0]} | {f[1]} | {f[2]} | {f[3]} |")
+        note = f[3]
+        if f[1].startswith(("failed", "timeout")):
+            why = first_error(read(p(f[0] + ".log")) or "")
+            note = (note + "; " if note else "") + why
+        print(f"| {f[0]} | {f[1]} | {f[2]} | {note.replace('|', '/')} |")
     print()
 
     junits = sorted(d for d in glob.glob(p("junit-*")) if os.path.isdir(d))
