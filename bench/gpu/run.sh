@@ -9,7 +9,8 @@
 # whole run keeps to MG_BUDGET_S seconds, default 480, by shortening the later parts' limits):
 #   env   nvidia-smi (device, driver, CUDA version), the OpenCL ICDs, the libraries found
 #   blas  makes JCublas loadable if it can: a folder holding libcublas.so.12 (PyTorch's nvidia/cublas/lib, any
-#         site-packages, the system) goes on LD_LIBRARY_PATH; `metagrad devices` says what opened
+#         site-packages, the system) goes on LD_LIBRARY_PATH; `metagrad devices` says what opened; without one,
+#         blas-compat tries JCublas on PyTorch's libcublas.so.13 behind a libcublas.so.12 link (an experiment)
 #   a     JUnit console launcher: the CUDA conformance suites (kernels/cuda's *Conformance* classes) on cuda:0
 #         with the backend's GEMM choice, again with the own kernel when cuBLAS could load, then kernels/cuda's
 #         other tests, then the OpenCL conformance suites when an OpenCL platform is found (NVIDIA's ICD
@@ -249,6 +250,26 @@ devices_probe() {
 }
 export -f devices_probe
 part devices 60 -- devices_probe
+# An experiment, recorded either way: does JCublas 12 load a CUDA 13 cuBLAS behind a libcublas.so.12 name? (cuBLAS
+# versions its symbols, so the expected answer is no; nothing else in this run uses the link.)
+blas_compat() {
+  local so13
+  so13=$("$PY" -c '
+import glob, site, sys
+roots = site.getsitepackages() + [p for p in sys.path if p.endswith("-packages")]
+print(next((f for r in roots for f in glob.glob(r + "/nvidia/**/libcublas.so.13", recursive=True)), ""))' 2>/dev/null)
+  [ -z "$so13" ] && so13=$(ldconfig -p 2>/dev/null | awk '/libcublas.so.13 .*x86-64/ {print $NF; exit}')
+  [ -z "$so13" ] && { echo "no libcublas.so.13 either: nothing to try"; return 0; }
+  mkdir -p "$W/cublas12-link" && ln -sf "$so13" "$W/cublas12-link/libcublas.so.12"
+  echo "libcublas.so.12 -> $so13; one GEMM with -Dmetagrad.cuda.gemm=cublas:"
+  LD_LIBRARY_PATH="$W/cublas12-link:$(dirname "$so13"):$LD_LIBRARY_PATH" "$JAVA" $JOPTS $JMH_LOCK -cp "$CP" \
+    org.openjdk.jmh.Main 'org.metagrad.bench.gpu.DeviceGemmBench' -p device=cuda:0 -p gemm=cublas -p n=512 \
+    -f 1 -wi 0 -i 1 -r 200ms -foe true 2>&1 | grep -iE 'cublas|error|exception|avgt|sample' | grep -v '^# ' | head -8
+}
+export -f blas_compat
+if [ $HAVE_CUDA = 1 ] && [ ! -f "$W/blas-dir" ] && [ $DRY = 0 ]; then
+  NOTE="JCublas 12 on a libcublas.so.13 renamed .so.12 (an experiment)" part blas-compat 40 -- blas_compat
+fi
 
 # ---------------------------------------------------------------------------------------------- a: conformance
 junit() {  # junit REPORTDIR EXTRA_CLASSPATH ARGS... (JX: more JVM options)
