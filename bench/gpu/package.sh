@@ -5,9 +5,11 @@
 #   jre.tar.xz            a jlinked JRE (the modules the jars need) without lib/server/libjvm.so, and
 #   libjvm.so.xz          its libjvm.so (xz's x86 filter); run.sh unpacks both (xz beats jlink's own zip)
 #   jars.tar.xz           the jars, stored uncompressed inside so that xz sees the class files:
-#     lib/benchmarks.jar  the JMH uber-jar (core, nn, meta with the metagrad CLI, kernels cpu/opencl, JMH)
-#     cuda/*.jar          metagrad-kernels-cuda and its runtime dependencies (JCuda, JCublas, natives), if the
-#                         module exists in this checkout
+#     lib/benchmarks.jar  the JMH uber-jar (core, nn, meta with the metagrad CLI, kernels cpu/opencl, JMH; and
+#                         kernels/cuda with JCuda once bench depends on it)
+#     cuda/               CUDA-BACKEND.txt when the CUDA backend is packed (run.sh's test for it), and
+#                         metagrad-kernels-cuda with its runtime dependencies as jars if the benchmarks jar lacks it;
+#                         JCuda's libJNvPTXCompiler (24 MB, unused: the PTX is loaded by the driver) is left out
 #     test/*.jar          JUnit console launcher (standalone), AssertJ, core's test-jar, the test classes of
 #                         kernels/opencl and kernels/cuda (jarred)
 #   native.tar.xz         libraries a bare GPU image may lack (OpenCL ICD loader, fontconfig/freetype and
