@@ -37,12 +37,15 @@ JUNIT_PLATFORM_VERSION=$(sed -n 's|.*<junit.version>5\.\([0-9.]*\)</junit.versio
 MODULES=java.base,java.desktop,java.logging,java.management,jdk.management,jdk.unsupported,jdk.zipfs,jdk.incubator.vector
 # jdk.zipfs: the JUnit console launcher scans test jars (--scan-classpath) through the "jar" file system.
 t0=$(date +%s)
+# Every temporary folder lives in one, removed however the script ends.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 say() { echo "[package +$(( $(date +%s) - t0 ))s] $*"; }
 
 check() {
   say "check: the jlinked JRE runs the jars here (CPU)"
   local tmp java cp
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d -p "$work")
   tar -C "$tmp" -xJf "$dist/jre.tar.xz"
   xz -dc "$dist/libjvm.so.xz" > "$tmp/jre/lib/server/libjvm.so"
   tar -C "$tmp" -xJf "$dist/jars.tar.xz"
@@ -73,7 +76,7 @@ say "maven: package -DskipTests of $modules (and what they need); test classes a
 mvn $MVN_OFFLINE -q -B -pl "$modules" -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
 rm -rf "$dist"
 mkdir -p "$dist"
-pkg=$(mktemp -d)
+pkg=$(mktemp -d -p "$work")
 mkdir -p "$pkg/lib" "$pkg/test" "$pkg/cuda"
 cp bench/target/benchmarks.jar "$pkg/lib/"
 
@@ -97,7 +100,7 @@ if [ $have_cuda = 1 ]; then
   else
     say "kernels/cuda: module jar, runtime dependencies (JCuda), test classes"
     cp "$(ls kernels/cuda/target/metagrad-kernels-cuda-*.jar | grep -v -e sources -e javadoc -e tests | head -1)" "$pkg/cuda/"
-    tmp=$(mktemp -d)
+    tmp=$(mktemp -d -p "$work")
     # In the reactor (kernels/common and core are this checkout's, not ~/.m2's).
     mvn $MVN_OFFLINE -q -B -pl kernels/cuda -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
       org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
@@ -114,7 +117,7 @@ fi
 jlink_bin=jlink
 [ -n "${JLINK_JDK:-}" ] && jlink_bin="$JLINK_JDK/bin/jlink"
 say "jlink ($("$jlink_bin" --version)) of $MODULES"
-tmp=$(mktemp -d)
+tmp=$(mktemp -d -p "$work")
 "$jlink_bin" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=0 \
   --output "$tmp/jre" 2>&1 | grep -v 'Using incubator modules' || true
 # Debian's libjvm.so keeps its symbol table (4 MiB); the JVM does not need it.
@@ -144,11 +147,11 @@ for d, _, files in os.walk(sys.argv[1]):
             os.replace(p + ".tmp", p)
 EOF
 tar -C "$pkg" -cf - lib test cuda | xz -9 -T1 > "$dist/jars.tar.xz"
-(cd "$pkg" && find . -name '*.jar' -printf '%s\t(in jars.tar.xz) %p\n' | sort -k2) > "$pkg.list"
+(cd "$pkg" && find . -name '*.jar' -printf '%s\t(in jars.tar.xz) %p\n' | sort -k2) > "$work/jars.list"
 rm -rf "$pkg"
 
 say "native libraries and a font"
-tmp=$(mktemp -d)
+tmp=$(mktemp -d -p "$work")
 mkdir -p "$tmp/native/lib" "$tmp/native/fonts"
 libs="libOpenCL.so.1 libfontconfig.so.1 libfreetype.so.6 libharfbuzz.so.0 libgraphite2.so.3 libglib-2.0.so.0
   libpcre2-8.so.0 libpng16.so.16 libbrotlidec.so.1 libbrotlicommon.so.1 libexpat.so.1 libuuid.so.1 libz.so.1"
@@ -178,7 +181,7 @@ fi
   echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) by $("$jlink_bin" --version 2>&1 | head -1) jlink; modules $MODULES"
   echo "junit-platform-console-standalone $JUNIT_PLATFORM_VERSION; cuda module: $([ $have_cuda = 1 ] && echo yes || echo no)"
   (cd "$dist" && find . -type f ! -name MANIFEST.txt -printf '%s\t%p\n' | sort -k2)
-  cat "$pkg.list"
+  cat "$work/jars.list"
 } > "$dist/MANIFEST.txt"
 size=$(du -sb "$dist" | cut -f1)
 say "dist: $dist, $(( size / 1024 )) KiB ($(awk -v s="$size" 'BEGIN {printf "%.1f", s / 1048576}') MiB)"
