@@ -1,8 +1,15 @@
 #!/usr/bin/python3
-"""PyTorch (CPU) peer benchmarks for Metagrad's end-to-end JMH workloads.
+"""PyTorch (CPU or CUDA) peer benchmarks for Metagrad's end-to-end JMH workloads.
 
 Run with Debian's PyTorch (apt-get install python3-torch), which lives in /usr/bin/python3:
     /usr/bin/python3 bench/python/torch_workloads.py --threads 2
+On an NVIDIA GPU (bench/gpu/run.sh does this beside Metagrad's DeviceGemmBench and DeviceWorkloadBench):
+    python3 bench/python/torch_workloads.py --device cuda --only sgemm,conv4_fwd_bwd,maml2_1step,protonet_60w5s
+
+--device cuda: parameters and inputs are made on the CPU from the same generator as for --device cpu and
+copied to the GPU; every timed iteration ends with torch.cuda.synchronize() before the clock is read, so
+it includes the kernels, not only their launch. TF32 is off for matmul and cuDNN convolutions (float32
+like Metagrad) unless --tf32. The *_tasks variants are CPU-only.
 
 Workloads (all float32, seeded random inputs, torch.set_num_threads(--threads)):
   conv4_fwd_bwd   conv4 Omniglot backbone on [100, 1, 28, 28]: 4 x [conv3x3 64ch pad 1, batch norm with
@@ -24,6 +31,9 @@ Workloads (all float32, seeded random inputs, torch.set_num_threads(--threads)):
   protonet_60w5s  ProtoNet episode, 60-way 5-shot 5-query (600 images 28x28) through conv4 without
                   the linear head: prototypes = class means of support embeddings, logits = minus
                   squared Euclidean distance, cross-entropy over 300 queries; forward + backward.
+  sgemm           torch.matmul of two float32 [n, n] matrices (n = --gemm-n, default 4096; cuBLAS on
+                  CUDA), result allocation included (the caching allocator reuses it); reports
+                  GFLOP/s = 2 n^3 / median time.
   add_chain       per-op overhead: 10,000 chained adds y = y + x on [1, 10] tensors with
                   requires_grad; forward time / 10,000 and backward (autograd.grad) time / 10,000.
 
@@ -60,7 +70,21 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 import torch.nn.functional as F
 
-WORKLOADS = ["conv4_fwd_bwd", "maml2_1step", "maml1_1step", "maml2_5step", "maml1_5step",
+# Where the workloads run: "cpu" or "cuda" (set by run_one from --device).
+DEVICE = "cpu"
+
+
+def to_dev(t):
+    """A CPU-made tensor on DEVICE (a new leaf)."""
+    return t.to(DEVICE)
+
+
+def sync():
+    """Waits for the GPU's queued work (nothing on the CPU), so a clock read after it includes the kernels."""
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+WORKLOADS = ["sgemm", "conv4_fwd_bwd", "maml2_1step", "maml1_1step", "maml2_5step", "maml1_5step",
              "maml2_1step_tasks", "maml1_1step_tasks", "maml2_5step_tasks", "protonet_60w5s", "add_chain"]
 
 
@@ -82,7 +106,7 @@ def conv4_params(gen, ways=5, hidden=64, in_ch=1, head=True):
         bound = 1.0 / math.sqrt(hidden)
         params.append((torch.rand(ways, hidden, generator=gen) * 2 - 1) * bound)
         params.append((torch.rand(ways, generator=gen) * 2 - 1) * bound)
-    return [p.requires_grad_() for p in params]
+    return [to_dev(p).requires_grad_() for p in params]
 
 
 def conv4_forward(params, x, head=True):
@@ -109,8 +133,8 @@ def check_finite(name, loss):
 
 def make_conv4_fwd_bwd(gen):
     params = conv4_params(gen)
-    x = torch.randn(100, 1, 28, 28, generator=gen)
-    y = torch.randint(0, 5, (100,), generator=gen)
+    x = to_dev(torch.randn(100, 1, 28, 28, generator=gen))
+    y = to_dev(torch.randint(0, 5, (100,), generator=gen))
 
     def step():
         loss = F.cross_entropy(conv4_forward(params, x), y)
@@ -125,10 +149,10 @@ def make_maml(gen, second_order, inner_steps, ways=5, shots=1, queries=15, meta_
     params = conv4_params(gen, ways=ways)
     tasks = []
     for _ in range(meta_batch):
-        xs = torch.randn(ways * shots, 1, 28, 28, generator=gen)
-        ys = torch.arange(ways).repeat_interleave(shots)
-        xq = torch.randn(ways * queries, 1, 28, 28, generator=gen)
-        yq = torch.arange(ways).repeat_interleave(queries)
+        xs = to_dev(torch.randn(ways * shots, 1, 28, 28, generator=gen))
+        ys = to_dev(torch.arange(ways).repeat_interleave(shots))
+        xq = to_dev(torch.randn(ways * queries, 1, 28, 28, generator=gen))
+        yq = to_dev(torch.arange(ways).repeat_interleave(queries))
         tasks.append((xs, ys, xq, yq))
 
     def query_loss(task):
@@ -170,8 +194,8 @@ def make_protonet(gen, ways=60, shots=5, queries=5):
     params = conv4_params(gen, head=False)
     support = torch.randn(ways * shots, 1, 28, 28, generator=gen)
     query = torch.randn(ways * queries, 1, 28, 28, generator=gen)
-    x = torch.cat([support, query])  # 600 images, one forward pass as in the reference code
-    yq = torch.arange(ways).repeat_interleave(queries)
+    x = to_dev(torch.cat([support, query]))  # 600 images, one forward pass as in the reference code
+    yq = to_dev(torch.arange(ways).repeat_interleave(queries))
 
     def step():
         z = conv4_forward(params, x, head=False)
@@ -182,6 +206,37 @@ def make_protonet(gen, ways=60, shots=5, queries=5):
         torch.autograd.grad(loss, params)
         return loss
     return step
+
+
+def run_sgemm(gen, n, warmup, repeats, budget_s):
+    """Median time of c = a @ b for float32 [n, n] operands on DEVICE, synchronized per product."""
+    a = to_dev(torch.rand(n, n, generator=gen) * 2 - 1)
+    b = to_dev(torch.rand(n, n, generator=gen) * 2 - 1)
+    c = a @ b
+    # 64 sampled entries against a float64 dot product on the CPU
+    ca, cb, cc = a.double().cpu(), b.double().cpu(), c.cpu()
+    idx = torch.randint(0, n, (64, 2), generator=gen)
+    for i, j in idx.tolist():
+        want = float(ca[i] @ cb[:, j])
+        if abs(float(cc[i, j]) - want) > 1e-5 * n + 1e-4:
+            raise SystemExit(f"sgemm: C[{i},{j}] = {float(cc[i, j])}, expected {want}")
+    for _ in range(warmup):
+        c = a @ b
+    sync()
+    t0 = time.perf_counter()
+    c = a @ b
+    sync()
+    first = time.perf_counter() - t0
+    repeats = max(3, min(repeats, int(budget_s / max(first, 1e-6))))
+    wall = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        c = a @ b
+        sync()
+        wall.append(time.perf_counter() - t0)
+    med = statistics.median(wall)
+    return {"n": n, "median_ms": med * 1e3, "min_ms": min(wall) * 1e3, "max_ms": max(wall) * 1e3,
+            "gflops": 2.0 * n ** 3 / med / 1e9, "repeats": len(wall)}
 
 
 def run_add_chain(gen, repeats, length=10_000):
@@ -217,6 +272,7 @@ def time_step(name, step, warmup, repeats, budget_s):
     repeats calls of that length would exceed budget_s, fewer are made (at least 3)."""
     t0 = time.perf_counter()
     check_finite(name, step())
+    sync()
     first = time.perf_counter() - t0
     for _ in range(warmup - 1):
         check_finite(name, step())
@@ -225,6 +281,7 @@ def time_step(name, step, warmup, repeats, budget_s):
     for _ in range(repeats):
         c0, t0 = time.process_time(), time.perf_counter()
         loss = step()
+        sync()
         wall.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
         check_finite(name, loss)
@@ -242,13 +299,30 @@ def maxrss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def run_one(name, threads, repeat_scale, budget_s):
+def set_device(device, tf32):
+    """Selects DEVICE; on CUDA sets TF32 for matmul and cuDNN as asked (off: float32 as Metagrad computes)."""
+    global DEVICE
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: torch.cuda.is_available() is False")
+    DEVICE = device
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+
+
+def run_one(name, threads, repeat_scale, budget_s, device="cpu", tf32=False, gemm_n=4096):
     tasks_schedule = name.endswith("_tasks")
+    if tasks_schedule and device != "cpu":
+        raise SystemExit(f"{name}: the task-parallel schedule is CPU-only")
+    set_device(device, tf32)
     torch.set_num_threads(1 if tasks_schedule else threads)
     gen = torch.Generator().manual_seed(1234)
     torch.manual_seed(1234)
     r = lambda n: max(3, int(round(n * repeat_scale)))  # noqa: E731
-    if name == "add_chain":
+    if name == "sgemm":
+        base = maxrss_mib()
+        result = run_sgemm(gen, gemm_n, 3, r(20), budget_s)
+    elif name == "add_chain":
         base = maxrss_mib()
         result = run_add_chain(gen, r(5))
     else:
@@ -268,14 +342,19 @@ def run_one(name, threads, repeat_scale, budget_s):
         result = time_step(name, step, warmup, repeats, budget_s)
     result["peak_rss_delta_mib"] = round(maxrss_mib() - base, 1)
     result["peak_rss_mib"] = round(maxrss_mib(), 1)
+    if device == "cuda":
+        result["cuda_max_allocated_mib"] = round(torch.cuda.max_memory_allocated() / 1048576.0, 1)
     # threads: intra-op threads for one-graph workloads, task threads (each single-threaded) for *_tasks
-    return {"bench": name, "impl": "pytorch-cpu", "threads": threads if tasks_schedule else torch.get_num_threads(),
+    return {"bench": name, "impl": "pytorch-" + device, "threads": threads if tasks_schedule else torch.get_num_threads(),
             "intra_op_threads": torch.get_num_threads(), **result}
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where the workloads run")
+    p.add_argument("--tf32", action="store_true", help="CUDA: allow TF32 in matmul and cuDNN (default: off)")
+    p.add_argument("--gemm-n", type=int, default=4096, help="matrix size of the sgemm workload")
     p.add_argument("--workload", help="run one workload in this process (used internally per child)")
     p.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated subset of workloads")
     p.add_argument("--repeat-scale", type=float, default=1.0, help="scale the number of timed repeats")
@@ -286,11 +365,21 @@ def main():
                         "PASSIVE avoids spinning threads stealing the cores on a shared machine")
     args = p.parse_args()
     if args.workload:
-        print(json.dumps(run_one(args.workload, args.threads, args.repeat_scale, args.budget_s)), flush=True)
+        print(json.dumps(run_one(args.workload, args.threads, args.repeat_scale, args.budget_s, args.device,
+                                 args.tf32, args.gemm_n)), flush=True)
         return
     torch.set_num_threads(args.threads)
+    gpu = {}
+    if args.device == "cuda":
+        set_device("cuda", args.tf32)
+        prop = torch.cuda.get_device_properties(0)
+        gpu = {"gpu": torch.cuda.get_device_name(0), "cuda": torch.version.cuda,
+               "cudnn": torch.backends.cudnn.version(), "sms": prop.multi_processor_count,
+               "gpu_memory_mib": prop.total_memory // 1048576,
+               "tf32_matmul": torch.backends.cuda.matmul.allow_tf32, "tf32_cudnn": torch.backends.cudnn.allow_tf32}
     print(json.dumps({
-        "bench": "env", "impl": "pytorch-cpu", "torch": torch.__version__, "python": sys.version.split()[0],
+        "bench": "env", "impl": "pytorch-" + args.device, **gpu, "torch": torch.__version__,
+        "python": sys.version.split()[0],
         "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
         "parallel_info": [l.strip() for l in torch.__config__.parallel_info().splitlines() if "backend" in l or "MKL" in l],
         "memory_method": "peak RSS growth (getrusage ru_maxrss) in a fresh process per workload",
@@ -299,7 +388,8 @@ def main():
     failed = False
     for name in args.only.split(","):
         cmd = [sys.executable, os.path.abspath(__file__), "--workload", name, "--threads", str(args.threads),
-               "--repeat-scale", str(args.repeat_scale), "--budget-s", str(args.budget_s)]
+               "--repeat-scale", str(args.repeat_scale), "--budget-s", str(args.budget_s),
+               "--device", args.device, "--gemm-n", str(args.gemm_n)] + (["--tf32"] if args.tf32 else [])
         env = dict(os.environ)
         if args.omp_wait_policy:
             env["OMP_WAIT_POLICY"] = args.omp_wait_policy
