@@ -71,15 +71,17 @@ class DeviceCliTest {
     // Same seed: the same initial weights and episodes, so the first loss differs only by float32 rounding (sums
     // in another order, the device's exp/log within a few ulps): about 1e-6 relative per op, 1e-4 allows a
     // hundredfold growth through the four conv blocks. Adam then moves every weight by about lr = 1e-3 whatever
-    // its gradient's size, so a weight whose gradient is near zero may step differently on the two devices; the
-    // later losses are allowed 1e-3 relative (measured: at most 1.2e-6 on PoCL, 7 Dec 2026).
+    // its gradient's size, so a weight whose gradient is near zero may step differently on the two devices, and
+    // the runs drift apart as training goes on: measured on PoCL (7 Dec 2026), this run's losses differ by at most
+    // 1.2e-6 relative, a conv4-32 run's by 2e-7 at iteration 1, 1e-4 at iterations 2-5, 8e-3 at 10 and 0.2 at
+    // 100 (the accuracies then agree within noise, meta/RESULTS.md). Iterations 2-4 are allowed 1e-2.
     List<String> a = Files.readAllLines(tmp.resolve("cpu").resolve("metrics.csv"));
     List<String> b = Files.readAllLines(tmp.resolve("cl").resolve("metrics.csv"));
     assertThat(b).hasSameSizeAs(a).hasSize(5);
     for (int i = 1; i < a.size(); i++) {
       double la = Double.parseDouble(a.get(i).split(",")[1]);
       double lb = Double.parseDouble(b.get(i).split(",")[1]);
-      double tol = i == 1 ? 1e-4 : 1e-3;
+      double tol = i == 1 ? 1e-4 : 1e-2;
       System.out.printf(java.util.Locale.ROOT, "iteration %d loss: cpu %.9f, opencl:0 %.9f (relative difference %.2e)%n",
           i, la, lb, Math.abs(la - lb) / Math.abs(la));
       assertThat(Double.isFinite(la) && Double.isFinite(lb)).as("finite losses at iteration " + i).isTrue();
