@@ -25,8 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * OpenCL GEMM kernel time, operands already on the device: each invocation enqueues
  * {@code [1, n, n] x [1, n, n]} float32, waits for the queue ({@link OpenClBackend#finish()}) and frees
  * the result. GFLOP/s is {@code 2 n^3 / time}. The setup checks 64 entries against a double product.
- * {@code kernel} picks the GEMM kernel ({@code auto}: the device type's choice; {@code cpu}, {@code tiled},
- * {@code simple}: forced, see {@link OpenClBackend.GemmKernel}).
+ * {@code kernel} picks the GEMM kernel ({@code auto}: the device type's choice; {@code cpu} or {@code tiled}:
+ * forced, see {@link OpenClBackend.GemmKernel}).
  *
  * <pre>
  * java -cp ... org.openjdk.jmh.Main 'org.metagrad.bench.opencl.OpenClGemmBench' -p n=1024 -p kernel=cpu -f 1 -wi 2 -i 3
@@ -43,7 +43,7 @@ public class OpenClGemmBench {
   @Param({"256", "512", "1024"})
   public int n;
 
-  /** GEMM kernel: auto, cpu, tiled or simple. */
+  /** GEMM kernel: auto, cpu or tiled. */
   @Param({"auto"})
   public String kernel;
 

@@ -58,16 +58,14 @@ public final class OpenClBackend implements Backend {
   /**
    * The GEMM kernel a backend runs ({@code gemm.c}), chosen by device type when the backend opens: {@link #TILED}
    * on GPUs and other non-CPU devices, {@link #CPU} on CPU devices such as PoCL. The system property
-   * {@value #GEMM_PROPERTY} ({@code auto}, {@code tiled}, {@code cpu} or {@code simple}) forces one, so that every
-   * kernel can be tested and measured on any device.
+   * {@value #GEMM_PROPERTY} ({@code auto}, {@code tiled} or {@code cpu}) forces one, so that both kernels can be
+   * tested and measured on any device.
    */
   public enum GemmKernel {
     /** {@code mg_gemm_tiled}: tiles of A and B in local memory, a 4x4 block of C per work-item (GPUs). */
     TILED,
     /** {@code mg_gemm_cpu}: a 6x32 (float) or 6x16 (double) block of C per work-group of one item, no local memory. */
-    CPU,
-    /** {@code mg_gemm}: the first tiled kernel, one column and 8 rows per item; kept for comparison. */
-    SIMPLE
+    CPU
   }
 
   /** System property that forces the GEMM kernel: {@code auto} (the default, by device type) or a {@link GemmKernel}. */
@@ -86,8 +84,6 @@ public final class OpenClBackend implements Backend {
   private final cl_command_queue queue;
   private final boolean fp64;
   private final long maxAlloc;
-  private final int gemmTile;
-  private final int gemmWork;
   private final GemmKernel gemm;
   private final ProgramCache programs;
   private final Object launchLock = new Object();
@@ -106,17 +102,9 @@ public final class OpenClBackend implements Backend {
     this.fp64 = Arrays.asList(extensions.split("\\s+")).contains("cl_khr_fp64");
     this.maxAlloc = OpenClPlatforms.deviceLong(deviceId, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
     long maxWg = OpenClPlatforms.deviceLong(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE);
-    // 32x32 tiles with 8 rows per item need 128-item groups; tiny devices get 16x16 with 32 items.
-    // Tuning knobs for experiments (metagrad.opencl.gemmTile / gemmWork): tile edge and rows per item.
-    this.gemmTile = Integer.getInteger("metagrad.opencl.gemmTile", maxWg >= 128 ? 32 : 16);
-    this.gemmWork = Integer.getInteger("metagrad.opencl.gemmWork", 8);
-    if (gemmTile % gemmWork != 0) {
-      throw new BackendException("opencl: gemm tile " + gemmTile + " is not a multiple of " + gemmWork
-          + " rows per item");
-    }
-    if (maxWg < Math.max(WG, gemmTile * gemmTile / gemmWork)) {
-      throw new BackendException("opencl: " + label + " allows work-groups of only " + maxWg
-          + " items; the kernels need " + Math.max(WG, gemmTile * gemmTile / gemmWork));
+    if (maxWg < WG) {
+      throw new BackendException("opencl: " + label + " allows work-groups of only " + maxWg + " items; the kernels"
+          + " need " + WG);
     }
     boolean cpuDevice = (OpenClPlatforms.deviceLong(deviceId, CL_DEVICE_TYPE) & CL_DEVICE_TYPE_CPU) != 0;
     String asked = System.getProperty(GEMM_PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
@@ -182,8 +170,7 @@ public final class OpenClBackend implements Backend {
         return g;
       }
     }
-    throw new IllegalArgumentException("opencl: -D" + GEMM_PROPERTY + "=" + v + " is not one of auto, tiled, cpu,"
-        + " simple");
+    throw new IllegalArgumentException("opencl: -D" + GEMM_PROPERTY + "=" + v + " is not one of auto, tiled, cpu");
   }
 
   /** The largest single allocation the device accepts, in bytes. */
@@ -806,7 +793,7 @@ public final class OpenClBackend implements Backend {
               out.mem("matmul"), ma, mb, args);
         }
         case TILED -> {
-          // 64 x 64 tiles of C, 16 x 16 items with a 4 x 4 block each (256 items: every device here allows WG).
+          // 64 x 64 tiles of C, 16 x 16 items with a 4 x 4 block each (256 = WG items, checked at open).
           int t = 64;
           int items = t / 4;
           cl_kernel kern = programs.kernel("gemm", "mg_gemm_tiled", dt, dt,
@@ -814,13 +801,6 @@ public final class OpenClBackend implements Backend {
           launch("matmul", kern,
               new long[] {(long) ((n + t - 1) / t) * items, (long) ((m + t - 1) / t) * items, bs},
               new long[] {items, items, 1}, out.mem("matmul"), ma, mb, args);
-        }
-        default -> {
-          int rows = gemmTile / gemmWork;
-          cl_kernel kern = programs.kernel("gemm", "mg_gemm", dt, dt, "-DMG_TS=" + gemmTile + " -DMG_WPT=" + gemmWork);
-          launch("matmul", kern,
-              new long[] {roundUp(n, gemmTile), (long) ((m + gemmTile - 1) / gemmTile) * rows, bs},
-              new long[] {gemmTile, rows, 1}, out.mem("matmul"), ma, mb, args);
         }
       }
     } catch (RuntimeException e) {

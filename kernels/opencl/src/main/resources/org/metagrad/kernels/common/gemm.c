@@ -1,6 +1,6 @@
 /*
  * Batched GEMM C[p] = A[p] * B[p] with element strides for A and B (transposes arrive as swapped
- * strides, broadcast batches as batch stride 0) and a contiguous C [batch, m, n]. Three kernels; the
+ * strides, broadcast batches as batch stride 0) and a contiguous C [batch, m, n]. Two kernels; the
  * host picks one by device type when the backend opens (OpenClBackend.GemmKernel):
  *
  *   mg_gemm_tiled  GPUs: a work-group computes an MG_TM x MG_TN tile of C from MG_TK-deep slices of A and
@@ -13,12 +13,13 @@
  *                  in vector registers, and B is read in contiguous runs: requires b_col == 1 (the host
  *                  copies B to row-major first otherwise). Dimension 0 runs over row blocks, so consecutive
  *                  work-groups reuse the same MG_CN-wide panel of B from the cache.
- *   mg_gemm        the first, simple tiled kernel (MG_TS x MG_TS tiles, MG_WPT rows per item); kept for
- *                  comparison benchmarks (metagrad.opencl.gemm=simple).
+ * The first kernel (32 x 32 tiles, one column and 8 rows per item, 9 local reads per 8 multiply-adds) was removed:
+ * on PoCL mg_gemm_cpu beat it at every size measured, 64 to 1024 (bench/RESULTS.md, "OpenCL GEMM kernels"), and
+ * mg_gemm_tiled stages the same way with 8 local reads per 16 multiply-adds (not measured on a GPU: none here).
  *
  * Edges: out-of-range elements of A and B are loaded as zero (tiled), rows past m read from a clamped,
  * in-range index (cpu), and only in-range elements of C are stored, so every shape is handled.
- * Only the prelude's macros are used (KERNEL, GLOBAL, LOCAL, FN, LID, GROUP, GID, BARRIER) plus
+ * Only the prelude's macros are used (KERNEL, GLOBAL, LOCAL, LID, GROUP, GID, BARRIER) plus
  * _Pragma("unroll"), which both OpenCL C (clang) and CUDA accept, so a CUDA prelude compiles this text.
  */
 
@@ -168,60 +169,6 @@ KERNEL void mg_gemm_cpu(GLOBAL REAL* c, GLOBAL const REAL* a, GLOBAL const REAL*
       _Pragma("unroll") for (int r = 0; r < MG_CM; r++) {
         if (i0 + r < g.m) c[(p * g.m + i0 + r) * g.n + j0 + q] = s[r];
       }
-    }
-  }
-}
-
-/* ------------------------------------------------------------------------------------------ mg_gemm */
-
-#ifndef MG_TS
-#define MG_TS 32
-#endif
-#ifndef MG_WPT
-#define MG_WPT 8
-#endif
-#define MG_RTS (MG_TS / MG_WPT)
-
-/* A work-group computes an MG_TS x MG_TS tile of C with MG_TS x (MG_TS / MG_WPT) items; item (col, rowg) owns
- * column col and the MG_WPT rows rowg, rowg + MG_RTS, ... of the tile. Both operands are staged through local
- * memory one MG_TS-deep slice of K at a time. */
-KERNEL void mg_gemm(GLOBAL REAL* c, GLOBAL const REAL* a, GLOBAL const REAL* b, const mg_gemm_args g) {
-  LOCAL REAL a_tile[MG_TS][MG_TS + 1]; /* [row][kk]; +1 avoids bank conflicts on GPUs */
-  LOCAL REAL b_tile[MG_TS][MG_TS];     /* [kk][col] */
-  const int col = LID(0);
-  const int rowg = LID(1);
-  const int row0 = GROUP(1) * MG_TS;
-  const int j = GROUP(0) * MG_TS + col;
-  const int p = GROUP(2);
-  GLOBAL const REAL* ap = a + g.a_off + p * g.a_batch;
-  GLOBAL const REAL* bp = b + g.b_off + p * g.b_batch;
-
-  REAL acc[MG_WPT];
-  for (int w = 0; w < MG_WPT; w++) acc[w] = (REAL) 0;
-
-  for (int t = 0; t < g.k; t += MG_TS) {
-    for (int w = 0; w < MG_WPT; w++) {
-      int r = rowg + w * MG_RTS;
-      int ai = row0 + r;
-      int ak = t + col;
-      a_tile[r][col] = (ai < g.m && ak < g.k) ? ap[ai * g.a_row + ak * g.a_col] : (REAL) 0;
-      int bk = t + r;
-      b_tile[r][col] = (bk < g.k && j < g.n) ? bp[bk * g.b_row + j * g.b_col] : (REAL) 0;
-    }
-    BARRIER;
-    for (int kk = 0; kk < MG_TS; kk++) {
-      REAL bv = b_tile[kk][col];
-      for (int w = 0; w < MG_WPT; w++) {
-        acc[w] += a_tile[rowg + w * MG_RTS][kk] * bv;
-      }
-    }
-    BARRIER;
-  }
-
-  if (j < g.n) {
-    for (int w = 0; w < MG_WPT; w++) {
-      int i = row0 + rowg + w * MG_RTS;
-      if (i < g.m) c[(p * g.m + i) * g.n + j] = acc[w];
     }
   }
 }

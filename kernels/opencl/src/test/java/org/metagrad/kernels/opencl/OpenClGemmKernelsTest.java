@@ -79,7 +79,7 @@ class OpenClGemmKernelsTest {
     try {
       assertThatThrownBy(() -> new OpenClBackend(Device.openCl(0), e.platform(), e.device(), e.deviceName()))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessageContaining("-Dmetagrad.opencl.gemm=fastest is not one of auto, tiled, cpu, simple");
+          .hasMessageContaining("-Dmetagrad.opencl.gemm=fastest is not one of auto, tiled, cpu");
     } finally {
       if (old == null) {
         System.clearProperty(OpenClBackend.GEMM_PROPERTY);
