@@ -94,14 +94,21 @@ class DeviceCliTest {
   void aDeviceThatDoesNotOpenIsAnErrorNamingIt(@TempDir Path tmp) {
     Outcome bad;
     Outcome malformed;
+    Outcome evalBad;
     try {
       Metagrad.close();
       bad = CliTest.run(train(tmp.resolve("bad"), "opencl:99"));
       Metagrad.close();
       malformed = CliTest.run(train(tmp.resolve("m"), "gpu"));
+      Metagrad.close();
+      // eval opens its device before it reads the run folder
+      evalBad = CliTest.run("eval", "--run", tmp.resolve("none").toString(), "--data", DataPaths.root().toString(),
+          "--device", "opencl:99");
     } finally {
       Metagrad.close();
     }
+    assertThat(evalBad.status()).isNotZero();
+    assertThat(evalBad.err()).contains("--device opencl:99").contains("does not open");
     assertThat(bad.status()).isNotZero();
     assertThat(bad.err()).contains("--device opencl:99").contains("does not open");
     assertThat(malformed.status()).isNotZero();
