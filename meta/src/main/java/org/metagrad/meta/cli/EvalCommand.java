@@ -119,8 +119,8 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--device", paramLabel = "DEVICE", description = "Device of the evaluation's tensors: cpu,"
       + " opencl:N, cuda:N or auto, as train's --device (whatever device the run was trained on); a device that does"
-      + " not open is an error naming it and why (default: ${DEFAULT-VALUE}).")
-  String device = "cpu";
+      + " not open is an error naming it and why (default: cpu, or -Dmetagrad.device when given).")
+  String device;
 
   @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the result as JSON to this file.")
   Path out;
@@ -181,7 +181,8 @@ public final class EvalCommand implements Callable<Integer> {
           + " distributed evaluation; run 'metagrad eval' for ensembles");
     }
     CliSupport.capKernelThreads(threads);
-    CliSupport.useDevice(org.metagrad.meta.train.TrainOptions.DEVICE.parse(device));
+    CliSupport.useDevice(device == null ? org.metagrad.meta.train.TrainOptions.deviceFromProperty()
+        : org.metagrad.meta.train.TrainOptions.DEVICE.parse(device));
     RunFolder rf = RunFolder.open(run, checkpoint);
     TrainConfig trained = rf.config();
     if (trained.algorithm() != Algorithm.TRANSFER) {

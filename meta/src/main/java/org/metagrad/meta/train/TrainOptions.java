@@ -173,14 +173,17 @@ public final class TrainOptions {
   /**
    * The device the run's tensors live on. Not in the fingerprint: a device changes only the float rounding of the
    * same computation (same seed, same tasks, same steps), so a run may resume, or be evaluated, on another device,
-   * like with another thread count. Written to {@code config.json} only when not {@code cpu}, so configurations made
-   * before the option existed keep reading.
+   * like with another thread count. The default is {@code -Dmetagrad.device} when given (the engine's own setting,
+   * which the command line must not silently override), else {@code cpu}. Written to {@code config.json} only when
+   * not the default, so configurations made before the option existed keep reading.
    */
   public static final TrainOption<String> DEVICE = TrainOption.of("device", "--device", String.class, "cpu",
       TrainOptions::device, v -> v, "Device of the run's tensors: cpu (the CPU backend), opencl:N, cuda:N or auto"
           + " (the first of cuda:0, opencl:0 that opens, else cpu); a device that does not open is an error naming"
           + " it and why. Results agree with the CPU's within float rounding.")
-      .notInFingerprint().presence(Presence.IF_NOT_DEFAULT);
+      .notInFingerprint().presence(Presence.IF_NOT_DEFAULT)
+      .defaultFrom(TrainOptions::deviceFromProperty, "cpu, or -D" + org.metagrad.Metagrad.DEVICE_PROPERTY
+          + " when given");
 
   /** Validation interval. */
   public static final TrainOption<Integer> VAL_EVERY = integer("val_every", "--val-every", 200, "Validate every this"
@@ -404,10 +407,24 @@ public final class TrainOptions {
   /** Checks a device name, {@code cpu}, {@code auto}, {@code opencl:N} or {@code cuda:N}, and returns it in lower case. */
   private static String device(String text) {
     String t = text.strip().toLowerCase(java.util.Locale.ROOT);
-    if (!t.matches("cpu|auto|(opencl|cuda):[0-9]{1,4}")) {
+    if (!t.matches("cpu|auto|(opencl|cuda)(:[0-9]{1,4})?")) {
       throw new IllegalArgumentException("--device must be cpu, auto, opencl:N or cuda:N, got '" + text + "'");
     }
     return t;
+  }
+
+  /** {@code -Dmetagrad.device} (checked as {@code --device} is) when given, else {@code cpu}. */
+  public static String deviceFromProperty() {
+    String p = System.getProperty(org.metagrad.Metagrad.DEVICE_PROPERTY);
+    if (p == null || p.isBlank()) {
+      return "cpu";
+    }
+    try {
+      return device(p);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("-D" + org.metagrad.Metagrad.DEVICE_PROPERTY + " (the default of --device): "
+          + e.getMessage(), e);
+    }
   }
 
   private static Path dataFromEnvironment() {

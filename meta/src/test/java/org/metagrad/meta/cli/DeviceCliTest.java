@@ -91,6 +91,30 @@ class DeviceCliTest {
   }
 
   @Test
+  void theDefaultIsTheEnginesDevicePropertyWhenGiven(@TempDir Path tmp) {
+    String old = System.getProperty(Metagrad.DEVICE_PROPERTY);
+    try {
+      System.clearProperty(Metagrad.DEVICE_PROPERTY);
+      assertThat(CliTest.trainConfig(tmp, "--algorithm", "protonet").get(TrainOptions.DEVICE)).isEqualTo("cpu");
+      System.setProperty(Metagrad.DEVICE_PROPERTY, "OpenCL:0");
+      TrainConfig c = CliTest.trainConfig(tmp, "--algorithm", "protonet");
+      assertThat(c.get(TrainOptions.DEVICE)).isEqualTo("opencl:0");
+      assertThat(CliTest.trainConfig(tmp, "--algorithm", "protonet", "--device", "cpu").get(TrainOptions.DEVICE))
+          .isEqualTo("cpu");
+      System.setProperty(Metagrad.DEVICE_PROPERTY, "gpu0");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> CliTest.trainConfig(tmp, "--algorithm", "protonet"))
+          .hasMessageContaining("-Dmetagrad.device (the default of --device): --device must be cpu, auto, opencl:N or"
+              + " cuda:N, got 'gpu0'");
+    } finally {
+      if (old == null) {
+        System.clearProperty(Metagrad.DEVICE_PROPERTY);
+      } else {
+        System.setProperty(Metagrad.DEVICE_PROPERTY, old);
+      }
+    }
+  }
+
+  @Test
   void aDeviceThatDoesNotOpenIsAnErrorNamingIt(@TempDir Path tmp) {
     Outcome bad;
     Outcome malformed;
