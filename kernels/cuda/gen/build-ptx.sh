@@ -18,8 +18,8 @@
 #
 # Variants (must match org.metagrad.kernels.cuda.PtxVariants, which CudaPtxResourcesTest checks against the
 # manifest written here): every family for REAL = float and double; the cast copy also for each SRC; gemm with
-# the tile (MG_TS=32, MG_WPT=8) the backend launches. ACC is double everywhere (reductions and fold accumulate
-# in double, as the reference does) and MG_FP64 is defined (every target has double precision).
+# the tile of mg_gemm_tiled the backend launches (64 x 64, 16 deep, 4 x 4 per thread: PtxVariants). ACC is double
+# everywhere (reductions and fold accumulate in double, as the reference does) and MG_FP64 is defined (every target has double precision).
 #
 # Output is deterministic: no paths, no timestamps (nvcc writes its version in the header; no -lineinfo/-G).
 # Usage: kernels/cuda/gen/build-ptx.sh [--if-available]   (the build's call: one line and exit 0 when nvcc is absent
@@ -64,7 +64,7 @@ variants() {
     for fam in elementwise reduce window; do
       echo "$fam-$r $fam $real $real"
     done
-    echo "gemm-$r gemm $real $real -DMG_TS=32 -DMG_WPT=8"
+    echo "gemm-$r gemm $real $real -DMG_TM=64 -DMG_TN=64 -DMG_TK=16 -DMG_WM=4 -DMG_WN=4"
     for src in float double; do
       s=$([ $src = float ] && echo f32 || echo f64)
       echo "copy-$r-from-$s copy $real $src"

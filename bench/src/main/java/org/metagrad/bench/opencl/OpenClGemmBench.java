@@ -25,9 +25,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * OpenCL GEMM kernel time, operands already on the device: each invocation enqueues
  * {@code [1, n, n] x [1, n, n]} float32, waits for the queue ({@link OpenClBackend#finish()}) and frees
  * the result. GFLOP/s is {@code 2 n^3 / time}. The setup checks 64 entries against a double product.
+ * {@code kernel} picks the GEMM kernel ({@code auto}: the device type's choice; {@code cpu} or {@code tiled}:
+ * forced, see {@link OpenClBackend.GemmKernel}).
  *
  * <pre>
- * java -cp ... org.openjdk.jmh.Main 'org.metagrad.bench.opencl.OpenClGemmBench' -p n=1024 -f 1 -wi 2 -i 3
+ * java -cp ... org.openjdk.jmh.Main 'org.metagrad.bench.opencl.OpenClGemmBench' -p n=1024 -p kernel=cpu -f 1 -wi 2 -i 3
  * </pre>
  */
 @State(Scope.Benchmark)
@@ -41,6 +43,10 @@ public class OpenClGemmBench {
   @Param({"256", "512", "1024"})
   public int n;
 
+  /** GEMM kernel: auto, cpu or tiled. */
+  @Param({"auto"})
+  public String kernel;
+
   private OpenClBackend cl;
   private View a;
   private View b;
@@ -48,7 +54,13 @@ public class OpenClGemmBench {
   /** Uploads the operands and checks the product once. */
   @Setup(Level.Trial)
   public void setUp() {
+    System.setProperty(OpenClBackend.GEMM_PROPERTY, kernel);
     cl = (OpenClBackend) new OpenClBackendFactory().open(Device.openCl(0));
+    if (!kernel.equals("auto") && !cl.gemmKernel().name().equalsIgnoreCase(kernel)) {
+      // Opened earlier in this JVM with another kernel: a new context picks the property up.
+      cl.close();
+      cl = (OpenClBackend) new OpenClBackendFactory().open(Device.openCl(0));
+    }
     Random rnd = new Random(1);
     float[] ha = random(rnd, n * n);
     float[] hb = random(rnd, n * n);

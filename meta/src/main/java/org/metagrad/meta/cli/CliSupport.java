@@ -48,6 +48,34 @@ final class CliSupport {
     }
   }
 
+  /**
+   * Makes {@code spec} ({@code cpu}, {@code opencl:N}, {@code cuda:N} or {@code auto}) the default device of new
+   * tensors through {@link org.metagrad.Metagrad#configure()} and opens it at once, before any tensor is made, so
+   * that a device that does not open stops the command here, naming the device and the reason. {@code cpu} with
+   * nothing else configured changes nothing. Call after {@link #capKernelThreads} (which must come before the
+   * CPU backend opens).
+   *
+   * @return the device new tensors now go to
+   * @throws IllegalArgumentException when the device does not parse or does not open
+   * @throws IllegalStateException when tensors already went to another device in this JVM
+   */
+  static org.metagrad.Device useDevice(String spec) {
+    String t = spec.strip().toLowerCase(java.util.Locale.ROOT);
+    if (!t.equals(org.metagrad.Metagrad.settings().device().strip().toLowerCase(java.util.Locale.ROOT))) {
+      org.metagrad.Metagrad.configure().device(t).apply();
+    }
+    try {
+      org.metagrad.Device d = org.metagrad.spi.Backends.defaultDevice();
+      org.metagrad.spi.Backends.forDevice(d);
+      if (!t.equals("cpu")) {
+        System.err.println("device: " + d + (t.equals("auto") ? " (auto)" : ""));
+      }
+      return d;
+    } catch (org.metagrad.spi.BackendException | LinkageError e) {
+      throw new IllegalArgumentException("--device " + t + ": the device does not open: " + e.getMessage(), e);
+    }
+  }
+
   /** Description of the {@code --shift-ensemble} option of eval and oneshot. */
   static final String SHIFT_ENSEMBLE_HELP = "Test-time shift ensemble: every support and query image also enters"
       + " shifted by each whole-pixel offset up to R per axis ((2R+1)^2 views, e.g. 1 = 9), the query's logits"

@@ -144,6 +144,11 @@ public final class EvalCommand implements Callable<Integer> {
       + " given); results do not depend on it (default: the processor count, ${DEFAULT-VALUE}).")
   int threads = Runtime.getRuntime().availableProcessors();
 
+  @Option(names = "--device", paramLabel = "DEVICE", description = "Device of the evaluation's tensors: cpu,"
+      + " opencl:N, cuda:N or auto, as train's --device (whatever device the run was trained on); a device that does"
+      + " not open is an error naming it and why (default: cpu, or -Dmetagrad.device when given).")
+  String device;
+
   @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the result as JSON to this file.")
   Path out;
 
@@ -213,6 +218,8 @@ public final class EvalCommand implements Callable<Integer> {
           + " --ensemble-with or a distributed evaluation");
     }
     CliSupport.capKernelThreads(threads);
+    CliSupport.useDevice(device == null ? org.metagrad.meta.train.TrainOptions.deviceFromProperty()
+        : org.metagrad.meta.train.TrainOptions.DEVICE.parse(device));
     RunFolder rf = RunFolder.open(run, checkpoint);
     if (recordCheck && !rf.checkpoint().toAbsolutePath().normalize().equals(
         run.resolve(ExportCommand.MODEL).toAbsolutePath().normalize())) {

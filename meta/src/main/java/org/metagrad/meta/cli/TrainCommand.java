@@ -159,6 +159,7 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() {
     TrainConfig c = config();
     CliSupport.capKernelThreads(c.threads());
+    CliSupport.useDevice(c.get(TrainOptions.DEVICE));
     runner.run(c, new Experiment(c, System.out, noProgress ? null : System.err), resume, overwrite);
     return 0;
   }

@@ -170,6 +170,21 @@ public final class TrainOptions {
       .defaultFrom(() -> Runtime.getRuntime().availableProcessors(), "the processor count, "
           + Runtime.getRuntime().availableProcessors());
 
+  /**
+   * The device the run's tensors live on. Not in the fingerprint: a device changes only the float rounding of the
+   * same computation (same seed, same tasks, same steps), so a run may resume, or be evaluated, on another device,
+   * like with another thread count. The default is {@code -Dmetagrad.device} when given (the engine's own setting,
+   * which the command line must not silently override), else {@code cpu}. Written to {@code config.json} only when
+   * not the default, so configurations made before the option existed keep reading.
+   */
+  public static final TrainOption<String> DEVICE = TrainOption.of("device", "--device", String.class, "cpu",
+      TrainOptions::device, v -> v, "Device of the run's tensors: cpu (the CPU backend), opencl:N, cuda:N or auto"
+          + " (the first of cuda:0, opencl:0 that opens, else cpu); a device that does not open is an error naming"
+          + " it and why. Results agree with the CPU's within float rounding.")
+      .notInFingerprint().presence(Presence.IF_NOT_DEFAULT)
+      .defaultFrom(TrainOptions::deviceFromProperty, "cpu, or -D" + org.metagrad.Metagrad.DEVICE_PROPERTY
+          + " when given");
+
   /** Validation interval. */
   public static final TrainOption<Integer> VAL_EVERY = integer("val_every", "--val-every", 200, "Validate every this"
       + " many iterations; 0 = at the end only.")
@@ -354,7 +369,7 @@ public final class TrainOptions {
 
   private static final List<TrainOption<?>> ALL = List.of(ALGORITHM, DATA, SPLIT, SIDE, ROTATION, WAYS, SHOTS,
       QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
-      INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, SEED, THREADS, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
+      INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, SEED, THREADS, DEVICE, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
       CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, GROUPING,
       DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING, MANN_CONTROLLER, MANN_LABELS, MANN_INSTANCES, MANN_EPISODES,
       MANN_MEMORY, MANN_READS, MANN_GAMMA, LABELS_PER_CLASS, CLASSES, SPLIT_SEED, MU, UNSUP_WEIGHT, RAMP, THRESHOLD,
@@ -387,6 +402,29 @@ public final class TrainOptions {
       throw new IllegalArgumentException("--memory must be SLOTSxWIDTH, e.g. 128x40, got '" + text + "'");
     }
     return t;
+  }
+
+  /** Checks a device name, {@code cpu}, {@code auto}, {@code opencl:N} or {@code cuda:N}, and returns it in lower case. */
+  private static String device(String text) {
+    String t = text.strip().toLowerCase(java.util.Locale.ROOT);
+    if (!t.matches("cpu|auto|(opencl|cuda)(:[0-9]{1,4})?")) {
+      throw new IllegalArgumentException("--device must be cpu, auto, opencl:N or cuda:N, got '" + text + "'");
+    }
+    return t;
+  }
+
+  /** {@code -Dmetagrad.device} (checked as {@code --device} is) when given, else {@code cpu}. */
+  public static String deviceFromProperty() {
+    String p = System.getProperty(org.metagrad.Metagrad.DEVICE_PROPERTY);
+    if (p == null || p.isBlank()) {
+      return "cpu";
+    }
+    try {
+      return device(p);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("-D" + org.metagrad.Metagrad.DEVICE_PROPERTY + " (the default of --device): "
+          + e.getMessage(), e);
+    }
   }
 
   private static Path dataFromEnvironment() {

@@ -594,7 +594,7 @@ public final class CudaBackend implements Backend {
       }
       case "copy" -> out.addAll(List.of("mg_copy", "mg_fill"));
       case "window" -> out.addAll(List.of("mg_unfold", "mg_fold"));
-      case "gemm" -> out.add("mg_gemm");
+      case "gemm" -> out.add("mg_gemm_tiled");
       default -> throw new IllegalArgumentException("cuda: unknown kernel family " + family);
     }
     return out;
@@ -998,13 +998,13 @@ public final class CudaBackend implements Backend {
     int k = a.shape()[2];
     int n = b.shape()[2];
     int tile = PtxVariants.GEMM_TILE;
-    int rows = tile / PtxVariants.GEMM_WORK;
+    int threads = PtxVariants.GEMM_THREADS;
     int gridY = (m + tile - 1) / tile;
     if (gridY > maxGridY) {
       throw new BackendException("matmul: " + m + " rows need " + gridY + " blocks along y; " + label + " allows "
           + maxGridY);
     }
-    CUfunction f = function("gemm", "mg_gemm", a.dtype(), a.dtype());
+    CUfunction f = function("gemm", "mg_gemm_tiled", a.dtype(), a.dtype());
     int[] as = a.strides();
     int[] bst = b.strides();
     long es = a.dtype().byteSize();
@@ -1014,7 +1014,7 @@ public final class CudaBackend implements Backend {
       int[] args = {m, n, k, a.offset() + p0 * as[0], as[0], as[1], as[2], b.offset() + p0 * bst[0], bst[0], bst[1],
           bst[2]};
       CUdeviceptr c = out.ptr("matmul").withByteOffset((long) p0 * m * n * es);
-      launch("matmul", f, (n + tile - 1) / tile, gridY, pn, tile, rows, 1, c, buffer("matmul", a).ptr("matmul"),
+      launch("matmul", f, (n + tile - 1) / tile, gridY, pn, threads, threads, 1, c, buffer("matmul", a).ptr("matmul"),
           buffer("matmul", b).ptr("matmul"), args);
     }
   }

@@ -20,10 +20,14 @@ public final class PtxVariants {
   public static final String FOLDER = "/org/metagrad/kernels/cuda/ptx/";
   /** The kernel families, as the file names of {@code org/metagrad/kernels/common/*.c}. */
   public static final List<String> FAMILIES = List.of("copy", "elementwise", "gemm", "reduce", "window");
-  /** The GEMM kernel's tile edge ({@code MG_TS}) the gemm variants are compiled with. */
-  public static final int GEMM_TILE = 32;
-  /** Rows of the tile each GEMM thread computes ({@code MG_WPT}); a block has {@code 32 x 32 / 8} threads. */
-  public static final int GEMM_WORK = 8;
+  /** The edge of the tile of C one block of {@code mg_gemm_tiled} computes ({@code MG_TM = MG_TN}). */
+  public static final int GEMM_TILE = 64;
+  /** The edge of the block of C each GEMM thread keeps in registers ({@code MG_WM = MG_WN}). */
+  public static final int GEMM_WORK = 4;
+  /** The depth of the slices of A and B staged in shared memory ({@code MG_TK}). */
+  public static final int GEMM_DEPTH = 16;
+  /** Threads of a GEMM block along each of x and y: {@code GEMM_TILE / GEMM_WORK} (256 threads in all). */
+  public static final int GEMM_THREADS = GEMM_TILE / GEMM_WORK;
 
   /**
    * One compiled variant.
@@ -66,7 +70,8 @@ public final class PtxVariants {
       throw new IllegalArgumentException("cuda: kernel family " + family + " reads and writes one dtype, got "
           + src + " to " + real);
     }
-    String extra = family.equals("gemm") ? "-DMG_TS=" + GEMM_TILE + " -DMG_WPT=" + GEMM_WORK : "";
+    String extra = family.equals("gemm") ? "-DMG_TM=" + GEMM_TILE + " -DMG_TN=" + GEMM_TILE + " -DMG_TK=" + GEMM_DEPTH
+        + " -DMG_WM=" + GEMM_WORK + " -DMG_WN=" + GEMM_WORK : "";
     return new Variant(family, real, src, extra);
   }
 

@@ -76,7 +76,7 @@ class CudaPtxResourcesTest {
             case "mg_where" -> List.of(ptr, ptr, ptr, ptr, strided, i32);
             case "mg_copy" -> List.of(ptr, ptr, strided, i32);
             case "mg_fill" -> List.of(ptr, i32, real);
-            case "mg_gemm" -> List.of(ptr, ptr, ptr, 4 * 11);
+            case "mg_gemm_tiled", "mg_gemm_cpu" -> List.of(ptr, ptr, ptr, 4 * 11);
             case "mg_unfold", "mg_fold" -> List.of(ptr, ptr, 4 * 19, i32);
             default -> {
               assertThat(k).startsWith("mg_reduce_");
@@ -107,7 +107,7 @@ class CudaPtxResourcesTest {
   void variantsNameTheirFilesAndRejectUnknownRequests() {
     assertThat(PtxVariants.of("elementwise", DType.FLOAT32, DType.FLOAT32).fileName()).isEqualTo("elementwise-f32.ptx");
     assertThat(PtxVariants.of("copy", DType.FLOAT64, DType.FLOAT32).fileName()).isEqualTo("copy-f64-from-f32.ptx");
-    assertThat(PtxVariants.of("gemm", DType.FLOAT64, DType.FLOAT64).extraDefines()).isEqualTo("-DMG_TS=32 -DMG_WPT=8");
+    assertThat(PtxVariants.of("gemm", DType.FLOAT64, DType.FLOAT64).extraDefines()).isEqualTo("-DMG_TM=64 -DMG_TN=64 -DMG_TK=16 -DMG_WM=4 -DMG_WN=4");
     assertThatThrownBy(() -> PtxVariants.of("conv", DType.FLOAT32, DType.FLOAT32))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown kernel family 'conv'");
     assertThatThrownBy(() -> PtxVariants.of("reduce", DType.FLOAT32, DType.FLOAT64))

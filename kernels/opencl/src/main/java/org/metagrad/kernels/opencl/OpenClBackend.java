@@ -3,6 +3,8 @@ package org.metagrad.kernels.opencl;
 import static org.jocl.CL.CL_DEVICE_EXTENSIONS;
 import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
 import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_DEVICE_TYPE;
+import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 import static org.jocl.CL.CL_MEM_OBJECT_ALLOCATION_FAILURE;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_OUT_OF_HOST_MEMORY;
@@ -11,6 +13,8 @@ import static org.jocl.CL.CL_SUCCESS;
 import static org.jocl.CL.CL_TRUE;
 
 import java.util.Arrays;
+import java.util.Locale;
+import java.util.logging.Logger;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -52,6 +56,23 @@ import org.metagrad.spi.View;
  * }</pre>
  */
 public final class OpenClBackend implements Backend {
+  /**
+   * The GEMM kernel a backend runs ({@code gemm.c}), chosen by device type when the backend opens: {@link #TILED}
+   * on GPUs and other non-CPU devices, {@link #CPU} on CPU devices such as PoCL. The system property
+   * {@value #GEMM_PROPERTY} ({@code auto}, {@code tiled} or {@code cpu}) forces one, so that both kernels can be
+   * tested and measured on any device.
+   */
+  public enum GemmKernel {
+    /** {@code mg_gemm_tiled}: tiles of A and B in local memory, a 4x4 block of C per work-item (GPUs). */
+    TILED,
+    /** {@code mg_gemm_cpu}: a 6x32 (float) or 6x16 (double) block of C per work-group of one item, no local memory. */
+    CPU
+  }
+
+  /** System property that forces the GEMM kernel: {@code auto} (the default, by device type) or a {@link GemmKernel}. */
+  public static final String GEMM_PROPERTY = "metagrad.opencl.gemm";
+
+  private static final Logger LOG = Logger.getLogger("org.metagrad.kernels.opencl");
   /** Work-group size of the 1-d kernels; fixed because PoCL compiles one variant per local size. */
   private static final int WG = 256;
   /** Work-group size the grouped reduction kernel is written for ({@code MG_REDUCE_WG}). */
@@ -64,13 +85,17 @@ public final class OpenClBackend implements Backend {
   private final cl_command_queue queue;
   private final boolean fp64;
   private final long maxAlloc;
-  private final int gemmTile;
-  private final int gemmWork;
+  private final GemmKernel gemm;
   private final ProgramCache programs;
   private final Object launchLock = new Object();
   private volatile boolean closed;
 
   OpenClBackend(Device device, cl_platform_id platform, cl_device_id deviceId, String name) {
+    this(device, platform, deviceId, name, null);
+  }
+
+  /** Opens with GEMM kernel {@code forced}, or by {@value #GEMM_PROPERTY} and the device type when null. */
+  OpenClBackend(Device device, cl_platform_id platform, cl_device_id deviceId, String name, GemmKernel forced) {
     this.device = device;
     this.label = device + " (" + name + ")";
     this.deviceId = deviceId;
@@ -78,18 +103,23 @@ public final class OpenClBackend implements Backend {
     this.fp64 = Arrays.asList(extensions.split("\\s+")).contains("cl_khr_fp64");
     this.maxAlloc = OpenClPlatforms.deviceLong(deviceId, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
     long maxWg = OpenClPlatforms.deviceLong(deviceId, CL_DEVICE_MAX_WORK_GROUP_SIZE);
-    // 32x32 tiles with 8 rows per item need 128-item groups; tiny devices get 16x16 with 32 items.
-    // Tuning knobs for experiments (metagrad.opencl.gemmTile / gemmWork): tile edge and rows per item.
-    this.gemmTile = Integer.getInteger("metagrad.opencl.gemmTile", maxWg >= 128 ? 32 : 16);
-    this.gemmWork = Integer.getInteger("metagrad.opencl.gemmWork", 8);
-    if (gemmTile % gemmWork != 0) {
-      throw new BackendException("opencl: gemm tile " + gemmTile + " is not a multiple of " + gemmWork
-          + " rows per item");
+    if (maxWg < WG) {
+      throw new BackendException("opencl: " + label + " allows work-groups of only " + maxWg + " items; the kernels"
+          + " need " + WG);
     }
-    if (maxWg < Math.max(WG, gemmTile * gemmTile / gemmWork)) {
-      throw new BackendException("opencl: " + label + " allows work-groups of only " + maxWg
-          + " items; the kernels need " + Math.max(WG, gemmTile * gemmTile / gemmWork));
+    boolean cpuDevice = (OpenClPlatforms.deviceLong(deviceId, CL_DEVICE_TYPE) & CL_DEVICE_TYPE_CPU) != 0;
+    String asked = System.getProperty(GEMM_PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
+    if (forced != null) {
+      this.gemm = forced;
+    } else if (asked.equals("auto")) {
+      this.gemm = cpuDevice ? GemmKernel.CPU : GemmKernel.TILED;
+    } else {
+      this.gemm = parseGemm(asked);
     }
+    LOG.info(() -> "opencl: " + label + " runs GEMM with the " + gemm.name().toLowerCase(Locale.ROOT) + " kernel ("
+        + (forced != null ? "forced by the caller" : asked.equals("auto")
+            ? (cpuDevice ? "a CPU device" : "not a CPU device") + ", by device type"
+            : "forced by -D" + GEMM_PROPERTY + "=" + asked) + ")");
     int[] err = new int[1];
     cl_context_properties props = new cl_context_properties();
     props.addProperty(CL.CL_CONTEXT_PLATFORM, platform);
@@ -128,6 +158,20 @@ public final class OpenClBackend implements Backend {
   @Override
   public boolean supports(DType dtype) {
     return dtype == DType.FLOAT32 || (dtype == DType.FLOAT64 && fp64);
+  }
+
+  /** The GEMM kernel this backend runs (chosen when it opened). */
+  public GemmKernel gemmKernel() {
+    return gemm;
+  }
+
+  private static GemmKernel parseGemm(String v) {
+    for (GemmKernel g : GemmKernel.values()) {
+      if (g.name().toLowerCase(Locale.ROOT).equals(v)) {
+        return g;
+      }
+    }
+    throw new IllegalArgumentException("opencl: -D" + GEMM_PROPERTY + "=" + v + " is not one of auto, tiled, cpu");
   }
 
   /** The largest single allocation the device accepts, in bytes. */
@@ -718,20 +762,59 @@ public final class OpenClBackend implements Backend {
     if (out.size() == 0) {
       return out;
     }
-    int[] as = a.strides();
-    int[] bst = b.strides();
-    int[] args = {m, n, k, a.offset(), as[0], as[1], as[2], b.offset(), bst[0], bst[1], bst[2]};
-    int rows = gemmTile / gemmWork;
+    OpenClBuffer tmpA = null;
+    OpenClBuffer tmpB = null;
     try {
-      cl_kernel kern = programs.kernel("gemm", "mg_gemm", dt, dt,
-          "-DMG_TS=" + gemmTile + " -DMG_WPT=" + gemmWork);
-      launch("matmul", kern,
-          new long[] {roundUp(n, gemmTile), (long) ((m + gemmTile - 1) / gemmTile) * rows, bs},
-          new long[] {gemmTile, rows, 1},
-          out.mem("matmul"), buffer("matmul", a).mem("matmul"), buffer("matmul", b).mem("matmul"), args);
+      View va = a;
+      View vb = b;
+      if (gemm == GemmKernel.CPU) {
+        // The CPU kernel reads B's rows as contiguous vectors, so B must be row-major; A's elements are read one by
+        // one, but a column-major A (a transpose) walks memory in steps of a whole column, so it is made row-major
+        // too. Each copy is O(size) against the product's O(m n k).
+        if (b.strides()[2] != 1 && n > 1) {
+          tmpB = (OpenClBuffer) copy(b, dt);
+          vb = View.contiguous(tmpB, bs, k, n);
+        }
+        if (a.strides()[2] != 1 && m > 1 && k > 1) {
+          tmpA = (OpenClBuffer) copy(a, dt);
+          va = View.contiguous(tmpA, bs, m, k);
+        }
+      }
+      int[] as = va.strides();
+      int[] bst = vb.strides();
+      int[] args = {m, n, k, va.offset(), as[0], as[1], as[2], vb.offset(), bst[0], bst[1], bst[2]};
+      cl_mem ma = buffer("matmul", va).mem("matmul");
+      cl_mem mb = buffer("matmul", vb).mem("matmul");
+      switch (gemm) {
+        case CPU -> {
+          int cm = 6;
+          int cn = dt == DType.FLOAT64 ? 16 : 32;
+          cl_kernel kern = programs.kernel("gemm", "mg_gemm_cpu", dt, dt, "-DMG_CM=" + cm + " -DMG_CN=" + cn);
+          launch("matmul", kern, new long[] {(m + cm - 1) / cm, (n + cn - 1) / cn, bs}, new long[] {1, 1, 1},
+              out.mem("matmul"), ma, mb, args);
+        }
+        case TILED -> {
+          // 64 x 64 tiles of C, 16 x 16 items with a 4 x 4 block each (256 = WG items, checked at open).
+          int t = 64;
+          int items = t / 4;
+          cl_kernel kern = programs.kernel("gemm", "mg_gemm_tiled", dt, dt,
+              "-DMG_TM=" + t + " -DMG_TN=" + t + " -DMG_TK=16 -DMG_WM=4 -DMG_WN=4");
+          launch("matmul", kern,
+              new long[] {(long) ((n + t - 1) / t) * items, (long) ((m + t - 1) / t) * items, bs},
+              new long[] {items, items, 1}, out.mem("matmul"), ma, mb, args);
+        }
+      }
     } catch (RuntimeException e) {
       out.release();
       throw e;
+    } finally {
+      // Safe while the kernel may still run: OpenCL defers the free until queued commands finish.
+      if (tmpA != null) {
+        tmpA.release();
+      }
+      if (tmpB != null) {
+        tmpB.release();
+      }
     }
     return out;
   }
