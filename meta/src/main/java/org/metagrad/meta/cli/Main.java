@@ -49,7 +49,7 @@ import picocli.CommandLine.Command;
         "$METAGRAD_DATA/omniglot-oneshot.",
         "Exit status: 0 ok, 1 a check failed, 2 bad input (one line on stderr), 3 training diverged,",
         "70 internal error (rerun with -Dmetagrad.stacktrace=true for the stack trace)."},
-    subcommands = {TrainCommand.class, EvalCommand.class, OneShotCommand.class, ExportCommand.class, GradcheckCommand.class,
+    subcommands = {TrainCommand.class, EvalCommand.class, OneShotCommand.class, ExportCommand.class, PlotCommand.class, GradcheckCommand.class,
         SineCommand.class, DevicesCommand.class, LearnOptimizerCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
   /** Exit status for a check the command ran and that failed (gradcheck, sine). */

@@ -707,8 +707,14 @@ public final class Experiment {
     writeCurves(dir, h, c.algorithm().cliName());
   }
 
-  /** Writes {@code learning-curve.png} (accuracies) and {@code loss-curve.png} from the log rows. */
-  static void writeCurves(Path dir, List<MetaTrainer.Row> h, String name) {
+  /**
+   * Writes {@code learning-curve.png} (accuracies) and {@code loss-curve.png} from the log rows.
+   *
+   * @param dir the run folder
+   * @param h the rows of its {@code metrics.csv}
+   * @param name the algorithm's command-line name (the plots' title)
+   */
+  public static void writeCurves(Path dir, List<MetaTrainer.Row> h, String name) {
     if (h.isEmpty()) {
       return;
     }

@@ -132,6 +132,24 @@ class ExportCommandTest {
   }
 
   @Test
+  void plotRedrawsTheCurvesOfAStoppedRunFromItsLog(@TempDir Path dir) throws Exception {
+    Path stopped = copy(runDir, dir.resolve("stopped"));
+    Files.delete(stopped.resolve("learning-curve.png"));
+    Files.delete(stopped.resolve("loss-curve.png"));
+    CliTest.Outcome p = CliTest.run("plot", "--run", stopped.toString());
+    assertThat(p.status()).as(p.out() + p.err()).isZero();
+    assertThat(p.out()).contains("from 2 rows (up to iteration 2)");
+    for (String png : new String[] {"learning-curve.png", "loss-curve.png"}) {
+      assertThat(javax.imageio.ImageIO.read(stopped.resolve(png).toFile())).as(png).isNotNull();
+    }
+    // a folder without a log is refused by name
+    Files.delete(stopped.resolve("metrics.csv"));
+    CliTest.Outcome bad = CliTest.run("plot", "--run", stopped.toString());
+    assertThat(bad.status()).isNotZero();
+    assertThat(bad.err()).contains("metrics.csv");
+  }
+
+  @Test
   void configJsonOfARunHoldsNoMachineFolder() throws IOException {
     Map<String, Object> cfg = JsonDocuments.object(Files.readString(runDir.resolve(Experiment.CONFIG)), "config.json");
     assertThat(cfg).doesNotContainKeys("data", "out").containsKeys("algorithm", "split", "seed");
