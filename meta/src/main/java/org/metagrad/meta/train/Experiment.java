@@ -408,10 +408,13 @@ public final class Experiment {
    * @param resume continue the run in the folder
    * @param overwrite replace the run in the folder
    * @param runFiles the files a run of this kind writes (all must be regular files when resuming)
+   * @param lengthMayChange whether a resumed run may be given another {@code --iterations} (the episodic trainer,
+   *     whose tasks and learning rate, but for the cosine schedule, do not depend on the run's length)
    * @return the checkpoint to resume from, or null
    * @throws IllegalArgumentException naming what is wrong with the folder or the settings
    */
-  static Path openRunFolder(TrainConfig c, boolean resume, boolean overwrite, List<String> runFiles) {
+  static Path openRunFolder(TrainConfig c, boolean resume, boolean overwrite, List<String> runFiles,
+                            boolean lengthMayChange) {
     Path dir = c.out();
     Path resumeFrom = null;
     if (resume && overwrite) {
@@ -437,9 +440,18 @@ public final class Experiment {
           }
         }
         TrainConfig before = TrainConfig.read(cfg);
-        if (!before.fingerprint().equals(c.fingerprint())) {
+        // A run whose learning rate does not depend on its length (every schedule but cosine) may be given another
+        // --iterations when resumed: longer to continue it, or the checkpoint's own iteration to end it there (the
+        // test episodes, metrics.json and the curves). Its first iterations are the same bits either way.
+        boolean lengthFree = lengthMayChange && !before.schedule().equals("cosine") && !c.schedule().equals("cosine");
+        TrainConfig compared = lengthFree
+            ? before.toBuilder().set(TrainOptions.ITERATIONS, c.iterations()).build() : before;
+        if (!compared.fingerprint().equals(c.fingerprint())) {
+          String why = before.iterations() != c.iterations() && c.schedule().equals("cosine") && lengthMayChange
+              ? "\n  (--iterations sets the cosine schedule's length: it can change on resume only with --schedule"
+                  + " constant or step)" : "";
           throw new IllegalArgumentException("--resume: the settings differ from the run in " + dir
-              + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint());
+              + "\n  then: " + before.fingerprint() + "\n  now:  " + c.fingerprint() + why);
         }
       } else {
         claimFolder(dir, overwrite);
@@ -497,7 +509,7 @@ public final class Experiment {
     long t0 = System.nanoTime();
     TrainConfig c = config;
     Path dir = c.out();
-    Path resumeFrom = openRunFolder(c, resume, overwrite, RUN_FILES);
+    Path resumeFrom = openRunFolder(c, resume, overwrite, RUN_FILES, true);
     if (c.algorithm() == Algorithm.METALSTM || c.algorithm() == Algorithm.METALSTM2) {
       metaLstm(c, model(c));   // its --inner-lr range, before any image is decoded
     }

@@ -175,7 +175,7 @@ public final class MannExperiment {
     MannConfig mc = config;
     TrainConfig c = mc.base();
     Path dir = c.out();
-    Path resumeFrom = Experiment.openRunFolder(c, resume, overwrite, RUN_FILES);
+    Path resumeFrom = Experiment.openRunFolder(c, resume, overwrite, RUN_FILES, false);
     Experiment.Pools pools = Experiment.loadRun(c, out);
     ImageClasses train = pools.train();
     ImageClasses val = pools.val();

@@ -149,6 +149,55 @@ class ExportCommandTest {
     assertThat(bad.err()).contains("metrics.csv");
   }
 
+  /** The fixture's training command with {@code --iterations n} and more options. */
+  private static String[] trainFor(Path out, int n, String... more) {
+    String[] a = train(out, more);
+    for (int i = 0; i < a.length - 1; i++) {
+      if (a[i].equals("--iterations")) {
+        a[i + 1] = Integer.toString(n);
+      }
+    }
+    return a;
+  }
+
+  private static List<String> rowsWithoutSeconds(Path run) throws IOException {
+    return Files.readAllLines(run.resolve("metrics.csv")).stream()
+        .map(l -> l.substring(0, l.lastIndexOf(','))).toList();
+  }
+
+  @Test
+  void aResumedRunMayChangeItsLengthUnlessItsScheduleDependsOnIt(@TempDir Path dir) throws Exception {
+    // 2 iterations, then resumed to 4: the same rows (losses, accuracies, learning rates, validations) as 4 at once
+    Path extended = copy(runDir, dir.resolve("extended"));
+    CliTest.Outcome r = CliTest.run(trainFor(extended, 4, "--resume"));
+    assertThat(r.status()).as(r.out() + r.err()).isZero();
+    Path straight = dir.resolve("straight");
+    CliTest.Outcome s = CliTest.run(trainFor(straight, 4));
+    assertThat(s.status()).as(s.out() + s.err()).isZero();
+    assertThat(rowsWithoutSeconds(extended)).hasSize(5).isEqualTo(rowsWithoutSeconds(straight));
+    assertThat(Files.readString(extended.resolve(Experiment.CONFIG))).contains("\"iterations\": 4");
+
+    // a run stopped after its checkpoint ends there when resumed with the checkpoint's iteration: the test, the
+    // summary and the curves are written, nothing is trained
+    Path stopped = copy(straight, dir.resolve("stopped"));
+    for (String f : new String[] {Experiment.METRICS_JSON, "learning-curve.png", "loss-curve.png"}) {
+      Files.delete(stopped.resolve(f));
+    }
+    CliTest.Outcome end = CliTest.run(trainFor(stopped, 4, "--resume"));
+    assertThat(end.status()).as(end.out() + end.err()).isZero();
+    assertThat(stopped.resolve(Experiment.METRICS_JSON)).isRegularFile();
+    assertThat(stopped.resolve("learning-curve.png")).isRegularFile();
+    assertThat(rowsWithoutSeconds(stopped)).isEqualTo(rowsWithoutSeconds(straight));
+
+    // with the cosine schedule the length sets every learning rate: refused, and the message says why
+    Path cos = dir.resolve("cosine");
+    CliTest.Outcome c = CliTest.run(trainFor(cos, 2, "--schedule", "cosine"));
+    assertThat(c.status()).as(c.out() + c.err()).isZero();
+    CliTest.Outcome bad = CliTest.run(trainFor(cos, 4, "--schedule", "cosine", "--resume"));
+    assertThat(bad.status()).isNotZero();
+    assertThat(bad.err()).contains("the settings differ").contains("cosine schedule's length");
+  }
+
   @Test
   void configJsonOfARunHoldsNoMachineFolder() throws IOException {
     Map<String, Object> cfg = JsonDocuments.object(Files.readString(runDir.resolve(Experiment.CONFIG)), "config.json");
