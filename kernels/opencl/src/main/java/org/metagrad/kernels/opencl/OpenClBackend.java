@@ -28,6 +28,7 @@ import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.metagrad.DType;
 import org.metagrad.Device;
+import org.metagrad.kernels.common.DeviceShapes;
 import org.metagrad.kernels.common.Strided;
 import org.metagrad.spi.Backend;
 import org.metagrad.spi.BackendException;
@@ -426,7 +427,7 @@ public final class OpenClBackend implements Backend {
   @Override
   public Buffer binary(BinaryOp op, View a, View b) {
     String what = "binary " + op;
-    sameShapes(what, a, b);
+    DeviceShapes.sameShapes(what, a, b);
     sameDtype(what, a, b);
     return map(what, binaryKernel(op), "elementwise", a.dtype(), a.dtype(),
         new View[] {a, b}, null);
@@ -434,7 +435,7 @@ public final class OpenClBackend implements Backend {
 
   @Override
   public Buffer where(View cond, View a, View b) {
-    sameShapes("where", cond, a, b);
+    DeviceShapes.sameShapes("where", cond, a, b);
     sameDtype("where", cond, a, b);
     return map("where", "mg_where", "elementwise", a.dtype(), a.dtype(), new View[] {cond, a, b}, null);
   }
@@ -550,30 +551,13 @@ public final class OpenClBackend implements Backend {
     DType dt = x.dtype();
     requireSupported(what, dt);
     int[] s = x.shape();
-    if (outShape.length != s.length) {
-      throw new IllegalArgumentException(what + ": output shape " + Arrays.toString(outShape)
-          + " must have the rank of input shape " + Arrays.toString(s));
-    }
-    int outN = 1;
-    int keptRank = 0;
-    int redRank = 0;
-    for (int d = 0; d < s.length; d++) {
-      if (outShape[d] != s[d] && outShape[d] != 1) {
-        throw new IllegalArgumentException(what + ": output shape " + Arrays.toString(outShape)
-            + " is not input shape " + Arrays.toString(s) + " with reduced dimensions set to 1");
-      }
-      outN *= outShape[d];
-      if (outShape[d] == s[d]) {
-        keptRank++;
-      } else {
-        redRank++;
-      }
-    }
+    DeviceShapes.ReducePlan plan = DeviceShapes.reducePlan(what, x, outShape);
+    int outN = plan.outN();
     OpenClBuffer out = alloc(what, dt, outN);
     if (outN == 0) {
       return out;
     }
-    int innerN = x.numel() / outN;
+    int innerN = plan.innerN();
     if (x.numel() == 0) {
       if (op == ReduceOp.MAX) {
         out.release();
@@ -583,34 +567,15 @@ public final class OpenClBackend implements Backend {
       fill(out, 0);
       return out;
     }
-    int[] keptShape = new int[keptRank];
-    int[] keptStrides = new int[keptRank];
-    int[] redShape = new int[redRank];
-    int[] redStrides = new int[redRank];
-    for (int d = 0, kd = 0, rd = 0; d < s.length; d++) {
-      if (outShape[d] == s[d]) {
-        keptShape[kd] = s[d];
-        keptStrides[kd++] = x.strides()[d];
-      } else {
-        redShape[rd] = s[d];
-        redStrides[rd++] = x.strides()[d];
-      }
-    }
-    Strided outer = Strided.of(keptShape, new int[][] {keptStrides}, new int[] {x.offset()});
-    Strided inner = Strided.of(redShape, new int[][] {redStrides}, new int[] {0});
+    Strided outer = Strided.of(plan.keptShape(), new int[][] {plan.keptStrides()}, new int[] {x.offset()});
+    Strided inner = Strided.of(plan.redShape(), new int[][] {plan.redStrides()}, new int[] {0});
     OpenClBuffer src = buffer(what, x);
     OpenClBuffer gathered = null;
     if (outer.rank() > Strided.MAX_RANK || inner.rank() > Strided.MAX_RANK) {
       // Too many unmergeable dimensions for the kernel's descriptor: gather x as [kept..., reduced...]
       // (the copy kernel splits any rank), after which both sides collapse to one dimension.
-      int[] shape = new int[s.length];
-      int[] strides = new int[s.length];
-      System.arraycopy(keptShape, 0, shape, 0, keptRank);
-      System.arraycopy(redShape, 0, shape, keptRank, redRank);
-      System.arraycopy(keptStrides, 0, strides, 0, keptRank);
-      System.arraycopy(redStrides, 0, strides, keptRank, redRank);
       try {
-        gathered = (OpenClBuffer) copy(new View(src, x.offset(), shape, strides), dt);
+        gathered = (OpenClBuffer) copy(new View(src, x.offset(), plan.gatherShape(), plan.gatherStrides()), dt);
       } catch (RuntimeException e) {
         out.release();
         throw e;
@@ -646,21 +611,8 @@ public final class OpenClBackend implements Backend {
   @Override
   public Buffer pad(View x, int[] before, int[] after) {
     buffer("pad", x);
-    int r = x.rank();
-    if (before.length != r || after.length != r) {
-      throw new IllegalArgumentException("pad: before " + Arrays.toString(before) + " and after "
-          + Arrays.toString(after) + " must have the rank of " + Arrays.toString(x.shape()));
-    }
-    int[] outShape = new int[r];
-    long outN = 1;
-    for (int d = 0; d < r; d++) {
-      if (before[d] < 0 || after[d] < 0) {
-        throw new IllegalArgumentException("pad: negative padding before " + Arrays.toString(before)
-            + " after " + Arrays.toString(after));
-      }
-      outShape[d] = before[d] + x.shape()[d] + after[d];
-      outN *= outShape[d];
-    }
+    int[] outShape = DeviceShapes.padShape(x, before, after);
+    long outN = DeviceShapes.numel(outShape);
     OpenClBuffer out = alloc("pad", x.dtype(), checkedSize("pad", outN, outShape));
     if (outN == 0) {
       return out;
@@ -669,11 +621,7 @@ public final class OpenClBackend implements Backend {
       fill(out, 0);
       if (x.numel() > 0) {
         int[] os = View.contiguousStrides(outShape);
-        int base = 0;
-        for (int d = 0; d < r; d++) {
-          base += before[d] * os[d];
-        }
-        scatterCopy("pad", out, os, base, x);
+        scatterCopy("pad", out, os, DeviceShapes.padBase(before, os), x);
       }
     } catch (RuntimeException e) {
       out.release();
@@ -684,30 +632,11 @@ public final class OpenClBackend implements Backend {
 
   @Override
   public Buffer concat(View[] parts, int dim) {
-    if (parts.length == 0) {
-      throw new IllegalArgumentException("concat: no parts");
-    }
-    int r = parts[0].rank();
-    if (dim < 0 || dim >= r) {
-      throw new IllegalArgumentException("concat: dim " + dim + " out of range for rank " + r);
-    }
-    int[] outShape = parts[0].shape().clone();
-    outShape[dim] = 0;
+    int[] outShape = DeviceShapes.concatShape(parts, dim);
     for (View p : parts) {
-      buffer("concat", p);
       sameDtype("concat", parts[0], p);
-      for (int d = 0; d < r; d++) {
-        if (p.rank() != r || (d != dim && p.shape()[d] != outShape[d])) {
-          throw new IllegalArgumentException("concat: part " + Arrays.toString(p.shape()) + " does not match "
-              + Arrays.toString(parts[0].shape()) + " outside dim " + dim);
-        }
-      }
-      outShape[dim] += p.shape()[dim];
     }
-    long outN = 1;
-    for (int sz : outShape) {
-      outN *= sz;
-    }
+    long outN = DeviceShapes.numel(outShape);
     OpenClBuffer out = alloc("concat", parts[0].dtype(), checkedSize("concat", outN, outShape));
     if (outN == 0) {
       return out;
@@ -948,32 +877,8 @@ public final class OpenClBackend implements Backend {
       throw new IllegalArgumentException(op + ": buffer on " + v.buffer().device() + " given to the OpenCL backend of "
           + label + "; move it first");
     }
-    if (v.numel() > 0) {
-      long last = v.offset();
-      for (int d = 0; d < v.rank(); d++) {
-        if (v.strides()[d] < 0) {
-          throw new IllegalArgumentException(op + ": negative stride in " + v);
-        }
-        last += (long) (v.shape()[d] - 1) * v.strides()[d];
-      }
-      if (v.offset() < 0 || last >= b.size()) {
-        throw new IllegalArgumentException(op + ": " + v + " reaches element " + last + " of a buffer of "
-            + b.size() + " on " + label);
-      }
-    }
+    DeviceShapes.checkReach(op, v, b.size(), label);
     return b;
-  }
-
-  private static void sameShapes(String op, View... vs) {
-    for (View v : vs) {
-      if (!Arrays.equals(v.shape(), vs[0].shape())) {
-        StringBuilder sb = new StringBuilder(op + ": shapes differ:");
-        for (View w : vs) {
-          sb.append(' ').append(Arrays.toString(w.shape()));
-        }
-        throw new IllegalArgumentException(sb.toString());
-      }
-    }
   }
 
   private void sameDtype(String op, View... vs) {
