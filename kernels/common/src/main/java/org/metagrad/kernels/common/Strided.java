@@ -145,4 +145,20 @@ public final class Strided {
     }
     return out;
   }
+
+  /**
+   * Whether this walk is one dense run for every operand (rank 1, unit stride or a single element, any offset):
+   * the backends then launch the contiguous variant of an elementwise kernel.
+   */
+  public boolean dense() {
+    if (rank() != 1) {
+      return false;
+    }
+    for (int[] st : strides) {
+      if (st[0] != 1 && shape[0] != 1) {
+        return false;
+      }
+    }
+    return true;
+  }
 }

@@ -657,7 +657,7 @@ public final class CudaBackend implements Backend {
     ptrs[0] = out.ptr(op);
     try {
       Strided s = Strided.of(shape, strides, offsets);
-      if (dense(s) && (kernel.startsWith("mg_unary_") || kernel.startsWith("mg_binary_"))) {
+      if (s.dense() && (kernel.startsWith("mg_unary_") || kernel.startsWith("mg_binary_"))) {
         // Every operand dense: the "_c" variant indexes with one add and no descriptor.
         Object[] args = new Object[2 * ptrs.length + (scalar == null ? 0 : 1)];
         System.arraycopy(ptrs, 0, args, 0, ptrs.length);
@@ -677,19 +677,6 @@ public final class CudaBackend implements Backend {
       throw e;
     }
     return out;
-  }
-
-  /** Whether a collapsed walk is one dense run for every operand (unit stride, any offset). */
-  private static boolean dense(Strided s) {
-    if (s.rank() != 1) {
-      return false;
-    }
-    for (int[] st : s.strides) {
-      if (st[0] != 1 && s.shape[0] != 1) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Launches a strided kernel once per chunk of at most {@link Strided#MAX_RANK} dimensions. */

@@ -489,7 +489,7 @@ public final class OpenClBackend implements Backend {
     mems[0] = out.mem(op);
     try {
       Strided s = Strided.of(shape, strides, offsets);
-      if (dense(s) && (kernel.startsWith("mg_unary_") || kernel.startsWith("mg_binary_"))) {
+      if (s.dense() && (kernel.startsWith("mg_unary_") || kernel.startsWith("mg_binary_"))) {
         // Every operand is dense: the "_c" variant indexes with one add and no descriptor, which
         // lets PoCL vectorise the work-item loop (several times faster than the strided walk).
         cl_kernel k = programs.kernel(family, kernel + "_c", real, src, "");
@@ -511,19 +511,6 @@ public final class OpenClBackend implements Backend {
       throw e;
     }
     return out;
-  }
-
-  /** Whether a collapsed walk is one dense run for every operand (unit stride, any offset). */
-  private static boolean dense(Strided s) {
-    if (s.rank() != 1) {
-      return false;
-    }
-    for (int[] st : s.strides) {
-      if (st[0] != 1 && s.shape[0] != 1) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Launches a strided kernel once per chunk of at most {@link Strided#MAX_RANK} dimensions. */
