@@ -33,4 +33,17 @@ public interface BackendFactory {
   default String unavailableReason() {
     return null;
   }
+
+  /**
+   * Whether device {@code index} of this factory runs on the host's own CPU (an OpenCL CPU driver such as PoCL).
+   * The {@code auto} device selection passes over such devices: the CPU backend is faster on the same cores
+   * ({@code bench/RESULTS.md}); naming the device ({@code opencl:N}) still opens it. Like {@link #deviceNames()},
+   * it must not throw for a missing native library (answer false).
+   *
+   * @param index the device index, as in {@link #deviceNames()}
+   * @return true for a device that computes on the host CPU; false by default
+   */
+  default boolean hostDevice(int index) {
+    return false;
+  }
 }

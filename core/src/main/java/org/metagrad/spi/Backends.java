@@ -20,7 +20,8 @@ import org.metagrad.Metagrad;
  * factories on first use.
  *
  * <p>The default device for new tensors is the settings' device: {@code cpu} (default), {@code opencl:N},
- * {@code cuda:N}, or {@code auto} (first that opens of cuda:0, opencl:0, cpu).
+ * {@code cuda:N}, or {@code auto} ({@link #autoDevice()}: cuda:0 if it opens, else the first OpenCL device that
+ * opens and is not the host CPU, else cpu).
  */
 public final class Backends {
   private static final Logger LOG = Logger.getLogger("org.metagrad");
@@ -165,7 +166,10 @@ public final class Backends {
     return d;
   }
 
-  /** Every device that can be opened here, with its name, e.g. {@code opencl:0 -> pthread-...}. */
+  /**
+   * Every device that can be opened here, with its name, e.g. {@code opencl:0 -> Portable Computing Language /
+   * cpu-... (computes on the host CPU: auto passes over it)}.
+   */
   public static Map<Device, String> listDevices() {
     Map<Device, String> out = new LinkedHashMap<>();
     out.put(Device.cpu(), "cpu (" + cpu().name() + ")");
@@ -177,7 +181,8 @@ public final class Backends {
       try {
         List<String> names = f.deviceNames();
         for (int i = 0; i < names.size(); i++) {
-          out.put(kind.equals("opencl") ? Device.openCl(i) : Device.cuda(i), names.get(i));
+          out.put(kind.equals("opencl") ? Device.openCl(i) : Device.cuda(i), names.get(i)
+              + (f.hostDevice(i) ? " (computes on the host CPU: auto passes over it)" : ""));
         }
       } catch (RuntimeException | LinkageError e) {
         LOG.info("metagrad: " + kind + " devices not listed: " + e.getMessage());
@@ -232,18 +237,55 @@ public final class Backends {
   }
 
   private static Device selectDefaultDevice(String spec) {
-    if (!spec.equalsIgnoreCase("auto")) {
-      return parseDevice(spec);
+    return spec.equalsIgnoreCase("auto") ? autoDevice() : parseDevice(spec);
+  }
+
+  /**
+   * The device {@code auto} stands for here: {@code cuda:0} if it opens, else the first OpenCL device that opens
+   * and does not compute on the host CPU ({@link BackendFactory#hostDevice}: on PoCL the CPU backend is faster),
+   * else {@code cpu}. Opens the device it returns (and keeps it open, as {@link #forDevice} does); logs one line
+   * for each device it passes over, saying why.
+   *
+   * @return the chosen device; never null
+   */
+  public static Device autoDevice() {
+    if (tryOpen(Device.cuda(0))) {
+      return Device.cuda(0);
     }
-    for (Device d : List.of(Device.cuda(0), Device.openCl(0))) {
+    BackendFactory cl = null;
+    List<String> names = List.of();
+    try {
+      cl = factory("opencl");
+      names = cl == null ? List.of() : cl.deviceNames();
+    } catch (RuntimeException | LinkageError e) {
+      LOG.info("metagrad: no OpenCL device (" + e.getMessage() + "); trying the next device");
+    }
+    for (int i = 0; i < names.size(); i++) {
+      Device d = Device.openCl(i);
+      boolean host;
       try {
-        forDevice(d);
-        return d;
+        host = cl.hostDevice(i);
       } catch (RuntimeException | LinkageError e) {
-        LOG.info("metagrad: " + d + " unavailable (" + e.getMessage() + "); trying the next device");
+        host = false;
+      }
+      if (host) {
+        LOG.info("metagrad: auto passes over " + d + " (" + names.get(i) + "): it computes on the host CPU, where"
+            + " the cpu backend is faster; name it (--device " + d + ") to use it");
+      } else if (tryOpen(d)) {
+        return d;
       }
     }
     return Device.cpu();
+  }
+
+  private static boolean tryOpen(Device d) {
+    try {
+      forDevice(d);
+      return true;
+    } catch (RuntimeException | LinkageError e) {
+      LOG.info("metagrad: " + d + " unavailable (" + e.getMessage() + "); trying the next device");
+      return false;
+    }
   }
 
   private static Backend selectCpu(Metagrad.Settings settings) {

@@ -179,7 +179,7 @@ public final class TrainOptions {
    */
   public static final TrainOption<String> DEVICE = TrainOption.of("device", "--device", String.class, "cpu",
       TrainOptions::device, v -> v, "Device of the run's tensors: cpu (the CPU backend), opencl:N, cuda:N or auto"
-          + " (the first of cuda:0, opencl:0 that opens, else cpu); a device that does not open is an error naming"
+          + " (cuda:0 if it opens, else the first OpenCL device that opens and is not the host CPU, else cpu); a device that does not open is an error naming"
           + " it and why. Results agree with the CPU's within float rounding.")
       .notInFingerprint().presence(Presence.IF_NOT_DEFAULT)
       .defaultFrom(TrainOptions::deviceFromProperty, "cpu, or -D" + org.metagrad.Metagrad.DEVICE_PROPERTY

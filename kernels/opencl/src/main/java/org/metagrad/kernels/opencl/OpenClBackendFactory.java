@@ -82,4 +82,15 @@ public final class OpenClBackendFactory implements BackendFactory {
   public List<String> deviceNames() {
     return OpenClPlatforms.devices().stream().map(OpenClPlatforms.Entry::label).toList();
   }
+
+  /** True for a device of type {@code CL_DEVICE_TYPE_CPU} (PoCL's pthread device); false when there is none. */
+  @Override
+  public boolean hostDevice(int index) {
+    try {
+      List<OpenClPlatforms.Entry> all = OpenClPlatforms.devices();
+      return index >= 0 && index < all.size() && all.get(index).cpuDevice();
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
 }

@@ -2,7 +2,9 @@ package org.metagrad.kernels.opencl;
 
 import static org.jocl.CL.CL_DEVICE_NAME;
 import static org.jocl.CL.CL_DEVICE_NOT_FOUND;
+import static org.jocl.CL.CL_DEVICE_TYPE;
 import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
+import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 import static org.jocl.CL.CL_PLATFORM_NAME;
 import static org.jocl.CL.CL_SUCCESS;
 
@@ -28,7 +30,8 @@ final class OpenClPlatforms {
   private static final int PLATFORM_NOT_FOUND_KHR = -1001;
 
   /** One device with the platform it belongs to. */
-  record Entry(cl_platform_id platform, cl_device_id device, String platformName, String deviceName) {
+  record Entry(cl_platform_id platform, cl_device_id device, String platformName, String deviceName,
+      boolean cpuDevice) {
     /** {@code platform / device}, the form {@code deviceNames()} lists. */
     String label() {
       return platformName + " / " + deviceName;
@@ -60,7 +63,8 @@ final class OpenClPlatforms {
         cl_device_id[] ds = new cl_device_id[n[0]];
         check(CL.clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, ds.length, ds, null), "list devices of " + pname);
         for (cl_device_id d : ds) {
-          out.add(new Entry(p, d, pname, deviceString(d, CL_DEVICE_NAME)));
+          boolean cpu = (deviceLong(d, CL_DEVICE_TYPE) & CL_DEVICE_TYPE_CPU) != 0;
+          out.add(new Entry(p, d, pname, deviceString(d, CL_DEVICE_NAME), cpu));
         }
       }
       return out;

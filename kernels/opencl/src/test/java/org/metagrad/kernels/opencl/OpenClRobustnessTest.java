@@ -49,6 +49,34 @@ class OpenClRobustnessTest {
   }
 
   @Test
+  void autoPassesOverDevicesThatComputeOnTheHostCpu() {
+    OpenClTestSupport.backend();
+    OpenClBackendFactory f = new OpenClBackendFactory();
+    List<String> names = f.deviceNames();
+    Device firstAccelerator = null;
+    for (int i = 0; i < names.size(); i++) {
+      boolean host = f.hostDevice(i);
+      // PoCL names its CPU device after the CPU (pthread-..., cpu-...); a GPU driver's device is not a host device.
+      if (names.get(i).startsWith("Portable Computing Language")) {
+        assertThat(host).as("PoCL's device %s computes on the host", names.get(i)).isTrue();
+      }
+      assertThat(Backends.listDevices().get(Device.openCl(i)))
+          .as("metagrad devices says which devices auto passes over")
+          .endsWith(host ? "(computes on the host CPU: auto passes over it)" : names.get(i));
+      if (!host && firstAccelerator == null) {
+        firstAccelerator = Device.openCl(i);
+      }
+    }
+    assertThat(f.hostDevice(-1)).isFalse();
+    assertThat(f.hostDevice(names.size())).isFalse();
+    // No CUDA module on this class path: auto is the first OpenCL device that is not the host CPU, else cpu
+    // (cpu on PoCL, as in CI: the CPU backend is faster there, bench/RESULTS.md).
+    assertThat(Backends.autoDevice()).isEqualTo(firstAccelerator != null ? firstAccelerator : Device.cpu());
+    // Naming the host device still opens it.
+    assertThat(Backends.forDevice(Device.openCl(0)).device()).isEqualTo(Device.openCl(0));
+  }
+
+  @Test
   void missingDeviceIndexIsABackendExceptionListingDevices() {
     OpenClTestSupport.backend();
     OpenClBackendFactory f = new OpenClBackendFactory();
