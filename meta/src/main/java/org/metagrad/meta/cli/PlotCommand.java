@@ -37,7 +37,8 @@ public final class PlotCommand implements Callable<Integer> {
     if (rows.isEmpty()) {
       throw new IllegalArgumentException("plot: " + csv.toAbsolutePath() + " has no rows yet");
     }
-    Experiment.writeCurves(run, rows, config.algorithm().cliName());
+    Experiment.writeCurves(run, rows, config.algorithm().cliName(),
+        config.algorithm() == org.metagrad.meta.train.Algorithm.TRANSFER ? 1 : config.metaBatch());
     System.out.println("wrote " + run.resolve("learning-curve.png") + " and " + run.resolve("loss-curve.png")
         + " from " + rows.size() + " rows (up to iteration " + rows.get(rows.size() - 1).iteration() + ")");
     return 0;

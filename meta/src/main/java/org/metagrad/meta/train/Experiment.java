@@ -705,6 +705,15 @@ public final class Experiment {
       m.put("finetune_lr", c.finetuneLr());
     }
     List<MetaTrainer.Row> h = r.history();
+    double allSessions = secondsOverSessions(h);
+    if (allSessions > 0) {
+      m.put("train_seconds_all_sessions", allSessions);
+      if (c.algorithm() != Algorithm.TRANSFER) {
+        long tasks = (long) h.get(h.size() - 1).iteration() * c.metaBatch();
+        m.put("tasks_seen", tasks);
+        m.put("tasks_per_second", tasks / allSessions);
+      }
+    }
     if (!h.isEmpty()) {
       m.put("final_train_loss", smoothed(h, false)[h.size() - 1]);
       m.put("final_train_accuracy", smoothed(h, true)[h.size() - 1]);
@@ -716,28 +725,66 @@ public final class Experiment {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir.resolve(METRICS_JSON) + ": " + e.getMessage(), e);
     }
-    writeCurves(dir, h, c.algorithm().cliName());
+    writeCurves(dir, h, c.algorithm().cliName(), c.algorithm() == Algorithm.TRANSFER ? 1 : c.metaBatch());
   }
 
   /**
-   * Writes {@code learning-curve.png} (accuracies) and {@code loss-curve.png} from the log rows.
+   * Wall seconds of training over every session of a run (validations included): the log's {@code seconds} column
+   * restarts at each {@code --resume}, so this adds up the last time of each session. A session stopped between
+   * checkpoints counts up to the last row kept (the rows after the checkpoint it resumed from are dropped).
+   *
+   * @param h the rows of {@code metrics.csv}
+   * @return the seconds; 0 for no rows
+   */
+  public static double secondsOverSessions(List<MetaTrainer.Row> h) {
+    double total = 0;
+    double prev = 0;
+    for (MetaTrainer.Row row : h) {
+      if (row.seconds() < prev) {
+        total += prev;
+      }
+      prev = row.seconds();
+    }
+    return total + prev;
+  }
+
+  /**
+   * Writes {@code learning-curve.png} (accuracies) and {@code loss-curve.png} from the log rows, against iterations.
    *
    * @param dir the run folder
    * @param h the rows of its {@code metrics.csv}
    * @param name the algorithm's command-line name (the plots' title)
    */
   public static void writeCurves(Path dir, List<MetaTrainer.Row> h, String name) {
+    writeCurves(dir, h, name, 1);
+  }
+
+  /**
+   * Writes {@code learning-curve.png} (accuracies) and {@code loss-curve.png} from the log rows. With more than one
+   * task per iteration (a meta-batch) the x axis is the tasks seen, so that runs of different meta-batches compare.
+   *
+   * @param dir the run folder
+   * @param h the rows of its {@code metrics.csv}
+   * @param name the algorithm's command-line name (the plots' title)
+   * @param tasksPerIteration the meta-batch (1: the x axis is the iteration)
+   */
+  public static void writeCurves(Path dir, List<MetaTrainer.Row> h, String name, int tasksPerIteration) {
     if (h.isEmpty()) {
       return;
     }
-    double[] x = h.stream().mapToDouble(MetaTrainer.Row::iteration).toArray();
+    if (tasksPerIteration < 1) {
+      throw new IllegalArgumentException("writeCurves: tasksPerIteration must be >= 1, got " + tasksPerIteration);
+    }
+    double[] x = h.stream().mapToDouble(row -> (double) row.iteration() * tasksPerIteration).toArray();
+    String xLabel = tasksPerIteration == 1 ? "iteration"
+        : "tasks seen (" + tasksPerIteration + " per iteration)";
     boolean pretrain = name.equals(Algorithm.TRANSFER.cliName());
     String train = pretrain ? "pre-training batch" : "train query";
     List<MetaTrainer.Row> v = h.stream().filter(row -> !Double.isNaN(row.valAccuracy())).toList();
-    LinePlot acc = new LinePlot(name + ": accuracy", "iteration", "accuracy")
+    LinePlot acc = new LinePlot(name + ": accuracy", xLabel, "accuracy")
         .line(train + " accuracy (EMA)", x, smoothed(h, true));
     if (!v.isEmpty()) {
-      double[] vx = v.stream().mapToDouble(MetaTrainer.Row::iteration).toArray();
+      double[] vx = v.stream().mapToDouble(row -> (double) row.iteration() * tasksPerIteration).toArray();
       double[] vy = v.stream().mapToDouble(MetaTrainer.Row::valAccuracy).toArray();
       if (v.size() == 1) {
         acc.points("validation accuracy", vx, vy);
@@ -746,7 +793,7 @@ public final class Experiment {
       }
     }
     acc.write(dir.resolve("learning-curve.png"));
-    new LinePlot(name + (pretrain ? ": pre-training loss" : ": meta-training loss"), "iteration",
+    new LinePlot(name + (pretrain ? ": pre-training loss" : ": meta-training loss"), xLabel,
         pretrain ? "cross-entropy" : "query loss").line(train + " loss (EMA)", x, smoothed(h, false))
         .write(dir.resolve("loss-curve.png"));
   }

@@ -28,6 +28,17 @@ import org.metagrad.nn.optim.LrSchedule;
 
 class MetaTrainerTest {
 
+  @Test
+  void trainingTimeAddsUpTheSessionsOfAResumedLog() {
+    // seconds restart at each resume: sessions of 3.0 s (rows 1-2), 2.5 s (3-4) and 1.0 s (5)
+    List<MetaTrainer.Row> h = List.of(new MetaTrainer.Row(1, 1, 0.5, 1e-3, Double.NaN, 1.0),
+        new MetaTrainer.Row(2, 1, 0.5, 1e-3, 0.6, 3.0), new MetaTrainer.Row(3, 1, 0.5, 1e-3, Double.NaN, 0.5),
+        new MetaTrainer.Row(4, 1, 0.5, 1e-3, 0.7, 2.5), new MetaTrainer.Row(5, 1, 0.5, 1e-3, Double.NaN, 1.0));
+    assertThat(Experiment.secondsOverSessions(h)).isEqualTo(6.5);
+    assertThat(Experiment.secondsOverSessions(h.subList(0, 2))).isEqualTo(3.0);
+    assertThat(Experiment.secondsOverSessions(List.of())).isZero();
+  }
+
   /** A small conv ProtoNet (BatchNorm with batch statistics) on synthetic 3-way tasks. */
   private static final Network CONV = Backbones.conv4(1, 4, 16, 0, BnMode.BATCH_STATS);
   private static final MetaLearner PROTO = ProtoNet.euclidean(CONV);
