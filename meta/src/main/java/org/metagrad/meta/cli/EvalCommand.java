@@ -158,7 +158,8 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--record-check", description = "Record this evaluation as the model folder's check.json (--run"
       + " must be a model folder written by 'metagrad export'): the episodes' settings and seed, the accuracy of each"
       + " episode and their mean, the backend, and the SHA-256 of model.safetensors. CI (ShippedModelsTest) evaluates"
-      + " the same episodes and compares. Not with --ensemble-with.")
+      + " the same episodes and compares. With --ensemble-with every member must be a model folder beside --run (in"
+      + " the same folder): the check records their names and SHA-256s and evaluates the ensemble.")
   boolean recordCheck;
 
   /** A trained run's configuration with this command's test settings (the options given, else the run's). */
@@ -213,9 +214,9 @@ public final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--shift-ensemble and --ensemble-with are not supported by the"
           + " distributed evaluation; run 'metagrad eval' for ensembles");
     }
-    if (recordCheck && (workers != null || !ensembleWith.isEmpty())) {
-      throw new IllegalArgumentException("--record-check records one model folder's own evaluation; not with"
-          + " --ensemble-with or a distributed evaluation");
+    if (recordCheck && workers != null) {
+      throw new IllegalArgumentException("--record-check records a model folder's own evaluation; not with"
+          + " a distributed evaluation");
     }
     CliSupport.capKernelThreads(threads);
     CliSupport.useDevice(device == null ? org.metagrad.meta.train.TrainOptions.deviceFromProperty()
@@ -225,6 +226,17 @@ public final class EvalCommand implements Callable<Integer> {
         run.resolve(ExportCommand.MODEL).toAbsolutePath().normalize())) {
       throw new IllegalArgumentException("--record-check: " + run + " is not a model folder (it has no "
           + ExportCommand.MODEL + "; write one with 'metagrad export --run RUN_DIR --out MODEL_DIR')");
+    }
+    if (recordCheck) {
+      Path parent = run.toAbsolutePath().normalize().getParent();
+      for (Path member : ensembleWith) {
+        Path m = member.toAbsolutePath().normalize();
+        if (!java.util.Objects.equals(m.getParent(), parent) || !Files.isRegularFile(m.resolve(ExportCommand.MODEL))) {
+          throw new IllegalArgumentException("--record-check with --ensemble-with: " + member + " must be a model"
+              + " folder (with " + ExportCommand.MODEL + ") beside " + run + ", so that the check names it by its"
+              + " folder name");
+        }
+      }
     }
     TrainConfig trained = rf.config();
     if (trained.algorithm() != Algorithm.TRANSFER) {
@@ -256,7 +268,8 @@ public final class EvalCommand implements Callable<Integer> {
         c.grouping() == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
         c.testWays(), c.testShots(), c.testQueries(), r);
     if (recordCheck) {
-      ShippedCheck.write(run, ShippedCheck.of(c, on, s, shiftEnsemble, r, run.resolve(ExportCommand.MODEL)));
+      ShippedCheck.write(run, ShippedCheck.of(c, on, s, shiftEnsemble, r, run.resolve(ExportCommand.MODEL),
+          ensembleWith));
       System.out.println("recorded " + run.resolve(ExportCommand.CHECK));
     }
     if (out != null) {

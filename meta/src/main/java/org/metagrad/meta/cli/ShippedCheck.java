@@ -49,11 +49,25 @@ import org.metagrad.nn.io.JsonDocuments;
  * @param backend the CPU backend that computed it
  * @param java the Java version
  * @param arch the processor architecture ({@code os.arch})
+ * @param ensembleWith the other members of a model ensemble ({@code eval --ensemble-with}), as names of model folders
+ *     beside this one (siblings in {@code meta/models/}); empty for a single model
+ * @param ensembleSha256 the SHA-256 of each member's {@code model.safetensors}, in the order of {@code ensembleWith}
  */
 record ShippedCheck(String algorithm, String split, String classes, ClassGrouping grouping, int ways, int shots,
                     int queries, int episodes, long seed, Integer testInnerSteps, Integer finetuneSteps,
                     Double finetuneLr, int shiftEnsemble, double accuracy, long correct, double[] episodeAccuracies,
-                    String modelSha256, String backend, String java, String arch) {
+                    String modelSha256, String backend, String java, String arch, List<String> ensembleWith,
+                    List<String> ensembleSha256) {
+
+  /** Copies the lists and checks that every member has its SHA-256. */
+  ShippedCheck {
+    ensembleWith = List.copyOf(ensembleWith);
+    ensembleSha256 = List.copyOf(ensembleSha256);
+    if (ensembleWith.size() != ensembleSha256.size()) {
+      throw new IllegalArgumentException("ensemble_with names " + ensembleWith.size() + " folders but"
+          + " ensemble_model_sha256 has " + ensembleSha256.size() + " entries");
+    }
+  }
 
   /** What a check.json says it is. */
   static final String WHAT = "metagrad eval --record-check: the accuracy of this folder's model.safetensors on fixed"
@@ -68,8 +82,10 @@ record ShippedCheck(String algorithm, String split, String classes, ClassGroupin
    * @param shiftEnsemble the shift ensemble's radius
    * @param r the result
    * @param model the weights file evaluated
+   * @param ensembleWith the other members' model folders (siblings of the model's folder), empty for none
    */
-  static ShippedCheck of(TrainConfig c, String on, long seed, int shiftEnsemble, EvalResult r, Path model) {
+  static ShippedCheck of(TrainConfig c, String on, long seed, int shiftEnsemble, EvalResult r, Path model,
+                         List<Path> ensembleWith) {
     int perEpisode = c.testWays() * c.testQueries();
     long correct = 0;
     for (double a : r.accuracies()) {
@@ -80,7 +96,9 @@ record ShippedCheck(String algorithm, String split, String classes, ClassGroupin
         c.testQueries(), r.episodes(), seed, c.algorithm().gradientBased() ? c.testInnerSteps() : null,
         transfer ? c.finetuneSteps() : null, transfer ? c.finetuneLr() : null, shiftEnsemble, r.mean(), correct,
         r.accuracies().clone(), sha256(model), org.metagrad.Metagrad.cpuBackend().name(),
-        System.getProperty("java.version"), System.getProperty("os.arch"));
+        System.getProperty("java.version"), System.getProperty("os.arch"),
+        ensembleWith.stream().map(p -> p.toAbsolutePath().normalize().getFileName().toString()).toList(),
+        ensembleWith.stream().map(p -> sha256(p.resolve(ExportCommand.MODEL))).toList());
   }
 
   /** The queries over all episodes. */
@@ -91,8 +109,11 @@ record ShippedCheck(String algorithm, String split, String classes, ClassGroupin
   /**
    * The options of {@code metagrad eval} (after {@code --run DIR}) that evaluate these episodes again: every
    * setting given explicitly, so that the result does not depend on the run's defaults.
+   *
+   * @param models the folder holding the model folders, against which the ensemble's members are resolved; null
+   *     to name them as they are recorded (relative to that folder)
    */
-  List<String> evalArgs() {
+  List<String> evalArgs(Path models) {
     List<String> a = new ArrayList<>(List.of("--on", classes, "--grouping", grouping.name(), "--ways",
         Integer.toString(ways), "--shots", Integer.toString(shots), "--queries", Integer.toString(queries),
         "--episodes", Integer.toString(episodes), "--seed", Long.toString(seed)));
@@ -108,6 +129,9 @@ record ShippedCheck(String algorithm, String split, String classes, ClassGroupin
     if (shiftEnsemble > 0) {
       a.addAll(List.of("--shift-ensemble", Integer.toString(shiftEnsemble)));
     }
+    for (String member : ensembleWith) {
+      a.addAll(List.of("--ensemble-with", models == null ? member : models.resolve(member).toString()));
+    }
     return a;
   }
 
@@ -115,7 +139,7 @@ record ShippedCheck(String algorithm, String split, String classes, ClassGroupin
   Map<String, Object> toMap(String folderName) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("what", WHAT);
-    m.put("command", "metagrad eval --run " + folderName + " " + String.join(" ", evalArgs()) + " --record-check");
+    m.put("command", "metagrad eval --run " + folderName + " " + String.join(" ", evalArgs(null)) + " --record-check");
     m.put("algorithm", algorithm);
     m.put("split", split);
     m.put("classes", classes);
@@ -142,6 +166,10 @@ record ShippedCheck(String algorithm, String split, String classes, ClassGroupin
     m.put("backend", backend);
     m.put("java", java);
     m.put("arch", arch);
+    if (!ensembleWith.isEmpty()) {
+      m.put("ensemble_with", ensembleWith);
+      m.put("ensemble_model_sha256", ensembleSha256);
+    }
     m.put("episode_accuracies", episodeAccuracies);
     return m;
   }
@@ -187,7 +215,7 @@ record ShippedCheck(String algorithm, String split, String classes, ClassGroupin
           m.containsKey("finetune_steps") ? (int) integer(m, "finetune_steps") : null,
           m.containsKey("finetune_lr") ? real(m, "finetune_lr") : null, (int) integer(m, "shift_ensemble_radius"),
           real(m, "accuracy"), integer(m, "correct"), a, text(m, "model_sha256"), text(m, "backend"),
-          text(m, "java"), text(m, "arch"));
+          text(m, "java"), text(m, "arch"), texts(m, "ensemble_with"), texts(m, "ensemble_model_sha256"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
@@ -206,6 +234,27 @@ record ShippedCheck(String algorithm, String split, String classes, ClassGroupin
       throw new IllegalArgumentException("entry '" + key + "' must be a string");
     }
     return s;
+  }
+
+  /** An optional array of strings (absent: empty); a member name must be a plain folder name. */
+  private static List<String> texts(Map<String, Object> m, String key) {
+    Object v = m.get(key);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof List<?> l)) {
+      throw new IllegalArgumentException("entry '" + key + "' must be an array of strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (Object o : l) {
+      if (!(o instanceof String t) || t.isEmpty() || t.contains("/") || t.contains("\\") || t.equals("..")
+          || t.equals(".")) {
+        throw new IllegalArgumentException("entry '" + key + "' must hold plain names (a model folder beside this"
+            + " one, a SHA-256), got '" + o + "'");
+      }
+      out.add(t);
+    }
+    return out;
   }
 
   private static long integer(Map<String, Object> m, String key) {

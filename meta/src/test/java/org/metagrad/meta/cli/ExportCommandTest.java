@@ -215,6 +215,59 @@ class ExportCommandTest {
   }
 
   @Test
+  void anEnsemblesCheckNamesItsMembersBesideTheFolderAndIsReproduced(@TempDir Path dir) throws Exception {
+    Path models = dir.resolve("models");
+    Path head = models.resolve("head");
+    Path member = models.resolve("member");
+    assertThat(CliTest.run("export", "--run", runDir.toString(), "--out", head.toString()).status()).isZero();
+    assertThat(CliTest.run("export", "--run", runDir.toString(), "--out", member.toString(), "--weights", "last")
+        .status()).isZero();
+    String[] episodes = {"--data", data.toString(), "--ways", "3", "--shots", "1", "--queries", "1", "--episodes", "5",
+        "--seed", "12345", "--threads", "1", "--no-progress"};
+    // a member that is not a model folder beside the head is refused before anything is written
+    Path elsewhere = dir.resolve("elsewhere");
+    assertThat(CliTest.run("export", "--run", runDir.toString(), "--out", elsewhere.toString()).status()).isZero();
+    CliTest.Outcome far = CliTest.run(concat(new String[] {"eval", "--run", head.toString(), "--ensemble-with",
+        elsewhere.toString(), "--record-check"}, episodes));
+    assertThat(far.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(far.err()).contains("--ensemble-with").contains("beside");
+    assertThat(head.resolve(ExportCommand.CHECK)).doesNotExist();
+
+    CliTest.Outcome rec = CliTest.run(concat(new String[] {"eval", "--run", head.toString(), "--ensemble-with",
+        member.toString(), "--record-check"}, episodes));
+    assertThat(rec.status()).as(rec.out() + rec.err()).isZero();
+    assertThat(rec.out()).contains("ensemble of 2 runs");
+    ShippedCheck check = ShippedCheck.read(head.resolve(ExportCommand.CHECK));
+    assertThat(check.ensembleWith()).containsExactly("member");
+    assertThat(check.ensembleSha256()).containsExactly(ShippedCheck.sha256(member.resolve(ExportCommand.MODEL)));
+    String json = Files.readString(head.resolve(ExportCommand.CHECK));
+    assertThat(json).contains("--ensemble-with member --record-check");
+    ShippedModelsTest.assertNoAbsolutePath(head.resolve(ExportCommand.CHECK), JsonDocuments.object(json, "check"));
+    ShippedModelsTest.Verification v = ShippedModelsTest.verify(head, data, dir);
+    assertThat(v.flips()).isZero();
+    assertThat(v.accuracy()).isEqualTo(check.accuracy());
+
+    // a member whose weights changed fails the check, naming the member
+    Params p = Checkpoints.load(member.resolve(ExportCommand.MODEL)).params();
+    String first = p.names().get(0);
+    Checkpoints.save(member.resolve(ExportCommand.MODEL), p.with(first, p.get(first).mul(
+        Tensor.full(1.5, DType.FLOAT32))), null, null, Map.of());
+    assertThatThrownBy(() -> ShippedModelsTest.verify(head, data, dir)).isInstanceOf(AssertionError.class)
+        .hasMessageContaining("member").hasMessageContaining("record the check again");
+    // a hand-edited member name that leaves the models folder is refused when the check is read
+    Files.writeString(head.resolve(ExportCommand.CHECK), json.replace("\"ensemble_with\": [\"member\"]",
+        "\"ensemble_with\": [\"../member\"]"));
+    assertThatThrownBy(() -> ShippedCheck.read(head.resolve(ExportCommand.CHECK)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("plain names");
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Test
   void aModelFolderLoadsInEvalAndOneshotAndItsRecordedCheckIsReproduced(@TempDir Path dir) throws Exception {
     // a run folder of an older version: its config.json records the machine's folders
     Path old = copy(runDir, dir.resolve("old-run"));
@@ -299,7 +352,7 @@ class ExportCommandTest {
       ShippedCheck.write(other, new ShippedCheck(check.algorithm(), check.split(), check.classes(), check.grouping(),
           check.ways(), check.shots(), check.queries(), check.episodes(), check.seed(), check.testInnerSteps(),
           check.finetuneSteps(), check.finetuneLr(), check.shiftEnsemble(), mean / accs.length, correct, accs,
-          check.modelSha256(), check.backend(), check.java(), check.arch()));
+          check.modelSha256(), check.backend(), check.java(), check.arch(), List.of(), List.of()));
       ShippedModelsTest.Verification w = ShippedModelsTest.verify(other, data, dir);
       assertThat(w.flips()).isEqualTo(flipped);
       assertThat(w.episodesDiffering()).isEqualTo(flipped);

@@ -137,6 +137,14 @@ class ShippedModelsTest {
     assertThat(ShippedCheck.sha256(dir.resolve(ExportCommand.MODEL))).as(dir + ": " + ExportCommand.MODEL
         + " is not the file its check was recorded with; record the check again (eval --record-check)")
         .isEqualTo(check.modelSha256());
+    for (int i = 0; i < check.ensembleWith().size(); i++) {
+      Path member = dir.toAbsolutePath().normalize().resolveSibling(check.ensembleWith().get(i));
+      assertThat(member.resolve(ExportCommand.MODEL)).as(dir + ": the ensemble's member " + member.getFileName())
+          .isRegularFile();
+      assertThat(ShippedCheck.sha256(member.resolve(ExportCommand.MODEL))).as(dir + ": the ensemble's member "
+          + member.getFileName() + " is not the model the check was recorded with; record the check again")
+          .isEqualTo(check.ensembleSha256().get(i));
+    }
     // the record is consistent with itself (it was written by the command, not edited)
     int perEpisode = check.ways() * check.queries();
     assertThat(check.episodeAccuracies()).as(dir + ": episodes").hasSize(check.episodes());
@@ -152,7 +160,7 @@ class ShippedModelsTest {
 
     Path json = tmp.resolve(dir.getFileName() + "-eval.json");
     List<String> args = new ArrayList<>(List.of("eval", "--run", dir.toString(), "--data", dataRoot.toString()));
-    args.addAll(check.evalArgs());
+    args.addAll(check.evalArgs(dir.toAbsolutePath().normalize().getParent()));
     args.addAll(List.of("--threads", "2", "--no-progress", "--out", json.toString()));
     long t0 = System.nanoTime();
     CliTest.Outcome o = eval(args.subList(1, args.size()).toArray(String[]::new));
