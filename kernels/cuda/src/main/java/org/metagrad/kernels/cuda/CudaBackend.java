@@ -284,12 +284,12 @@ public final class CudaBackend implements Backend {
 
   /** Number of live (not yet released) CUDA buffers over all devices. */
   public static long liveBuffers() {
-    return CudaBuffer.LIVE_BUFFERS.get();
+    return CudaBuffer.LIVE.buffers();
   }
 
   /** Bytes of live CUDA buffers over all devices. */
   public static long liveBytes() {
-    return CudaBuffer.LIVE_BYTES.get();
+    return CudaBuffer.LIVE.bytes();
   }
 
   /** Blocks until everything queued so far has finished (for timing and tests). */

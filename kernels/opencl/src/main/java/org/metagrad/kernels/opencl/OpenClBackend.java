@@ -187,12 +187,12 @@ public final class OpenClBackend implements Backend {
 
   /** Number of live (allocated, not yet released) OpenCL buffers over all devices. */
   public static long liveBuffers() {
-    return OpenClBuffer.LIVE_BUFFERS.get();
+    return OpenClBuffer.LIVE.buffers();
   }
 
   /** Bytes held by live OpenCL buffers over all devices. */
   public static long liveBytes() {
-    return OpenClBuffer.LIVE_BYTES.get();
+    return OpenClBuffer.LIVE.bytes();
   }
 
   /** Blocks until every command enqueued so far has finished (for timing and tests). */
