@@ -14,6 +14,7 @@ import static org.jocl.CL.CL_TRUE;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -28,15 +29,9 @@ import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.metagrad.DType;
 import org.metagrad.Device;
-import org.metagrad.kernels.common.DeviceShapes;
-import org.metagrad.kernels.common.Strided;
-import org.metagrad.spi.Backend;
+import org.metagrad.kernels.common.DeviceBackend;
 import org.metagrad.spi.BackendException;
-import org.metagrad.spi.BinaryOp;
 import org.metagrad.spi.Buffer;
-import org.metagrad.spi.ConvGeometry;
-import org.metagrad.spi.ReduceOp;
-import org.metagrad.spi.UnaryOp;
 import org.metagrad.spi.View;
 
 /**
@@ -56,7 +51,7 @@ import org.metagrad.spi.View;
  * float[] e = cl.downloadFloat(View.contiguous(b, 3));
  * }</pre>
  */
-public final class OpenClBackend implements Backend {
+public final class OpenClBackend extends DeviceBackend<OpenClBuffer, cl_kernel> {
   /**
    * The GEMM kernel a backend runs ({@code gemm.c}), chosen by device type when the backend opens: {@link #TILED}
    * on GPUs and other non-CPU devices, {@link #CPU} on CPU devices such as PoCL. The system property
@@ -74,13 +69,6 @@ public final class OpenClBackend implements Backend {
   public static final String GEMM_PROPERTY = "metagrad.opencl.gemm";
 
   private static final Logger LOG = Logger.getLogger("org.metagrad.kernels.opencl");
-  /** Work-group size of the 1-d kernels; fixed because PoCL compiles one variant per local size. */
-  private static final int WG = 256;
-  /** Work-group size the grouped reduction kernel is written for ({@code MG_REDUCE_WG}). */
-  private static final int REDUCE_WG = 64;
-
-  private final Device device;
-  private final String label;
   private final cl_device_id deviceId;
   private final cl_context context;
   private final cl_command_queue queue;
@@ -89,7 +77,6 @@ public final class OpenClBackend implements Backend {
   private final GemmKernel gemm;
   private final ProgramCache programs;
   private final Object launchLock = new Object();
-  private volatile boolean closed;
 
   OpenClBackend(Device device, cl_platform_id platform, cl_device_id deviceId, String name) {
     this(device, platform, deviceId, name, null);
@@ -97,8 +84,8 @@ public final class OpenClBackend implements Backend {
 
   /** Opens with GEMM kernel {@code forced}, or by {@value #GEMM_PROPERTY} and the device type when null. */
   OpenClBackend(Device device, cl_platform_id platform, cl_device_id deviceId, String name, GemmKernel forced) {
-    this.device = device;
-    this.label = device + " (" + name + ")";
+    // The 1-d kernels run in work-groups of WG items (fixed, because PoCL compiles one variant per local size).
+    super(device, device + " (" + name + ")", "OpenCL");
     this.deviceId = deviceId;
     String extensions = OpenClPlatforms.deviceString(deviceId, CL_DEVICE_EXTENSIONS);
     this.fp64 = Arrays.asList(extensions.split("\\s+")).contains("cl_khr_fp64");
@@ -143,16 +130,6 @@ public final class OpenClBackend implements Backend {
   @Override
   public String name() {
     return "opencl";
-  }
-
-  @Override
-  public Device device() {
-    return device;
-  }
-
-  /** The device as {@code opencl:N (device name)}, the form used in exception messages. */
-  public String describe() {
-    return label;
   }
 
   /** FLOAT32 always; FLOAT64 only when the device reports {@code cl_khr_fp64}. */
@@ -209,10 +186,9 @@ public final class OpenClBackend implements Backend {
   @Override
   public void close() {
     synchronized (launchLock) {
-      if (closed) {
+      if (!markClosed()) {
         return;
       }
-      closed = true;
       try {
         CL.clFinish(queue);
         programs.close();
@@ -226,40 +202,16 @@ public final class OpenClBackend implements Backend {
     }
   }
 
-  /** Whether {@link #close} has been called. */
-  public boolean isClosed() {
-    return closed;
-  }
-
-  private void ensureOpen(String op) {
-    if (closed) {
-      throw new BackendException(op + ": " + label + " is closed (Metagrad.close() or Backend.close() was called);"
-          + " open the device again for new tensors");
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Memory and transfers
 
-  /**
-   * A new uninitialised buffer of {@code n} elements.
-   *
-   * @throws BackendException naming the bytes asked for when the device cannot hold them
-   */
-  public OpenClBuffer allocate(DType dtype, int n) {
-    return alloc("allocate", dtype, n);
+  @Override
+  protected OpenClBuffer emptyBuffer(DType dtype) {
+    return new OpenClBuffer(this, dtype, 0, null);
   }
 
-  private OpenClBuffer alloc(String op, DType dtype, int n) {
-    ensureOpen(op);
-    requireSupported(op, dtype);
-    if (n < 0) {
-      throw new IllegalArgumentException(op + ": negative size " + n + " on " + label);
-    }
-    if (n == 0) {
-      return new OpenClBuffer(this, dtype, 0, null);
-    }
-    long bytes = (long) n * dtype.byteSize();
+  @Override
+  protected OpenClBuffer allocateDevice(String op, DType dtype, int n, long bytes) {
     if (bytes > maxAlloc) {
       throw new BackendException(op + ": cannot allocate " + bytes + " bytes (" + n + " x " + dtype + ") on "
           + label + ": the device's largest allocation is " + maxAlloc + " bytes");
@@ -381,291 +333,13 @@ public final class OpenClBackend implements Backend {
     return out;
   }
 
-  @Override
-  public Buffer full(DType dtype, int n, double value) {
-    OpenClBuffer out = alloc("full", dtype, n);
-    if (n > 0) {
-      fill(out, value);
-    }
-    return out;
-  }
-
-  private void fill(OpenClBuffer out, double value) {
-    DType dt = out.dtype();
-    cl_kernel k = programs.kernel("copy", "mg_fill", dt, dt, "");
-    int n = out.size();
-    launch("full", k, new long[] {roundUp(n, WG)}, new long[] {WG}, out.mem("full"), n, real(dt, value));
-  }
-
   // ---------------------------------------------------------------------------------------------
-  // Elementwise
-
-  @Override
-  public Buffer unary(UnaryOp op, double param, View x) {
-    String what = "unary " + op;
-    buffer(what, x);
-    DType dt = x.dtype();
-    requireSupported(what, dt);
-    return map(what, unaryKernel(op), "elementwise", dt, dt, new View[] {x}, real(dt, param));
-  }
-
-  /** The kernel of a unary op in {@code elementwise.c} (its contiguous variant adds {@code _c}). */
-  static String unaryKernel(UnaryOp op) {
-    return "mg_unary_" + op.name().toLowerCase(java.util.Locale.ROOT);
-  }
-
-  /** The kernel of a binary op in {@code elementwise.c} (its contiguous variant adds {@code _c}). */
-  static String binaryKernel(BinaryOp op) {
-    return "mg_binary_" + op.name().toLowerCase(java.util.Locale.ROOT);
-  }
-
-  /** The kernel of a reduction in {@code reduce.c}: one item per output, or a work-group per output. */
-  static String reduceKernel(ReduceOp op, boolean serial) {
-    return "mg_reduce_" + op.name().toLowerCase(java.util.Locale.ROOT) + (serial ? "_serial" : "_group");
-  }
-
-  @Override
-  public Buffer binary(BinaryOp op, View a, View b) {
-    String what = "binary " + op;
-    DeviceShapes.sameShapes(what, a, b);
-    sameDtype(what, a, b);
-    return map(what, binaryKernel(op), "elementwise", a.dtype(), a.dtype(),
-        new View[] {a, b}, null);
-  }
-
-  @Override
-  public Buffer where(View cond, View a, View b) {
-    DeviceShapes.sameShapes("where", cond, a, b);
-    sameDtype("where", cond, a, b);
-    return map("where", "mg_where", "elementwise", a.dtype(), a.dtype(), new View[] {cond, a, b}, null);
-  }
-
-  @Override
-  public Buffer copy(View x, DType to) {
-    OpenClBuffer in = buffer("copy", x);
-    requireSupported("copy", x.dtype());
-    requireSupported("copy", to);
-    int n = x.numel();
-    if (to == x.dtype() && x.isContiguous() && n > 0) {
-      // Same layout, same type: a plain device-side memcpy, no kernel.
-      cl_mem src = in.mem("copy");
-      OpenClBuffer out = alloc("copy", to, n);
-      long es = to.byteSize();
-      try {
-        check(CL.clEnqueueCopyBuffer(queue, src, out.mem("copy"), x.offset() * es, 0, n * es, 0,
-            null, null), "copy of " + n + " x " + to);
-      } catch (CLException | BackendException e) {
-        out.release();
-        throw e instanceof BackendException be ? be : new BackendException("copy: " + e.getMessage() + " on " + label, e);
-      }
-      return out;
-    }
-    return map("copy", "mg_copy", "copy", to, x.dtype(), new View[] {x}, null);
-  }
-
-  /**
-   * Runs a strided map kernel {@code out[i] = f(inputs[i]...)} into a new contiguous buffer of
-   * dtype {@code real}; {@code scalar} (may be null) is passed after the element count.
-   */
-  private OpenClBuffer map(String op, String kernel, String family, DType real, DType src, View[] in,
-                           Object scalar) {
-    int n = in[0].numel();
-    int[] shape = in[0].shape();
-    int[][] strides = new int[in.length + 1][];
-    int[] offsets = new int[in.length + 1];
-    cl_mem[] mems = new cl_mem[in.length + 1];
-    // Inputs are resolved (and a released one rejected) before the output exists, so a bad input
-    // cannot leak the output buffer.
-    for (int i = 0; i < in.length; i++) {
-      strides[i + 1] = in[i].strides();
-      offsets[i + 1] = in[i].offset();
-      mems[i + 1] = n == 0 ? null : buffer(op, in[i]).mem(op);
-    }
-    OpenClBuffer out = alloc(op, real, n);
-    if (n == 0) {
-      return out;
-    }
-    strides[0] = View.contiguousStrides(shape);
-    mems[0] = out.mem(op);
-    try {
-      Strided s = Strided.of(shape, strides, offsets);
-      if (s.dense() && (kernel.startsWith("mg_unary_") || kernel.startsWith("mg_binary_"))) {
-        // Every operand is dense: the "_c" variant indexes with one add and no descriptor, which
-        // lets PoCL vectorise the work-item loop (several times faster than the strided walk).
-        cl_kernel k = programs.kernel(family, kernel + "_c", real, src, "");
-        Object[] args = new Object[2 * mems.length + (scalar == null ? 0 : 1)];
-        System.arraycopy(mems, 0, args, 0, mems.length);
-        for (int i = 1; i < mems.length; i++) {
-          args[mems.length + i - 1] = s.offsets[i];
-        }
-        args[2 * mems.length - 1] = n;
-        if (scalar != null) {
-          args[2 * mems.length] = scalar;
-        }
-        launch(op, k, new long[] {roundUp(n, WG)}, new long[] {WG}, args);
-      } else {
-        scatter(op, programs.kernel(family, kernel, real, src, ""), s, mems, scalar);
-      }
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
-    }
-    return out;
-  }
-
-  /** Launches a strided kernel once per chunk of at most {@link Strided#MAX_RANK} dimensions. */
-  private void scatter(String op, cl_kernel k, Strided s, cl_mem[] mems, Object scalar) {
-    for (Strided c : s.chunks()) {
-      int n = c.numel();
-      Object[] args = new Object[mems.length + (scalar == null ? 2 : 3)];
-      System.arraycopy(mems, 0, args, 0, mems.length);
-      args[mems.length] = c.pack();
-      args[mems.length + 1] = n;
-      if (scalar != null) {
-        args[mems.length + 2] = scalar;
-      }
-      launch(op, k, new long[] {roundUp(n, WG)}, new long[] {WG}, args);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Reductions
-
-  @Override
-  public Buffer reduce(ReduceOp op, View x, int[] outShape) {
-    String what = "reduce " + op;
-    buffer(what, x);
-    DType dt = x.dtype();
-    requireSupported(what, dt);
-    int[] s = x.shape();
-    DeviceShapes.ReducePlan plan = DeviceShapes.reducePlan(what, x, outShape);
-    int outN = plan.outN();
-    OpenClBuffer out = alloc(what, dt, outN);
-    if (outN == 0) {
-      return out;
-    }
-    int innerN = plan.innerN();
-    if (x.numel() == 0) {
-      if (op == ReduceOp.MAX) {
-        out.release();
-        throw new IllegalArgumentException("max: cannot reduce a zero-size dimension of shape "
-            + Arrays.toString(s));
-      }
-      fill(out, 0);
-      return out;
-    }
-    Strided outer = Strided.of(plan.keptShape(), new int[][] {plan.keptStrides()}, new int[] {x.offset()});
-    Strided inner = Strided.of(plan.redShape(), new int[][] {plan.redStrides()}, new int[] {0});
-    OpenClBuffer src = buffer(what, x);
-    OpenClBuffer gathered = null;
-    if (outer.rank() > Strided.MAX_RANK || inner.rank() > Strided.MAX_RANK) {
-      // Too many unmergeable dimensions for the kernel's descriptor: gather x as [kept..., reduced...]
-      // (the copy kernel splits any rank), after which both sides collapse to one dimension.
-      try {
-        gathered = (OpenClBuffer) copy(new View(src, x.offset(), plan.gatherShape(), plan.gatherStrides()), dt);
-      } catch (RuntimeException e) {
-        out.release();
-        throw e;
-      }
-      src = gathered;
-      outer = Strided.of(new int[] {outN}, new int[][] {{innerN}}, new int[] {0});
-      inner = Strided.of(new int[] {innerN}, new int[][] {{1}}, new int[] {0});
-    }
-    // Many outputs (or short reductions): one item per output keeps every item busy with no
-    // synchronisation. Few long reductions: a work-group per output so the long loop is shared.
-    boolean serial = innerN <= 256 || outN >= 4096;
-    String kernel = reduceKernel(op, serial);
-    try {
-      cl_kernel k = programs.kernel("reduce", kernel, dt, dt, "");
-      long[] global = serial ? new long[] {roundUp(outN, WG)} : new long[] {(long) outN * REDUCE_WG};
-      long[] local = serial ? new long[] {WG} : new long[] {REDUCE_WG};
-      launch(what, k, global, local, out.mem(what), src.mem(what), outer.pack(), inner.pack(), outN, innerN);
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
-    } finally {
-      if (gathered != null) {
-        // Safe while the kernel may still run: OpenCL defers the free until queued commands finish.
-        gathered.release();
-      }
-    }
-    return out;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Movement
-
-  @Override
-  public Buffer pad(View x, int[] before, int[] after) {
-    buffer("pad", x);
-    int[] outShape = DeviceShapes.padShape(x, before, after);
-    long outN = DeviceShapes.numel(outShape);
-    OpenClBuffer out = alloc("pad", x.dtype(), checkedSize("pad", outN, outShape));
-    if (outN == 0) {
-      return out;
-    }
-    try {
-      fill(out, 0);
-      if (x.numel() > 0) {
-        int[] os = View.contiguousStrides(outShape);
-        scatterCopy("pad", out, os, DeviceShapes.padBase(before, os), x);
-      }
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
-    }
-    return out;
-  }
-
-  @Override
-  public Buffer concat(View[] parts, int dim) {
-    int[] outShape = DeviceShapes.concatShape(parts, dim);
-    for (View p : parts) {
-      sameDtype("concat", parts[0], p);
-    }
-    long outN = DeviceShapes.numel(outShape);
-    OpenClBuffer out = alloc("concat", parts[0].dtype(), checkedSize("concat", outN, outShape));
-    if (outN == 0) {
-      return out;
-    }
-    int[] os = View.contiguousStrides(outShape);
-    int start = 0;
-    try {
-      for (View p : parts) {
-        if (p.numel() > 0) {
-          scatterCopy("concat", out, os, start * os[dim], p);
-        }
-        start += p.shape()[dim];
-      }
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
-    }
-    return out;
-  }
-
-  /** Copies view {@code x} into {@code out} at {@code base} with output strides {@code os}. */
-  private void scatterCopy(String op, OpenClBuffer out, int[] os, int base, View x) {
-    DType dt = out.dtype();
-    cl_kernel k = programs.kernel("copy", "mg_copy", dt, x.dtype(), "");
-    Strided s = Strided.of(x.shape(), new int[][] {os, x.strides()}, new int[] {base, x.offset()});
-    scatter(op, k, s, new cl_mem[] {out.mem(op), buffer(op, x).mem(op)}, null);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // GEMM and windows
+  // GEMM
 
   @Override
   public Buffer matmul(View a, View b) {
-    buffer("matmul", a);
-    buffer("matmul", b);
-    if (a.rank() != 3 || b.rank() != 3 || a.shape()[0] != b.shape()[0] || a.shape()[2] != b.shape()[1]) {
-      throw new IllegalArgumentException("matmul: cannot contract " + Arrays.toString(a.shape()) + " with "
-          + Arrays.toString(b.shape()) + " (expected [B, M, K] and [B, K, N])");
-    }
-    sameDtype("matmul", a, b);
+    checkMatmul(a, b);
     DType dt = a.dtype();
-    requireSupported("matmul", dt);
     int bs = a.shape()[0];
     int m = a.shape()[1];
     int k = a.shape()[2];
@@ -735,61 +409,36 @@ public final class OpenClBackend implements Backend {
     return out;
   }
 
-  @Override
-  public Buffer unfold(View x, ConvGeometry g) {
-    buffer("unfold", x);
-    int[] want = {g.n(), g.c(), g.h(), g.w()};
-    if (!Arrays.equals(x.shape(), want)) {
-      throw new IllegalArgumentException("unfold: input " + Arrays.toString(x.shape()) + " does not match "
-          + g + " (expected " + Arrays.toString(want) + ")");
-    }
-    requireSupported("unfold", x.dtype());
-    int[] outShape = {g.n(), g.rows(), g.cols()};
-    long total = (long) g.n() * g.rows() * g.cols();
-    OpenClBuffer out = alloc("unfold", x.dtype(), checkedSize("unfold", total, outShape));
-    if (total == 0) {
-      return out;
-    }
-    int[] s = x.strides();
-    return window("unfold", "mg_unfold", out, x, g, new int[] {x.offset(), s[0], s[1], s[2], s[3]});
-  }
-
-  @Override
-  public Buffer fold(View cols, ConvGeometry g) {
-    buffer("fold", cols);
-    int[] want = {g.n(), g.rows(), g.cols()};
-    if (!Arrays.equals(cols.shape(), want)) {
-      throw new IllegalArgumentException("fold: columns " + Arrays.toString(cols.shape()) + " do not match "
-          + g + " (expected " + Arrays.toString(want) + ")");
-    }
-    requireSupported("fold", cols.dtype());
-    int[] outShape = {g.n(), g.c(), g.h(), g.w()};
-    long total = (long) g.n() * g.c() * g.h() * g.w();
-    OpenClBuffer out = alloc("fold", cols.dtype(), checkedSize("fold", total, outShape));
-    if (total == 0) {
-      return out;
-    }
-    int[] s = cols.strides();
-    return window("fold", "mg_fold", out, cols, g, new int[] {cols.offset(), s[0], s[1], s[2], 0});
-  }
-
-  private OpenClBuffer window(String op, String kernel, OpenClBuffer out, View in, ConvGeometry g, int[] layout) {
-    int[] args = {g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(),
-        g.oh(), g.ow(), layout[0], layout[1], layout[2], layout[3], layout[4]};
-    int total = out.size();
-    try {
-      cl_kernel k = programs.kernel("window", kernel, out.dtype(), out.dtype(), "");
-      launch(op, k, new long[] {roundUp(total, WG)}, new long[] {WG}, out.mem(op), buffer(op, in).mem(op), args,
-          total);
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
-    }
-    return out;
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Plumbing
+
+  /** Runs {@code body} directly: OpenCL calls need no lock or current context (launches lock themselves). */
+  @Override
+  protected <T> T run(String op, Supplier<T> body) {
+    return body.get();
+  }
+
+  @Override
+  protected cl_kernel kernel(String family, String name, DType real, DType src) {
+    return programs.kernel(family, name, real, src, "");
+  }
+
+  /** Enqueues {@code groups * groupSize} work-items in work-groups of {@code groupSize}. */
+  @Override
+  protected void launch(String op, cl_kernel kernel, long groups, int groupSize, Object... args) {
+    launch(op, kernel, new long[] {groups * groupSize}, new long[] {groupSize}, args);
+  }
+
+  @Override
+  protected void copyDevice(String op, OpenClBuffer out, Object src, long srcByteOffset, int n) {
+    DType to = out.dtype();
+    try {
+      check(CL.clEnqueueCopyBuffer(queue, (cl_mem) src, out.mem(op), srcByteOffset, 0, n * (long) to.byteSize(), 0,
+          null, null), op + " of " + n + " x " + to);
+    } catch (CLException e) {
+      throw new BackendException(op + ": " + e.getMessage() + " on " + label, e);
+    }
+  }
 
   /**
    * Sets the arguments and enqueues: {@code cl_mem}, {@code Integer}, {@code Float}, {@code Double},
@@ -824,59 +473,15 @@ public final class OpenClBackend implements Backend {
     }
   }
 
-  /** The kernel's scalar of element type {@code dt}. */
-  private static Object real(DType dt, double v) {
-    return dt == DType.FLOAT64 ? (Object) v : (Object) (float) v;
-  }
-
-  private static long roundUp(long n, long m) {
-    return (n + m - 1) / m * m;
-  }
-
   private void check(int status, String what) {
     if (status != CL_SUCCESS) {
       throw new BackendException("opencl: " + what + " failed on " + label + ": " + CL.stringFor_errorCode(status));
     }
   }
 
-  private void requireSupported(String op, DType dtype) {
-    if (!supports(dtype)) {
-      throw new BackendException(op + ": dtype " + dtype + " is not supported on " + label
-          + " (the device does not report cl_khr_fp64)");
-    }
-  }
-
-  private static int checkedSize(String op, long n, int[] shape) {
-    if (n > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(op + ": result shape " + Arrays.toString(shape) + " has " + n
-          + " elements, more than a buffer can index");
-    }
-    return (int) n;
-  }
-
-  /**
-   * The view's buffer as one of ours, after checking that every element the view can reach lies
-   * inside it: an out-of-range read on a CPU OpenCL device would crash the JVM, not throw.
-   */
-  private OpenClBuffer buffer(String op, View v) {
-    ensureOpen(op);
-    if (!(v.buffer() instanceof OpenClBuffer b) || b.backend() != this) {
-      throw new IllegalArgumentException(op + ": buffer on " + v.buffer().device() + " given to the OpenCL backend of "
-          + label + "; move it first");
-    }
-    DeviceShapes.checkReach(op, v, b.size(), label);
-    return b;
-  }
-
-  private void sameDtype(String op, View... vs) {
-    for (View v : vs) {
-      buffer(op, v);
-      if (v.dtype() != vs[0].dtype()) {
-        throw new IllegalArgumentException(op + ": dtypes differ (" + vs[0].dtype() + " vs " + v.dtype() + ") on "
-            + label);
-      }
-    }
-    requireSupported(op, vs[0].dtype());
+  @Override
+  protected String unsupportedDetail() {
+    return " (the device does not report cl_khr_fp64)";
   }
 
   @Override
