@@ -29,13 +29,10 @@ import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import org.metagrad.DType;
 import org.metagrad.Device;
-import org.metagrad.kernels.common.DeviceShapes;
-import org.metagrad.kernels.common.Strided;
-import org.metagrad.spi.Backend;
+import org.metagrad.kernels.common.DeviceBackend;
 import org.metagrad.spi.BackendException;
 import org.metagrad.spi.BinaryOp;
 import org.metagrad.spi.Buffer;
-import org.metagrad.spi.ConvGeometry;
 import org.metagrad.spi.ReduceOp;
 import org.metagrad.spi.UnaryOp;
 import org.metagrad.spi.View;
@@ -61,17 +58,11 @@ import org.metagrad.spi.View;
  * float[] e = cu.downloadFloat(View.contiguous(b, 3));
  * }</pre>
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend extends DeviceBackend<CudaBuffer, CUfunction> {
   private static final Logger LOG = Logger.getLogger("org.metagrad");
-  /** Threads per block of the 1-d kernels. */
-  private static final int WG = 256;
-  /** Threads per block of the grouped reduction ({@code MG_REDUCE_WG}). */
-  private static final int REDUCE_WG = 64;
   /** Bytes of each pinned staging buffer; larger transfers go in chunks. */
   private static final int STAGING_BYTES = 8 << 20;
 
-  private final Device device;
-  private final String label;
   private final CUdevice dev;
   private final CUcontext context;
   private final CUstream stream;
@@ -90,12 +81,10 @@ public final class CudaBackend implements Backend {
   private final Cublas cublas;
   private final String gemmChoice;
   private final Object lock = new Object();
-  private volatile boolean closed;
 
   /** Opens device {@code ordinal}; the driver has been initialised ({@code cuInit}) by the factory. */
   CudaBackend(Device device, int ordinal, String name) {
-    this.device = device;
-    this.label = device + " (" + name + ")";
+    super(device, device + " (" + name + ")", "CUDA");
     this.dev = new CUdevice();
     check(JCudaDriver.cuDeviceGet(dev, ordinal), "cuDeviceGet");
     this.context = new CUcontext();
@@ -239,16 +228,6 @@ public final class CudaBackend implements Backend {
     return "cuda";
   }
 
-  @Override
-  public Device device() {
-    return device;
-  }
-
-  /** The device as {@code cuda:N (name)}, the form used in exception messages. */
-  public String describe() {
-    return label;
-  }
-
   /** Which GEMM runs and why (the line logged at open). */
   public String gemmChoice() {
     return gemmChoice;
@@ -308,10 +287,9 @@ public final class CudaBackend implements Backend {
   @Override
   public void close() {
     synchronized (lock) {
-      if (closed) {
+      if (!markClosed()) {
         return;
       }
-      closed = true;
       try {
         check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
         check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
@@ -334,18 +312,11 @@ public final class CudaBackend implements Backend {
     }
   }
 
-  /** Whether {@link #close} has been called. */
-  public boolean isClosed() {
-    return closed;
-  }
-
   /** Runs {@code body} under the lock with this backend's context current on the calling thread. */
-  private <T> T run(String op, Supplier<T> body) {
+  @Override
+  protected <T> T run(String op, Supplier<T> body) {
     synchronized (lock) {
-      if (closed) {
-        throw new BackendException(op + ": " + label + " is closed (Metagrad.close() or Backend.close() was called);"
-            + " open the device again for new tensors");
-      }
+      ensureOpen(op);
       check(JCudaDriver.cuCtxSetCurrent(context), op + ": cuCtxSetCurrent");
       return body.get();
     }
@@ -354,24 +325,13 @@ public final class CudaBackend implements Backend {
   // ---------------------------------------------------------------------------------------------
   // Memory and transfers
 
-  /**
-   * A new uninitialised buffer of {@code n} elements.
-   *
-   * @throws BackendException naming the bytes asked for and in use when the device cannot hold them
-   */
-  public CudaBuffer allocate(DType dtype, int n) {
-    return run("allocate", () -> alloc("allocate", dtype, n));
+  @Override
+  protected CudaBuffer emptyBuffer(DType dtype) {
+    return new CudaBuffer(this, dtype, 0, allocator, null);
   }
 
-  private CudaBuffer alloc(String op, DType dtype, int n) {
-    requireSupported(op, dtype);
-    if (n < 0) {
-      throw new IllegalArgumentException(op + ": negative size " + n + " on " + label);
-    }
-    if (n == 0) {
-      return new CudaBuffer(this, dtype, 0, allocator, null);
-    }
-    long bytes = (long) n * dtype.byteSize();
+  @Override
+  protected CudaBuffer allocateDevice(String op, DType dtype, int n, long bytes) {
     if (bytes > totalMemory) {
       throw new BackendException(op + ": cannot allocate " + bytes + " bytes (" + n + " x " + dtype + ") on " + label
           + ": the device has " + totalMemory + " bytes in all (" + allocator.inUseBytes() + " in use)");
@@ -511,62 +471,6 @@ public final class CudaBackend implements Backend {
     }
   }
 
-  @Override
-  public Buffer full(DType dtype, int n, double value) {
-    return run("full", () -> {
-      CudaBuffer out = alloc("full", dtype, n);
-      if (n > 0) {
-        fill(out, value);
-      }
-      return out;
-    });
-  }
-
-  private void fill(CudaBuffer out, double value) {
-    DType dt = out.dtype();
-    int n = out.size();
-    launch("full", function("copy", "mg_fill", dt, dt), blocks(n), 1, 1, WG, 1, 1, out.ptr("full"), n, real(dt, value));
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Elementwise
-
-  @Override
-  public Buffer unary(UnaryOp op, double param, View x) {
-    String what = "unary " + op;
-    return run(what, () -> {
-      buffer(what, x);
-      DType dt = x.dtype();
-      requireSupported(what, dt);
-      return map(what, unaryKernel(op), "elementwise", dt, dt, new View[] {x}, real(dt, param));
-    });
-  }
-
-  @Override
-  public Buffer binary(BinaryOp op, View a, View b) {
-    String what = "binary " + op;
-    return run(what, () -> {
-      DeviceShapes.sameShapes(what, a, b);
-      sameDtype(what, a, b);
-      return map(what, binaryKernel(op), "elementwise", a.dtype(), a.dtype(), new View[] {a, b}, null);
-    });
-  }
-
-  /** The kernel of a unary op in {@code elementwise.c} (its dense variant adds {@code _c}). */
-  static String unaryKernel(UnaryOp op) {
-    return "mg_unary_" + op.name().toLowerCase(Locale.ROOT);
-  }
-
-  /** The kernel of a binary op in {@code elementwise.c} (its dense variant adds {@code _c}). */
-  static String binaryKernel(BinaryOp op) {
-    return "mg_binary_" + op.name().toLowerCase(Locale.ROOT);
-  }
-
-  /** The kernel of a reduction in {@code reduce.c}: a thread per output, or a block per output. */
-  static String reduceKernel(ReduceOp op, boolean serial) {
-    return "mg_reduce_" + op.name().toLowerCase(Locale.ROOT) + (serial ? "_serial" : "_group");
-  }
-
   /**
    * Every kernel name the backend looks up in a family's module (the test that checks the PTX reads it).
    *
@@ -601,230 +505,6 @@ public final class CudaBackend implements Backend {
     return out;
   }
 
-  @Override
-  public Buffer where(View cond, View a, View b) {
-    return run("where", () -> {
-      DeviceShapes.sameShapes("where", cond, a, b);
-      sameDtype("where", cond, a, b);
-      return map("where", "mg_where", "elementwise", a.dtype(), a.dtype(), new View[] {cond, a, b}, null);
-    });
-  }
-
-  @Override
-  public Buffer copy(View x, DType to) {
-    return run("copy", () -> {
-      CudaBuffer in = buffer("copy", x);
-      requireSupported("copy", x.dtype());
-      requireSupported("copy", to);
-      int n = x.numel();
-      if (to == x.dtype() && x.isContiguous() && n > 0) {
-        // Same layout, same type: a device-to-device copy, no kernel.
-        CudaBuffer out = alloc("copy", to, n);
-        long es = to.byteSize();
-        try {
-          check(JCudaDriver.cuMemcpyDtoDAsync(out.ptr("copy"), in.ptr("copy").withByteOffset(x.offset() * es),
-              n * es, stream), "copy of " + n + " x " + to);
-        } catch (RuntimeException e) {
-          out.release();
-          throw e;
-        }
-        return out;
-      }
-      return map("copy", "mg_copy", "copy", to, x.dtype(), new View[] {x}, null);
-    });
-  }
-
-  /**
-   * Runs a strided map kernel {@code out[i] = f(inputs[i]...)} into a new contiguous buffer of dtype {@code real};
-   * {@code scalar} (may be null) follows the element count. Same arguments as the OpenCL backend's.
-   */
-  private CudaBuffer map(String op, String kernel, String family, DType real, DType src, View[] in, Object scalar) {
-    int n = in[0].numel();
-    int[] shape = in[0].shape();
-    int[][] strides = new int[in.length + 1][];
-    int[] offsets = new int[in.length + 1];
-    CUdeviceptr[] ptrs = new CUdeviceptr[in.length + 1];
-    for (int i = 0; i < in.length; i++) {
-      strides[i + 1] = in[i].strides();
-      offsets[i + 1] = in[i].offset();
-      ptrs[i + 1] = n == 0 ? null : buffer(op, in[i]).ptr(op);
-    }
-    CudaBuffer out = alloc(op, real, n);
-    if (n == 0) {
-      return out;
-    }
-    strides[0] = View.contiguousStrides(shape);
-    ptrs[0] = out.ptr(op);
-    try {
-      Strided s = Strided.of(shape, strides, offsets);
-      if (s.dense() && (kernel.startsWith("mg_unary_") || kernel.startsWith("mg_binary_"))) {
-        // Every operand dense: the "_c" variant indexes with one add and no descriptor.
-        Object[] args = new Object[2 * ptrs.length + (scalar == null ? 0 : 1)];
-        System.arraycopy(ptrs, 0, args, 0, ptrs.length);
-        for (int i = 1; i < ptrs.length; i++) {
-          args[ptrs.length + i - 1] = s.offsets[i];
-        }
-        args[2 * ptrs.length - 1] = n;
-        if (scalar != null) {
-          args[2 * ptrs.length] = scalar;
-        }
-        launch(op, function(family, kernel + "_c", real, src), blocks(n), 1, 1, WG, 1, 1, args);
-      } else {
-        scatter(op, function(family, kernel, real, src), s, ptrs, scalar);
-      }
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
-    }
-    return out;
-  }
-
-  /** Launches a strided kernel once per chunk of at most {@link Strided#MAX_RANK} dimensions. */
-  private void scatter(String op, CUfunction f, Strided s, CUdeviceptr[] ptrs, Object scalar) {
-    for (Strided c : s.chunks()) {
-      int n = c.numel();
-      Object[] args = new Object[ptrs.length + (scalar == null ? 2 : 3)];
-      System.arraycopy(ptrs, 0, args, 0, ptrs.length);
-      args[ptrs.length] = c.pack();
-      args[ptrs.length + 1] = n;
-      if (scalar != null) {
-        args[ptrs.length + 2] = scalar;
-      }
-      launch(op, f, blocks(n), 1, 1, WG, 1, 1, args);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Reductions
-
-  @Override
-  public Buffer reduce(ReduceOp op, View x, int[] outShape) {
-    String what = "reduce " + op;
-    return run(what, () -> reduceLocked(what, op, x, outShape));
-  }
-
-  private Buffer reduceLocked(String what, ReduceOp op, View x, int[] outShape) {
-    buffer(what, x);
-    DType dt = x.dtype();
-    requireSupported(what, dt);
-    int[] s = x.shape();
-    DeviceShapes.ReducePlan plan = DeviceShapes.reducePlan(what, x, outShape);
-    int outN = plan.outN();
-    CudaBuffer out = alloc(what, dt, outN);
-    if (outN == 0) {
-      return out;
-    }
-    int innerN = plan.innerN();
-    if (x.numel() == 0) {
-      if (op == ReduceOp.MAX) {
-        out.release();
-        throw new IllegalArgumentException("max: cannot reduce a zero-size dimension of shape " + Arrays.toString(s));
-      }
-      fill(out, 0);
-      return out;
-    }
-    Strided outer = Strided.of(plan.keptShape(), new int[][] {plan.keptStrides()}, new int[] {x.offset()});
-    Strided inner = Strided.of(plan.redShape(), new int[][] {plan.redStrides()}, new int[] {0});
-    CudaBuffer src = buffer(what, x);
-    CudaBuffer gathered = null;
-    if (outer.rank() > Strided.MAX_RANK || inner.rank() > Strided.MAX_RANK) {
-      // Too many unmergeable dimensions for the descriptor: gather x as [kept..., reduced...] first.
-      try {
-        gathered = (CudaBuffer) copy(new View(src, x.offset(), plan.gatherShape(), plan.gatherStrides()), dt);
-      } catch (RuntimeException e) {
-        out.release();
-        throw e;
-      }
-      src = gathered;
-      outer = Strided.of(new int[] {outN}, new int[][] {{innerN}}, new int[] {0});
-      inner = Strided.of(new int[] {innerN}, new int[][] {{1}}, new int[] {0});
-    }
-    // Many outputs (or short reductions): a thread per output. Few long reductions: a block per output.
-    boolean serial = innerN <= 256 || outN >= 4096;
-    String kernel = reduceKernel(op, serial);
-    try {
-      CUfunction f = function("reduce", kernel, dt, dt);
-      if (serial) {
-        launch(what, f, blocks(outN), 1, 1, WG, 1, 1, out.ptr(what), src.ptr(what), outer.pack(), inner.pack(), outN,
-            innerN);
-      } else {
-        launch(what, f, outN, 1, 1, REDUCE_WG, 1, 1, out.ptr(what), src.ptr(what), outer.pack(), inner.pack(), outN,
-            innerN);
-      }
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
-    } finally {
-      if (gathered != null) {
-        gathered.release(); // back to the pool: reuse is ordered after this kernel on the one stream
-      }
-    }
-    return out;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Movement
-
-  @Override
-  public Buffer pad(View x, int[] before, int[] after) {
-    return run("pad", () -> {
-      buffer("pad", x);
-      int[] outShape = DeviceShapes.padShape(x, before, after);
-      long outN = DeviceShapes.numel(outShape);
-      CudaBuffer out = alloc("pad", x.dtype(), checkedSize("pad", outN, outShape));
-      if (outN == 0) {
-        return out;
-      }
-      try {
-        fill(out, 0);
-        if (x.numel() > 0) {
-          int[] os = View.contiguousStrides(outShape);
-          scatterCopy("pad", out, os, DeviceShapes.padBase(before, os), x);
-        }
-      } catch (RuntimeException e) {
-        out.release();
-        throw e;
-      }
-      return out;
-    });
-  }
-
-  @Override
-  public Buffer concat(View[] parts, int dim) {
-    return run("concat", () -> {
-      int[] outShape = DeviceShapes.concatShape(parts, dim);
-      for (View p : parts) {
-        sameDtype("concat", parts[0], p);
-      }
-      long outN = DeviceShapes.numel(outShape);
-      CudaBuffer out = alloc("concat", parts[0].dtype(), checkedSize("concat", outN, outShape));
-      if (outN == 0) {
-        return out;
-      }
-      int[] os = View.contiguousStrides(outShape);
-      int start = 0;
-      try {
-        for (View p : parts) {
-          if (p.numel() > 0) {
-            scatterCopy("concat", out, os, start * os[dim], p);
-          }
-          start += p.shape()[dim];
-        }
-      } catch (RuntimeException e) {
-        out.release();
-        throw e;
-      }
-      return out;
-    });
-  }
-
-  /** Copies view {@code x} into {@code out} at {@code base} with output strides {@code os}. */
-  private void scatterCopy(String op, CudaBuffer out, int[] os, int base, View x) {
-    CUfunction f = function("copy", "mg_copy", out.dtype(), x.dtype());
-    Strided s = Strided.of(x.shape(), new int[][] {os, x.strides()}, new int[] {base, x.offset()});
-    scatter(op, f, s, new CUdeviceptr[] {out.ptr(op), buffer(op, x).ptr(op)}, null);
-  }
-
   // ---------------------------------------------------------------------------------------------
   // GEMM and windows
 
@@ -834,13 +514,7 @@ public final class CudaBackend implements Backend {
   }
 
   private Buffer matmulLocked(View a, View b) {
-    buffer("matmul", a);
-    buffer("matmul", b);
-    if (a.rank() != 3 || b.rank() != 3 || a.shape()[0] != b.shape()[0] || a.shape()[2] != b.shape()[1]) {
-      throw new IllegalArgumentException("matmul: cannot contract " + Arrays.toString(a.shape()) + " with "
-          + Arrays.toString(b.shape()) + " (expected [B, M, K] and [B, K, N])");
-    }
-    sameDtype("matmul", a, b);
+    checkMatmul(a, b);
     DType dt = a.dtype();
     int bs = a.shape()[0];
     int m = a.shape()[1];
@@ -930,65 +604,9 @@ public final class CudaBackend implements Backend {
       int[] args = {m, n, k, a.offset() + p0 * as[0], as[0], as[1], as[2], b.offset() + p0 * bst[0], bst[0], bst[1],
           bst[2]};
       CUdeviceptr c = out.ptr("matmul").withByteOffset((long) p0 * m * n * es);
-      launch("matmul", f, (n + tile - 1) / tile, gridY, pn, threads, threads, 1, c, buffer("matmul", a).ptr("matmul"),
-          buffer("matmul", b).ptr("matmul"), args);
+      launchGrid("matmul", f, (n + tile - 1) / tile, gridY, pn, threads, threads, 1, c,
+          buffer("matmul", a).ptr("matmul"), buffer("matmul", b).ptr("matmul"), args);
     }
-  }
-
-  @Override
-  public Buffer unfold(View x, ConvGeometry g) {
-    return run("unfold", () -> {
-      buffer("unfold", x);
-      int[] want = {g.n(), g.c(), g.h(), g.w()};
-      if (!Arrays.equals(x.shape(), want)) {
-        throw new IllegalArgumentException("unfold: input " + Arrays.toString(x.shape()) + " does not match "
-            + g + " (expected " + Arrays.toString(want) + ")");
-      }
-      requireSupported("unfold", x.dtype());
-      int[] outShape = {g.n(), g.rows(), g.cols()};
-      long total = (long) g.n() * g.rows() * g.cols();
-      CudaBuffer out = alloc("unfold", x.dtype(), checkedSize("unfold", total, outShape));
-      if (total == 0) {
-        return out;
-      }
-      int[] s = x.strides();
-      return window("unfold", "mg_unfold", out, x, g, new int[] {x.offset(), s[0], s[1], s[2], s[3]});
-    });
-  }
-
-  @Override
-  public Buffer fold(View cols, ConvGeometry g) {
-    return run("fold", () -> {
-      buffer("fold", cols);
-      int[] want = {g.n(), g.rows(), g.cols()};
-      if (!Arrays.equals(cols.shape(), want)) {
-        throw new IllegalArgumentException("fold: columns " + Arrays.toString(cols.shape()) + " do not match "
-            + g + " (expected " + Arrays.toString(want) + ")");
-      }
-      requireSupported("fold", cols.dtype());
-      int[] outShape = {g.n(), g.c(), g.h(), g.w()};
-      long total = (long) g.n() * g.c() * g.h() * g.w();
-      CudaBuffer out = alloc("fold", cols.dtype(), checkedSize("fold", total, outShape));
-      if (total == 0) {
-        return out;
-      }
-      int[] s = cols.strides();
-      return window("fold", "mg_fold", out, cols, g, new int[] {cols.offset(), s[0], s[1], s[2], 0});
-    });
-  }
-
-  private CudaBuffer window(String op, String kernel, CudaBuffer out, View in, ConvGeometry g, int[] layout) {
-    int[] args = {g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(),
-        g.oh(), g.ow(), layout[0], layout[1], layout[2], layout[3], layout[4]};
-    int total = out.size();
-    try {
-      launch(op, function("window", kernel, out.dtype(), out.dtype()), blocks(total), 1, 1, WG, 1, 1, out.ptr(op),
-          buffer(op, in).ptr(op), args, total);
-    } catch (RuntimeException e) {
-      out.release();
-      throw e;
-    }
-    return out;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1009,15 +627,29 @@ public final class CudaBackend implements Backend {
     });
   }
 
-  private static int blocks(long n) {
-    return (int) ((n + WG - 1) / WG);
+  @Override
+  protected CUfunction kernel(String family, String name, DType real, DType src) {
+    return function(family, name, real, src);
+  }
+
+  /** Queues a grid of {@code groups} blocks of {@code groupSize} threads (both along x). */
+  @Override
+  protected void launch(String op, CUfunction kernel, long groups, int groupSize, Object... args) {
+    launchGrid(op, kernel, (int) groups, 1, 1, groupSize, 1, 1, args);
+  }
+
+  @Override
+  protected void copyDevice(String op, CudaBuffer out, Object src, long srcByteOffset, int n) {
+    DType to = out.dtype();
+    check(JCudaDriver.cuMemcpyDtoDAsync(out.ptr(op), ((CUdeviceptr) src).withByteOffset(srcByteOffset),
+        n * (long) to.byteSize(), stream), op + " of " + n + " x " + to);
   }
 
   /**
    * Queues a kernel on the stream. Arguments: {@code CUdeviceptr}, {@code Integer}, {@code Float}, {@code Double}
    * and {@code int[]} (a struct of ints passed by value), in the kernel's parameter order.
    */
-  private void launch(String op, CUfunction f, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
+  private void launchGrid(String op, CUfunction f, int gx, int gy, int gz, int bx, int by, int bz, Object... args) {
     List<Integer> sig = signatures.get(f);
     List<Integer> sizes = argumentBytes(args);
     if (!sizes.equals(sig)) {
@@ -1062,53 +694,10 @@ public final class CudaBackend implements Backend {
     return out;
   }
 
-  /** The kernel's scalar of element type {@code dt}. */
-  private static Object real(DType dt, double v) {
-    return dt == DType.FLOAT64 ? (Object) v : (Object) (float) v;
-  }
-
   private void check(int result, String what) {
     if (result != CUDA_SUCCESS) {
       throw new BackendException("cuda: " + what + " failed on " + label + ": " + CUresult.stringFor(result));
     }
-  }
-
-  private void requireSupported(String op, DType dtype) {
-    if (!supports(dtype)) {
-      throw new BackendException(op + ": dtype " + dtype + " is not supported on " + label);
-    }
-  }
-
-  private static int checkedSize(String op, long n, int[] shape) {
-    if (n > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(op + ": result shape " + Arrays.toString(shape) + " has " + n
-          + " elements, more than a buffer can index");
-    }
-    return (int) n;
-  }
-
-  /**
-   * The view's buffer as one of ours, after checking that every element the view can reach lies inside it: an
-   * out-of-range read on the GPU is an illegal address that poisons the context, not an exception.
-   */
-  private CudaBuffer buffer(String op, View v) {
-    if (!(v.buffer() instanceof CudaBuffer b) || b.backend() != this) {
-      throw new IllegalArgumentException(op + ": buffer on " + v.buffer().device() + " given to the CUDA backend of "
-          + label + "; move it first");
-    }
-    DeviceShapes.checkReach(op, v, b.size(), label);
-    return b;
-  }
-
-  private void sameDtype(String op, View... vs) {
-    for (View v : vs) {
-      buffer(op, v);
-      if (v.dtype() != vs[0].dtype()) {
-        throw new IllegalArgumentException(op + ": dtypes differ (" + vs[0].dtype() + " vs " + v.dtype() + ") on "
-            + label);
-      }
-    }
-    requireSupported(op, vs[0].dtype());
   }
 
   @Override
