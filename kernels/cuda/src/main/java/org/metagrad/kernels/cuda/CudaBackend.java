@@ -51,6 +51,11 @@ import org.metagrad.spi.View;
  * {@link BackendException} naming the bytes asked for and in use. Calls are serialized by one lock (the context
  * is made current on the calling thread inside it), so the object is thread-safe.
  *
+ * <p>The device-independent half (checks, the strided map, copy, reductions, pad, concat, windows) is
+ * {@link DeviceBackend}'s, shared with the OpenCL backend; this class supplies the context and stream, the PTX
+ * modules, transfers, GEMM and launches, and {@code run} (the lock and the current context) around every public
+ * operation.
+ *
  * <pre>{@code
  * Backend cu = new CudaBackendFactory().open(Device.cuda(0));
  * Buffer a = cu.upload(new float[] {1, 2, 3});

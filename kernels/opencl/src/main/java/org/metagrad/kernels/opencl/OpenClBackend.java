@@ -44,6 +44,9 @@ import org.metagrad.spi.View;
  * thread-safe: kernel arguments are per-kernel-object state, so setting them and enqueueing happen
  * under one lock; allocation and transfers need no lock (OpenCL makes them thread-safe).
  *
+ * <p>The device-independent half (checks, the strided map, copy, reductions, pad, concat, windows) is
+ * {@link DeviceBackend}'s; this class supplies the context, queue, programs, transfers, GEMM and launches.
+ *
  * <pre>{@code
  * Backend cl = new OpenClBackendFactory().open(Device.openCl(0));
  * Buffer a = cl.upload(new float[] {1, 2, 3});
