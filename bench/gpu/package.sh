@@ -25,8 +25,8 @@
 #   --check-only  only that check, on the dist/ already built.
 # Environment: JLINK_JDK (JDK whose jlink makes the JRE; default: the one on PATH; the jars are Java 17 bytecode),
 #   MVN_OFFLINE (default -o; set to "" to let Maven download).
-# Limit: the device tool carries the working tree plus carried paths, 64 MiB in all; the tracked files are ~39 MiB,
-# so dist/ must stay under ~24 MiB. The script prints both and fails when together they pass TOTAL_MAX_MIB (63).
+# Limit: the device tool carries the working tree plus carried paths, 64 MiB in all; the tracked files are ~24 MiB,
+# so dist/ must stay under ~39 MiB. The script prints both and fails when together they pass TOTAL_MAX_MIB (63).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
