@@ -36,8 +36,9 @@ public interface BackendFactory {
 
   /**
    * Whether device {@code index} of this factory runs on the host's own CPU (an OpenCL CPU driver such as PoCL).
-   * The {@code auto} device selection passes over such devices: the CPU backend is faster on the same cores
-   * ({@code bench/RESULTS.md}); naming the device ({@code opencl:N}) still opens it. Like {@link #deviceNames()},
+   * The {@code auto} device selection passes over such devices: the CPU backend is faster on the same cores (a
+   * short ProtoNet training: 272 s on PoCL against 45 s on the CPU backend, {@code meta/RESULTS.md}); naming the
+   * device ({@code opencl:N}) still opens it. Like {@link #deviceNames()},
    * it must not throw for a missing native library (answer false).
    *
    * @param index the device index, as in {@link #deviceNames()}
