@@ -730,8 +730,11 @@ public final class Experiment {
 
   /**
    * Wall seconds of training over every session of a run (validations included): the log's {@code seconds} column
-   * restarts at each {@code --resume}, so this adds up the last time of each session. A session stopped between
-   * checkpoints counts up to the last row kept (the rows after the checkpoint it resumed from are dropped).
+   * restarts at each {@code --resume}, so this adds up the last time of each session, a session's end being seen as
+   * a row whose time is below the previous row's. A session stopped between checkpoints counts up to the last row
+   * kept (the rows after the checkpoint it resumed from are dropped). A resumed session's first row normally logs one
+   * iteration's time, far below the previous session's total; only a session shorter than the next one's first
+   * iteration goes unseen, and its time is then left out (a lower bound).
    *
    * @param h the rows of {@code metrics.csv}
    * @return the seconds; 0 for no rows

@@ -176,13 +176,11 @@ class ExportCommandTest {
     assertThat(s.status()).as(s.out() + s.err()).isZero();
     assertThat(rowsWithoutSeconds(extended)).hasSize(5).isEqualTo(rowsWithoutSeconds(straight));
     assertThat(Files.readString(extended.resolve(Experiment.CONFIG))).contains("\"iterations\": 4");
-    // the summary counts the tasks and the time of both sessions (metrics.csv's seconds restart at the resume)
+    // the summary counts the tasks and the time of both sessions (the sum itself: MetaTrainerTest; these sessions
+    // last milliseconds, so their restart is not always visible in metrics.csv's 3 decimals)
     String summary = Files.readString(extended.resolve(Experiment.METRICS_JSON));
-    assertThat(summary).contains("\"tasks_seen\": 4").contains("\"tasks_per_second\": ");
-    List<org.metagrad.meta.train.MetaTrainer.Row> rows = org.metagrad.meta.train.MetricsFiles.readCsv(
-        extended.resolve("metrics.csv"), Long.MAX_VALUE);
-    double both = Experiment.secondsOverSessions(rows);
-    assertThat(both).isGreaterThan(rows.get(rows.size() - 1).seconds());
+    assertThat(summary).contains("\"tasks_seen\": 4").contains("\"tasks_per_second\": ")
+        .contains("\"train_seconds_all_sessions\": ");
 
     // a run stopped after its checkpoint ends there when resumed with the checkpoint's iteration: the test, the
     // summary and the curves are written, nothing is trained
