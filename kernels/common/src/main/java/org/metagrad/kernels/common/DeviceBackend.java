@@ -325,13 +325,7 @@ public abstract class DeviceBackend<B extends DeviceBuffer<?>, K> implements Bac
         // Same layout, same type: a device-to-device copy, no kernel.
         Object src = in.handle("copy");
         B out = alloc("copy", to, n);
-        try {
-          copyDevice("copy", out, src, x.offset() * (long) to.byteSize(), n);
-        } catch (RuntimeException e) {
-          out.release();
-          throw e;
-        }
-        return out;
+        return filled(out, () -> copyDevice("copy", out, src, x.offset() * (long) to.byteSize(), n));
       }
       return map("copy", "mg_copy", "copy", to, x.dtype(), new View[] {x}, null);
     });
@@ -481,17 +475,13 @@ public abstract class DeviceBackend<B extends DeviceBuffer<?>, K> implements Bac
       if (outN == 0) {
         return out;
       }
-      try {
+      return filled(out, () -> {
         fill(out, 0);
         if (x.numel() > 0) {
           int[] os = View.contiguousStrides(outShape);
           scatterCopy("pad", out, os, DeviceShapes.padBase(before, os), x);
         }
-      } catch (RuntimeException e) {
-        out.release();
-        throw e;
-      }
-      return out;
+      });
     });
   }
 
@@ -508,19 +498,15 @@ public abstract class DeviceBackend<B extends DeviceBuffer<?>, K> implements Bac
         return out;
       }
       int[] os = View.contiguousStrides(outShape);
-      int start = 0;
-      try {
+      return filled(out, () -> {
+        int start = 0;
         for (View p : parts) {
           if (p.numel() > 0) {
             scatterCopy("concat", out, os, start * os[dim], p);
           }
           start += p.shape()[dim];
         }
-      } catch (RuntimeException e) {
-        out.release();
-        throw e;
-      }
-      return out;
+      });
     });
   }
 
@@ -598,9 +584,17 @@ public abstract class DeviceBackend<B extends DeviceBuffer<?>, K> implements Bac
     int[] args = {g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(),
         g.oh(), g.ow(), layout[0], layout[1], layout[2], layout[3], layout[4]};
     int total = out.size();
+    return filled(out, () -> launch(op, kernel("window", kernel, out.dtype(), out.dtype()), groups(total), WG,
+        out.handle(op), buffer(op, in).handle(op), args, total));
+  }
+
+  /**
+   * Runs {@code body}, which writes the new buffer {@code out}, and returns {@code out}; when it fails, {@code out} is
+   * released before the exception goes on, so that a failed op leaks no device memory.
+   */
+  private B filled(B out, Runnable body) {
     try {
-      K k = kernel("window", kernel, out.dtype(), out.dtype());
-      launch(op, k, groups(total), WG, out.handle(op), buffer(op, in).handle(op), args, total);
+      body.run();
     } catch (RuntimeException e) {
       out.release();
       throw e;
