@@ -216,6 +216,11 @@ public final class TrainConfig {
     return get(TrainOptions.FCE_STEPS);
   }
 
+  /** {@link TrainOptions#ATTENTION_SCALE}. */
+  public double attentionScale() {
+    return get(TrainOptions.ATTENTION_SCALE);
+  }
+
   /** {@link TrainOptions#GROUPING}. */
   public ClassGrouping grouping() {
     return get(TrainOptions.GROUPING);
@@ -349,6 +354,9 @@ public final class TrainConfig {
     }
     if (fceSteps < 0) {
       throw new IllegalArgumentException("--fce-steps must be >= 1, got " + fceSteps);
+    }
+    if (!(c.attentionScale() > 0) || Double.isInfinite(c.attentionScale())) {
+      throw new IllegalArgumentException("--attention-scale must be finite and > 0, got " + c.attentionScale());
     }
     positive("ways", ways);
     positive("shots", shots);
@@ -794,6 +802,11 @@ public final class TrainConfig {
     /** Sets {@link TrainOptions#FCE_STEPS}. */
     public Builder fceSteps(int v) {
       return set(TrainOptions.FCE_STEPS, v);
+    }
+
+    /** Sets {@link TrainOptions#ATTENTION_SCALE}. */
+    public Builder attentionScale(double v) {
+      return set(TrainOptions.ATTENTION_SCALE, v);
     }
 
     /** Sets {@link TrainOptions#GROUPING} (null: the default). */

@@ -242,6 +242,13 @@ public final class TrainOptions {
       + " read steps K of the full-context embeddings' attention LSTM (0: no FCE; --fce alone means 5).")
       .presence(Presence.IF_NOT_DEFAULT).only(Algorithm.MATCHINGNET);
 
+  /** Matching nets' attention sharpening: the cosine similarities are multiplied by it before the softmax. */
+  public static final TrainOption<Double> ATTENTION_SCALE = real("attention_scale", "--attention-scale", 1.0,
+      "Matchingnet only: factor on the cosine similarities before the attention softmax (1: Vinyals et al. 2016;"
+          + " a cosine lies in [-1, 1], so at 1 the softmax over many support images stays nearly flat and the"
+          + " loss cannot fall far below log N).")
+      .presence(Presence.IF_NOT_DEFAULT).only(Algorithm.MATCHINGNET);
+
   /** Which classes one episode may mix. */
   public static final TrainOption<ClassGrouping> GROUPING = TrainOption.of("grouping", "--grouping",
       ClassGrouping.class, ClassGrouping.ANY, s -> constant(ClassGrouping.class, "grouping", s), ClassGrouping::name,
@@ -370,7 +377,7 @@ public final class TrainOptions {
   private static final List<TrainOption<?>> ALL = List.of(ALGORITHM, DATA, SPLIT, SIDE, ROTATION, WAYS, SHOTS,
       QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
       INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, SEED, THREADS, DEVICE, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
-      CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, GROUPING,
+      CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, ATTENTION_SCALE, GROUPING,
       DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING, MANN_CONTROLLER, MANN_LABELS, MANN_INSTANCES, MANN_EPISODES,
       MANN_MEMORY, MANN_READS, MANN_GAMMA, LABELS_PER_CLASS, CLASSES, SPLIT_SEED, MU, UNSUP_WEIGHT, RAMP, THRESHOLD,
       EMA_DECAY, VAT_XI, VAT_EPS, TEMPERATURE, PROBE_STEPS);

@@ -43,6 +43,30 @@ class MatchingNetFceCliTest {
   }
 
   @Test
+  void attentionScaleReachesTheLearnerAndConfigJsonOnlyWhenGiven(@TempDir Path tmp) {
+    TrainConfig c = parse(tmp, "--algorithm", "matchingnet", "--fce", "--attention-scale", "10", "--hidden", "8");
+    assertThat(c.attentionScale()).isEqualTo(10.0);
+    assertThat(CliTest.readBack(c)).isEqualTo(c);
+    assertThat(c.toJson()).contains("\"attention_scale\": 10.0");
+    assertThat(Experiment.learner(c, Experiment.model(c)).toString()).contains("scale 10.0").contains("FCE");
+    // the paper's 1 is the default, and runs made before the option keep their config.json (no entry)
+    TrainConfig paper = parse(tmp, "--algorithm", "matchingnet", "--hidden", "8");
+    assertThat(paper.attentionScale()).isEqualTo(1.0);
+    assertThat(paper.toJson()).doesNotContain("attention_scale");
+    assertThat(Experiment.learner(paper, Experiment.model(paper)).toString()).contains("scale 1.0");
+    for (String bad : new String[] {"0", "-2", "Infinity", "NaN"}) {
+      CliTest.Outcome o = CliTest.run("train", "--algorithm", "matchingnet", "--attention-scale", bad, "--data",
+          tmp.toString());
+      assertThat(o.status()).as(bad).isEqualTo(Main.USAGE_ERROR);
+      assertThat(o.err()).as(bad).contains("--attention-scale must be finite and > 0");
+    }
+    CliTest.Outcome proto = CliTest.run("train", "--algorithm", "protonet", "--attention-scale", "10", "--data",
+        tmp.toString());
+    assertThat(proto.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(proto.err()).contains("--attention-scale applies only to --algorithm matchingnet, not protonet");
+  }
+
+  @Test
   void badFceArgumentsGiveAClearError(@TempDir Path tmp) {
     CliTest.Outcome zero = CliTest.run("train", "--algorithm", "matchingnet", "--fce", "--fce-steps", "0", "--data",
         tmp.toString());
