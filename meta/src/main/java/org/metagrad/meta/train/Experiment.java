@@ -218,9 +218,10 @@ public final class Experiment {
       case REPTILE -> throw new IllegalArgumentException("reptile is not a gradient method (theta - phi is not the"
           + " gradient of any loss), so it has no meta-loss; this command supports the other meta-learners");
       case PROTONET -> ProtoNet.euclidean(model);
-      case MATCHINGNET -> c.fceSteps() > 0
-          ? new MatchingNet(model, c.attentionScale()).withFce(model.featureDim(), c.fceSteps())
-          : new MatchingNet(model, c.attentionScale());
+      case MATCHINGNET -> {
+        MatchingNet mn = new MatchingNet(model, c.attentionScale());
+        yield c.fceSteps() > 0 ? mn.withFce(model.featureDim(), c.fceSteps()) : mn;
+      }
       case SIAMESE -> new Siamese(model, model.featureDim());
       case MAML -> new Maml(model, c.innerSteps(), c.innerLr(), Order.SECOND).withTestInnerSteps(c.testInnerSteps());
       case FOMAML -> new Maml(model, c.innerSteps(), c.innerLr(), Order.FIRST).withTestInnerSteps(c.testInnerSteps());
