@@ -222,6 +222,10 @@ public final class EvalCommand implements Callable<Integer> {
     CliSupport.useDevice(device == null ? org.metagrad.meta.train.TrainOptions.deviceFromProperty()
         : org.metagrad.meta.train.TrainOptions.DEVICE.parse(device));
     RunFolder rf = RunFolder.open(run, checkpoint);
+    if (on.equals("val") && !rf.config().validated()) {
+      throw new IllegalArgumentException("--on val: " + run + " was trained on the '" + rf.config().split()
+          + "' split, which has no validation classes (its images_background alphabets are all training classes)");
+    }
     if (recordCheck && !rf.checkpoint().toAbsolutePath().normalize().equals(
         run.resolve(ExportCommand.MODEL).toAbsolutePath().normalize())) {
       throw new IllegalArgumentException("--record-check: " + run + " is not a model folder (it has no "

@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 @Command(name = "oneshot", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Lake et al.'s 20-way within-alphabet one-shot challenge: match each test drawing to one of 20 "
         + "training drawings (nearest prototype in the model's embedding), per run and overall. For a fair "
-        + "result the model must be trained on images_background only (train --split background). "
+        + "result the model must be trained on images_background only (train --split background or background-all). "
         + "Published: people 95.5%%, convolutional Siamese nets 92.0%%, BPL 96.7%%.")
 public final class OneShotCommand implements Callable<Integer> {
   @Option(names = {"-r", "--run"}, required = true, paramLabel = "DIR", description = "Trained run folder (config.json"
@@ -73,9 +73,10 @@ public final class OneShotCommand implements Callable<Integer> {
     }
     RunFolder rf = RunFolder.open(run, checkpoint);
     TrainConfig c = rf.config();
-    if (!c.split().equals("background") && !allowEvaluationTrained) {
+    if (!c.backgroundOnly() && !allowEvaluationTrained) {
       throw new IllegalArgumentException("the run in " + run + " was trained on the '" + c.split() + "' split, which"
-          + " includes images_evaluation characters the challenge draws from; train with --split background, or"
+          + " includes images_evaluation characters the challenge draws from; train with --split background (or"
+          + " background-all), or"
           + " pass --allow-evaluation-trained to run anyway");
     }
     Path folder = runs != null ? runs : CliSupport.dataRoot(data).resolve("omniglot-oneshot");

@@ -10,7 +10,8 @@ import org.metagrad.meta.train.TrainConfig;
 /**
  * A trained run's folder: its {@code config.json} and a checkpoint in it. Either a training run's folder
  * ({@code best.safetensors}, {@code last.safetensors}) or a model folder written by {@code metagrad export}
- * ({@code model.safetensors}, which {@code best} then names).
+ * ({@code model.safetensors}, which {@code best} then names). A training run without validation (split
+ * {@code background-all}) has no {@code best.safetensors}: its {@code best} is its {@code last.safetensors}.
  */
 record RunFolder(TrainConfig config, Path checkpoint) {
 
@@ -19,7 +20,7 @@ record RunFolder(TrainConfig config, Path checkpoint) {
    *
    * @param dir the folder
    * @param which {@code best}, {@code last} or {@code model}, or a path to a checkpoint file; in a model folder
-   *     {@code best} names {@code model.safetensors}
+   *     {@code best} names {@code model.safetensors}, in a run without validation {@code last.safetensors}
    * @throws IllegalArgumentException when the folder, its config or the checkpoint is missing
    */
   static RunFolder open(Path dir, String which) {
@@ -38,8 +39,10 @@ record RunFolder(TrainConfig config, Path checkpoint) {
       throw new IllegalArgumentException(dir + " is a model folder ('metagrad export'): it holds one set of weights, "
           + ExportCommand.MODEL + ", which the default --checkpoint best loads; it has no last checkpoint");
     }
+    TrainConfig config = TrainConfig.read(cfg);
     Path ckpt = switch (which) {
-      case "best" -> dir.resolve(modelFolder ? ExportCommand.MODEL : MetaTrainer.BEST);
+      case "best" -> dir.resolve(modelFolder ? ExportCommand.MODEL
+          : config.validated() ? MetaTrainer.BEST : MetaTrainer.LAST);
       case "last" -> dir.resolve(MetaTrainer.LAST);
       case "model" -> dir.resolve(ExportCommand.MODEL);
       default -> Path.of(which);
@@ -50,6 +53,6 @@ record RunFolder(TrainConfig config, Path checkpoint) {
     if (!Files.isRegularFile(ckpt)) {
       throw new IllegalArgumentException("checkpoint not found: " + ckpt.toAbsolutePath());
     }
-    return new RunFolder(TrainConfig.read(cfg), ckpt);
+    return new RunFolder(config, ckpt);
   }
 }

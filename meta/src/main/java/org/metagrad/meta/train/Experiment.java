@@ -308,7 +308,9 @@ public final class Experiment {
    * The configuration's class split: {@code vinyals} and {@code maml} as {@link OmniglotSplits};
    * {@code background} trains on images_background without the five Vinyals validation alphabets, validates
    * on those, and tests on all of images_evaluation (for Lake et al.'s one-shot challenge, whose runs are
-   * drawn from the evaluation alphabets).
+   * drawn from the evaluation alphabets); {@code background-all} trains on all 30 images_background alphabets
+   * (the five validation alphabets too: 964 characters), has no validation classes and tests as
+   * {@code background} (a length fixed on a {@code background} run; its best checkpoint is its last).
    */
   public static ClassSplit split(TrainConfig c, OmniglotReader reader) {
     return switch (c.split()) {
@@ -321,6 +323,8 @@ public final class Experiment {
         }
         yield new ClassSplit("background", train, val, reader.characters(OmniglotSet.EVALUATION));
       }
+      case TrainConfig.BACKGROUND_ALL -> new ClassSplit(TrainConfig.BACKGROUND_ALL,
+          reader.characters(OmniglotSet.BACKGROUND), List.of(), reader.characters(OmniglotSet.EVALUATION));
       default -> OmniglotSplits.vinyals(reader.allCharacters());
     };
   }
@@ -533,16 +537,20 @@ public final class Experiment {
     out.println("training: " + c);
     // Both samplers check their pool now (e.g. a within-alphabet task needs an alphabet that large), not
     // after the training.
-    TaskSource valTasks = testTasks(c, val, valSeed(c));
+    TaskSource valTasks = c.validated() ? testTasks(c, val, valSeed(c)) : null;
     TaskSource testTasks = testTasks(c, test, testSeed(c));
     MetaTrainer.Options opt = MetaTrainer.Options.of(c.iterations(), c.metaBatch()).threads(c.threads())
         .validateEvery(c.valEvery()).checkpointEvery(c.checkpointEvery()).clipNorm(c.clipNorm()).outDir(dir);
     MetaTrainer trainer = new MetaTrainer(objective, Adam.of(c.outerLr()), schedule(c), opt);
-    MetaTrainer.Validator validator =
-        p -> Evaluator.evaluate(learner, p, valTasks, c.valEpisodes(), c.threads(), null).mean();
+    MetaTrainer.Validator validator = valTasks == null ? null
+        : p -> Evaluator.evaluate(learner, p, valTasks, c.valEpisodes(), c.threads(), null).mean();
     if (workers != null) {
       trainer = trainer.withGradients(workers.gradients(train));
-      validator = p -> workers.evaluate(val, valSeed(c), p, c.valEpisodes()).mean();
+      validator = valTasks == null ? null : p -> workers.evaluate(val, valSeed(c), p, c.valEpisodes()).mean();
+    }
+    if (validator == null) {
+      out.println("no validation: the " + c.split() + " split has no validation classes (--val-every and"
+          + " --val-episodes are unused); the model tested and loaded as 'best' is the last iteration's");
     }
     ProgressListener listener = new ProgressListener(progress, c.iterations(), out);
     MetaTrainer.Listener l = extraListener == null ? listener : new MetaTrainer.Listener() {
@@ -566,16 +574,20 @@ public final class Experiment {
     };
     MetaTrainer.Result r = trainer.train(init, validator, resumeFrom, l);
     listener.finish();
-    out.printf(Locale.ROOT, "trained %d iterations in %.1f s; best validation accuracy %.2f%% at iteration %d%n",
-        c.iterations(), r.seconds(), 100 * r.bestScore(), r.bestIteration());
+    if (validator != null) {
+      out.printf(Locale.ROOT, "trained %d iterations in %.1f s; best validation accuracy %.2f%% at iteration %d%n",
+          c.iterations(), r.seconds(), 100 * r.bestScore(), r.bestIteration());
+    } else {
+      out.printf(Locale.ROOT, "trained %d iterations in %.1f s%n", c.iterations(), r.seconds());
+    }
 
     EvalResult testResult = workers != null ? workers.evaluate(test, testSeed(c), r.best(), c.testEpisodes())
         : evaluate(learner, r.best(), testTasks, c.testEpisodes(), c.threads(), progress);
     out.printf(Locale.ROOT, "test: %d-way %d-shot, %s%n", c.testWays(), c.testShots(), testResult);
     double seconds = (System.nanoTime() - t0) / 1e9;
     writeOutputs(c, r, testResult, seconds);
-    out.println("wrote " + dir.toAbsolutePath() + "/{config.json, metrics.csv, metrics.json, best.safetensors,"
-        + " last.safetensors, learning-curve.png, loss-curve.png}");
+    out.println("wrote " + dir.toAbsolutePath() + "/{config.json, metrics.csv, metrics.json, "
+        + (validator != null ? "best.safetensors, " : "") + "last.safetensors, learning-curve.png, loss-curve.png}");
     return new Outcome(r, testResult, seconds);
   }
 
@@ -618,7 +630,7 @@ public final class Experiment {
       throw new IllegalArgumentException("--ways " + c.ways() + ": the " + split.name() + " split's training pool has"
           + " only " + split.train().size() + times + " (" + split.train().size() * per + " classes)");
     }
-    if (split.val().size() * per < c.testWays()) {
+    if (c.validated() && split.val().size() * per < c.testWays()) {
       throw new IllegalArgumentException("--test-ways " + c.testWays() + ": the " + split.name() + " split's"
           + " validation pool has only " + split.val().size() + times + " (" + split.val().size() * per
           + " classes)");

@@ -28,7 +28,10 @@ public final class TrainConfig {
   /** Largest image side: the Omniglot drawings' own, 105 pixels (larger sides would only interpolate). */
   public static final int MAX_SIDE = 105;
   /** The split names. */
-  public static final List<String> SPLITS = List.of("vinyals", "maml", "background");
+  public static final List<String> SPLITS = List.of("vinyals", "maml", "background", "background-all");
+
+  /** The split without validation classes: all 30 images_background alphabets train, images_evaluation tests. */
+  public static final String BACKGROUND_ALL = "background-all";
   /** The transfer heads. */
   public static final List<String> HEADS = List.of("linear", "cosine");
   /** The schedule names. */
@@ -59,6 +62,19 @@ public final class TrainConfig {
   /** {@link TrainOptions#SPLIT}. */
   public String split() {
     return get(TrainOptions.SPLIT);
+  }
+
+  /**
+   * Whether the split holds validation classes: every split but {@value #BACKGROUND_ALL}, whose runs are not
+   * validated (their {@code best} checkpoint is the last one).
+   */
+  public boolean validated() {
+    return !split().equals(BACKGROUND_ALL);
+  }
+
+  /** Whether the split trains on images_background only, as Lake et al.'s one-shot challenge asks. */
+  public boolean backgroundOnly() {
+    return split().equals("background") || split().equals(BACKGROUND_ALL);
   }
 
   /** {@link TrainOptions#SIDE}. */
@@ -324,12 +340,16 @@ public final class TrainConfig {
       throw new IllegalArgumentException("no algorithm given; known: " + Algorithm.names());
     }
     if (!SPLITS.contains(split)) {
-      throw new IllegalArgumentException("unknown split '" + split + "'; known: vinyals, maml, background");
+      throw new IllegalArgumentException("unknown split '" + split + "'; known: " + String.join(", ", SPLITS));
     }
     if (!SCHEDULES.contains(schedule)) {
       throw new IllegalArgumentException("unknown schedule '" + schedule + "'; known: constant, cosine, step");
     }
     boolean transfer = algorithm == Algorithm.TRANSFER;
+    if (split.equals(BACKGROUND_ALL) && algorithm == Algorithm.MANN) {
+      throw new IllegalArgumentException("--split " + BACKGROUND_ALL + " has no validation classes, which MANN's"
+          + " per-instance validation needs; use --split background");
+    }
     if (!distortion.equals(Distortion.NONE) && !distortion.equals(Distortion.AFFINE)) {
       throw new IllegalArgumentException("a run's distortion must be none or affine (config.json stores its name),"
           + " got " + distortion.name());

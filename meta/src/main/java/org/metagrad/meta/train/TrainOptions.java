@@ -63,8 +63,10 @@ public final class TrainOptions {
 
   /** The class split. */
   public static final TrainOption<String> SPLIT = text("split", "--split", "vinyals", "Class split: vinyals"
-      + " (ProtoNets/Matching nets), maml (Finn et al.'s sizes) or background (train on images_background, test on"
-      + " images_evaluation; for the one-shot challenge).")
+      + " (ProtoNets/Matching nets), maml (Finn et al.'s sizes), background (train on images_background but the five"
+      + " Vinyals validation alphabets, validate on those, test on images_evaluation; for the one-shot challenge) or"
+      + " background-all (train on all 30 images_background alphabets, test on images_evaluation; no validation, so"
+      + " the best checkpoint is the last: fix the length on a background run first).")
       .except(FEW_LABELS);
 
   /** The image side in pixels. */
