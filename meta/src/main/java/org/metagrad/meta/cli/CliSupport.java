@@ -92,8 +92,8 @@ final class CliSupport {
   /** Description of the {@code --ensemble-with} option of eval and oneshot. */
   static final String ENSEMBLE_WITH_HELP = "Model ensemble: also load this trained run (repeatable) and average the"
       + " members' log-probabilities (log-softmax of each member's logits) per query. Each run must have the same"
-      + " --split and --side as --run; each uses its own config and the same --checkpoint (best or last). Costs the"
-      + " sum of the members' test-time work.";
+      + " --split (background and background-all mix, but not on validation classes) and --side as --run; each uses"
+      + " its own config and the same --checkpoint (best or last). Costs the sum of the members' test-time work.";
 
   /** A trained run's learner and parameters: one run's, or a {@link ModelEnsemble}'s over several runs. */
   record Loaded(FewShotLearner learner, Params params, List<Path> checkpoints) {}
@@ -171,7 +171,8 @@ final class CliSupport {
     for (Path o : others) {
       RunFolder rf = RunFolder.open(o, checkpoint);
       TrainConfig c = rf.config();
-      if (!c.split().equals(c0.split())) {
+      // background and background-all share their test classes (images_evaluation) and train on images_background
+      if (!c.split().equals(c0.split()) && !(c.backgroundOnly() && c0.backgroundOnly())) {
         throw new IllegalArgumentException("--ensemble-with " + o + ": trained on the '" + c.split() + "' split, the"
             + " first run on '" + c0.split() + "'; its training classes could be the first run's test classes");
       }

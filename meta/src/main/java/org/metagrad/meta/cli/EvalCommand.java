@@ -226,6 +226,16 @@ public final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--on val: " + run + " was trained on the '" + rf.config().split()
           + "' split, which has no validation classes (its images_background alphabets are all training classes)");
     }
+    if (on.equals("val")) {
+      // a background-all member trained on the background split's validation classes
+      for (RunFolder m : CliSupport.openMembers(rf, checkpoint, ensembleWith)) {
+        if (!m.config().split().equals(rf.config().split())) {
+          throw new IllegalArgumentException("--on val with --ensemble-with: a member was trained on the '"
+              + m.config().split() + "' split, --run on '" + rf.config().split() + "'; the member's training"
+              + " classes include --run's validation classes");
+        }
+      }
+    }
     if (recordCheck && !rf.checkpoint().toAbsolutePath().normalize().equals(
         run.resolve(ExportCommand.MODEL).toAbsolutePath().normalize())) {
       throw new IllegalArgumentException("--record-check: " + run + " is not a model folder (it has no "

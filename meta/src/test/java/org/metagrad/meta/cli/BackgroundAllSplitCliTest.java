@@ -103,6 +103,31 @@ class BackgroundAllSplitCliTest {
   }
 
   @Test
+  void backgroundAndBackgroundAllRunsEnsembleOnTestClassesButNotOnValidationClasses(@TempDir Path tmp) {
+    Path held = tmp.resolve("background");
+    Path all = tmp.resolve("all");
+    for (String[] run : new String[][] {{"background", held.toString()}, {"background-all", all.toString()}}) {
+      CliTest.Outcome t = CliTest.run("train", "--algorithm", "protonet", "--data", data(), "--split", run[0],
+          "--hidden", "4", "--ways", "5", "--queries", "2", "--test-ways", "5", "--test-queries", "2", "--iterations",
+          "2", "--val-episodes", "2", "--test-episodes", "2", "--threads", "2", "--no-progress", "--out", run[1]);
+      assertThat(t.status()).as(t.out() + t.err()).isZero();
+    }
+    CliTest.Outcome e = CliTest.run("eval", "--run", held.toString(), "--ensemble-with", all.toString(), "--data",
+        data(), "--episodes", "2", "--no-progress");
+    assertThat(e.status()).as(e.out() + e.err()).isZero();
+    assertThat(e.out()).contains("ensemble of 2 runs").contains("test classes of the background split");
+    CliTest.Outcome o = CliTest.run("oneshot", "--run", all.toString(), "--ensemble-with", held.toString(), "--data",
+        data());
+    assertThat(o.status()).as(o.out() + o.err()).isZero();
+    assertThat(o.out()).contains("(ensemble of 2 runs)").contains("run01");
+    // the background-all member trained on the background run's validation alphabets
+    CliTest.Outcome val = CliTest.run("eval", "--run", held.toString(), "--ensemble-with", all.toString(), "--data",
+        data(), "--episodes", "2", "--on", "val", "--no-progress");
+    assertThat(val.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(val.err()).contains("a member was trained on the 'background-all' split, --run on 'background'");
+  }
+
+  @Test
   void mannAndAnUnknownSplitAreRefused(@TempDir Path tmp) {
     CliTest.Outcome mann = CliTest.run("train", "--algorithm", "mann", "--split", "background-all", "--data",
         tmp.toString());
