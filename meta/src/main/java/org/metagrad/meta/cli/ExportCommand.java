@@ -154,6 +154,7 @@ public final class ExportCommand implements Callable<Integer> {
     }
     write(dst, c.toJson().getBytes(StandardCharsets.UTF_8), params, meta, metrics);
     System.out.println("exported " + c.algorithm().cliName() + " (" + params.numel() + " parameters, " + weights
+        + (weights.equals("best") && !c.validated() ? " = last (the run has no validation)" : "")
         + " checkpoint) to " + out + ": " + Experiment.CONFIG + ", " + MODEL
         + (metrics != null ? ", " + Experiment.METRICS_JSON : " (the run has no " + Experiment.METRICS_JSON
         + ": it did not finish)"));

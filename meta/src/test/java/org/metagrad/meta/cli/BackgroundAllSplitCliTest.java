@@ -96,6 +96,7 @@ class BackgroundAllSplitCliTest {
     Path model = tmp.resolve("model");
     CliTest.Outcome x = CliTest.run("export", "--run", dir.toString(), "--out", model.toString());
     assertThat(x.status()).as(x.out() + x.err()).isZero();
+    assertThat(x.out()).contains("best = last (the run has no validation) checkpoint");
     CliTest.Outcome fromModel = CliTest.run("eval", "--run", model.toString(), "--data", data(), "--episodes", "3",
         "--no-progress", "--out", tmp.resolve("model.json").toString());
     assertThat(fromModel.status()).as(fromModel.out() + fromModel.err()).isZero();
