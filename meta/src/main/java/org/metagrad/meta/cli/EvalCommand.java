@@ -222,11 +222,11 @@ public final class EvalCommand implements Callable<Integer> {
     CliSupport.useDevice(device == null ? org.metagrad.meta.train.TrainOptions.deviceFromProperty()
         : org.metagrad.meta.train.TrainOptions.DEVICE.parse(device));
     RunFolder rf = RunFolder.open(run, checkpoint);
-    if (on.equals("val") && !rf.config().validated()) {
-      throw new IllegalArgumentException("--on val: " + run + " was trained on the '" + rf.config().split()
-          + "' split, which has no validation classes (its images_background alphabets are all training classes)");
-    }
     if (on.equals("val")) {
+      if (!rf.config().validated()) {
+        throw new IllegalArgumentException("--on val: " + run + " was trained on the '" + rf.config().split()
+            + "' split, which has no validation classes (its images_background alphabets are all training classes)");
+      }
       // a background-all member trained on the background split's validation classes
       for (RunFolder m : CliSupport.openMembers(rf, checkpoint, ensembleWith)) {
         if (!m.config().split().equals(rf.config().split())) {

@@ -25,10 +25,6 @@ import org.metagrad.nn.io.Checkpoints;
  */
 class BackgroundAllSplitCliTest {
 
-  private static String data() {
-    return DataPaths.root().toString();
-  }
-
   @Test
   void theSplitTrainsOnEveryBackgroundCharacterAndHasNoValidationClasses(@TempDir Path tmp) {
     OmniglotReader reader = Experiment.reader(DataPaths.root(), 28, 1);
@@ -49,9 +45,9 @@ class BackgroundAllSplitCliTest {
   @Test
   void trainWithoutValidationThenEvalOneshotExportAndResumeUseTheLastCheckpoint(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("run");
-    String[] train = {"train", "--algorithm", "protonet", "--data", data(), "--split", "background-all", "--hidden",
-        "4", "--ways", "5", "--shots", "1", "--queries", "2", "--test-ways", "5", "--test-shots", "1", "--test-queries",
-        "2", "--iterations", "4", "--test-episodes", "3", "--checkpoint-every", "2", "--threads", "2", "--no-progress",
+    String[] train = {"train", "--algorithm", "protonet", "--data", CliTest.data(), "--split", "background-all",
+        "--hidden", "4", "--ways", "5", "--shots", "1", "--queries", "2", "--test-ways", "5", "--test-shots", "1",
+        "--test-queries", "2", "--iterations", "4", "--test-episodes", "3", "--checkpoint-every", "2", "--threads", "2", "--no-progress",
         "--out", dir.toString()};
     String[] firstHalf = train.clone();
     firstHalf[List.of(train).indexOf("--iterations") + 1] = "2";
@@ -62,7 +58,7 @@ class BackgroundAllSplitCliTest {
     assertThat(dir.resolve("best.safetensors")).doesNotExist();
     assertThat(dir.resolve("last.safetensors")).exists();
     // resumed to 4 iterations: no validation column, the last checkpoint is the model
-    CliTest.Outcome r = CliTest.run(append(train, "--resume"));
+    CliTest.Outcome r = CliTest.run(CliTest.append(train, "--resume"));
     assertThat(r.status()).as(r.out() + r.err()).isZero();
     assertThat(dir.resolve("best.safetensors")).doesNotExist();
     assertThat(Checkpoints.load(dir.resolve("last.safetensors")).metadata()).containsEntry("iteration", "4");
@@ -77,28 +73,28 @@ class BackgroundAllSplitCliTest {
     assertThat(c.backgroundOnly()).isTrue();
 
     assertThat(RunFolder.open(dir, "best").checkpoint()).isEqualTo(dir.resolve("last.safetensors"));
-    CliTest.Outcome best = CliTest.run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "3",
+    CliTest.Outcome best = CliTest.run("eval", "--run", dir.toString(), "--data", CliTest.data(), "--episodes", "3",
         "--no-progress", "--out", tmp.resolve("best.json").toString());
-    CliTest.Outcome last = CliTest.run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "3",
+    CliTest.Outcome last = CliTest.run("eval", "--run", dir.toString(), "--data", CliTest.data(), "--episodes", "3",
         "--no-progress", "--checkpoint", "last", "--out", tmp.resolve("last.json").toString());
     assertThat(best.status()).as(best.out() + best.err()).isZero();
     assertThat(last.status()).as(last.out() + last.err()).isZero();
     assertThat(best.out()).contains("test classes of the background-all split");
     assertThat(scores(tmp.resolve("best.json"))).isEqualTo(scores(tmp.resolve("last.json")));
-    CliTest.Outcome val = CliTest.run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "3",
+    CliTest.Outcome val = CliTest.run("eval", "--run", dir.toString(), "--data", CliTest.data(), "--episodes", "3",
         "--on", "val");
     assertThat(val.status()).isEqualTo(Main.USAGE_ERROR);
     assertThat(val.err()).contains("--on val").contains("'background-all' split, which has no validation classes");
 
-    CliTest.Outcome o = CliTest.run("oneshot", "--run", dir.toString(), "--data", data());
+    CliTest.Outcome o = CliTest.run("oneshot", "--run", dir.toString(), "--data", CliTest.data());
     assertThat(o.status()).as(o.out() + o.err()).isZero();
     assertThat(o.out()).contains("run01").contains("overall").contains("last.safetensors");
     Path model = tmp.resolve("model");
     CliTest.Outcome x = CliTest.run("export", "--run", dir.toString(), "--out", model.toString());
     assertThat(x.status()).as(x.out() + x.err()).isZero();
     assertThat(x.out()).contains("best = last (the run has no validation) checkpoint");
-    CliTest.Outcome fromModel = CliTest.run("eval", "--run", model.toString(), "--data", data(), "--episodes", "3",
-        "--no-progress", "--out", tmp.resolve("model.json").toString());
+    CliTest.Outcome fromModel = CliTest.run("eval", "--run", model.toString(), "--data", CliTest.data(), "--episodes",
+        "3", "--no-progress", "--out", tmp.resolve("model.json").toString());
     assertThat(fromModel.status()).as(fromModel.out() + fromModel.err()).isZero();
     assertThat(scores(tmp.resolve("model.json"))).isEqualTo(scores(tmp.resolve("last.json")));
   }
@@ -108,22 +104,22 @@ class BackgroundAllSplitCliTest {
     Path held = tmp.resolve("background");
     Path all = tmp.resolve("all");
     for (String[] run : new String[][] {{"background", held.toString()}, {"background-all", all.toString()}}) {
-      CliTest.Outcome t = CliTest.run("train", "--algorithm", "protonet", "--data", data(), "--split", run[0],
+      CliTest.Outcome t = CliTest.run("train", "--algorithm", "protonet", "--data", CliTest.data(), "--split", run[0],
           "--hidden", "4", "--ways", "5", "--queries", "2", "--test-ways", "5", "--test-queries", "2", "--iterations",
           "2", "--val-episodes", "2", "--test-episodes", "2", "--threads", "2", "--no-progress", "--out", run[1]);
       assertThat(t.status()).as(t.out() + t.err()).isZero();
     }
     CliTest.Outcome e = CliTest.run("eval", "--run", held.toString(), "--ensemble-with", all.toString(), "--data",
-        data(), "--episodes", "2", "--no-progress");
+        CliTest.data(), "--episodes", "2", "--no-progress");
     assertThat(e.status()).as(e.out() + e.err()).isZero();
     assertThat(e.out()).contains("ensemble of 2 runs").contains("test classes of the background split");
     CliTest.Outcome o = CliTest.run("oneshot", "--run", all.toString(), "--ensemble-with", held.toString(), "--data",
-        data());
+        CliTest.data());
     assertThat(o.status()).as(o.out() + o.err()).isZero();
     assertThat(o.out()).contains("(ensemble of 2 runs)").contains("run01");
     // the background-all member trained on the background run's validation alphabets
     CliTest.Outcome val = CliTest.run("eval", "--run", held.toString(), "--ensemble-with", all.toString(), "--data",
-        data(), "--episodes", "2", "--on", "val", "--no-progress");
+        CliTest.data(), "--episodes", "2", "--on", "val", "--no-progress");
     assertThat(val.status()).isEqualTo(Main.USAGE_ERROR);
     assertThat(val.err()).contains("a member was trained on the 'background-all' split, --run on 'background'");
   }
@@ -145,11 +141,5 @@ class BackgroundAllSplitCliTest {
     String s = Files.readString(json);
     assertThat(s).contains("\"episode_accuracies\"");
     return s.substring(s.indexOf("\"episodes\""));
-  }
-
-  private static String[] append(String[] a, String s) {
-    String[] r = java.util.Arrays.copyOf(a, a.length + 1);
-    r[a.length] = s;
-    return r;
   }
 }

@@ -57,7 +57,8 @@ class CliTest {
     return org.metagrad.meta.train.TrainConfig.fromJson(c.toJson()).toBuilder().data(c.data()).out(c.out()).build();
   }
 
-  private static String data() {
+  /** The data root the Omniglot tests read ($METAGRAD_DATA). */
+  static String data() {
     return DataPaths.root().toString();
   }
 
@@ -301,7 +302,8 @@ class CliTest {
     assertThat(missing.err()).contains("not a training run folder").contains("nope");
   }
 
-  private static String[] append(String[] a, String s) {
+  /** {@code a} with {@code s} appended. */
+  static String[] append(String[] a, String s) {
     String[] r = java.util.Arrays.copyOf(a, a.length + 1);
     r[a.length] = s;
     return r;
