@@ -47,8 +47,8 @@ class BackgroundAllSplitCliTest {
     Path dir = tmp.resolve("run");
     String[] train = {"train", "--algorithm", "protonet", "--data", CliTest.data(), "--split", "background-all",
         "--hidden", "4", "--ways", "5", "--shots", "1", "--queries", "2", "--test-ways", "5", "--test-shots", "1",
-        "--test-queries", "2", "--iterations", "4", "--test-episodes", "3", "--checkpoint-every", "2", "--threads", "2", "--no-progress",
-        "--out", dir.toString()};
+        "--test-queries", "2", "--iterations", "4", "--test-episodes", "3", "--checkpoint-every", "2", "--threads", "2",
+        "--no-progress", "--out", dir.toString()};
     String[] firstHalf = train.clone();
     firstHalf[List.of(train).indexOf("--iterations") + 1] = "2";
     CliTest.Outcome t = CliTest.run(firstHalf);
