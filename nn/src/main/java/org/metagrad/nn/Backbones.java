@@ -25,7 +25,18 @@ public final class Backbones {
    * @param classes head outputs, or 0 for no head
    */
   public static Network conv4(int inChannels, int hidden, int imageSize, int classes, BnMode bn) {
-    return convNet("conv4", inChannels, hidden, imageSize, classes, bn, false);
+    return conv(4, inChannels, hidden, imageSize, classes, bn);
+  }
+
+  /**
+   * {@link #conv4} with {@code blocks} blocks instead of 4, for larger images: each block halves the maps, so
+   * 56 x 56 Omniglot drawings with 5 blocks give {@code [N, hidden]} features (56 -> 28 -> 14 -> 7 -> 3 -> 1)
+   * and a receptive field covering the whole image, as 4 blocks do at 28 x 28. Named {@code conv<blocks>}.
+   *
+   * @throws IllegalArgumentException when {@code blocks < 1} or the image is smaller than {@code 2^blocks}
+   */
+  public static Network conv(int blocks, int inChannels, int hidden, int imageSize, int classes, BnMode bn) {
+    return convNet("conv" + blocks, blocks, inChannels, hidden, imageSize, classes, bn, false);
   }
 
   /**
@@ -37,17 +48,29 @@ public final class Backbones {
    * {@code features.{3b+1}.weight} (BatchNorm).
    */
   public static Network conv4Strided(int inChannels, int hidden, int imageSize, int classes, BnMode bn) {
-    return convNet("conv4Strided", inChannels, hidden, imageSize, classes, bn, true);
+    return convStrided(4, inChannels, hidden, imageSize, classes, bn);
   }
 
-  private static Network convNet(String kind, int in, int hidden, int size, int classes, BnMode bn, boolean strided) {
+  /**
+   * {@link #conv4Strided} with {@code blocks} blocks instead of 4 (each halves the maps, rounding up). Named
+   * {@code conv<blocks>Strided}.
+   *
+   * @throws IllegalArgumentException when {@code blocks < 1}
+   */
+  public static Network convStrided(int blocks, int inChannels, int hidden, int imageSize, int classes, BnMode bn) {
+    return convNet("conv" + blocks + "Strided", blocks, inChannels, hidden, imageSize, classes, bn, true);
+  }
+
+  private static Network convNet(String kind, int blocks, int in, int hidden, int size, int classes, BnMode bn,
+      boolean strided) {
     String name = kind + "(" + in + "->" + hidden + ", " + size + "x" + size + ")";
+    Layers.positive(name, "blocks", blocks);
     Layers.positive(name, "in channels", in);
     Layers.positive(name, "hidden channels", hidden);
     Layers.positive(name, "image size", size);
     Sequential.Builder b = Sequential.builder();
     int s = size;
-    for (int block = 0; block < 4; block++) {
+    for (int block = 0; block < blocks; block++) {
       int c = block == 0 ? in : hidden;
       if (strided) {
         Conv2d conv = new Conv2d(c, hidden, 3, ConvSpec.defaults().padding(1).stride(2));
@@ -59,7 +82,8 @@ public final class Backbones {
         s = s / 2;
       }
       if (s < 1) {
-        throw new IllegalArgumentException(name + ": image size " + size + " is too small for 4 blocks");
+        throw new IllegalArgumentException(name + ": image size " + size + " is too small for " + blocks + " blocks"
+            + " (at least " + (1 << blocks) + " pixels)");
       }
     }
     b.add(new Flatten());

@@ -98,6 +98,28 @@ class BackbonesTest {
   }
 
   @Test
+  void moreBlocksForLargerImages() {
+    // 56 -> 28 -> 14 -> 7 -> 3 -> 1: five blocks give the 28 x 28 conv4's [N, hidden] features at 56 x 56
+    Network net = Backbones.conv(5, 1, 4, 56, 0, BnMode.BATCH_STATS);
+    assertThat(net.featureDim()).isEqualTo(4);
+    Params p = net.init(new Rng(0));
+    assertThat(p.names()).hasSize(20).contains("features.16.weight", "features.17.bias");
+    assertThat(net.apply(p, Tensor.zeros(3, 1, 56, 56), Mode.TRAIN).shape()).containsExactly(3, 4);
+    assertThat(Backbones.conv(5, 1, 4, 32, 0, BnMode.BATCH_STATS).toString()).contains("conv5(1->4, 32x32)");
+    // four blocks are conv4 itself: same names, same parameters from the same seed
+    Params four = Backbones.conv(4, 1, 4, 28, 5, BnMode.BATCH_STATS).init(new Rng(3));
+    Params ref = Backbones.conv4(1, 4, 28, 5, BnMode.BATCH_STATS).init(new Rng(3));
+    assertThat(four.names()).isEqualTo(ref.names());
+    for (String n : ref.names()) {
+      assertThat(four.get(n).toDoubleArray()).as(n).containsExactly(ref.get(n).toDoubleArray());
+    }
+    assertThat(Backbones.convStrided(5, 1, 4, 56, 5, BnMode.BATCH_STATS).featureDim()).isEqualTo(4 * 2 * 2);
+    assertThatThrownBy(() -> Backbones.conv(5, 1, 4, 31, 0, BnMode.BATCH_STATS))
+        .hasMessageContaining("image size 31 is too small for 5 blocks (at least 32 pixels)");
+    assertThatThrownBy(() -> Backbones.conv(0, 1, 4, 28, 0, BnMode.BATCH_STATS)).hasMessageContaining("blocks");
+  }
+
+  @Test
   void conv4BadInputMessages() {
     Network net = Backbones.conv4(1, 64, 28, 5, BnMode.BATCH_STATS);
     Params p = net.init(new Rng(0));

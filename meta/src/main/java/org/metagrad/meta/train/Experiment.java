@@ -190,14 +190,17 @@ public final class Experiment {
     return new Training(initialParams(c, model, ml), MetaTrainer.Objective.of(ml, tasks));
   }
 
-  /** The model of an algorithm: the conv4 embedding, or for the MAML family the strided conv4 with an N-way head. */
+  /**
+   * The model of an algorithm: the conv4 embedding, or for the MAML family the strided conv4 with an N-way head
+   * ({@code --blocks} blocks instead of 4 when given).
+   */
   public static Network model(TrainConfig c) {
     if (c.algorithm() == Algorithm.RELATIONNET) {
       return RelationNet.embedding(1, c.hidden(), c.side(), BnMode.BATCH_STATS);
     }
     return c.algorithm().fixedWays()
-        ? Backbones.conv4Strided(1, c.hidden(), c.side(), c.ways(), BnMode.BATCH_STATS)
-        : Backbones.conv4(1, c.hidden(), c.side(), 0, BnMode.BATCH_STATS);
+        ? Backbones.convStrided(c.blocks(), 1, c.hidden(), c.side(), c.ways(), BnMode.BATCH_STATS)
+        : Backbones.conv(c.blocks(), 1, c.hidden(), c.side(), 0, BnMode.BATCH_STATS);
   }
 
   /**

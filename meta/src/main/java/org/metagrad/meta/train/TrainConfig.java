@@ -27,6 +27,9 @@ public final class TrainConfig {
 
   /** Largest image side: the Omniglot drawings' own, 105 pixels (larger sides would only interpolate). */
   public static final int MAX_SIDE = 105;
+
+  /** Most conv blocks: 2^6 = 64 is the largest power of two a side of at most {@link #MAX_SIDE} reaches. */
+  public static final int MAX_BLOCKS = 6;
   /** The split names. */
   public static final List<String> SPLITS = List.of("vinyals", "maml", "background", "background-all");
 
@@ -227,6 +230,11 @@ public final class TrainConfig {
     return get(TrainOptions.FINETUNE_LR);
   }
 
+  /** {@link TrainOptions#BLOCKS}. */
+  public int blocks() {
+    return get(TrainOptions.BLOCKS);
+  }
+
   /** {@link TrainOptions#FCE_STEPS}. */
   public int fceSteps() {
     return get(TrainOptions.FCE_STEPS);
@@ -398,8 +406,15 @@ public final class TrainConfig {
           + ") must equal --ways (" + ways + ")");
     }
     positive("side", side);
-    if (side < 16) {
-      throw new IllegalArgumentException("side must be >= 16 for the 4-block conv net, got " + side);
+    int blocks = c.blocks();
+    if (blocks < 1 || blocks > MAX_BLOCKS) {
+      throw new IllegalArgumentException("blocks must be in [1, " + MAX_BLOCKS + "] (each halves the maps of a side"
+          + " of at most " + MAX_SIDE + "), got " + blocks);
+    }
+    int minSide = Math.max(16, 1 << blocks);
+    if (side < minSide) {
+      throw new IllegalArgumentException("side must be >= " + minSide + " for the " + blocks + "-block conv net, got "
+          + side);
     }
     if (side > MAX_SIDE) {
       throw new IllegalArgumentException("side must be <= " + MAX_SIDE + " (the Omniglot drawings are " + MAX_SIDE
@@ -817,6 +832,11 @@ public final class TrainConfig {
     /** Sets {@link TrainOptions#FINETUNE_LR}. */
     public Builder finetuneLr(double v) {
       return set(TrainOptions.FINETUNE_LR, v);
+    }
+
+    /** Sets {@link TrainOptions#BLOCKS}. */
+    public Builder blocks(int v) {
+      return set(TrainOptions.BLOCKS, v);
     }
 
     /** Sets {@link TrainOptions#FCE_STEPS}. */

@@ -48,6 +48,11 @@ public final class TrainOptions {
   private static final Algorithm[] FEW_LABELS = java.util.Arrays.stream(Algorithm.values())
       .filter(Algorithm::fewLabels).toArray(Algorithm[]::new);
 
+  /** The algorithms whose network is not {@code Experiment.model}'s conv net: relation nets, MANN, few labels. */
+  private static final Algorithm[] NO_CONV_NET = java.util.stream.Stream.concat(
+      java.util.stream.Stream.of(Algorithm.RELATIONNET, Algorithm.MANN), java.util.Arrays.stream(FEW_LABELS))
+      .toArray(Algorithm[]::new);
+
   /** The semi-supervised ones (not supervised-only, not self-supervised). */
   private static final Algorithm[] SEMI = {Algorithm.PIMODEL, Algorithm.MEANTEACHER, Algorithm.VAT,
       Algorithm.PSEUDOLABEL, Algorithm.FIXMATCH};
@@ -159,6 +164,12 @@ public final class TrainOptions {
   /** The conv4 width. */
   public static final TrainOption<Integer> HIDDEN = integer("hidden", "--hidden", 64, "Channels of the conv4"
       + " network (32 by default for the few-labels methods).").defaultPer(a -> a.fewLabels() ? 32 : 64);
+
+  /** Conv blocks of the network. */
+  public static final TrainOption<Integer> BLOCKS = integer("blocks", "--blocks", 4, "Conv blocks of the conv4"
+      + " network, 1 to 6 (each halves the maps; --side must be at least 2^blocks): 5 sizes the embedding for"
+      + " --side 56 as 4 does for 28.").presence(Presence.IF_NOT_DEFAULT)
+      .except(NO_CONV_NET);
 
   /** The seed of initialisation and task sequences. */
   public static final TrainOption<Long> SEED = TrainOption.of("seed", "--seed", Long.class, 1L, Long::parseLong,
@@ -378,7 +389,7 @@ public final class TrainOptions {
 
   private static final List<TrainOption<?>> ALL = List.of(ALGORITHM, DATA, SPLIT, SIDE, ROTATION, WAYS, SHOTS,
       QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
-      INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, SEED, THREADS, DEVICE, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
+      INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, BLOCKS, SEED, THREADS, DEVICE, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
       CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, ATTENTION_SCALE,
       GROUPING, DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING, MANN_CONTROLLER, MANN_LABELS, MANN_INSTANCES,
       MANN_EPISODES, MANN_MEMORY, MANN_READS, MANN_GAMMA, LABELS_PER_CLASS, CLASSES, SPLIT_SEED, MU, UNSUP_WEIGHT,

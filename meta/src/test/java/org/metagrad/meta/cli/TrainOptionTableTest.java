@@ -9,6 +9,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.metagrad.meta.train.Algorithm;
+import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.TrainConfig;
 import org.metagrad.meta.train.TrainOption;
 import org.metagrad.meta.train.TrainOptions;
@@ -62,7 +63,7 @@ class TrainOptionTableTest {
         "--rotation", "random_per_task", "-n", "7", "-k", "2", "-q", "3", "--test-ways", "6", "--test-shots", "2",
         "--test-queries", "4", "-i", "11", "-b", "3", "--outer-lr", "0.002", "--schedule", "step", "--lr-step", "5",
         "--lr-gamma", "0.25", "--inner-steps", "2", "--test-inner-steps", "4", "--inner-lr", "0.3", "--hidden", "8",
-        "--seed", "-4", "-t", "3", "--val-every", "7", "--val-episodes", "9", "--test-episodes", "13",
+        "--blocks", "5", "--seed", "-4", "-t", "3", "--val-every", "7", "--val-episodes", "9", "--test-episodes", "13",
         "--checkpoint-every", "6", "--clip", "1.5", "-o", tmp.resolve("o").toString(), "--head", "cosine",
         "--batch-size", "16", "--finetune-steps", "7", "--finetune-lr", "0.2", "--grouping", "same_alphabet",
         "--distort", "affine", "--device", "opencl:0");
@@ -88,6 +89,20 @@ class TrainOptionTableTest {
     assertThat(im.cgDamping()).isEqualTo(10.0);
     TrainConfig m = parse("--algorithm", "matchingnet", "--fce", "--fce-steps", "2", "--data", tmp.toString());
     assertThat(CliTest.readBack(m)).isEqualTo(m);
+    // --blocks: written only when not 4, so the runs made before it keep their config.json and fingerprint
+    TrainConfig b5 = parse("--blocks", "5", "--side", "56", "--data", tmp.toString());
+    assertThat(b5.blocks()).isEqualTo(5);
+    assertThat(b5.toMap()).containsEntry("blocks", 5);
+    assertThat(CliTest.readBack(b5)).isEqualTo(b5);
+    assertThat(b5.fingerprint()).isNotEqualTo(b5.toBuilder().blocks(4).build().fingerprint());
+    TrainConfig b4 = parse("--blocks", "4", "--data", tmp.toString());
+    assertThat(b4.toMap()).doesNotContainKey("blocks");
+    assertThat(b4.fingerprint()).isEqualTo(parse("--data", tmp.toString()).fingerprint());
+    assertThat(Experiment.model(b5).toString()).contains("conv5(1->64, 56x56)");
+    assertThat(Experiment.model(b5).featureDim()).isEqualTo(64);
+    TrainConfig maml5 = parse("--algorithm", "maml", "-n", "5", "--test-ways", "5", "--blocks", "5", "--side", "56",
+        "--data", tmp.toString());
+    assertThat(Experiment.model(maml5).toString()).contains("conv5Strided(1->64, 56x56)");
   }
 
   @Test
@@ -97,6 +112,8 @@ class TrainOptionTableTest {
     assertThatThrownBy(() -> TrainConfig.builder().algorithm(Algorithm.MAML).batchSize(32).build())
         .hasMessageStartingWith("--batch-size 32 applies only to --algorithm transfer, supervised,")
         .hasMessageEndingWith(", not maml");
+    assertThatThrownBy(() -> parse("--algorithm", "relationnet", "--blocks", "5", "--side", "56", "--data",
+        tmp.toString())).hasMessage("--blocks does not apply to --algorithm relationnet");
     assertThatThrownBy(() -> parse("--ways", "five", "--data", tmp.toString()))
         .hasMessage("--ways: 'five' is not an integer");
     assertThatThrownBy(() -> parse("--outer-lr", "fast", "--data", tmp.toString()))

@@ -89,6 +89,10 @@ class TrainConfigTest {
     assertThatThrownBy(() -> TrainConfig.builder().schedule("linear").build()).hasMessageContaining("unknown schedule");
     assertThatThrownBy(() -> TrainConfig.builder().side(8).build()).hasMessageContaining("side must be >= 16");
     assertThatThrownBy(() -> TrainConfig.builder().outerLr(0).build()).hasMessageContaining("learning rates");
+    assertThatThrownBy(() -> TrainConfig.builder().blocks(0).build()).hasMessageContaining("blocks must be in [1, 6]");
+    assertThatThrownBy(() -> TrainConfig.builder().blocks(7).build()).hasMessageContaining("got 7");
+    assertThatThrownBy(() -> TrainConfig.builder().blocks(6).side(56).build())
+        .hasMessageContaining("side must be >= 64 for the 6-block conv net, got 56");
     assertThatThrownBy(() -> TrainConfig.fromJson("{\"algorithm\": \"protonet\"}")).hasMessageContaining("missing entry");
     assertThatThrownBy(() -> Algorithm.parse("snail")).hasMessageContaining("unknown algorithm 'snail'")
         .hasMessageContaining("protonet, maml").hasMessageContaining("reptile");
