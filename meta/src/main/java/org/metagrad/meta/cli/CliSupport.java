@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import org.metagrad.meta.algo.AreaDownsample;
 import org.metagrad.meta.algo.FewShotLearner;
 import org.metagrad.meta.algo.ModelEnsemble;
 import org.metagrad.meta.data.DataPaths;
@@ -92,8 +93,10 @@ final class CliSupport {
   /** Description of the {@code --ensemble-with} option of eval and oneshot. */
   static final String ENSEMBLE_WITH_HELP = "Model ensemble: also load this trained run (repeatable) and average the"
       + " members' log-probabilities (log-softmax of each member's logits) per query. Each run must have the same"
-      + " --split (background and background-all mix, but not on validation classes) and --side as --run; each uses"
-      + " its own config and the same --checkpoint (best or last). Costs the sum of the members' test-time work.";
+      + " --split (background and background-all mix, but not on validation classes) as --run, and a --side that"
+      + " divides --run's (a member of smaller images sees the episode's images area-averaged down to its side:"
+      + " exactly the images it was trained on); each uses its own config and the same --checkpoint (best or last)."
+      + " Costs the sum of the members' test-time work.";
 
   /** A trained run's learner and parameters: one run's, or a {@link ModelEnsemble}'s over several runs. */
   record Loaded(FewShotLearner learner, Params params, List<Path> checkpoints) {}
@@ -145,7 +148,10 @@ final class CliSupport {
       RunFolder rf = members.get(i);
       TrainConfig c = rf.config();
       TrainConfig t = memberTests.get(i);
-      learners.add(Experiment.fewShotLearner(t, Experiment.model(t)));
+      // a member of smaller images (checked by openMembers: the first run's side is a multiple of its side) sees
+      // the episode's images area-averaged down to its own side, which is how the reader would have made them
+      int factor = first.config().side() / c.side();
+      learners.add(AreaDownsample.of(Experiment.fewShotLearner(t, Experiment.model(t)), factor));
       ps.add(Experiment.loadParams(c, rf.checkpoint(), options));
       ckpts.add(rf.checkpoint());
     }
@@ -176,9 +182,10 @@ final class CliSupport {
         throw new IllegalArgumentException("--ensemble-with " + o + ": trained on the '" + c.split() + "' split, the"
             + " first run on '" + c0.split() + "'; its training classes could be the first run's test classes");
       }
-      if (c.side() != c0.side()) {
-        throw new IllegalArgumentException("--ensemble-with " + o + ": images of side " + c.side() + ", the first run's "
-            + c0.side() + "; the members must read the same images");
+      if (c0.side() % c.side() != 0) {
+        throw new IllegalArgumentException("--ensemble-with " + o + ": images of side " + c.side() + ", the first"
+            + " run's " + c0.side() + "; a member's side must divide the first run's (its images are then the first"
+            + " run's, area-averaged down), so give the run of the largest images as --run");
       }
       out.add(rf);
     }
