@@ -18,11 +18,7 @@ class BlocksCliTest {
   @Test
   void aFiveBlockRunAt32PixelsTrainsResumesAndLoadsEverywhere(@TempDir Path tmp) throws Exception {
     Path dir = tmp.resolve("run");
-    String[] train = {"train", "--algorithm", "protonet", "--data", CliTest.data(), "--split", "background",
-        "--side", "32", "--blocks", "5", "--hidden", "4", "--ways", "5", "--shots", "1", "--queries", "2",
-        "--test-ways", "5", "--test-shots", "1", "--test-queries", "2", "--iterations", "2", "--val-every", "2",
-        "--val-episodes", "2", "--test-episodes", "2", "--checkpoint-every", "1", "--threads", "2", "--no-progress",
-        "--out", dir.toString()};
+    String[] train = train(dir);
     CliTest.Outcome t = CliTest.run(train);
     assertThat(t.status()).as(t.out() + t.err()).isZero();
     assertThat(t.out()).contains("conv5(1->4, 32x32)").contains("32x32");
@@ -62,11 +58,7 @@ class BlocksCliTest {
   void aRunOfSmallerImagesJoinsAnEnsembleOfLargerOnesAreaAveragedDown(@TempDir Path tmp) {
     Path big = tmp.resolve("big");
     Path small = tmp.resolve("small");
-    String[] train = {"train", "--algorithm", "protonet", "--data", CliTest.data(), "--split", "background",
-        "--side", "32", "--blocks", "5", "--hidden", "4", "--ways", "5", "--shots", "1", "--queries", "2",
-        "--test-ways", "5", "--test-shots", "1", "--test-queries", "2", "--iterations", "2", "--val-every", "2",
-        "--val-episodes", "2", "--test-episodes", "2", "--checkpoint-every", "2", "--threads", "2", "--no-progress",
-        "--out", big.toString()};
+    String[] train = train(big);
     CliTest.Outcome tb = CliTest.run(train);
     assertThat(tb.status()).as(tb.out() + tb.err()).isZero();
     CliTest.Outcome ts = CliTest.run(with(with(with(train, "--side", "16"), "--blocks", "4"), "--out",
@@ -86,6 +78,15 @@ class BlocksCliTest {
     assertThat(r.status()).isNotZero();
     assertThat(r.err()).contains("images of side 32, the first run's 16").contains("must divide the first run's")
         .contains("give the run of the largest images as --run");
+  }
+
+  /** A 2-iteration ProtoNet run of 32-pixel images and a 5-block net, checkpointed every iteration, into out. */
+  private static String[] train(Path out) {
+    return new String[] {"train", "--algorithm", "protonet", "--data", CliTest.data(), "--split", "background",
+        "--side", "32", "--blocks", "5", "--hidden", "4", "--ways", "5", "--shots", "1", "--queries", "2",
+        "--test-ways", "5", "--test-shots", "1", "--test-queries", "2", "--iterations", "2", "--val-every", "2",
+        "--val-episodes", "2", "--test-episodes", "2", "--checkpoint-every", "1", "--threads", "2", "--no-progress",
+        "--out", out.toString()};
   }
 
   /** {@code args} with {@code flag}'s value replaced. */
