@@ -53,8 +53,13 @@ public final class ProtoNet implements MetaLearner {
   private final double scale;
   private final Scale scaleKind;
   private final Mode mode;
+  private final boolean centered;
 
   private ProtoNet(Module embedding, Distance distance, double scale, Scale scaleKind, Mode mode) {
+    this(embedding, distance, scale, scaleKind, mode, false);
+  }
+
+  private ProtoNet(Module embedding, Distance distance, double scale, Scale scaleKind, Mode mode, boolean centered) {
     if (embedding == null || mode == null) {
       throw new IllegalArgumentException("ProtoNet: embedding and mode must not be null");
     }
@@ -66,6 +71,7 @@ public final class ProtoNet implements MetaLearner {
     this.scale = scale;
     this.scaleKind = scaleKind;
     this.mode = mode;
+    this.centered = centered;
   }
 
   /** The original Prototypical Network: negative squared Euclidean distances. */
@@ -80,7 +86,28 @@ public final class ProtoNet implements MetaLearner {
 
   /** A copy running the embedding in {@code m} (default {@link Mode#train()}: batch statistics). */
   public ProtoNet withMode(Mode m) {
-    return new ProtoNet(embedding, distance, scale, scaleKind, m);
+    return new ProtoNet(embedding, distance, scale, scaleKind, m, centered);
+  }
+
+  /**
+   * A copy that, at test time ({@link #adapt} and {@link #predict}; training's {@link #metaLoss} is unchanged),
+   * centres each set on its own mean embedding before comparing: the prototypes on their mean, and the inputs of
+   * one {@link #predict} call on theirs. Where the support set and the queries differ by a shift of the whole
+   * set, e.g. Lake et al.'s runs, whose training drawings are all by one person and test drawings all by another,
+   * this aligns the two sets' means. It is transductive, as BatchNorm with batch statistics already is: a query's
+   * logits depend on the other queries of its batch, and {@link #predict} refuses a batch of one (centring would
+   * erase it).
+   *
+   * @param on whether to centre
+   * @return the copy
+   */
+  public ProtoNet centered(boolean on) {
+    return new ProtoNet(embedding, distance, scale, scaleKind, mode, on);
+  }
+
+  /** Whether {@link #adapt} and {@link #predict} centre each set on its mean (see {@link #centered(boolean)}). */
+  public boolean isCentered() {
+    return centered;
   }
 
   /** Adds {@value #SCALE} for a learned cosine scale; otherwise the model's parameters as they are. */
@@ -105,7 +132,11 @@ public final class ProtoNet implements MetaLearner {
 
   /** Logits {@code [n, ways]} of inputs x against prototypes {@code [ways, D]}. */
   public Tensor logits(Params params, Tensor prototypes, Tensor x) {
-    Tensor q = Metric.embed(embedding, embeddingParams(params), x, mode);
+    return compare(params, prototypes, Metric.embed(embedding, embeddingParams(params), x, mode));
+  }
+
+  /** Logits {@code [n, ways]} of embeddings q {@code [n, D]} against prototypes {@code [ways, D]}. */
+  private Tensor compare(Params params, Tensor prototypes, Tensor q) {
     if (distance == Distance.SQUARED_EUCLIDEAN) {
       return F.squaredDistances(q, prototypes).neg();
     }
@@ -127,20 +158,30 @@ public final class ProtoNet implements MetaLearner {
     Task t = Metric.classification("ProtoNet", task);
     try (Autograd.NoGrad g = Autograd.noGrad()) {
       Params p = params.detach();
-      return p.with(PROTOTYPES, prototypes(p, t).detach());
+      Tensor protos = prototypes(p, t).detach();
+      return p.with(PROTOTYPES, centered ? protos.sub(protos.mean(0, true)) : protos);
     }
   }
 
-  /** Logits against the stored prototypes. */
+  /** Logits against the stored prototypes; centred on the batch's mean embedding when {@link #isCentered()}. */
   @Override
   public Tensor predict(Params adapted, Tensor x) {
     try (Autograd.NoGrad g = Autograd.noGrad()) {
-      return logits(adapted, adapted.get(PROTOTYPES), x);
+      if (!centered) {
+        return logits(adapted, adapted.get(PROTOTYPES), x);
+      }
+      if (x.size(0) < 2) {
+        throw new IllegalArgumentException("ProtoNet (centred): needs at least 2 inputs per call, centring one"
+            + " input on its own mean erases it; got " + x.size(0));
+      }
+      Tensor q = Metric.embed(embedding, embeddingParams(adapted), x, mode);
+      return compare(adapted, adapted.get(PROTOTYPES), q.sub(q.mean(0, true)));
     }
   }
 
   @Override
   public String toString() {
-    return "ProtoNet(" + distance + (distance == Distance.COSINE ? ", scale " + scale + " " + scaleKind : "") + ")";
+    return "ProtoNet(" + distance + (distance == Distance.COSINE ? ", scale " + scale + " " + scaleKind : "")
+        + (centered ? ", centred" : "") + ")";
   }
 }

@@ -8,6 +8,7 @@ import java.util.function.UnaryOperator;
 import org.metagrad.meta.algo.AreaDownsample;
 import org.metagrad.meta.algo.FewShotLearner;
 import org.metagrad.meta.algo.ModelEnsemble;
+import org.metagrad.meta.algo.ProtoNet;
 import org.metagrad.meta.data.DataPaths;
 import org.metagrad.meta.train.Experiment;
 import org.metagrad.meta.train.TrainConfig;
@@ -82,12 +83,57 @@ final class CliSupport {
       + " shifted by each whole-pixel offset up to R per axis ((2R+1)^2 views, e.g. 1 = 9), the query's logits"
       + " averaged over its views; 0 = off (default ${DEFAULT-VALUE}). Costs (2R+1)^2 times the test-time work.";
 
+  /** How a result line names an episode grouping: nothing for ANY. */
+  static String groupingNote(org.metagrad.meta.data.ClassGrouping g) {
+    return switch (g) {
+      case ANY -> "";
+      case SAME_ALPHABET -> " (each task within one alphabet)";
+      case LAKE_RUN -> " (each task made as a Lake et al. run: one alphabet, upright, one drawer per position)";
+    };
+  }
+
   /** The learner wrapped in a {@link org.metagrad.meta.algo.ShiftEnsemble} of radius r, or as it is for 0. */
   static FewShotLearner shiftEnsemble(FewShotLearner learner, int r) {
     if (r < 0) {
       throw new IllegalArgumentException("--shift-ensemble must be >= 0, got " + r);
     }
     return r == 0 ? learner : org.metagrad.meta.algo.ShiftEnsemble.of(learner, r);
+  }
+
+  /** Description of the {@code --center-sets} option of eval and oneshot. */
+  static final String CENTER_SETS_HELP = "ProtoNet models (and ensembles of them) only: centre the prototypes on"
+      + " their mean and the queries on theirs before the distances, which aligns a support set drawn by one person"
+      + " with queries drawn by another (as in Lake et al.'s runs). Transductive, like BatchNorm's batch statistics:"
+      + " a query's result depends on the other queries of its task.";
+
+  /**
+   * The learner with every ProtoNet in it {@linkplain ProtoNet#centered(boolean) centred} (through model
+   * ensembles and area downsampling); unchanged when {@code on} is false.
+   *
+   * @throws IllegalArgumentException when {@code on} and the learner holds a model that is not a ProtoNet
+   */
+  static FewShotLearner centerSets(FewShotLearner learner, boolean on) {
+    if (!on) {
+      return learner;
+    }
+    if (learner instanceof ProtoNet p) {
+      return p.centered(true);
+    }
+    if (learner instanceof ModelEnsemble e) {
+      return ModelEnsemble.of(e.members().stream().map(m -> centerSets(m, true)).toList());
+    }
+    if (learner instanceof AreaDownsample a) {
+      return AreaDownsample.of(centerSets(a.inner(), true), a.factor());
+    }
+    throw new IllegalArgumentException("--center-sets needs ProtoNet models (algorithm protonet), got " + learner);
+  }
+
+  /** Refuses {@code --center-sets} for a run that is not a ProtoNet, before anything is loaded. */
+  static void centerSetsApplies(TrainConfig c, boolean centerSets) {
+    if (centerSets && c.algorithm() != org.metagrad.meta.train.Algorithm.PROTONET) {
+      throw new IllegalArgumentException("--center-sets needs ProtoNet models (algorithm protonet); the run is "
+          + c.algorithm().cliName());
+    }
   }
 
   /** Description of the {@code --ensemble-with} option of eval and oneshot. */

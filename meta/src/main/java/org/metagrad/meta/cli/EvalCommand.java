@@ -126,15 +126,25 @@ public final class EvalCommand implements Callable<Integer> {
   Double finetuneLr;
 
   @Option(names = "--grouping", paramLabel = "G", description = "Which classes one episode may mix: ANY (the whole"
-      + " split, the usual benchmark) or SAME_ALPHABET (all N classes from one alphabet, like Lake et al.'s one-shot"
-      + " runs, a harder task) (default: the run's, ANY unless it was trained with --grouping).")
+      + " split, the usual benchmark), SAME_ALPHABET (all N classes from one alphabet, a harder task) or LAKE_RUN (made"
+      + " as Lake et al.'s one-shot runs are: N upright characters of one alphabet, every support image by one drawer"
+      + " and every query image by another; the estimate of the challenge's held-out runs) (default: the run's, ANY"
+      + " unless it was trained with --grouping).")
   ClassGrouping grouping;
+
+  @Option(names = "--rotation", paramLabel = "MODE", description = "How the test episodes use rotations: NONE"
+      + " (upright characters only), AS_NEW_CLASSES or RANDOM_PER_TASK (default: the run's; the model is the run's"
+      + " whatever this says). LAKE_RUN episodes are always upright.")
+  org.metagrad.meta.data.RotationMode rotation;
 
   @Option(names = "--shift-ensemble", paramLabel = "R", description = CliSupport.SHIFT_ENSEMBLE_HELP)
   int shiftEnsemble = 0;
 
   @Option(names = "--ensemble-with", paramLabel = "DIR", description = CliSupport.ENSEMBLE_WITH_HELP)
   List<Path> ensembleWith = new ArrayList<>();
+
+  @Option(names = "--center-sets", description = CliSupport.CENTER_SETS_HELP)
+  boolean centerSets;
 
   @Option(names = "--seed", description = "Seed of the episodes (default: the run's test seed).")
   Long seed;
@@ -171,6 +181,14 @@ public final class EvalCommand implements Callable<Integer> {
         .finetuneSteps(finetuneSteps == null ? trained.finetuneSteps() : finetuneSteps)
         .finetuneLr(finetuneLr == null ? trained.finetuneLr() : finetuneLr)
         .testEpisodes(episodes).threads(threads).grouping(grouping == null ? trained.grouping() : grouping).build();
+  }
+
+  /** The rotation mode of the test episodes: --rotation, else the run's; LAKE_RUN episodes are upright. */
+  private org.metagrad.meta.data.RotationMode episodeRotation(TrainConfig c) {
+    if (c.grouping() == ClassGrouping.LAKE_RUN) {
+      return org.metagrad.meta.data.RotationMode.NONE;
+    }
+    return rotation == null ? c.rotation() : rotation;
   }
 
   /**
@@ -214,6 +232,17 @@ public final class EvalCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--shift-ensemble and --ensemble-with are not supported by the"
           + " distributed evaluation; run 'metagrad eval' for ensembles");
     }
+    if (workers != null && centerSets) {
+      throw new IllegalArgumentException("--center-sets is not supported by the distributed evaluation; run"
+          + " 'metagrad eval'");
+    }
+    if (recordCheck && centerSets) {
+      throw new IllegalArgumentException("--record-check records a model's plain evaluation; not with --center-sets");
+    }
+    if (workers != null && rotation != null) {
+      throw new IllegalArgumentException("--rotation is not supported by the distributed evaluation; run"
+          + " 'metagrad eval'");
+    }
     if (recordCheck && workers != null) {
       throw new IllegalArgumentException("--record-check records a model folder's own evaluation; not with"
           + " a distributed evaluation");
@@ -253,6 +282,7 @@ public final class EvalCommand implements Callable<Integer> {
       }
     }
     TrainConfig trained = rf.config();
+    CliSupport.centerSetsApplies(trained, centerSets);
     if (trained.algorithm() != Algorithm.TRANSFER) {
       CliSupport.transferOnly(trained.algorithm(), "--finetune-steps", finetuneSteps);
       CliSupport.transferOnly(trained.algorithm(), "--finetune-lr", finetuneLr);
@@ -262,14 +292,15 @@ public final class EvalCommand implements Callable<Integer> {
     CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> testSettings(t, dataRoot),
         CliSupport.loadOptions(allowNonFinite));
     Params params = loaded.params();
-    FewShotLearner learner = CliSupport.shiftEnsemble(loaded.learner(), shiftEnsemble);
+    FewShotLearner learner = CliSupport.shiftEnsemble(CliSupport.centerSets(loaded.learner(), centerSets),
+        shiftEnsemble);
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);
     ClassSplit split = Experiment.split(c, reader);
     List<org.metagrad.meta.data.CharacterId> classes = on.equals("test") ? split.test() : split.val();
     ImageClasses pool = pools == null ? reader.load(classes) : pools.load(c.data(), c.side(), reader, classes);
     long s = seed == null ? Experiment.testSeed(c) : seed;
     TaskSource tasks = TaskSource.of(new EpisodeSampler(pool,
-        TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), c.rotation(), c.grouping(), s));
+        TaskSpec.of(c.testWays(), c.testShots(), c.testQueries()), episodeRotation(c), c.grouping(), s));
     EvalResult r = workers != null ? workers.apply(c).evaluate(pool, s, params, episodes)
         : Experiment.evaluate(learner, params, tasks, episodes, threads, noProgress ? null : System.err);
     String what = c.algorithm() == Algorithm.TRANSFER ? "transfer (" + c.head() + " head, fine-tuned "
@@ -277,9 +308,10 @@ public final class EvalCommand implements Callable<Integer> {
     if (!ensembleWith.isEmpty()) {
       what = "ensemble of " + loaded.checkpoints().size() + " runs (" + what + " first)";
     }
-    System.out.printf(Locale.ROOT, "%s%s on %s classes of the %s split%s: %d-way %d-shot (%d queries): %s%n",
+    System.out.printf(Locale.ROOT, "%s%s on %s classes of the %s split%s%s: %d-way %d-shot (%d queries): %s%n",
         what, shiftEnsemble > 0 ? " with a " + ShiftEnsemble.views(shiftEnsemble) + "-view shift ensemble" : "", on, c.split(),
-        c.grouping() == ClassGrouping.SAME_ALPHABET ? " (each task within one alphabet)" : "",
+        CliSupport.groupingNote(c.grouping()) + (centerSets ? " (sets centred)" : ""), rotation == null || c.grouping() == ClassGrouping.LAKE_RUN ? ""
+            : " (rotations: " + rotation + ")",
         c.testWays(), c.testShots(), c.testQueries(), r);
     if (recordCheck) {
       ShippedCheck.write(run, ShippedCheck.of(c, on, s, shiftEnsemble, r, run.resolve(ExportCommand.MODEL),
@@ -296,10 +328,12 @@ public final class EvalCommand implements Callable<Integer> {
       m.put("algorithm", c.algorithm().cliName());
       m.put("classes", on);
       m.put("grouping", c.grouping().name());
+      m.put("rotation", episodeRotation(c).name());
       m.put("ways", c.testWays());
       m.put("shots", c.testShots());
       m.put("queries", c.testQueries());
       m.put("shift_ensemble_radius", shiftEnsemble);
+      m.put("center_sets", centerSets);
       m.put("test_inner_steps", c.algorithm().gradientBased() ? c.testInnerSteps() : 0);
       if (c.algorithm() == Algorithm.TRANSFER) {
         m.put("head", c.head());

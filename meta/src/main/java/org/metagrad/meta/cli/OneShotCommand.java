@@ -60,6 +60,9 @@ public final class OneShotCommand implements Callable<Integer> {
   @Option(names = "--ensemble-with", paramLabel = "DIR", description = CliSupport.ENSEMBLE_WITH_HELP)
   List<Path> ensembleWith = new ArrayList<>();
 
+  @Option(names = "--center-sets", description = CliSupport.CENTER_SETS_HELP)
+  boolean centerSets;
+
   @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Also write the report as JSON to this file.")
   Path out;
 
@@ -73,6 +76,7 @@ public final class OneShotCommand implements Callable<Integer> {
     }
     RunFolder rf = RunFolder.open(run, checkpoint);
     TrainConfig c = rf.config();
+    CliSupport.centerSetsApplies(c, centerSets);
     if (!c.backgroundOnly() && !allowEvaluationTrained) {
       throw new IllegalArgumentException("the run in " + run + " was trained on the '" + c.split() + "' split, which"
           + " includes images_evaluation characters the challenge draws from; train with --split background (or"
@@ -86,11 +90,12 @@ public final class OneShotCommand implements Callable<Integer> {
     CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> t,
         CliSupport.loadOptions(allowNonFinite));
     Params params = loaded.params();
-    FewShotLearner learner = CliSupport.shiftEnsemble(loaded.learner(), shiftEnsemble);
+    FewShotLearner learner = CliSupport.shiftEnsemble(CliSupport.centerSets(loaded.learner(), centerSets),
+        shiftEnsemble);
     OneShotChallenge.Report r = OneShotChallenge.run(learner, params, all);
     System.out.println("one-shot challenge with " + c.algorithm().cliName() + (ensembleWith.isEmpty() ? ""
         : " (ensemble of " + loaded.checkpoints().size() + " runs)") + (shiftEnsemble > 0 ? " (shift ensemble,"
-        + " radius " + shiftEnsemble + ")" : "") + " from " + String.join(", ",
+        + " radius " + shiftEnsemble + ")" : "") + (centerSets ? " (sets centred)" : "") + " from " + String.join(", ",
         loaded.checkpoints().stream().map(Path::toString).toList()) + ":");
     System.out.println(r);
     if (out != null) {
@@ -99,6 +104,7 @@ public final class OneShotCommand implements Callable<Integer> {
       m.put("algorithm", c.algorithm().cliName());
       m.put("split", c.split());
       m.put("shift_ensemble_radius", shiftEnsemble);
+      m.put("center_sets", centerSets);
       m.put("checkpoints", loaded.checkpoints().stream().map(Path::toString).toList());
       m.put("accuracy", r.accuracy());
       m.put("error_rate_percent", r.errorRatePercent());

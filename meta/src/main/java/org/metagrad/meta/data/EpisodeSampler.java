@@ -16,7 +16,9 @@ import java.util.SplittableRandom;
  * {@link RotationMode#AS_NEW_CLASSES} its (class, rotation) pairs; with {@link ClassGrouping#SAME_ALPHABET}
  * only those of one alphabet, drawn first); for each, K + Q distinct images
  * are drawn without replacement, the first K going to the support set and the rest to the query
- * set; labels are the draw order {@code 0..N-1}.
+ * set; labels are the draw order {@code 0..N-1}. With {@link ClassGrouping#LAKE_RUN} the classes are upright
+ * characters of one alphabet and K + Q distinct image indices (drawers) are drawn once per episode, the same for
+ * every class.
  *
  * <p>Instances are immutable and thread-safe. Example:
  *
@@ -61,20 +63,22 @@ public final class EpisodeSampler {
    * @param grouping which classes may share a task
    * @param seed the seed of the whole episode sequence
    * @throws IllegalArgumentException as the four-argument constructor, and for
-   *     {@link ClassGrouping#SAME_ALPHABET} when no alphabet of the pool has N classes
+   *     {@link ClassGrouping#SAME_ALPHABET} or {@link ClassGrouping#LAKE_RUN} when no alphabet of the pool has N
+   *     classes (for {@code LAKE_RUN} rotations never count: its characters are upright)
    */
   public EpisodeSampler(ImageClasses pool, TaskSpec spec, RotationMode rotation, ClassGrouping grouping, long seed) {
     this.grouping = java.util.Objects.requireNonNull(grouping, "grouping");
     this.pool = java.util.Objects.requireNonNull(pool, "pool");
     this.spec = java.util.Objects.requireNonNull(spec, "spec");
-    this.rotation = java.util.Objects.requireNonNull(rotation, "rotation");
+    java.util.Objects.requireNonNull(rotation, "rotation");
+    this.rotation = grouping == ClassGrouping.LAKE_RUN ? RotationMode.NONE : rotation;
     this.seed = seed;
-    this.classCount = rotation == RotationMode.AS_NEW_CLASSES ? pool.size() * 4 : pool.size();
+    this.classCount = this.rotation == RotationMode.AS_NEW_CLASSES ? pool.size() * 4 : pool.size();
     if (spec.ways() > classCount) {
       throw new IllegalArgumentException(
           "EpisodeSampler: a " + spec.ways() + "-way task needs " + spec.ways()
               + " classes but the pool has " + classCount
-              + (rotation == RotationMode.AS_NEW_CLASSES ? " (" + pool.size() + " characters x 4 rotations)" : ""));
+              + (this.rotation == RotationMode.AS_NEW_CLASSES ? " (" + pool.size() + " characters x 4 rotations)" : ""));
     }
     for (int c = 0; c < pool.size(); c++) {
       if (pool.imageCount(c) < spec.imagesPerClass()) {
@@ -84,7 +88,7 @@ public final class EpisodeSampler {
                 + pool.imageCount(c));
       }
     }
-    this.groups = grouping == ClassGrouping.SAME_ALPHABET ? alphabetGroups(pool, rotation, spec.ways()) : null;
+    this.groups = grouping == ClassGrouping.ANY ? null : alphabetGroups(pool, this.rotation, spec.ways());
     this.distortion = Distortion.NONE;
   }
 
@@ -163,8 +167,8 @@ public final class EpisodeSampler {
   }
 
   /**
-   * Returns how many alphabets tasks are drawn from under {@link ClassGrouping#SAME_ALPHABET} (those
-   * with at least N classes), or 0 for {@link ClassGrouping#ANY}.
+   * Returns how many alphabets tasks are drawn from under {@link ClassGrouping#SAME_ALPHABET} or
+   * {@link ClassGrouping#LAKE_RUN} (those with at least N classes), or 0 for {@link ClassGrouping#ANY}.
    *
    * @return the number of eligible alphabets
    */
@@ -244,13 +248,15 @@ public final class EpisodeSampler {
       }
       ids.add(pool.id(classIndices[j]));
     }
+    // LAKE_RUN: one drawer per support / query position, the same for every class of the episode.
+    int[] drawers = grouping == ClassGrouping.LAKE_RUN ? drawDistinct(rng, fewestImages(classIndices), k + q) : null;
     float[] sx = new float[n * k * p];
     int[] sy = new int[n * k];
     float[] qx = new float[n * q * p];
     int[] qy = new int[n * q];
     for (int j = 0; j < n; j++) {
       int c = classIndices[j];
-      int[] imgs = drawDistinct(rng, pool.imageCount(c), k + q);
+      int[] imgs = drawers != null ? drawers : drawDistinct(rng, pool.imageCount(c), k + q);
       for (int t = 0; t < k; t++) {
         pool.copyImage(c, imgs[t], rotations[j], sx, (j * k + t) * p);
         sy[j * k + t] = j;
@@ -308,6 +314,15 @@ public final class EpisodeSampler {
    */
   public EpisodeSource prefetching(int capacity) {
     return new PrefetchingEpisodeSource(this, capacity);
+  }
+
+  /** The smallest image count among the given classes (the drawers every one of them has). */
+  private int fewestImages(int[] classIndices) {
+    int m = Integer.MAX_VALUE;
+    for (int c : classIndices) {
+      m = Math.min(m, pool.imageCount(c));
+    }
+    return m;
   }
 
   /** Draws {@code count} distinct values of {@code [0, bound)} in random order (partial Fisher-Yates). */

@@ -624,7 +624,8 @@ public final class TrainConfig {
     }
     return String.format(Locale.ROOT, "%s %d-way %d-shot (%d queries) -> test %d-way %d-shot, %d iterations x %d%s%s",
         algorithm.cliName(), ways, shots, queries, testWays, testShots, iterations, metaBatch,
-        grouping == ClassGrouping.SAME_ALPHABET ? ", every episode within one alphabet" : "",
+        grouping == ClassGrouping.ANY ? "" : grouping == ClassGrouping.SAME_ALPHABET
+            ? ", every episode within one alphabet" : ", every episode made as a Lake et al. run",
         distortion.isIdentity() ? "" : ", training images distorted (" + distortion.name() + ")");
   }
 

@@ -266,8 +266,10 @@ public final class TrainOptions {
   public static final TrainOption<ClassGrouping> GROUPING = TrainOption.of("grouping", "--grouping",
       ClassGrouping.class, ClassGrouping.ANY, s -> constant(ClassGrouping.class, "grouping", s), ClassGrouping::name,
       "Which classes one training, validation or test episode may mix: ANY (the whole split, the usual benchmark)"
-          + " or SAME_ALPHABET (all N classes from one alphabet, like Lake et al.'s one-shot runs; for a model meant"
-          + " for that challenge). With transfer, only the validation and test episodes.")
+          + ", SAME_ALPHABET (all N classes from one alphabet, like Lake et al.'s one-shot runs; for a model meant"
+          + " for that challenge) or LAKE_RUN (as Lake et al. made their runs: N upright characters of one alphabet,"
+          + " rotations unused, each support position drawn by one drawer for all classes, each query position by"
+          + " another). With transfer, only the validation and test episodes.")
       .presence(Presence.IF_NOT_DEFAULT)
       .except(FEW_LABELS);
 

@@ -68,6 +68,53 @@ class ProtoNetTest {
         .isCloseTo(s.lossValue(), org.assertj.core.data.Offset.offset(1e-12));
   }
 
+  /** Centred: logits are -|(q - mean q) - (c - mean c)|^2, computed here by hand; training is unchanged. */
+  @Test
+  void centredSetsCompareMeanFreeEmbeddings() {
+    Params p = embed.init(new Rng(11), D);
+    Task t = task(12);
+    ProtoNet plain = ProtoNet.euclidean(embed);
+    ProtoNet centred = plain.centered(true);
+    assertThat(centred.isCentered()).isTrue();
+    assertThat(plain.isCentered()).isFalse();
+    assertThat(centred.toString()).contains("centred");
+    Tensor c = plain.prototypes(p, t);
+    Tensor z = embed.apply(p, t.queryX(), null);
+    int n = z.size(0);
+    double[] cm = new double[4];
+    double[] zm = new double[4];
+    for (int d = 0; d < 4; d++) {
+      for (int k = 0; k < 3; k++) {
+        cm[d] += c.get(k, d) / 3;
+      }
+      for (int i = 0; i < n; i++) {
+        zm[d] += z.get(i, d) / n;
+      }
+    }
+    Tensor logits = centred.predict(centred.adapt(p, t), t.queryX());
+    assertThat(logits.shape()).containsExactly(n, 3);
+    boolean differs = false;
+    Tensor plainLogits = plain.predict(plain.adapt(p, t), t.queryX());
+    for (int i = 0; i < n; i++) {
+      for (int k = 0; k < 3; k++) {
+        double sq = 0;
+        for (int d = 0; d < 4; d++) {
+          double diff = (z.get(i, d) - zm[d]) - (c.get(k, d) - cm[d]);
+          sq += diff * diff;
+        }
+        assertThat(logits.get(i, k)).isCloseTo(-sq, org.assertj.core.data.Offset.offset(1e-10));
+        differs |= Math.abs(logits.get(i, k) - plainLogits.get(i, k)) > 1e-6;
+      }
+    }
+    assertThat(differs).isTrue();
+    // training's loss does not centre
+    Params g = p.requiresGrad(true);
+    assertThat(centred.metaLoss(g, t).lossValue()).isEqualTo(plain.metaLoss(g, t).lossValue());
+    // one input alone would be erased by centring
+    assertThatThrownBy(() -> centred.predict(centred.adapt(p, t), t.queryX().slice(0, 0, 1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 2 inputs");
+  }
+
   @Test
   void regressionTasksAreRejected() {
     RegressionTask r = RegressionTask.sine(new Rng(1), 3, 3, D);

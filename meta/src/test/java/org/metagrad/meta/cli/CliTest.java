@@ -186,6 +186,24 @@ class CliTest {
     assertThat(within.status()).as(within.out() + within.err()).isZero();
     assertThat(within.out()).contains("within one alphabet").contains("20-way 1-shot").contains("(3 episodes)");
     assertThat(Files.readString(tmp.resolve("within.json"))).contains("\"grouping\": \"SAME_ALPHABET\"");
+    // Episodes made as Lake et al.'s runs (upright, one drawer per position) and upright within-alphabet ones.
+    Outcome lake = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "3", "--ways", "20",
+        "--queries", "1", "--grouping", "lake_run", "--no-progress", "--out", tmp.resolve("lake.json").toString());
+    assertThat(lake.status()).as(lake.out() + lake.err()).isZero();
+    assertThat(lake.out()).contains("made as a Lake et al. run").contains("20-way 1-shot").contains("(3 episodes)");
+    assertThat(Files.readString(tmp.resolve("lake.json"))).contains("\"grouping\": \"LAKE_RUN\"")
+        .contains("\"rotation\": \"NONE\"");
+    Outcome upright = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "3", "--ways", "20",
+        "--queries", "1", "--grouping", "same_alphabet", "--rotation", "none", "--no-progress", "--out",
+        tmp.resolve("upright.json").toString());
+    assertThat(upright.status()).as(upright.out() + upright.err()).isZero();
+    assertThat(upright.out()).contains("within one alphabet").contains("(rotations: NONE)");
+    assertThat(Files.readString(tmp.resolve("upright.json"))).contains("\"rotation\": \"NONE\"");
+    assertThat(Files.readString(tmp.resolve("within.json"))).contains("\"rotation\": \"AS_NEW_CLASSES\"");
+    Outcome badRotation = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "3", "--rotation",
+        "sideways");
+    assertThat(badRotation.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(badRotation.err()).contains("--rotation").contains("sideways");
 
     Outcome o = run("oneshot", "--run", dir.toString(), "--data", data(), "--out", tmp.resolve("os.json").toString());
     assertThat(o.status()).as(o.out() + o.err()).isZero();
@@ -282,6 +300,27 @@ class CliTest {
     assertThat(o.out()).contains("(ensemble of 2 runs)").contains("shift ensemble, radius 1").contains("run01")
         .contains(b.resolve("last.safetensors").toString());
     assertThat(Files.readString(tmp.resolve("os.json"))).contains("\"checkpoints\"").contains("\"trials\": 20");
+    // Centred sets on both commands, through the ensemble (and its members); refused for other learners.
+    Outcome ce = run("eval", "--run", a.toString(), "--ensemble-with", b.toString(), "--data", data(), "--episodes",
+        "2", "--ways", "3", "--center-sets", "--no-progress", "--out", tmp.resolve("centred.json").toString());
+    assertThat(ce.status()).as(ce.out() + ce.err()).isZero();
+    assertThat(ce.out()).contains("(sets centred)").contains("ensemble of 2 runs");
+    assertThat(Files.readString(tmp.resolve("centred.json"))).contains("\"center_sets\": true");
+    assertThat(Files.readString(tmp.resolve("ens.json"))).contains("\"center_sets\": false");
+    Outcome co = run("oneshot", "--run", a.toString(), "--ensemble-with", b.toString(), "--data", data(),
+        "--center-sets", "--out", tmp.resolve("os-centred.json").toString());
+    assertThat(co.status()).as(co.out() + co.err()).isZero();
+    assertThat(co.out()).contains("(sets centred)").contains("run01");
+    assertThat(Files.readString(tmp.resolve("os-centred.json"))).contains("\"center_sets\": true");
+    org.metagrad.meta.algo.FewShotLearner centred = CliSupport.centerSets(org.metagrad.meta.algo.ModelEnsemble.of(
+        java.util.List.of(org.metagrad.meta.algo.ProtoNet.euclidean(org.metagrad.nn.Backbones.conv4(1, 4, 28, 0,
+            org.metagrad.nn.BnMode.BATCH_STATS)))), true);
+    assertThat(centred.toString()).contains("centred");
+    org.metagrad.meta.algo.FewShotLearner matching = new org.metagrad.meta.algo.MatchingNet(
+        org.metagrad.nn.Backbones.conv4(1, 4, 28, 0, org.metagrad.nn.BnMode.BATCH_STATS), 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> CliSupport.centerSets(matching, true))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--center-sets needs ProtoNet models");
+    assertThat(CliSupport.centerSets(matching, false)).isSameAs(matching);
     // A member trained on another split could have trained on the first run's test classes (a copy of run b whose
     // config says so: the check comes before any checkpoint is read).
     Path other = Files.createDirectories(tmp.resolve("vinyals"));

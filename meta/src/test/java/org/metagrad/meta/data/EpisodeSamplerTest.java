@@ -182,6 +182,70 @@ class EpisodeSamplerTest {
         .hasMessageContaining("9-way within-alphabet task needs an alphabet with 9 classes but the largest of the pool's 3 alphabets has 8");
   }
 
+  /**
+   * LAKE_RUN, as Lake et al.'s runs: one alphabet, upright whatever the rotation mode, and support (query) position
+   * t of every class drawn by the same drawer, the K + Q drawers distinct.
+   */
+  @Test
+  void lakeRunTasksAreUprightWithinOneAlphabetAndOneDrawerPerPosition() {
+    // alphabet A: classes 0-5 (6 characters), alphabet B: classes 6-8 (3), 8 images (drawers) each
+    List<CharacterId> ids = new ArrayList<>();
+    List<float[]> px = new ArrayList<>();
+    ImageClasses ramp = pool(9, 8);
+    for (int c = 0; c < 9; c++) {
+      ids.add(new CharacterId(OmniglotSet.EVALUATION, c < 6 ? "A" : "B", String.format("character%02d", c + 1)));
+      float[] a = new float[8 * P];
+      for (int i = 0; i < 8; i++) {
+        System.arraycopy(ramp.image(c, i), 0, a, i * P, P);
+      }
+      px.add(a);
+    }
+    ImageClasses pool = ImageClasses.of(SIDE, ids, px);
+    TaskSpec spec = TaskSpec.of(5, 2, 3);
+    EpisodeSampler s = new EpisodeSampler(pool, spec, RotationMode.AS_NEW_CLASSES, ClassGrouping.LAKE_RUN, 5);
+    assertThat(s.grouping()).isEqualTo(ClassGrouping.LAKE_RUN);
+    assertThat(s.alphabetCount()).isEqualTo(1); // B's 3 upright characters are too few, rotations do not count
+    assertThat(s.classCount()).isEqualTo(9);
+    Set<String> drawerSets = new HashSet<>();
+    for (int e = 0; e < 100; e++) {
+      Episode ep = s.episode(e);
+      int[] drawers = new int[5];
+      Set<Integer> classes = new HashSet<>();
+      for (int n = 0; n < 5; n++) {
+        int c = ep.classIndices()[n];
+        classes.add(c);
+        assertThat(c).isLessThan(6);
+        assertThat(ep.rotations()[n]).isZero();
+        for (int t = 0; t < 5; t++) {
+          float[] x = ep.supportX();
+          int off = (n * 2 + t) * P;
+          if (t >= 2) {
+            x = ep.queryX();
+            off = (n * 3 + t - 2) * P;
+          }
+          // pixel 0 names (class, image); the whole image is the upright stored one
+          int drawer = Math.round(x[off] - c * 1000 - 1);
+          assertThat(java.util.Arrays.copyOfRange(x, off, off + P)).containsExactly(pool.image(c, drawer));
+          if (n == 0) {
+            drawers[t] = drawer;
+          } else {
+            assertThat(drawer).as("episode %d class %d position %d", e, n, t).isEqualTo(drawers[t]);
+          }
+        }
+      }
+      assertThat(classes).hasSize(5);
+      assertThat(java.util.Arrays.stream(drawers).distinct().count()).isEqualTo(5);
+      drawerSets.add(java.util.Arrays.toString(drawers));
+      assertSameEpisode(ep, new EpisodeSampler(pool, spec, RotationMode.NONE, ClassGrouping.LAKE_RUN, 5).episode(e));
+    }
+    assertThat(drawerSets.size()).isGreaterThan(50); // drawers are drawn per episode
+    assertThatThrownBy(() -> new EpisodeSampler(pool, TaskSpec.of(7, 1, 1), RotationMode.AS_NEW_CLASSES,
+        ClassGrouping.LAKE_RUN, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("7-way within-alphabet task needs an alphabet with 7 classes but the largest of the pool's"
+            + " 2 alphabets has 6");
+  }
+
   @Test
   void distortionKeepsTheEpisodesChoicesAndIsAPureFunctionOfTheIndex() throws Exception {
     ImageClasses pool = pool(30, 20);
