@@ -292,10 +292,40 @@ public final class Experiment {
     };
   }
 
-  /** The initial meta-parameters: the model's initialisation plus the learner's own, from the seed. */
+  /**
+   * The initial meta-parameters: the weights of {@code --init-from} when given, else the model's initialisation
+   * plus the learner's own, from the seed.
+   *
+   * @throws IllegalArgumentException when the {@code --init-from} folder holds no weights, or weights of another model
+   */
   public static Params initialParams(TrainConfig c, Network model, MetaLearner learner) {
+    if (!c.initFrom().isEmpty()) {
+      Path file = initWeights(Path.of(c.initFrom()));
+      try {
+        return loadParams(c, file);
+      } catch (org.metagrad.nn.io.CheckpointException | UncheckedIOException e) {
+        throw new IllegalArgumentException("--init-from " + c.initFrom() + ": " + e.getMessage(), e);
+      }
+    }
+    return seedParams(c, model, learner);
+  }
+
+  /** The model's initialisation plus the learner's own, from the seed (the template of every checkpoint). */
+  private static Params seedParams(TrainConfig c, Network model, MetaLearner learner) {
     Rng rng = new Rng(c.seed());
     return learner.initMetaParams(model.init(rng, DType.FLOAT32), rng);
+  }
+
+  /** The weights file of an {@code --init-from} folder: a model folder's model.safetensors, a run's best. */
+  static Path initWeights(Path dir) {
+    for (String name : new String[] {"model.safetensors", "best.safetensors"}) {
+      Path f = dir.resolve(name);
+      if (Files.isRegularFile(f)) {
+        return f;
+      }
+    }
+    throw new IllegalArgumentException("--init-from " + dir + ": no model.safetensors (a model folder written by"
+        + " 'metagrad export') or best.safetensors (a training run) there");
   }
 
   /** The outer learning-rate schedule of the configuration. */
@@ -680,7 +710,7 @@ public final class Experiment {
       } else if (c.algorithm() == Algorithm.REPTILE) {
         template = model.init(new Rng(c.seed()), DType.FLOAT32);
       } else {
-        template = initialParams(c, model, learner(c, model));
+        template = seedParams(c, model, learner(c, model));
       }
       return loaded.paramsLike(template);
     } catch (IOException e) {

@@ -250,6 +250,11 @@ public final class TrainConfig {
     return get(TrainOptions.GROUPING);
   }
 
+  /** {@link TrainOptions#INIT_FROM}: the folder of the initial weights, or "" for the seed's initialisation. */
+  public String initFrom() {
+    return get(TrainOptions.INIT_FROM);
+  }
+
   /** {@link TrainOptions#DISTORTION}. */
   public Distortion distortion() {
     return get(TrainOptions.DISTORTION);
@@ -853,6 +858,11 @@ public final class TrainConfig {
     /** Sets {@link TrainOptions#GROUPING} (null: the default). */
     public Builder grouping(ClassGrouping v) {
       return set(TrainOptions.GROUPING, v);
+    }
+
+    /** Sets {@link TrainOptions#INIT_FROM} (null or "": the seed's initialisation). */
+    public Builder initFrom(String v) {
+      return set(TrainOptions.INIT_FROM, v);
     }
 
     /** Sets {@link TrainOptions#DISTORTION} (null: the default). */

@@ -171,6 +171,16 @@ public final class TrainOptions {
       + " --side 56 as 4 does for 28.").presence(Presence.IF_NOT_DEFAULT)
       .except(NO_CONV_NET);
 
+  /** Initial weights from a trained run or model folder instead of the seed's initialisation. */
+  public static final TrainOption<String> INIT_FROM = text("init_from", "--init-from", "", "Start from the weights"
+      + " of a trained run folder (its best.safetensors) or a model folder written by 'metagrad export' (its"
+      + " model.safetensors), e.g. to fine-tune a model on other episodes, instead of the seed's initialisation"
+      + " (the seed still draws the episodes). The model's settings must match the weights' (a mismatch names the"
+      + " tensor). config.json records the path as given, so give it relative to where the command runs.")
+      .presence(Presence.IF_NOT_DEFAULT)
+      .only(Algorithm.PROTONET, Algorithm.MATCHINGNET, Algorithm.MAML, Algorithm.FOMAML, Algorithm.METASGD,
+          Algorithm.ANIL, Algorithm.PROTOMAML);
+
   /** The seed of initialisation and task sequences. */
   public static final TrainOption<Long> SEED = TrainOption.of("seed", "--seed", Long.class, 1L, Long::parseLong,
       v -> v, "Seed of initialisation and task sequences.");
@@ -391,7 +401,7 @@ public final class TrainOptions {
 
   private static final List<TrainOption<?>> ALL = List.of(ALGORITHM, DATA, SPLIT, SIDE, ROTATION, WAYS, SHOTS,
       QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
-      INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, BLOCKS, SEED, THREADS, DEVICE, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
+      INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, BLOCKS, INIT_FROM, SEED, THREADS, DEVICE, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
       CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, ATTENTION_SCALE,
       GROUPING, DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING, MANN_CONTROLLER, MANN_LABELS, MANN_INSTANCES,
       MANN_EPISODES, MANN_MEMORY, MANN_READS, MANN_GAMMA, LABELS_PER_CLASS, CLASSES, SPLIT_SEED, MU, UNSUP_WEIGHT,
