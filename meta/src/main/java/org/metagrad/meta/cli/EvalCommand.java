@@ -308,10 +308,11 @@ public final class EvalCommand implements Callable<Integer> {
     if (!ensembleWith.isEmpty()) {
       what = "ensemble of " + loaded.checkpoints().size() + " runs (" + what + " first)";
     }
-    System.out.printf(Locale.ROOT, "%s%s on %s classes of the %s split%s%s: %d-way %d-shot (%d queries): %s%n",
-        what, shiftEnsemble > 0 ? " with a " + ShiftEnsemble.views(shiftEnsemble) + "-view shift ensemble" : "", on, c.split(),
-        CliSupport.groupingNote(c.grouping()) + (centerSets ? " (sets centred)" : ""), rotation == null || c.grouping() == ClassGrouping.LAKE_RUN ? ""
-            : " (rotations: " + rotation + ")",
+    String rotationNote = rotation == null || c.grouping() == ClassGrouping.LAKE_RUN ? ""
+        : " (rotations: " + rotation + ")";
+    System.out.printf(Locale.ROOT, "%s%s on %s classes of the %s split%s%s%s: %d-way %d-shot (%d queries): %s%n",
+        what, shiftEnsemble > 0 ? " with a " + ShiftEnsemble.views(shiftEnsemble) + "-view shift ensemble" : "", on,
+        c.split(), CliSupport.groupingNote(c.grouping()), centerSets ? " (sets centred)" : "", rotationNote,
         c.testWays(), c.testShots(), c.testQueries(), r);
     if (recordCheck) {
       ShippedCheck.write(run, ShippedCheck.of(c, on, s, shiftEnsemble, r, run.resolve(ExportCommand.MODEL),

@@ -78,7 +78,8 @@ public final class EpisodeSampler {
       throw new IllegalArgumentException(
           "EpisodeSampler: a " + spec.ways() + "-way task needs " + spec.ways()
               + " classes but the pool has " + classCount
-              + (this.rotation == RotationMode.AS_NEW_CLASSES ? " (" + pool.size() + " characters x 4 rotations)" : ""));
+              + (this.rotation == RotationMode.AS_NEW_CLASSES ? " (" + pool.size() + " characters x 4 rotations)"
+                  : ""));
     }
     for (int c = 0; c < pool.size(); c++) {
       if (pool.imageCount(c) < spec.imagesPerClass()) {

@@ -627,11 +627,12 @@ public final class TrainConfig {
           finetuneSteps, finetuneLr, testWays, testShots,
           distortion.isIdentity() ? "" : ", training images distorted (" + distortion.name() + ")");
     }
-    return String.format(Locale.ROOT, "%s %d-way %d-shot (%d queries) -> test %d-way %d-shot, %d iterations x %d%s%s",
+    return String.format(Locale.ROOT, "%s %d-way %d-shot (%d queries) -> test %d-way %d-shot, %d iterations x %d%s%s%s",
         algorithm.cliName(), ways, shots, queries, testWays, testShots, iterations, metaBatch,
         grouping == ClassGrouping.ANY ? "" : grouping == ClassGrouping.SAME_ALPHABET
             ? ", every episode within one alphabet" : ", every episode made as a Lake et al. run",
-        distortion.isIdentity() ? "" : ", training images distorted (" + distortion.name() + ")");
+        distortion.isIdentity() ? "" : ", training images distorted (" + distortion.name() + ")",
+        initFrom().isEmpty() ? "" : ", initialised from " + initFrom());
   }
 
   /**

@@ -49,6 +49,7 @@ class InitFromCliTest {
     Path b = tmp.resolve("b");
     CliTest.Outcome tb = CliTest.run(train(b, "4", "1e-12", "--init-from", a.toString()));
     assertThat(tb.status()).as(tb.out() + tb.err()).isZero();
+    assertThat(tb.out()).contains("initialised from " + a);
     assertThat(TrainConfig.fromJson(Files.readString(b.resolve("config.json"))).initFrom()).isEqualTo(a.toString());
     assertThat(maxDiff(Checkpoints.load(b.resolve("last.safetensors")).params(), start)).isLessThan(1e-9);
     // without it, the seed's initialisation: far from a's trained weights
