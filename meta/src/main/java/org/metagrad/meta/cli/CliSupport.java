@@ -228,6 +228,11 @@ final class CliSupport {
         throw new IllegalArgumentException("--ensemble-with " + o + ": trained on the '" + c.split() + "' split, the"
             + " first run on '" + c0.split() + "'; its training classes could be the first run's test classes");
       }
+      if (c.framing() != c0.framing()) {
+        throw new IllegalArgumentException("--ensemble-with " + o + ": trained on drawings framed '"
+            + c.framing().cliName() + "', the first run on '" + c0.framing().cliName() + "'; the members of an"
+            + " ensemble see the same images, so they must have been trained with the same --frame");
+      }
       if (c0.side() % c.side() != 0) {
         throw new IllegalArgumentException("--ensemble-with " + o + ": images of side " + c.side() + ", the first"
             + " run's " + c0.side() + "; a member's side must divide the first run's (its images are then the first"

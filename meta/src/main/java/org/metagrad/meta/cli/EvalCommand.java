@@ -53,7 +53,7 @@ public final class EvalCommand implements Callable<Integer> {
      *
      * @param dataRoot the data root
      * @param side the image side
-     * @param reader the reader of that root and side
+     * @param reader the reader of that root and side (and the run's framing: {@link OmniglotReader#framing()})
      * @param classes the classes
      * @return their images
      */
@@ -294,7 +294,7 @@ public final class EvalCommand implements Callable<Integer> {
     Params params = loaded.params();
     FewShotLearner learner = CliSupport.shiftEnsemble(CliSupport.centerSets(loaded.learner(), centerSets),
         shiftEnsemble);
-    OmniglotReader reader = Experiment.reader(c.data(), c.side(), threads);
+    OmniglotReader reader = Experiment.reader(c.data(), c.side(), c.framing(), threads);
     ClassSplit split = Experiment.split(c, reader);
     List<org.metagrad.meta.data.CharacterId> classes = on.equals("test") ? split.test() : split.val();
     ImageClasses pool = pools == null ? reader.load(classes) : pools.load(c.data(), c.side(), reader, classes);

@@ -85,7 +85,7 @@ public final class OneShotCommand implements Callable<Integer> {
     }
     Path folder = runs != null ? runs : CliSupport.dataRoot(data).resolve("omniglot-oneshot");
     CliSupport.openMembers(rf, checkpoint, ensembleWith);
-    List<OneShotRun> all = OneShotReader.readAll(folder, c.side());
+    List<OneShotRun> all = OneShotReader.readAll(folder, c.side(), c.framing());
     // Every --ensemble-with run must have the first run's split (CliSupport.load), so the check above covers them.
     CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> t,
         CliSupport.loadOptions(allowNonFinite));

@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link Images#resizeArea exact area averaging} (PIL's {@code BOX} filter; the MAML and ProtoNets
  * code used PIL's {@code LANCZOS}/{@code ANTIALIAS}, which has a wider, slightly negative-lobed
  * kernel, so individual pixels differ a little from theirs while strokes, mass and alignment
- * agree). Values are in [0, 1].
+ * agree). Values are in [0, 1]. A reader made with a {@link Framing} other than {@code NONE} frames each
+ * 105 x 105 ink map before the resize.
  *
  * <p>Ordering is deterministic: alphabets, characters and files are sorted by name
  * ({@link String#compareTo}), whatever the file system returns. Only {@code *.png} files count as
@@ -55,6 +56,7 @@ public final class OmniglotReader {
   private final Path root;
   private final int side;
   private final int threads;
+  private final Framing framing;
   private final Map<OmniglotSet, ImageClasses> cache = new EnumMap<>(OmniglotSet.class);
 
   /**
@@ -75,6 +77,21 @@ public final class OmniglotReader {
    * @throws IllegalArgumentException when {@code side} or {@code threads} is not positive
    */
   public OmniglotReader(Path root, int side, int threads) {
+    this(root, side, threads, Framing.NONE);
+  }
+
+  /**
+   * Creates a reader that frames every drawing before resizing it.
+   *
+   * @param root the folder holding {@code images_background/} and {@code images_evaluation/}
+   * @param side output image side, e.g. 28
+   * @param threads decoding threads, at least 1
+   * @param framing how each drawing is placed on its canvas first
+   * @throws IllegalArgumentException when {@code side} or {@code threads} is not positive
+   * @throws NullPointerException when {@code framing} is null
+   */
+  public OmniglotReader(Path root, int side, int threads, Framing framing) {
+    this.framing = java.util.Objects.requireNonNull(framing, "framing");
     if (side <= 0) {
       throw new IllegalArgumentException("OmniglotReader: side must be positive, got " + side);
     }
@@ -106,6 +123,15 @@ public final class OmniglotReader {
   }
 
   /**
+   * Returns how this reader places each drawing on its canvas before resizing it.
+   *
+   * @return the framing
+   */
+  public Framing framing() {
+    return framing;
+  }
+
+  /**
    * Returns the output image side.
    *
    * @return the side in pixels
@@ -125,7 +151,21 @@ public final class OmniglotReader {
    * @throws IllegalArgumentException when the image is not 105 x 105 (message names it)
    */
   public static float[] preprocess(Path png, int side) {
-    float[] ink = Images.readInk(png, SOURCE_SIDE, SOURCE_SIDE);
+    return preprocess(png, side, Framing.NONE);
+  }
+
+  /**
+   * As {@link #preprocess(Path, int)}, framing the 105 x 105 ink map before the resize.
+   *
+   * @param png the image file
+   * @param side output side
+   * @param framing how the drawing is placed on its canvas first
+   * @return {@code side * side} floats, row-major
+   * @throws UncheckedIOException when the file cannot be read or decoded (message names it)
+   * @throws IllegalArgumentException when the image is not 105 x 105 (message names it)
+   */
+  public static float[] preprocess(Path png, int side, Framing framing) {
+    float[] ink = framing.apply(Images.readInk(png, SOURCE_SIDE, SOURCE_SIDE), SOURCE_SIDE);
     float[] out = Images.resizeArea(ink, SOURCE_SIDE, SOURCE_SIDE, side, side);
     for (int i = 0; i < out.length; i++) {
       out[i] = Math.min(1f, Math.max(0f, out[i]));
@@ -284,7 +324,7 @@ public final class OmniglotReader {
             List<Path> fs = files.get(c);
             float[] px = new float[fs.size() * per];
             for (int i = 0; i < fs.size(); i++) {
-              System.arraycopy(preprocess(fs.get(i), side), 0, px, i * per, per);
+              System.arraycopy(preprocess(fs.get(i), side, framing), 0, px, i * per, per);
             }
             out[c] = px;
           }

@@ -47,6 +47,20 @@ public final class OneShotReader {
    * @throws UncheckedIOException when a file cannot be read or decoded
    */
   public static List<OneShotRun> readAll(Path folder, int side) {
+    return readAll(folder, side, Framing.NONE);
+  }
+
+  /**
+   * As {@link #readAll(Path, int)}, framing every drawing first (as the model's training did).
+   *
+   * @param folder the folder holding the runs
+   * @param side output image side, e.g. 28
+   * @param framing how each drawing is placed on its canvas before the resize
+   * @return the runs, at least one
+   * @throws IllegalArgumentException when the folder is missing, holds no run, or a run is malformed
+   * @throws UncheckedIOException when a file cannot be read or decoded
+   */
+  public static List<OneShotRun> readAll(Path folder, int side, Framing framing) {
     if (!Files.isDirectory(folder)) {
       throw new IllegalArgumentException("one-shot runs folder not found: " + folder);
     }
@@ -66,7 +80,7 @@ public final class OneShotReader {
     runs.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
     List<OneShotRun> out = new ArrayList<>();
     for (Path r : runs) {
-      out.add(readRun(r, side));
+      out.add(readRun(r, side, framing));
     }
     return out;
   }
@@ -81,6 +95,20 @@ public final class OneShotReader {
    * @throws UncheckedIOException when a file cannot be read or decoded
    */
   public static OneShotRun readRun(Path runDir, int side) {
+    return readRun(runDir, side, Framing.NONE);
+  }
+
+  /**
+   * As {@link #readRun(Path, int)}, framing every drawing first.
+   *
+   * @param runDir e.g. {@code .../omniglot-oneshot/run01}
+   * @param side output image side
+   * @param framing how each drawing is placed on its canvas before the resize
+   * @return the run
+   * @throws IllegalArgumentException when a part is missing or {@code class_labels.txt} is malformed
+   * @throws UncheckedIOException when a file cannot be read or decoded
+   */
+  public static OneShotRun readRun(Path runDir, int side, Framing framing) {
     if (side <= 0) {
       throw new IllegalArgumentException("OneShotReader: side must be positive, got " + side);
     }
@@ -108,12 +136,12 @@ public final class OneShotReader {
     float[] training = new float[trainingFiles.size() * p];
     for (int i = 0; i < trainingFiles.size(); i++) {
       Path f = runDir.resolve("training").resolve(trainingFiles.get(i));
-      System.arraycopy(OmniglotReader.preprocess(f, side), 0, training, i * p, p);
+      System.arraycopy(OmniglotReader.preprocess(f, side, framing), 0, training, i * p, p);
     }
     float[] test = new float[testFiles.size() * p];
     for (int t = 0; t < testFiles.size(); t++) {
       Path f = runDir.resolve("test").resolve(testFiles.get(t));
-      System.arraycopy(OmniglotReader.preprocess(f, side), 0, test, t * p, p);
+      System.arraycopy(OmniglotReader.preprocess(f, side, framing), 0, test, t * p, p);
     }
     return new OneShotRun(name, side, trainingFiles, training, testFiles, test, answers);
   }

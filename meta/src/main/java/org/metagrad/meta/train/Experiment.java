@@ -31,6 +31,7 @@ import org.metagrad.meta.algo.TransferBaseline;
 import org.metagrad.meta.data.CharacterId;
 import org.metagrad.meta.data.ClassSplit;
 import org.metagrad.meta.data.EpisodeSampler;
+import org.metagrad.meta.data.Framing;
 import org.metagrad.meta.data.ImageClasses;
 import org.metagrad.meta.data.OmniglotReader;
 import org.metagrad.meta.data.OmniglotSet;
@@ -368,12 +369,22 @@ public final class Experiment {
    * @throws IllegalArgumentException naming the folder and how to fix it
    */
   public static OmniglotReader reader(Path dataRoot, int side, int threads) {
+    return reader(dataRoot, side, Framing.NONE, threads);
+  }
+
+  /**
+   * As {@link #reader(Path, int, int)}, placing each drawing on its canvas as {@code framing} says before the
+   * resize (a run's {@link TrainConfig#framing()}: its evaluation must read the images as its training did).
+   *
+   * @throws IllegalArgumentException naming the folder and how to fix it
+   */
+  public static OmniglotReader reader(Path dataRoot, int side, Framing framing, int threads) {
     Path omni = dataRoot.resolve("omniglot");
     if (!Files.isDirectory(omni)) {
       throw new IllegalArgumentException("Omniglot data folder not found: " + omni.toAbsolutePath()
           + " (set METAGRAD_DATA or pass --data to the folder holding omniglot/)");
     }
-    return new OmniglotReader(omni, side, Math.max(1, threads));
+    return new OmniglotReader(omni, side, Math.max(1, threads), framing);
   }
 
   /** The test-time task sampler over a pool (seeded so every evaluation sees the same episodes). */
@@ -420,7 +431,7 @@ public final class Experiment {
    */
   static Pools loadRun(TrainConfig c, PrintStream out) {
     Path dir = c.out();
-    OmniglotReader reader = reader(c.data(), c.side(), c.threads());
+    OmniglotReader reader = reader(c.data(), c.side(), c.framing(), c.threads());
     ClassSplit split = split(c, reader);
     checkPools(c, split);
     try {
@@ -431,9 +442,10 @@ public final class Experiment {
     }
     long tl = System.nanoTime();
     Pools p = new Pools(reader.load(split.train()), reader.load(split.val()), reader.load(split.test()));
-    out.printf(Locale.ROOT, "data: %s split, %d/%d/%d characters (train/val/test), rotation %s, %dx%d, loaded in"
+    out.printf(Locale.ROOT, "data: %s split, %d/%d/%d characters (train/val/test), rotation %s, %dx%d%s, loaded in"
         + " %.1f s%n", split.name(), split.train().size(), split.val().size(), split.test().size(), c.rotation(),
-        c.side(), c.side(), (System.nanoTime() - tl) / 1e9);
+        c.side(), c.side(), c.framing() == Framing.NONE ? "" : " (drawings framed: " + c.framing().cliName() + ")",
+        (System.nanoTime() - tl) / 1e9);
     return p;
   }
 

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.Distortion;
+import org.metagrad.meta.data.Framing;
 import org.metagrad.meta.data.RotationMode;
 
 /**
@@ -253,6 +254,11 @@ public final class TrainConfig {
   /** {@link TrainOptions#INIT_FROM}: the folder of the initial weights, or "" for the seed's initialisation. */
   public String initFrom() {
     return get(TrainOptions.INIT_FROM);
+  }
+
+  /** {@link TrainOptions#FRAMING}. */
+  public Framing framing() {
+    return get(TrainOptions.FRAMING);
   }
 
   /** {@link TrainOptions#DISTORTION}. */
@@ -864,6 +870,11 @@ public final class TrainConfig {
     /** Sets {@link TrainOptions#INIT_FROM} (null or "": the seed's initialisation). */
     public Builder initFrom(String v) {
       return set(TrainOptions.INIT_FROM, v);
+    }
+
+    /** Sets {@link TrainOptions#FRAMING} (null: the default). */
+    public Builder framing(Framing v) {
+      return set(TrainOptions.FRAMING, v);
     }
 
     /** Sets {@link TrainOptions#DISTORTION} (null: the default). */

@@ -7,6 +7,7 @@ import org.metagrad.meta.algo.Mann;
 import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.DataPaths;
 import org.metagrad.meta.data.Distortion;
+import org.metagrad.meta.data.Framing;
 import org.metagrad.meta.data.RotationMode;
 import org.metagrad.meta.train.TrainOption.Presence;
 
@@ -293,6 +294,15 @@ public final class TrainOptions {
       .presence(Presence.IF_NOT_DEFAULT)
       .except(FEW_LABELS);
 
+  /** How each drawing is placed on its canvas before the resize. */
+  public static final TrainOption<Framing> FRAMING = TrainOption.of("frame", "--frame", Framing.class,
+      Framing.NONE, Framing::parse, Framing::cliName, "Placement of every drawing (training, validation and test, and"
+          + " the one-shot runs when the model is evaluated) before the resize: none (as drawn, the papers'"
+          + " preprocessing), center (the ink's bounding box moved to the canvas centre) or fit (centred and scaled so"
+          + " that the box's longer side spans 0.8 of the canvas).")
+      .presence(Presence.IF_NOT_DEFAULT)
+      .except(FEW_LABELS);
+
   /** iMAML's proximal regularisation strength lambda. */
   public static final TrainOption<Double> IMAML_LAMBDA = real("imaml_lambda", "--lambda", 2.0, "Imaml only: proximal"
       + " regularisation strength of the inner problem, L_support(phi) + (lambda/2)|phi - theta|^2 (Rajeswaran et al."
@@ -403,7 +413,7 @@ public final class TrainOptions {
       QUERIES, TEST_WAYS, TEST_SHOTS, TEST_QUERIES, ITERATIONS, META_BATCH, OUTER_LR, SCHEDULE, LR_STEP, LR_GAMMA,
       INNER_STEPS, TEST_INNER_STEPS, INNER_LR, HIDDEN, BLOCKS, INIT_FROM, SEED, THREADS, DEVICE, VAL_EVERY, VAL_EPISODES, TEST_EPISODES,
       CHECKPOINT_EVERY, CLIP_NORM, OUT, HEAD, BATCH_SIZE, FINETUNE_STEPS, FINETUNE_LR, FCE_STEPS, ATTENTION_SCALE,
-      GROUPING, DISTORTION, IMAML_LAMBDA, CG_STEPS, CG_DAMPING, MANN_CONTROLLER, MANN_LABELS, MANN_INSTANCES,
+      GROUPING, DISTORTION, FRAMING, IMAML_LAMBDA, CG_STEPS, CG_DAMPING, MANN_CONTROLLER, MANN_LABELS, MANN_INSTANCES,
       MANN_EPISODES, MANN_MEMORY, MANN_READS, MANN_GAMMA, LABELS_PER_CLASS, CLASSES, SPLIT_SEED, MU, UNSUP_WEIGHT,
       RAMP, THRESHOLD, EMA_DECAY, VAT_XI, VAT_EPS, TEMPERATURE, PROBE_STEPS);
 

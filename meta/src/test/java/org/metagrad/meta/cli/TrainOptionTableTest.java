@@ -66,7 +66,7 @@ class TrainOptionTableTest {
         "--blocks", "5", "--seed", "-4", "-t", "3", "--val-every", "7", "--val-episodes", "9", "--test-episodes", "13",
         "--checkpoint-every", "6", "--clip", "1.5", "-o", tmp.resolve("o").toString(), "--head", "cosine",
         "--batch-size", "16", "--finetune-steps", "7", "--finetune-lr", "0.2", "--grouping", "same_alphabet",
-        "--distort", "affine", "--device", "opencl:0");
+        "--distort", "affine", "--frame", "center", "--device", "opencl:0");
     TrainConfig d = TrainConfig.builder().algorithm(Algorithm.TRANSFER).data(tmp).build();
     Set<String> same = new HashSet<>();
     for (TrainOption<?> o : TrainOptions.all()) {
