@@ -74,7 +74,16 @@ class FramingCliTest {
     assertThat(e.status()).as(e.out() + e.err()).isZero();
     assertThat(number(tmp.resolve("e.json"), "accuracy"))
         .isCloseTo(number(run.resolve("metrics.json"), "test_accuracy"), within(1e-12));
-    CliTest.Outcome o = CliTest.run("oneshot", "--run", run.toString(), "--data", CliTest.data());
+    // an exported model keeps it (the shipped one-shot models are framed)
+    Path model = tmp.resolve("model");
+    CliTest.Outcome x = CliTest.run("export", "--run", run.toString(), "--out", model.toString());
+    assertThat(x.status()).as(x.out() + x.err()).isZero();
+    assertThat(TrainConfig.fromJson(Files.readString(model.resolve("config.json"))).framing()).isEqualTo(Framing.FIT);
+    CliTest.Outcome em = CliTest.run("eval", "--run", model.toString(), "--data", CliTest.data(), "--episodes", "4",
+        "--no-progress", "--out", tmp.resolve("m.json").toString());
+    assertThat(em.status()).as(em.out() + em.err()).isZero();
+    assertThat(number(tmp.resolve("m.json"), "accuracy")).isEqualTo(number(tmp.resolve("e.json"), "accuracy"));
+    CliTest.Outcome o = CliTest.run("oneshot", "--run", model.toString(), "--data", CliTest.data());
     assertThat(o.status()).as(o.out() + o.err()).isZero();
     assertThat(o.out()).contains("run01").contains("overall");
 
