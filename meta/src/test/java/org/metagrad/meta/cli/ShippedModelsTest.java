@@ -97,7 +97,8 @@ class ShippedModelsTest {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
     EvalCommand cmd = new EvalCommand((root, side, reader, classes) -> POOLS.computeIfAbsent(
-        List.of(root.toAbsolutePath().normalize(), side, reader.framing(), List.copyOf(classes)), k -> reader.load(classes)));
+        List.of(root.toAbsolutePath().normalize(), side, reader.framing(), List.copyOf(classes)),
+        k -> reader.load(classes)));
     try {
       System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
       System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
