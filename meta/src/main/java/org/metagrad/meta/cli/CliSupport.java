@@ -100,6 +100,48 @@ final class CliSupport {
     return r == 0 ? learner : org.metagrad.meta.algo.ShiftEnsemble.of(learner, r);
   }
 
+  /** Description of the {@code --affine-ensemble} option of eval and oneshot. */
+  static final String AFFINE_ENSEMBLE_HELP = "Test-time ensemble over rotations and scalings, DEGREES,SCALE (e.g."
+      + " 5,0.1): every support and query image also enters rotated by -DEGREES, 0, +DEGREES and scaled by"
+      + " 1-SCALE, 1, 1+SCALE about its centre (9 views; 3 with one component at 0), the query's logits averaged"
+      + " over its views. Combines with --shift-ensemble (the views multiply). Default: off.";
+
+  /** The learner wrapped in an {@link org.metagrad.meta.algo.AffineEnsemble} for {@code spec}, as it is for null. */
+  static FewShotLearner affineEnsemble(FewShotLearner learner, String spec) {
+    if (spec == null) {
+      return learner;
+    }
+    try {
+      double[] ds = org.metagrad.meta.algo.AffineEnsemble.parse(spec);
+      return org.metagrad.meta.algo.AffineEnsemble.of(learner, ds[0], ds[1]);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--affine-ensemble: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks an {@code --affine-ensemble} value before anything expensive runs; null (the option absent) passes.
+   *
+   * @throws IllegalArgumentException naming the option and the value
+   */
+  static void checkAffineEnsemble(String spec) {
+    if (spec != null) {
+      try {
+        double[] ds = org.metagrad.meta.algo.AffineEnsemble.parse(spec);
+        org.metagrad.meta.algo.AffineEnsemble.check(ds[0], ds[1]);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--affine-ensemble: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** How a result line names the test-time views: nothing without any. */
+  static String viewsNote(int shiftRadius, String affine) {
+    String s = shiftRadius > 0 ? " with a " + org.metagrad.meta.algo.ShiftEnsemble.views(shiftRadius)
+        + "-view shift ensemble" : "";
+    return affine == null ? s : s + (s.isEmpty() ? " with" : " and") + " an affine ensemble (" + affine + ")";
+  }
+
   /** Description of the {@code --center-sets} option of eval and oneshot. */
   static final String CENTER_SETS_HELP = "ProtoNet models (and ensembles of them) only: centre the prototypes on"
       + " their mean and the queries on theirs before the distances, which aligns a support set drawn by one person"

@@ -11,7 +11,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.metagrad.meta.algo.FewShotLearner;
-import org.metagrad.meta.algo.ShiftEnsemble;
 import org.metagrad.meta.data.ClassGrouping;
 import org.metagrad.meta.data.ClassSplit;
 import org.metagrad.meta.data.EpisodeSampler;
@@ -140,6 +139,9 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--shift-ensemble", paramLabel = "R", description = CliSupport.SHIFT_ENSEMBLE_HELP)
   int shiftEnsemble = 0;
 
+  @Option(names = "--affine-ensemble", paramLabel = "DEG,SCALE", description = CliSupport.AFFINE_ENSEMBLE_HELP)
+  String affineEnsemble;
+
   @Option(names = "--ensemble-with", paramLabel = "DIR", description = CliSupport.ENSEMBLE_WITH_HELP)
   List<Path> ensembleWith = new ArrayList<>();
 
@@ -222,19 +224,24 @@ public final class EvalCommand implements Callable<Integer> {
       CliSupport.finite("--finetune-lr", finetuneLr, 0, false);
     }
     CliSupport.atLeast("--shift-ensemble", shiftEnsemble, 0);
+    CliSupport.checkAffineEnsemble(affineEnsemble);
     CliSupport.checkOutputFile("--out", out);
   }
 
   @Override
   public Integer call() {
     validateOptions();
-    if (workers != null && (shiftEnsemble > 0 || !ensembleWith.isEmpty())) {
-      throw new IllegalArgumentException("--shift-ensemble and --ensemble-with are not supported by the"
-          + " distributed evaluation; run 'metagrad eval' for ensembles");
+    if (workers != null && (shiftEnsemble > 0 || affineEnsemble != null || !ensembleWith.isEmpty())) {
+      throw new IllegalArgumentException("--shift-ensemble, --affine-ensemble and --ensemble-with are not supported"
+          + " by the distributed evaluation; run 'metagrad eval' for ensembles");
     }
     if (workers != null && centerSets) {
       throw new IllegalArgumentException("--center-sets is not supported by the distributed evaluation; run"
           + " 'metagrad eval'");
+    }
+    if (recordCheck && affineEnsemble != null) {
+      throw new IllegalArgumentException("--record-check records a model's plain evaluation; not with"
+          + " --affine-ensemble");
     }
     if (recordCheck && centerSets) {
       throw new IllegalArgumentException("--record-check records a model's plain evaluation; not with --center-sets");
@@ -292,8 +299,8 @@ public final class EvalCommand implements Callable<Integer> {
     CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> testSettings(t, dataRoot),
         CliSupport.loadOptions(allowNonFinite));
     Params params = loaded.params();
-    FewShotLearner learner = CliSupport.shiftEnsemble(CliSupport.centerSets(loaded.learner(), centerSets),
-        shiftEnsemble);
+    FewShotLearner learner = CliSupport.shiftEnsemble(CliSupport.affineEnsemble(
+        CliSupport.centerSets(loaded.learner(), centerSets), affineEnsemble), shiftEnsemble);
     OmniglotReader reader = Experiment.reader(c.data(), c.side(), c.framing(), threads);
     ClassSplit split = Experiment.split(c, reader);
     List<org.metagrad.meta.data.CharacterId> classes = on.equals("test") ? split.test() : split.val();
@@ -311,7 +318,7 @@ public final class EvalCommand implements Callable<Integer> {
     String rotationNote = rotation == null || c.grouping() == ClassGrouping.LAKE_RUN ? ""
         : " (rotations: " + rotation + ")";
     System.out.printf(Locale.ROOT, "%s%s on %s classes of the %s split%s%s%s: %d-way %d-shot (%d queries): %s%n",
-        what, shiftEnsemble > 0 ? " with a " + ShiftEnsemble.views(shiftEnsemble) + "-view shift ensemble" : "", on,
+        what, CliSupport.viewsNote(shiftEnsemble, affineEnsemble), on,
         c.split(), CliSupport.groupingNote(c.grouping()), centerSets ? " (sets centred)" : "", rotationNote,
         c.testWays(), c.testShots(), c.testQueries(), r);
     if (recordCheck) {
@@ -334,6 +341,9 @@ public final class EvalCommand implements Callable<Integer> {
       m.put("shots", c.testShots());
       m.put("queries", c.testQueries());
       m.put("shift_ensemble_radius", shiftEnsemble);
+      if (affineEnsemble != null) {
+        m.put("affine_ensemble", affineEnsemble);
+      }
       m.put("center_sets", centerSets);
       m.put("test_inner_steps", c.algorithm().gradientBased() ? c.testInnerSteps() : 0);
       if (c.algorithm() == Algorithm.TRANSFER) {

@@ -57,6 +57,9 @@ public final class OneShotCommand implements Callable<Integer> {
   @Option(names = "--shift-ensemble", paramLabel = "R", description = CliSupport.SHIFT_ENSEMBLE_HELP)
   int shiftEnsemble = 0;
 
+  @Option(names = "--affine-ensemble", paramLabel = "DEG,SCALE", description = CliSupport.AFFINE_ENSEMBLE_HELP)
+  String affineEnsemble;
+
   @Option(names = "--ensemble-with", paramLabel = "DIR", description = CliSupport.ENSEMBLE_WITH_HELP)
   List<Path> ensembleWith = new ArrayList<>();
 
@@ -70,6 +73,7 @@ public final class OneShotCommand implements Callable<Integer> {
   public Integer call() {
     // every option before the first expensive step (decoding the runs, loading checkpoints)
     CliSupport.atLeast("--shift-ensemble", shiftEnsemble, 0);
+    CliSupport.checkAffineEnsemble(affineEnsemble);
     CliSupport.checkOutputFile("--out", out);
     if (runs != null && !Files.isDirectory(runs)) {
       throw new IllegalArgumentException("--runs " + runs + ": one-shot runs folder not found");
@@ -90,12 +94,13 @@ public final class OneShotCommand implements Callable<Integer> {
     CliSupport.Loaded loaded = CliSupport.load(rf, c, checkpoint, ensembleWith, t -> t,
         CliSupport.loadOptions(allowNonFinite));
     Params params = loaded.params();
-    FewShotLearner learner = CliSupport.shiftEnsemble(CliSupport.centerSets(loaded.learner(), centerSets),
-        shiftEnsemble);
+    FewShotLearner learner = CliSupport.shiftEnsemble(CliSupport.affineEnsemble(
+        CliSupport.centerSets(loaded.learner(), centerSets), affineEnsemble), shiftEnsemble);
     OneShotChallenge.Report r = OneShotChallenge.run(learner, params, all);
     System.out.println("one-shot challenge with " + c.algorithm().cliName() + (ensembleWith.isEmpty() ? ""
         : " (ensemble of " + loaded.checkpoints().size() + " runs)") + (shiftEnsemble > 0 ? " (shift ensemble,"
-        + " radius " + shiftEnsemble + ")" : "") + (centerSets ? " (sets centred)" : "") + " from " + String.join(", ",
+        + " radius " + shiftEnsemble + ")" : "") + (affineEnsemble != null ? " (affine ensemble, " + affineEnsemble
+        + ")" : "") + (centerSets ? " (sets centred)" : "") + " from " + String.join(", ",
         loaded.checkpoints().stream().map(Path::toString).toList()) + ":");
     System.out.println(r);
     if (out != null) {
@@ -104,6 +109,9 @@ public final class OneShotCommand implements Callable<Integer> {
       m.put("algorithm", c.algorithm().cliName());
       m.put("split", c.split());
       m.put("shift_ensemble_radius", shiftEnsemble);
+      if (affineEnsemble != null) {
+        m.put("affine_ensemble", affineEnsemble);
+      }
       m.put("center_sets", centerSets);
       m.put("checkpoints", loaded.checkpoints().stream().map(Path::toString).toList());
       m.put("accuracy", r.accuracy());

@@ -183,7 +183,7 @@ public record Distortion(double maxRotationDegrees, double maxShear, double minS
   /**
    * Resamples {@code src} under a forward map {@code m = {a, b, c, d, tx, ty}} (see {@link #sample}) into
    * {@code dst}: each destination pixel centre is mapped back through the inverse and read bilinearly, 0
-   * outside the source.
+   * outside the source. The arithmetic is in double precision, rounded to float once per pixel.
    *
    * @param src the source pixels from {@code so}
    * @param so the source offset
@@ -193,7 +193,31 @@ public record Distortion(double maxRotationDegrees, double maxShear, double minS
    * @param dOff the destination offset
    * @throws IllegalArgumentException when the map is singular
    */
-  static void warp(float[] src, int so, int side, double[] m, float[] dst, int dOff) {
+  public static void warp(float[] src, int so, int side, double[] m, float[] dst, int dOff) {
+    int plane = side * side;
+    double[] in = new double[plane];
+    for (int i = 0; i < plane; i++) {
+      in[i] = src[so + i];
+    }
+    double[] out = new double[plane];
+    warp(in, 0, side, m, out, 0);
+    for (int i = 0; i < plane; i++) {
+      dst[dOff + i] = (float) out[i];
+    }
+  }
+
+  /**
+   * {@link #warp(float[], int, int, double[], float[], int)} in double precision throughout.
+   *
+   * @param src the source pixels from {@code so}
+   * @param so the source offset
+   * @param side the image side
+   * @param m the forward map
+   * @param dst the destination from {@code dOff}
+   * @param dOff the destination offset
+   * @throws IllegalArgumentException when the map is singular
+   */
+  public static void warp(double[] src, int so, int side, double[] m, double[] dst, int dOff) {
     double det = m[0] * m[3] - m[1] * m[2];
     if (!(Math.abs(det) > 1e-9)) {
       throw new IllegalArgumentException("Distortion: singular map (determinant " + det + ")");
@@ -216,7 +240,7 @@ public record Distortion(double maxRotationDegrees, double maxShear, double minS
     }
   }
 
-  private static float bilinear(float[] src, int so, int side, double sx, double sy) {
+  private static double bilinear(double[] src, int so, int side, double sx, double sy) {
     int x0 = (int) Math.floor(sx);
     int y0 = (int) Math.floor(sy);
     double fx = sx - x0;
@@ -225,10 +249,10 @@ public record Distortion(double maxRotationDegrees, double maxShear, double minS
     double v01 = pixel(src, so, side, x0 + 1, y0);
     double v10 = pixel(src, so, side, x0, y0 + 1);
     double v11 = pixel(src, so, side, x0 + 1, y0 + 1);
-    return (float) ((v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy);
+    return (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy;
   }
 
-  private static double pixel(float[] src, int so, int side, int x, int y) {
+  private static double pixel(double[] src, int so, int side, int x, int y) {
     return x < 0 || y < 0 || x >= side || y >= side ? 0 : src[so + y * side + x];
   }
 }

@@ -225,6 +225,32 @@ class CliTest {
         "-1");
     assertThat(negative.status()).isEqualTo(Main.USAGE_ERROR);
     assertThat(negative.err()).contains("--shift-ensemble must be >= 0, got -1");
+    // The test-time rotation and scaling ensemble, alone and with shifts; bad values named before any work.
+    Outcome osA = run("oneshot", "--run", dir.toString(), "--data", data(), "--affine-ensemble", "5,0.1", "--out",
+        tmp.resolve("osA.json").toString());
+    assertThat(osA.status()).as(osA.out() + osA.err()).isZero();
+    assertThat(osA.out()).contains("affine ensemble, 5,0.1").contains("run01").contains("overall");
+    assertThat(Files.readString(tmp.resolve("osA.json"))).contains("\"affine_ensemble\": \"5,0.1\"");
+    Outcome eA = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "2", "--ways", "3",
+        "--shift-ensemble", "1", "--affine-ensemble", "0,0.2", "--no-progress", "--out",
+        tmp.resolve("evalA.json").toString());
+    assertThat(eA.status()).as(eA.out() + eA.err()).isZero();
+    assertThat(eA.out()).contains("with a 9-view shift ensemble and an affine ensemble (0,0.2)").contains("3-way");
+    assertThat(Files.readString(tmp.resolve("evalA.json"))).contains("\"affine_ensemble\": \"0,0.2\"")
+        .contains("\"shift_ensemble_radius\": 1");
+    Outcome recA = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "2", "--record-check",
+        "--affine-ensemble", "5,0.1");
+    assertThat(recA.status()).isEqualTo(Main.USAGE_ERROR);
+    assertThat(recA.err()).contains("not with --affine-ensemble");
+    for (String bad : new String[] {"5", "5,x", "-1,0", "0,1"}) {
+      Outcome badA = run("eval", "--run", dir.toString(), "--data", data(), "--episodes", "2", "--affine-ensemble",
+          bad);
+      assertThat(badA.status()).as(bad).isEqualTo(Main.USAGE_ERROR);
+      assertThat(badA.err()).as(bad).contains("--affine-ensemble");
+      Outcome badO = run("oneshot", "--run", dir.toString(), "--data", data(), "--affine-ensemble", bad);
+      assertThat(badO.status()).as(bad).isEqualTo(Main.USAGE_ERROR);
+      assertThat(badO.err()).as(bad).contains("--affine-ensemble");
+    }
 
     // Resuming with other settings than the run's is refused.
     String[] other = train.clone();
