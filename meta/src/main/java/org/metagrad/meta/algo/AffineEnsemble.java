@@ -7,9 +7,6 @@ import java.util.Locale;
 import org.metagrad.Autograd;
 import org.metagrad.Tensor;
 import org.metagrad.meta.data.Distortion;
-import org.metagrad.meta.task.FewShotTask;
-import org.metagrad.meta.task.Task;
-import org.metagrad.nn.Params;
 
 /**
  * Test-time ensemble over small rotations and scalings around any {@link FewShotLearner} of square images, the
@@ -29,14 +26,13 @@ import org.metagrad.nn.Params;
  * FewShotLearner tta = AffineEnsemble.of(protoNet, 5, 0.1);  // 9 views: -5, 0, +5 degrees x 0.9, 1, 1.1
  * }</pre>
  */
-public final class AffineEnsemble implements FewShotLearner {
-  private final FewShotLearner inner;
+public final class AffineEnsemble extends ViewEnsemble {
   private final double degrees;
   private final double scale;
   private final List<double[]> maps;
 
   private AffineEnsemble(FewShotLearner inner, double degrees, double scale) {
-    this.inner = inner;
+    super(inner);
     this.degrees = degrees;
     this.scale = scale;
     this.maps = maps(degrees, scale);
@@ -94,11 +90,6 @@ public final class AffineEnsemble implements FewShotLearner {
     }
   }
 
-  /** The wrapped learner. */
-  public FewShotLearner inner() {
-    return inner;
-  }
-
   /** The rotation in degrees. */
   public double degrees() {
     return degrees;
@@ -110,6 +101,7 @@ public final class AffineEnsemble implements FewShotLearner {
   }
 
   /** Number of views (1, 3 or 9). */
+  @Override
   public int views() {
     return maps.size();
   }
@@ -134,52 +126,9 @@ public final class AffineEnsemble implements FewShotLearner {
     return out;
   }
 
-  @Override
-  public Params initMetaParams(Params modelParams, org.metagrad.Rng rng) {
-    return inner.initMetaParams(modelParams, rng);
-  }
-
-  /** Adapts the wrapped learner to the support set with every copy of each support image added. */
-  @Override
-  public Params adapt(Params params, FewShotTask task) {
-    if (views() == 1) {
-      return inner.adapt(params, task);
-    }
-    if (!(task instanceof Task t)) {
-      throw new IllegalArgumentException("AffineEnsemble: needs an image classification task, got "
-          + (task == null ? "null" : task.getClass().getSimpleName()));
-    }
-    List<Tensor> copies = warpedViews("support", t.supportX());
-    int[] y = t.supportY();
-    int[] ys = new int[y.length * copies.size()];
-    for (int v = 0; v < copies.size(); v++) {
-      System.arraycopy(y, 0, ys, v * y.length, y.length);
-    }
-    Tensor sx;
-    try (Autograd.NoGrad g = Autograd.noGrad()) {
-      sx = Tensor.concat(copies, 0);
-    }
-    return inner.adapt(params, new Task(sx, ys, t.queryX(), t.queryY(), t.ways()));
-  }
-
-  /** The mean of the wrapped learner's outputs over the copies of x ({@code [n, c, h, h]}). */
-  @Override
-  public Tensor predict(Params adapted, Tensor x) {
-    if (views() == 1) {
-      return inner.predict(adapted, x);
-    }
-    try (Autograd.NoGrad g = Autograd.noGrad()) {
-      Tensor sum = null;
-      for (Tensor view : warpedViews("input", x)) {
-        Tensor out = inner.predict(adapted, view);
-        sum = sum == null ? out : sum.add(out);
-      }
-      return sum.div(views());
-    }
-  }
-
   /** Every view of x, in the order of {@link #maps}: the identity is x itself, the others resampled copies. */
-  List<Tensor> warpedViews(String which, Tensor x) {
+  @Override
+  List<Tensor> viewsOf(String which, Tensor x) {
     int[] s = x.shape();
     if (s.length != 4 || s[2] != s[3]) {
       throw new IllegalArgumentException("AffineEnsemble: " + which + " must be square images [n, c, h, h], got shape "
@@ -207,7 +156,7 @@ public final class AffineEnsemble implements FewShotLearner {
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "AffineEnsemble(%s, rotation %s deg, scale %s, %d views)", inner, degrees, scale,
+    return String.format(Locale.ROOT, "AffineEnsemble(%s, rotation %s deg, scale %s, %d views)", inner(), degrees, scale,
         views());
   }
 }

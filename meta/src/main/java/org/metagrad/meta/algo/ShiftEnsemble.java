@@ -5,9 +5,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.metagrad.Autograd;
 import org.metagrad.Tensor;
-import org.metagrad.meta.task.FewShotTask;
-import org.metagrad.meta.task.Task;
-import org.metagrad.nn.Params;
 
 /**
  * Test-time shift ensemble around any {@link FewShotLearner} of images: every support image also enters the
@@ -26,12 +23,11 @@ import org.metagrad.nn.Params;
  * double acc = tta.evaluate(params, task);
  * }</pre>
  */
-public final class ShiftEnsemble implements FewShotLearner {
-  private final FewShotLearner inner;
+public final class ShiftEnsemble extends ViewEnsemble {
   private final int radius;
 
   private ShiftEnsemble(FewShotLearner inner, int radius) {
-    this.inner = inner;
+    super(inner);
     this.radius = radius;
   }
 
@@ -50,17 +46,13 @@ public final class ShiftEnsemble implements FewShotLearner {
     return new ShiftEnsemble(inner, radius);
   }
 
-  /** The wrapped learner. */
-  public FewShotLearner inner() {
-    return inner;
-  }
-
   /** The largest shift, in pixels per axis. */
   public int radius() {
     return radius;
   }
 
   /** Number of views, {@code (2 radius + 1)^2}. */
+  @Override
   public int views() {
     return views(radius);
   }
@@ -71,49 +63,9 @@ public final class ShiftEnsemble implements FewShotLearner {
   }
 
   @Override
-  public Params initMetaParams(Params modelParams, org.metagrad.Rng rng) {
-    return inner.initMetaParams(modelParams, rng);
-  }
-
-  /** Adapts the wrapped learner to the support set with every shifted copy of each support image added. */
-  @Override
-  public Params adapt(Params params, FewShotTask task) {
-    if (radius == 0) {
-      return inner.adapt(params, task);
-    }
-    if (!(task instanceof Task t)) {
-      throw new IllegalArgumentException("ShiftEnsemble: needs an image classification task, got "
-          + (task == null ? "null" : task.getClass().getSimpleName()));
-    }
-    checkImages("support", t.supportX());
-    List<Tensor> copies = shiftedViews(t.supportX());
-    int[] y = t.supportY();
-    int[] ys = new int[y.length * copies.size()];
-    for (int v = 0; v < copies.size(); v++) {
-      System.arraycopy(y, 0, ys, v * y.length, y.length);
-    }
-    Tensor sx;
-    try (Autograd.NoGrad g = Autograd.noGrad()) {
-      sx = Tensor.concat(copies, 0);
-    }
-    return inner.adapt(params, new Task(sx, ys, t.queryX(), t.queryY(), t.ways()));
-  }
-
-  /** The mean of the wrapped learner's outputs over the shifted copies of x ({@code [n, c, h, w]}). */
-  @Override
-  public Tensor predict(Params adapted, Tensor x) {
-    if (radius == 0) {
-      return inner.predict(adapted, x);
-    }
-    checkImages("input", x);
-    try (Autograd.NoGrad g = Autograd.noGrad()) {
-      Tensor sum = null;
-      for (Tensor view : shiftedViews(x)) {
-        Tensor out = inner.predict(adapted, view);
-        sum = sum == null ? out : sum.add(out);
-      }
-      return sum.div(views());
-    }
+  List<Tensor> viewsOf(String which, Tensor x) {
+    checkImages(which, x);
+    return shiftedViews(x);
   }
 
   /**
@@ -154,6 +106,6 @@ public final class ShiftEnsemble implements FewShotLearner {
 
   @Override
   public String toString() {
-    return "ShiftEnsemble(" + inner + ", radius " + radius + ", " + views() + " views)";
+    return "ShiftEnsemble(" + inner() + ", radius " + radius + ", " + views() + " views)";
   }
 }

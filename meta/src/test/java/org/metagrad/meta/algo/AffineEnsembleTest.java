@@ -58,7 +58,7 @@ class AffineEnsembleTest {
     assertThat(maps.get(0)).containsExactly(0.9 * c, -0.9 * s, 0.9 * s, 0.9 * c, 0, 0);
     assertThat(maps.get(5)).containsExactly(1.1, -0.0, 0.0, 1.1, 0, 0);
     Tensor x = Tensor.randn(new Rng(1), D, 2, 1, S, S);
-    List<Tensor> views = AffineEnsemble.of(ProtoNet.euclidean(embed), 5, 0.1).warpedViews("input", x);
+    List<Tensor> views = AffineEnsemble.of(ProtoNet.euclidean(embed), 5, 0.1).viewsOf("input", x);
     assertThat(views.get(4)).isSameAs(x);
     for (int v = 0; v < 9; v++) {
       if (v == 4) {
@@ -77,7 +77,7 @@ class AffineEnsembleTest {
   void scalingGrowsAndShrinksTheDrawingAboutItsCentreAndRotationKeepsItsInk() {
     Tensor disc = disc(41, 10);
     List<Tensor> views = AffineEnsemble.of(ProtoNet.euclidean(new Fixtures.Embed(41 * 41, 3)), 20, 0.2)
-        .warpedViews("input", disc);
+        .viewsOf("input", disc);
     double ink = sum(disc);
     // scale 1 - s, 1, 1 + s at rotation -20 degrees: the disc's area goes with the scale squared
     assertThat(sum(views.get(0)) / ink).isCloseTo(0.64, Offset.offset(0.05));
@@ -99,7 +99,7 @@ class AffineEnsembleTest {
     px[20 * 41 + 30] = 1;
     Tensor dot = Tensor.of(px, D, 1, 1, 41, 41);
     Tensor turned = AffineEnsemble.of(ProtoNet.euclidean(new Fixtures.Embed(41 * 41, 3)), 30, 0)
-        .warpedViews("input", dot).get(2);
+        .viewsOf("input", dot).get(2);
     double[] t = turned.toDoubleArray();
     double mx = 0;
     double my = 0;
@@ -186,7 +186,7 @@ class AffineEnsembleTest {
   @Test
   void float32ImagesStayFloat32() {
     Tensor x = Tensor.randn(new Rng(6), DType.FLOAT32, 3, 1, S, S);
-    for (Tensor v : AffineEnsemble.of(ProtoNet.euclidean(embed), 5, 0.1).warpedViews("input", x)) {
+    for (Tensor v : AffineEnsemble.of(ProtoNet.euclidean(embed), 5, 0.1).viewsOf("input", x)) {
       assertThat(v.dtype()).isEqualTo(DType.FLOAT32);
       assertThat(v.shape()).containsExactly(3, 1, S, S);
     }
