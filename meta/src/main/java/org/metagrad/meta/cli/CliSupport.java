@@ -108,30 +108,26 @@ final class CliSupport {
 
   /** The learner wrapped in an {@link org.metagrad.meta.algo.AffineEnsemble} for {@code spec}, as it is for null. */
   static FewShotLearner affineEnsemble(FewShotLearner learner, String spec) {
-    if (spec == null) {
-      return learner;
-    }
-    try {
-      double[] ds = org.metagrad.meta.algo.AffineEnsemble.parse(spec);
-      return org.metagrad.meta.algo.AffineEnsemble.of(learner, ds[0], ds[1]);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--affine-ensemble: " + e.getMessage(), e);
-    }
+    double[] ds = checkAffineEnsemble(spec);
+    return ds == null ? learner : org.metagrad.meta.algo.AffineEnsemble.of(learner, ds[0], ds[1]);
   }
 
   /**
-   * Checks an {@code --affine-ensemble} value before anything expensive runs; null (the option absent) passes.
+   * Checks an {@code --affine-ensemble} value before anything expensive runs.
    *
+   * @return {@code {degrees, scale}}, or null for null (the option absent)
    * @throws IllegalArgumentException naming the option and the value
    */
-  static void checkAffineEnsemble(String spec) {
-    if (spec != null) {
-      try {
-        double[] ds = org.metagrad.meta.algo.AffineEnsemble.parse(spec);
-        org.metagrad.meta.algo.AffineEnsemble.check(ds[0], ds[1]);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("--affine-ensemble: " + e.getMessage(), e);
-      }
+  static double[] checkAffineEnsemble(String spec) {
+    if (spec == null) {
+      return null;
+    }
+    try {
+      double[] ds = org.metagrad.meta.algo.AffineEnsemble.parse(spec);
+      org.metagrad.meta.algo.AffineEnsemble.check(ds[0], ds[1]);
+      return ds;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--affine-ensemble: " + e.getMessage(), e);
     }
   }
 
