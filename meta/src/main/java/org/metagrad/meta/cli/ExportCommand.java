@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * <p>A model folder holds:
  * <ul>
  *   <li>{@code config.json}: the run's settings, without any folder of the machine it was trained on (an older
- *       run's {@code data} and {@code out} entries are dropped);
+ *       run's {@code data} and {@code out} entries are dropped; an absolute {@code init_from} is recorded
+ *       relative to the folder the export runs in, or by its name when it lies outside, see {@link #portable});
  *   <li>{@code model.safetensors} ({@link #MODEL}): the parameters of the chosen checkpoint, float32 as trained,
  *       without the optimizer state (a third of a training checkpoint's size); its metadata names the
  *       checkpoint ({@code exported_from}: best or last) and keeps the training's iteration entries;
@@ -152,7 +153,12 @@ public final class ExportCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + metricsFile + ": " + e.getMessage(), e);
     }
-    write(dst, c.toJson().getBytes(StandardCharsets.UTF_8), params, meta, metrics);
+    TrainConfig shipped = portable(c, Path.of("").toAbsolutePath().normalize());
+    if (!shipped.initFrom().equals(c.initFrom())) {
+      System.out.println("config.json: init_from " + c.initFrom() + " recorded as " + shipped.initFrom()
+          + " (no folder of this machine in a model folder)");
+    }
+    write(dst, shipped.toJson().getBytes(StandardCharsets.UTF_8), params, meta, metrics);
     System.out.println("exported " + c.algorithm().cliName() + " (" + params.numel() + " parameters, " + weights
         + (weights.equals("best") && !c.validated() ? " = last (the run has no validation)" : "")
         + " checkpoint) to " + out + ": " + Experiment.CONFIG + ", " + MODEL
@@ -161,6 +167,35 @@ public final class ExportCommand implements Callable<Integer> {
     System.out.println("record its CI check with: metagrad eval --run " + out + " --episodes 100 --seed 12345"
         + " --record-check");
     return 0;
+  }
+
+  /**
+   * The configuration a model folder records: a run's {@code init_from} as given, unless it is an absolute path (a
+   * folder of the machine the run was trained on, which a shipped folder must not name): then it is made relative to
+   * {@code workDir} when it lies inside it (the repository, for the shipped models), else reduced to its last name.
+   * Only the recorded text changes; the weights were read when the run started.
+   *
+   * @param c the run's configuration
+   * @param workDir the absolute, normalised folder the export runs in
+   * @return {@code c}, or a copy with the portable {@code init_from}
+   */
+  static TrainConfig portable(TrainConfig c, Path workDir) {
+    String from = c.initFrom();
+    Path p;
+    try {
+      p = Path.of(from);
+    } catch (java.nio.file.InvalidPathException e) {
+      return c;
+    }
+    if (from.isEmpty() || !p.isAbsolute()) {
+      return c;
+    }
+    p = p.normalize();
+    Path name = p.getFileName();
+    String rel = p.startsWith(workDir) && !p.equals(workDir)
+        ? workDir.relativize(p).toString().replace(java.io.File.separatorChar, '/')
+        : name == null ? "" : name.toString();
+    return c.toBuilder().initFrom(rel).build();
   }
 
   /** Writes the folder's files into a temporary folder beside {@code dst}, then renames it to {@code dst}. */

@@ -213,6 +213,38 @@ class ExportCommandTest {
   }
 
   @Test
+  void anAbsoluteInitFromIsExportedRelativeToTheWorkingFolderOrByItsName(@TempDir Path dir) throws Exception {
+    Path base = runDir.toAbsolutePath().normalize();
+    Path tuned = dir.resolve("tuned");
+    CliTest.Outcome t = CliTest.run(train(tuned, "--init-from", base.toString()));
+    assertThat(t.status()).as(t.out() + t.err()).isZero();
+    TrainConfig c = TrainConfig.read(tuned.resolve(Experiment.CONFIG));
+    assertThat(c.initFrom()).isEqualTo(base.toString());   // the run records the path as given
+    // inside the folder export runs in: relative to it; outside: the folder's name; relative: unchanged
+    Path top = base.getParent().getParent();
+    assertThat(ExportCommand.portable(c, top).initFrom())
+        .isEqualTo(base.getParent().getFileName() + "/" + base.getFileName());
+    assertThat(ExportCommand.portable(c, dir.toAbsolutePath().normalize()).initFrom())
+        .isEqualTo(base.getFileName().toString());
+    TrainConfig relative = c.toBuilder().initFrom("models/base").build();
+    assertThat(ExportCommand.portable(relative, top)).isSameAs(relative);
+    TrainConfig seeded = c.toBuilder().initFrom("").build();
+    assertThat(ExportCommand.portable(seeded, top)).isSameAs(seeded);
+
+    // through the command (run from the module folder, outside the temporary folders): the name, said so
+    Path model = dir.resolve("models").resolve("tuned");
+    CliTest.Outcome e = CliTest.run("export", "--run", tuned.toString(), "--out", model.toString());
+    assertThat(e.status()).as(e.out() + e.err()).isZero();
+    assertThat(e.out()).contains("init_from " + base + " recorded as " + base.getFileName());
+    Path cfg = model.resolve(Experiment.CONFIG);
+    ShippedModelsTest.assertNoAbsolutePath(cfg, JsonDocuments.object(Files.readString(cfg), "config.json"));
+    TrainConfig exported = TrainConfig.read(cfg);
+    assertThat(exported.initFrom()).isEqualTo(base.getFileName().toString());
+    // nothing else changed
+    assertThat(exported.toBuilder().initFrom(c.initFrom()).build().fingerprint()).isEqualTo(c.fingerprint());
+  }
+
+  @Test
   void anEnsemblesCheckNamesItsMembersBesideTheFolderAndIsReproduced(@TempDir Path dir) throws Exception {
     Path models = dir.resolve("models");
     Path head = models.resolve("head");
