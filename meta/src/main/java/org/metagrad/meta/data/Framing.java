@@ -23,13 +23,20 @@ public enum Framing {
    * The ink's bounding box moved to the centre and scaled, keeping its aspect ratio, so that its longer side
    * spans {@link #FIT_FRACTION} of the canvas. Strokes scale with it.
    */
-  FIT;
+  FIT,
+  /**
+   * Scaled as {@link #FIT}, but the ink's centre of mass (each pixel weighted by its ink), not its bounding box's
+   * centre, moved to the centre of the canvas: the centring of MNIST's digits (LeCun et al. 1998), which a stray
+   * stroke moves less than it moves the box. Parts moved off the canvas are lost.
+   */
+  MASS;
 
   /** The part of the canvas side that {@link #FIT} makes the bounding box's longer side span. */
   public static final double FIT_FRACTION = 0.8;
 
   /**
-   * Returns the framing a name stands for: {@code none}, {@code center} or {@code fit} (case-insensitive).
+   * Returns the framing a name stands for: {@code none}, {@code center}, {@code fit} or {@code mass}
+   * (case-insensitive).
    *
    * @param name the name
    * @return the framing
@@ -41,13 +48,13 @@ public enum Framing {
         return f;
       }
     }
-    throw new IllegalArgumentException("unknown framing '" + name + "'; known: none, center, fit");
+    throw new IllegalArgumentException("unknown framing '" + name + "'; known: none, center, fit, mass");
   }
 
   /**
    * Returns the lower-case name {@link #parse} reads back.
    *
-   * @return {@code none}, {@code center} or {@code fit}
+   * @return {@code none}, {@code center}, {@code fit} or {@code mass}
    */
   public String cliName() {
     return name().toLowerCase(java.util.Locale.ROOT);
@@ -86,9 +93,25 @@ public enum Framing {
     if (x1 < 0) {
       return ink;
     }
-    // the box's centre in continuous coordinates (pixel i spans [i, i + 1]), moved to the canvas centre
+    // the box's (or the ink's mass's) centre in continuous coordinates (pixel i spans [i, i + 1]), moved to the
+    // canvas centre
     double cx = (x0 + x1 + 1) / 2.0;
     double cy = (y0 + y1 + 1) / 2.0;
+    if (this == MASS) {
+      double m = 0;
+      double mx = 0;
+      double my = 0;
+      for (int y = 0; y < side; y++) {
+        for (int x = 0; x < side; x++) {
+          double v = ink[y * side + x];
+          m += v;
+          mx += v * (x + 0.5);
+          my += v * (y + 0.5);
+        }
+      }
+      cx = mx / m;
+      cy = my / m;
+    }
     double centre = side / 2.0;
     double s = this == CENTER ? 1 : FIT_FRACTION * side / Math.max(x1 - x0 + 1, y1 - y0 + 1);
     double[] map = {s, 0, 0, s, -s * (cx - centre) / side, -s * (cy - centre) / side};

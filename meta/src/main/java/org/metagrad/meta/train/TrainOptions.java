@@ -298,8 +298,9 @@ public final class TrainOptions {
   public static final TrainOption<Framing> FRAMING = TrainOption.of("frame", "--frame", Framing.class,
       Framing.NONE, Framing::parse, Framing::cliName, "Placement of every drawing (training, validation and test, and"
           + " the one-shot runs when the model is evaluated) before the resize: none (as drawn, the papers'"
-          + " preprocessing), center (the ink's bounding box moved to the canvas centre) or fit (centred and scaled so"
-          + " that the box's longer side spans 0.8 of the canvas).")
+          + " preprocessing), center (the ink's bounding box moved to the canvas centre), fit (centred and scaled so"
+          + " that the box's longer side spans 0.8 of the canvas) or mass (scaled as fit, the ink's centre of mass"
+          + " moved to the canvas centre).")
       .presence(Presence.IF_NOT_DEFAULT)
       .except(FEW_LABELS);
 

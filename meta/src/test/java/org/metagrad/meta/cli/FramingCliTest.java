@@ -101,7 +101,7 @@ class FramingCliTest {
         .contains("--frame");
     CliTest.Outcome bad = CliTest.run(train(tmp.resolve("bad"), "--frame", "middle"));
     assertThat(bad.status()).isEqualTo(Main.USAGE_ERROR);
-    assertThat(bad.err()).contains("middle").contains("none, center, fit");
+    assertThat(bad.err()).contains("middle").contains("none, center, fit, mass");
     assertThat(tmp.resolve("bad")).doesNotExist();
   }
 }

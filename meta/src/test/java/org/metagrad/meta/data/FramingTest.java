@@ -53,6 +53,7 @@ class FramingTest {
     float[] blank = new float[S * S];
     assertThat(Framing.CENTER.apply(blank, S)).isSameAs(blank);
     assertThat(Framing.FIT.apply(blank, S)).isSameAs(blank);
+    assertThat(Framing.MASS.apply(blank, S)).isSameAs(blank);
   }
 
   @Test
@@ -84,6 +85,47 @@ class FramingTest {
     assertThat(big[2] - big[0] + 1).isBetween(83, 85);
   }
 
+  /** The ink's centre of mass {x, y}, in continuous coordinates (pixel i spans [i, i + 1]). */
+  private static double[] massCentre(float[] img) {
+    double m = 0;
+    double mx = 0;
+    double my = 0;
+    for (int y = 0; y < S; y++) {
+      for (int x = 0; x < S; x++) {
+        m += img[y * S + x];
+        mx += img[y * S + x] * (x + 0.5);
+        my += img[y * S + x] * (y + 0.5);
+      }
+    }
+    return new double[] {mx / m, my / m};
+  }
+
+  @Test
+  void massScalesAsFitButCentresTheInksCentreOfMass() {
+    // a 4 x 60 bar (240 pixels, centre x 12) with a 2 x 2 dot at x 31 beside its middle: the box is 22 x 60 with
+    // its centre at x 21, the centre of mass at x (240 * 12 + 4 * 31) / 244 = 12.311, 8.689 left of the box's;
+    // both framings scale by 84 / 60 = 1.4, nothing leaves the canvas
+    float[] img = box(10, 20, 4, 60);
+    for (int y = 49; y < 51; y++) {
+      for (int x = 30; x < 32; x++) {
+        img[y * S + x] = 1f;
+      }
+    }
+    float[] fit = Framing.FIT.apply(img, S);
+    float[] mass = Framing.MASS.apply(img, S);
+    int[] bf = bounds(fit);
+    int[] bm = bounds(mass);
+    assertThat(bm[3] - bm[1] + 1).isBetween(83, 85);
+    assertThat(bm[2] - bm[0] + 1).isCloseTo(bf[2] - bf[0] + 1, within(1));
+    assertThat(sum(mass)).isCloseTo(sum(fit), within(sum(fit) * 0.01));   // bilinear at another phase
+    // mass: the centre of mass at the canvas centre; fit: the box's centre there, the mass 1.4 x 8.689 left of it
+    assertThat(massCentre(mass)[0]).isCloseTo(52.5, within(0.05));
+    assertThat(massCentre(mass)[1]).isCloseTo(52.5, within(0.05));
+    assertThat((bf[0] + bf[2] + 1) / 2.0).isCloseTo(52.5, within(0.51));
+    assertThat(massCentre(fit)[0]).isCloseTo(52.5 - 1.4 * 8.689, within(0.05));
+    assertThat(massCentre(fit)[1]).isCloseTo(52.5, within(0.05));
+  }
+
   @Test
   void namesParseBackAndBadInputIsRefused() {
     for (Framing f : Framing.values()) {
@@ -91,7 +133,7 @@ class FramingTest {
       assertThat(Framing.parse(" " + f.name() + " ")).isSameAs(f);
     }
     assertThatThrownBy(() -> Framing.parse("middle")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("middle").hasMessageContaining("none, center, fit");
+        .hasMessageContaining("middle").hasMessageContaining("none, center, fit, mass");
     assertThatThrownBy(() -> Framing.FIT.apply(new float[28 * 28], S))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("105x105");
   }
